@@ -1,0 +1,240 @@
+"""Settings and the data directory.
+
+All state (settings, indexes, models, energy ledger, logs) lives under one data directory:
+``$GREENPAIR_HOME`` when set, else the platform's user data directory. Nothing is ever
+written inside the user's repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from greenpair.core.errors import ConfigError
+
+APP_NAME = "greenpair"
+SCHEMA_VERSION = 1
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
+ECO_MODEL = "qwen2.5-coder-0.5b"
+TINY_MODEL = "smollm2-135m"
+
+
+def data_dir() -> Path:
+    """The one directory holding all of Greenpair's state (created on demand)."""
+    home = os.environ.get("GREENPAIR_HOME")
+    if home:
+        path = Path(home).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def models_dir() -> Path:
+    """Where assembled model files are kept."""
+    path = data_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir() -> Path:
+    """Disposable caches (downloaded wheels, exported embedding models)."""
+    path = data_dir() / "cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def logs_dir() -> Path:
+    """Log files."""
+    path = data_dir() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def settings_path() -> Path:
+    """The settings file."""
+    return data_dir() / "settings.json"
+
+
+def ledger_path() -> Path:
+    """The energy ledger (SQLite)."""
+    return data_dir() / "energy.sqlite3"
+
+
+def repo_key(repo: Path) -> str:
+    """A stable, filesystem-safe key for a repository path."""
+    real = Path(repo).expanduser().resolve()
+    digest = hashlib.sha1(str(real).encode("utf-8")).hexdigest()[:12]
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in real.name)[:40] or "root"
+    return f"{name}-{digest}"
+
+
+def index_dir(repo: Path) -> Path:
+    """Where the index of ``repo`` is stored (outside the repository)."""
+    path = data_dir() / "indexes" / repo_key(repo)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def physical_cores() -> int:
+    """Physical CPU cores (falls back to logical cores)."""
+    try:
+        import psutil
+
+        n = psutil.cpu_count(logical=False)
+    except Exception:  # noqa: BLE001 - psutil may be missing or fail on odd platforms
+        n = None
+    return n or os.cpu_count() or 1
+
+
+@dataclass
+class Settings:
+    """Typed user settings with defaults in code. Stored as JSON in the data directory.
+
+    ``threads`` of 0 means "physical cores − 1" (at least 1), which keeps the desktop
+    responsive while the model generates.
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    model: str = DEFAULT_MODEL
+    threads: int = 0
+    gpu_layers: int = 0
+    context_size: int = 0  # 0: the catalog's value for the model
+    eco_mode: bool = False
+    unload_after_idle_s: int = 0  # 0: keep the model loaded
+    carbon_intensity_g_per_kwh: float = 475.0
+    country: str = ""
+    cpu_watts_per_core: float = 0.0  # 0: from the CPU table, else 4 W per thread
+    allowed_hosts: list[str] = field(default_factory=list)
+    remote_url: str = ""  # OpenAI-compatible server; empty: local llama.cpp
+    remote_model: str = ""
+    max_file_bytes: int = 1 << 20
+    recent_repos: list[str] = field(default_factory=list)
+    hotkey: str = "Ctrl+Alt+Space"
+    start_minimised: bool = False
+    autostart: bool = False
+    pause_indexing_on_battery: bool = True
+    sampler_hz: float = 1.0
+
+    def effective_threads(self) -> int:
+        """Threads for generation: the setting, else physical cores − 1 (eco: half)."""
+        if self.threads > 0:
+            return self.threads
+        cores = physical_cores()
+        n = max(1, cores - 1)
+        if self.eco_mode:
+            n = max(1, n // 2)
+        return n
+
+    def effective_model(self) -> str:
+        """The model to use: eco mode swaps the default for the smaller one."""
+        if self.eco_mode and self.model == DEFAULT_MODEL:
+            return ECO_MODEL
+        return self.model
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Settings:
+        """Build from a dictionary, ignoring unknown keys and checking types."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key not in known:
+                continue
+            expected = type(getattr(defaults, key))
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or (
+                expected is int and isinstance(value, bool)
+            ):
+                raise ConfigError(
+                    f"Setting {key!r} should be {expected.__name__}, got {value!r}.",
+                    hint=f"Fix or delete it in {settings_path()}.",
+                )
+            values[key] = value
+        return cls(**values)
+
+    def set_from_text(self, key: str, text: str) -> None:
+        """Set one field from a command-line string (``config set KEY VALUE``)."""
+        fields = {f.name for f in dataclasses.fields(self)}
+        if key not in fields or key == "schema_version":
+            raise ConfigError(
+                f"Unknown setting {key!r}.", hint="Known: " + ", ".join(sorted(fields))
+            )
+        current = getattr(self, key)
+        value: Any
+        try:
+            if isinstance(current, bool):
+                if text.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                    raise ValueError(text)
+                value = text.lower() in {"1", "true", "yes", "on"}
+            elif isinstance(current, int):
+                value = int(text)
+            elif isinstance(current, float):
+                value = float(text)
+            elif isinstance(current, list):
+                value = [t.strip() for t in text.split(",") if t.strip()]
+            else:
+                value = text
+        except ValueError:
+            raise ConfigError(
+                f"{text!r} is not a valid value for {key} ({type(current).__name__})."
+            ) from None
+        setattr(self, key, value)
+
+
+_listeners: list[Callable[[Settings], None]] = []
+
+
+def on_settings_changed(callback: Callable[[Settings], None]) -> None:
+    """Register a callback run after ``save_settings`` (the UI reacts to core)."""
+    _listeners.append(callback)
+
+
+def load_settings() -> Settings:
+    """Read the settings file (defaults when there is none).
+
+    Raises:
+        ConfigError: The file exists but is not valid JSON or has wrong types.
+    """
+    path = settings_path()
+    if not path.exists():
+        return Settings()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"Cannot read the settings file {path}: {exc}.",
+            hint="Fix the file or delete it to go back to the defaults.",
+        ) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"The settings file {path} does not hold a JSON object.")
+    return Settings.from_dict(raw)
+
+
+def save_settings(settings: Settings) -> None:
+    """Write the settings atomically and notify listeners."""
+    path = settings_path()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(settings.to_dict(), indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+    for callback in list(_listeners):
+        callback(settings)
+
+
+def remember_repo(settings: Settings, repo: Path, keep: int = 10) -> None:
+    """Put ``repo`` first in the recent-repositories list."""
+    real = str(Path(repo).expanduser().resolve())
+    settings.recent_repos = [real] + [r for r in settings.recent_repos if r != real][: keep - 1]

@@ -1,0 +1,1 @@
+"""Model layer: catalog, model store, runtimes (llama.cpp, OpenAI-compatible), prompts."""
