@@ -53,6 +53,14 @@ class Runtime(Protocol):
         """Tokens of ``text`` with this model's tokenizer."""
         ...
 
+    def fim_prompt(self, prefix: str, suffix: str) -> str:
+        """A fill-in-the-middle prompt for ``prefix``/``suffix`` (feed it to ``stream_completion``).
+
+        Raises:
+            ModelError: The model has no fill-in-the-middle tokens.
+        """
+        ...
+
     def stream_chat(
         self,
         messages: Sequence[Message],
