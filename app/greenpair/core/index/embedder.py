@@ -1,0 +1,195 @@
+"""Sentence embeddings from the packaged all-MiniLM-L6-v2, fast on a laptop CPU.
+
+The default backend runs the verified ONNX export (see ``onnx_export``) with onnxruntime
+and the ``tokenizers`` library: texts are tokenised once (max 256 tokens), sorted by
+length and batched under a token budget so little time goes into padding; vectors are
+mean-pooled over real tokens and L2-normalised, exactly like sentence-transformers. When
+no ONNX export can be made, the sentence-transformers (torch) model is used instead.
+
+``python -m greenpair.core.index.embedder --prepare`` makes the export (``make models``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from greenpair.core.config import physical_cores
+from greenpair.core.index import onnx_export
+
+log = logging.getLogger(__name__)
+
+DIM = 384
+# fp32: lossless and 4x faster than torch here; int8 is ~2x faster again but less exact.
+# Chosen on the retrieval benchmark (see benchmarks/retrieval.py --precision).
+DEFAULT_PRECISION = "fp32"
+_BATCH_TOKENS = 4096  # padded tokens per onnxruntime call
+_MAX_BATCH = 64
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors of one vector space named ``name``."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return a float32 array of shape (len(texts), dim), rows L2-normalised."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 through onnxruntime (one session, threads = physical cores)."""
+
+    dim = DIM
+
+    def __init__(self, model_file: Path, src: Path, *, name: str, threads: int = 0) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.name = name
+        self._tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
+        # The packaged tokenizer.json pads and truncates to 128; we pad per batch ourselves.
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(onnx_export.MAX_TOKENS)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or physical_cores()
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(model_file), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._lock = threading.Lock()  # one run at a time: threads already use all cores
+
+    def embed(self, texts: Sequence[str], *, batch_tokens: int = _BATCH_TOKENS) -> np.ndarray:
+        """Embed ``texts`` (any order; sorted by length internally)."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        start = 0
+        while start < len(order):
+            longest = len(ids[order[start]])
+            stop = start
+            while stop < len(order) and stop - start < _MAX_BATCH:
+                longest = max(longest, len(ids[order[stop]]))
+                if (stop - start + 1) * longest > batch_tokens and stop > start:
+                    break
+                stop += 1
+            batch = order[start:stop]
+            out[batch] = self._run([ids[i] for i in batch])
+            start = stop
+        return out
+
+    def _run(self, rows: list[np.ndarray]) -> np.ndarray:
+        width = max(len(r) for r in rows)
+        input_ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            input_ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        feeds: dict[str, Any] = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(input_ids)
+        with self._lock:
+            (hidden,) = self._session.run(["last_hidden_state"], feeds)
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return _normalise(pooled)
+
+
+class TorchEmbedder:
+    """The sentence-transformers model: the fallback when no ONNX export is usable."""
+
+    dim = DIM
+
+    def __init__(self, src: Path, *, name: str) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        self._model = SentenceTransformer(str(src), device="cpu")
+        self._model.max_seq_length = onnx_export.MAX_TOKENS
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` (sentence-transformers sorts by length itself)."""
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts), batch_size=32, normalize_embeddings=True, show_progress_bar=False
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_cache: dict[str, Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_embedder(precision: str = DEFAULT_PRECISION) -> Embedder:
+    """The process-wide embedder for ``precision`` (``fp32`` or ``int8``), loaded once.
+
+    Prepares the ONNX export on first use; falls back to torch (fp32 space) when that
+    fails, logging why.
+    """
+    if precision not in onnx_export.MIN_COSINE:
+        raise ValueError(f"unknown precision {precision!r}")
+    with _cache_lock:
+        if precision in _cache:
+            return _cache[precision]
+        src = onnx_export.source_dir()
+        key = onnx_export.model_key(src)
+        embedder: Embedder
+        try:
+            folder = onnx_export.prepare()
+            files = (onnx_export.read_manifest(folder) or {}).get("files", {})
+            if precision not in files:
+                log.warning("no verified %s export; using fp32", precision)
+                precision = "fp32"
+            name = f"all-minilm-l6-v2:{precision}:{key}"
+            embedder = OnnxEmbedder(folder / files[precision]["file"], src, name=name)
+        except Exception as exc:  # noqa: BLE001 - any ONNX problem: fall back to torch
+            log.warning("ONNX embedder unavailable (%s); using sentence-transformers", exc)
+            embedder = TorchEmbedder(src, name=f"all-minilm-l6-v2:fp32:{key}")
+        _cache[precision] = embedder
+        return embedder
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--prepare", action="store_true", help="export and verify the model")
+    parser.add_argument("--force", action="store_true", help="export again even when done")
+    args = parser.parse_args(argv)
+    if not args.prepare:
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    folder = onnx_export.prepare(force=args.force)
+    manifest = onnx_export.read_manifest(folder) or {}
+    for precision, info in sorted(manifest.get("files", {}).items()):
+        log.info(
+            "embedder %s ready: %s (cosine to torch: mean %.4f, min %.4f)",
+            precision, folder / info["file"], info["mean_cosine"], info["min_cosine"],
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
