@@ -5,10 +5,44 @@ Public API used by the rest of core and the clients::
     from greenpair.core.energy import get_meter
     with get_meter().window("answer", repo=str(repo)) as w:
         ...            # do the work
-        w.tokens = n   # optional
+        w.tokens = n   # optional (w.prompt_tokens too)
     report = w.report  # EnergyReport, filled on exit (and saved in the ledger)
+
+    get_meter().live_watts()              # whole-system watts (estimated without a sensor)
+    get_meter().subscribe(callback)       # PowerReading on meaningful changes
+    get_meter().count("suggestions_avoided")
+    get_meter().record_saving("prompt_tokens_saved", tokens=800)
+    get_meter().ledger().totals(since=...)
+    on_battery(), should_pause_indexing(settings)
+
+See :mod:`greenpair.core.energy.meter` for the attribution rule of overlapping windows.
 """
 
-from greenpair.core.energy.meter import EnergyReport, EnergyWindow, Meter, get_meter
+from greenpair.core.energy.eco import should_pause_indexing
+from greenpair.core.energy.meter import (
+    EMBEDDINGS_REUSED,
+    KV_CACHE_TOKENS_REUSED,
+    PROMPT_TOKENS_SAVED,
+    SUGGESTIONS_AVOIDED,
+    EnergyWindow,
+    Meter,
+    Subscription,
+    get_meter,
+)
+from greenpair.core.energy.report import EnergyReport, PowerReading
+from greenpair.core.energy.sensors.battery import on_battery
 
-__all__ = ["EnergyReport", "EnergyWindow", "Meter", "get_meter"]
+__all__ = [
+    "EMBEDDINGS_REUSED",
+    "KV_CACHE_TOKENS_REUSED",
+    "PROMPT_TOKENS_SAVED",
+    "SUGGESTIONS_AVOIDED",
+    "EnergyReport",
+    "EnergyWindow",
+    "Meter",
+    "PowerReading",
+    "Subscription",
+    "get_meter",
+    "on_battery",
+    "should_pause_indexing",
+]

@@ -1,0 +1,29 @@
+"""Eco decisions that depend on power: pause indexing while on battery.
+
+Fewer threads and the smaller model are ``Settings.effective_threads`` and
+``Settings.effective_model``; this module adds the battery check the indexer and the
+watcher call before (re)indexing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from greenpair.core.energy.sensors.battery import DEFAULT_ROOT, on_battery
+
+
+def should_pause_indexing(settings: Any = None, root: Path = DEFAULT_ROOT) -> bool:
+    """Whether background indexing should wait: on battery and the setting asks for it.
+
+    Args:
+        settings: A ``Settings``; the saved settings when None.
+        root: The power_supply class directory (tests pass a recorded tree).
+    """
+    if settings is None:
+        from greenpair.core.energy.meter import _load_settings
+
+        settings = _load_settings()
+    if not getattr(settings, "pause_indexing_on_battery", True):
+        return False
+    return on_battery(root)
