@@ -1,0 +1,274 @@
+"""Walk a repository (or any directory) and yield the text files worth indexing.
+
+Every entry is either a :class:`WalkedFile` (decoded text and its hash) or a
+:class:`SkippedFile` with a reason, so callers can report what was left out and why.
+Secret files are refused on their path alone: they are never opened. Ignored and vendored
+directories are reported once and never entered. The order is deterministic: entries of
+each directory sorted by name, depth first.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import hashlib
+import os
+import stat
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from greenpair.core.errors import RepositoryError
+from greenpair.core.repo.filters import (
+    has_generated_header,
+    is_binary_name,
+    is_generated_name,
+    is_minified,
+    is_secret_path,
+    is_vendored_dir,
+    looks_binary,
+)
+from greenpair.core.repo.ignore import IgnoreRules
+from greenpair.core.repo.languages import detect_language
+
+__all__ = [
+    "REASONS",
+    "IgnoreRules",
+    "SkippedFile",
+    "WalkedFile",
+    "is_secret_path",
+    "read_text",
+    "walk",
+    "walk_summary",
+]
+
+REASONS = (
+    "secret", "binary", "too_large", "generated", "minified", "vendored", "symlink_loop",
+    "symlink_outside", "unreadable", "undecodable", "ignored",
+)
+DEFAULT_MAX_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class WalkedFile:
+    """A text file to index."""
+
+    path: str  # repository-relative, POSIX separators
+    abs_path: Path
+    size: int
+    mtime_ns: int
+    language: str | None
+    text: str
+    sha256: str  # of the raw bytes on disk
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file (or a whole directory, path ending in ``/``) left out, with the reason."""
+
+    path: str
+    reason: str
+    detail: str = ""
+
+
+Entry = WalkedFile | SkippedFile
+
+
+def _open_bytes(path: Path) -> bytes:
+    """Read a whole file (the one place the walker opens file contents)."""
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def read_text(data: bytes) -> tuple[str | None, str]:
+    """Decode file bytes as text.
+
+    UTF-8 (with or without a BOM) and UTF-16/32 with a BOM are accepted; anything else is
+    refused rather than guessed, so the index never holds mojibake.
+
+    Args:
+        data: Raw file content.
+
+    Returns:
+        ``(text, "")`` on success, or ``(None, reason)`` with reason ``binary`` or
+        ``undecodable``.
+    """
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), ""
+            except UnicodeDecodeError:
+                return None, "undecodable"
+    if looks_binary(data):
+        return None, "binary"
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError:
+        return None, "undecodable"
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+class _Walker:
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.max_bytes = max_bytes
+        self.rules = IgnoreRules(root)
+
+    def run(self) -> Iterator[Entry]:
+        yield from self._dir(str(self.root), "", (self.real_root,))
+
+    def _dir(self, abs_dir: str, rel_dir: str, ancestors: tuple[str, ...]) -> Iterator[Entry]:
+        try:
+            with os.scandir(abs_dir) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as exc:
+            yield SkippedFile(rel_dir or "./", "unreadable", exc.strerror or str(exc))
+            return
+        for entry in entries:
+            if entry.name == ".git":
+                continue
+            rel = rel_dir + entry.name
+            try:
+                is_link = entry.is_symlink()
+                plain_dir = entry.is_dir(follow_symlinks=False)
+            except OSError as exc:
+                yield SkippedFile(rel, "unreadable", exc.strerror or str(exc))
+                continue
+            if self.rules.match(rel, is_dir=plain_dir):
+                yield SkippedFile(rel + "/" if plain_dir else rel, "ignored")
+                continue
+            if is_link:
+                problem = self._check_link(entry.path, rel, ancestors)
+                if problem is not None:
+                    yield problem
+                    continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError as exc:
+                yield SkippedFile(rel, "unreadable", exc.strerror or str(exc))
+                continue
+            if is_dir:
+                yield from self._subdir(entry.path, rel, ancestors)
+            else:
+                yield self._file(Path(entry.path), rel, entry)
+
+    def _subdir(self, abs_dir: str, rel: str, ancestors: tuple[str, ...]) -> Iterator[Entry]:
+        try:
+            names = frozenset(os.listdir(abs_dir))
+        except OSError as exc:
+            yield SkippedFile(rel + "/", "unreadable", exc.strerror or str(exc))
+            return
+        if is_vendored_dir(rel, names):
+            yield SkippedFile(rel + "/", "vendored")
+            return
+        real = os.path.realpath(abs_dir)
+        yield from self._dir(abs_dir, rel + "/", (*ancestors, real))
+
+    def _check_link(self, path: str, rel: str, ancestors: tuple[str, ...]) -> SkippedFile | None:
+        """Refuse links that loop, leave the root, dangle, or point at a secret."""
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return SkippedFile(rel, "symlink_loop", "the link resolves to itself")
+            return SkippedFile(rel, "unreadable", f"broken symlink ({exc.strerror})")
+        target = os.path.realpath(path)
+        if any(_inside(ancestor, target) for ancestor in ancestors):
+            return SkippedFile(rel, "symlink_loop", "points at one of its parent directories")
+        if not _inside(target, self.real_root):
+            return SkippedFile(rel, "symlink_outside", "points outside the repository")
+        target_rel = os.path.relpath(target, self.real_root).replace(os.sep, "/")
+        if is_secret_path(target_rel):
+            return SkippedFile(rel, "secret", f"links to {target_rel}")
+        return None
+
+    def _file(self, path: Path, rel: str, entry: os.DirEntry[str]) -> Entry:
+        if is_secret_path(rel):
+            return SkippedFile(rel, "secret")
+        if is_generated_name(rel):
+            return SkippedFile(rel, "generated", "file name")
+        if is_binary_name(rel):
+            return SkippedFile(rel, "binary", "file extension")
+        try:
+            info = entry.stat()
+        except OSError as exc:
+            return SkippedFile(rel, "unreadable", exc.strerror or str(exc))
+        if not stat.S_ISREG(info.st_mode):
+            return SkippedFile(rel, "unreadable", "not a regular file")
+        if info.st_size > self.max_bytes:
+            return SkippedFile(rel, "too_large", f"{info.st_size} bytes")
+        try:
+            data = _open_bytes(path)
+        except OSError as exc:
+            return SkippedFile(rel, "unreadable", exc.strerror or str(exc))
+        if len(data) > self.max_bytes:
+            return SkippedFile(rel, "too_large", f"{len(data)} bytes")
+        text, reason = read_text(data)
+        if text is None:
+            return SkippedFile(rel, reason)
+        if is_minified(text):
+            return SkippedFile(rel, "minified")
+        if has_generated_header(text):
+            return SkippedFile(rel, "generated", "header comment")
+        return WalkedFile(
+            path=rel,
+            abs_path=path,
+            size=len(data),
+            mtime_ns=info.st_mtime_ns,
+            language=detect_language(rel, text),
+            text=text,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+
+
+def walk(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Entry]:
+    """Walk ``root`` and yield every file as walked or skipped.
+
+    Args:
+        root: A git work tree or a plain directory.
+        max_bytes: Files larger than this are skipped as ``too_large``.
+
+    Yields:
+        :class:`WalkedFile` for text files to index, :class:`SkippedFile` (reason in
+        :data:`REASONS`) for the rest; ignored and vendored directories are yielded once,
+        as ``dir/``.
+
+    Raises:
+        RepositoryError: ``root`` is missing or not a directory.
+    """
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise RepositoryError(
+            f"{root} is not a directory.",
+            hint="Pass the folder of a repository, e.g. --repo ~/code/myproject.",
+        )
+    yield from _Walker(root.absolute(), max_bytes).run()
+
+
+def walk_summary(entries: Iterable[Entry]) -> dict[str, object]:
+    """Count walked files and skipped entries by reason (for ``index --json``).
+
+    Args:
+        entries: The output of :func:`walk` (or any part of it).
+
+    Returns:
+        ``{"files": n, "bytes": total, "skipped": {reason: count, ...}}`` with reasons
+        sorted by name.
+    """
+    files = size = 0
+    skipped: Counter[str] = Counter()
+    for entry in entries:
+        if isinstance(entry, WalkedFile):
+            files += 1
+            size += entry.size
+        else:
+            skipped[entry.reason] += 1
+    return {"files": files, "bytes": size, "skipped": dict(sorted(skipped.items()))}
