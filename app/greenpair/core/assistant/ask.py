@@ -1,0 +1,297 @@
+"""Answers about a repository, with checked citations.
+
+``Conversation.ask`` retrieves code, packs it into the model's token budget, streams the
+answer as ``Token`` events and ends with an ``Answer``. Follow-up questions keep the
+system prompt, the first context and earlier turns as an unchanged prefix, so the
+runtime's KV cache does not re-process them; snippets new to a follow-up go after it.
+
+``AskOptions`` switches every green default off for the naive baseline that
+``benchmarks/green.py`` compares against (``AskOptions.naive()``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from greenpair.core.assistant import prompts
+from greenpair.core.assistant.citations import Citation, fallback_citations, validate_citations
+from greenpair.core.assistant.context import PackedContext, Snippet, pack_context
+from greenpair.core.assistant.sources import (
+    Retriever,
+    check_repo,
+    default_retriever,
+    default_runtime,
+    reset_cache,
+)
+from greenpair.core.assistant.streaming import stream_with_stop
+from greenpair.core.energy import EnergyReport, get_meter
+from greenpair.core.errors import Cancelled
+from greenpair.core.llm.runtime import GenerationStats, Message
+from greenpair.core.types import Chunk, ScoredChunk
+
+if TYPE_CHECKING:
+    from greenpair.core.config import Settings
+    from greenpair.core.llm.runtime import Runtime
+
+PROMPT_MARGIN_TOKENS = 64  # chat-template tokens the plain count does not see
+
+
+@dataclass
+class AskOptions:
+    """How an answer is produced (the defaults are the green ones).
+
+    Attributes:
+        top_k: Chunks retrieved per question.
+        context_tokens: Token budget for the snippets of the first question.
+        followup_context_tokens: Token budget for new snippets of a follow-up.
+        max_snippet_tokens: Cut any one snippet to this (0: no cap).
+        max_tokens: Longest answer.
+        temperature: Sampling temperature.
+        reuse_cache: Keep the KV prefix cache between questions.
+        pack_context: Merge, cap and budget snippets (False: top-k chunks whole).
+        early_stop: Stop once the ``Sources:`` line is written.
+        few_shot: Show the worked example in the prefix.
+        fallback_citations: Snippets cited when the model cites nothing valid.
+    """
+
+    top_k: int = 8
+    context_tokens: int = 1400
+    followup_context_tokens: int = 600
+    max_snippet_tokens: int = 400
+    max_tokens: int = 256
+    temperature: float = 0.1
+    reuse_cache: bool = True
+    pack_context: bool = True
+    early_stop: bool = True
+    few_shot: bool = True
+    fallback_citations: int = 2
+
+    @classmethod
+    def naive(cls) -> AskOptions:
+        """No cache reuse, top-k chunks whole, no early stop: the baseline of green.py."""
+        return cls(reuse_cache=False, pack_context=False, early_stop=False, max_tokens=512,
+                   max_snippet_tokens=0)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the answer as it streams."""
+
+    text: str
+
+
+@dataclass
+class Answer:
+    """The finished answer.
+
+    ``citations`` holds valid ones (clamped to shown lines); ``rejected_citations`` the
+    ones that named a file or lines the model was not shown. ``citations_fallback`` says
+    the citations are the top snippets used because the model cited nothing valid.
+    """
+
+    answer: str
+    citations: list[Citation]
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_s: float
+    tokens_per_s: float
+    energy: EnergyReport | None = None
+    rejected_citations: list[Citation] = field(default_factory=list)
+    citations_fallback: bool = False
+    cached_prompt_tokens: int = 0
+    context_tokens: int = 0
+    prompt_tokens_saved: int = 0
+    context: list[str] = field(default_factory=list)  # snippet headers shown this turn
+    stop_reason: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """The ``greenpair ask --json`` contract (plus extra keys)."""
+        e = self.energy
+        return {
+            "answer": self.answer,
+            "citations": [c.to_json() for c in self.citations],
+            "model": self.model,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "ttft_s": round(self.ttft_s, 3),
+            "tokens_per_s": round(self.tokens_per_s, 2),
+            "energy_j": None if e is None or e.joules is None else round(e.joules, 3),
+            "energy_sensor": None if e is None else e.sensor,
+            "energy_estimated": None if e is None else e.estimated,
+            "gco2e": None if e is None or e.gco2e is None else round(e.gco2e, 6),
+            "citations_fallback": self.citations_fallback,
+            "rejected_citations": [c.to_json() for c in self.rejected_citations],
+            "cached_prompt_tokens": self.cached_prompt_tokens,
+            "context_tokens": self.context_tokens,
+            "prompt_tokens_saved": self.prompt_tokens_saved,
+            "context": self.context,
+            "stop_reason": self.stop_reason,
+        }
+
+
+AskEvent = Token | Answer
+
+
+class Conversation:
+    """Questions and answers about one repository, sharing one cached prompt prefix.
+
+    Args:
+        repo: The repository root.
+        runtime: The model (default: the shared runtime from the model manager).
+        index: What ranks code for a question (default: the repository's index).
+        options: Green defaults unless given.
+        settings: Passed to the default runtime and index.
+    """
+
+    def __init__(
+        self,
+        repo: Path,
+        *,
+        runtime: Runtime | None = None,
+        index: Retriever | None = None,
+        options: AskOptions | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.repo = check_repo(repo)
+        self.options = options or AskOptions()
+        self._settings = settings
+        self._runtime = runtime
+        self._index = index
+        self.messages: list[Message] = []
+        self.shown: list[Snippet] = []
+
+    @property
+    def runtime(self) -> Runtime:
+        """The model, loaded on first use."""
+        if self._runtime is None:
+            self._runtime = default_runtime(self._settings)
+        return self._runtime
+
+    @property
+    def index(self) -> Retriever:
+        """The retriever, opened on first use."""
+        if self._index is None:
+            self._index = default_retriever(self.repo, self._settings)
+        return self._index
+
+    def reset(self) -> None:
+        """Forget earlier turns (the next question starts a fresh prefix)."""
+        self.messages = []
+        self.shown = []
+
+    def ask(self, question: str, *, cancel: threading.Event | None = None) -> Iterator[AskEvent]:
+        """Answer ``question``: ``Token`` events while streaming, then one ``Answer``.
+
+        Raises:
+            Cancelled: ``cancel`` was set before the answer started.
+        """
+        opts = self.options
+        with get_meter().window("answer", repo=str(self.repo)) as window:
+            start = time.perf_counter()
+            runtime = self.runtime
+            result = self.index.search(question, k=opts.top_k)
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("The question was cancelled.")
+            packed, messages = self._build_prompt(runtime, question, result.chunks)
+            if not opts.reuse_cache:
+                reset_cache(runtime)
+            pieces: list[str] = []
+            ttft = 0.0
+            stream = runtime.stream_chat(messages, max_tokens=opts.max_tokens,
+                                         temperature=opts.temperature, cancel=cancel)
+            for piece in stream_with_stop(stream, early_stop=opts.early_stop):
+                if not pieces:
+                    ttft = time.perf_counter() - start
+                pieces.append(piece)
+                yield Token(piece)
+            stats = runtime.last_stats
+            window.tokens = stats.completion_tokens
+            window.meta["model"] = runtime.model_id
+        text = "".join(pieces).strip()
+        self.messages = [*messages, Message("assistant", text)]
+        yield self._answer(text, packed, stats, ttft, window.report)
+
+    def _build_prompt(
+        self, runtime: Runtime, question: str, chunks: list[ScoredChunk]
+    ) -> tuple[PackedContext, list[Message]]:
+        opts = self.options
+        count = runtime.count_tokens
+        reserve = opts.max_tokens + count(question) + PROMPT_MARGIN_TOKENS
+        if self.messages:
+            history = sum(count(m.content) for m in self.messages) + 8 * len(self.messages)
+            room = runtime.n_ctx - reserve - history
+            if room < opts.followup_context_tokens // 2:
+                self.reset()  # the history no longer fits: start a fresh prefix
+        if not self.messages:
+            prefix = prompts.ask_prefix(few_shot=opts.few_shot)
+            fixed = sum(count(m.content) for m in prefix) + 8 * len(prefix)
+            room = runtime.n_ctx - reserve - fixed
+            budget = min(opts.context_tokens, room) if opts.pack_context else room
+            packed = pack_context(chunks, max(0, budget), count, repo=self.repo,
+                                  pack=opts.pack_context,
+                                  max_snippet_tokens=opts.max_snippet_tokens)
+            user = prompts.context_message(packed.render(), question)
+            self.messages = prefix
+        else:
+            fresh = [sc for sc in chunks if not self._was_shown(sc.chunk)]
+            budget = min(opts.followup_context_tokens, room)
+            packed = pack_context(fresh, max(0, budget), count, repo=self.repo,
+                                  pack=opts.pack_context,
+                                  max_snippet_tokens=opts.max_snippet_tokens)
+            user = prompts.followup_message(packed.render(), question)
+        self.shown.extend(packed.snippets)
+        return packed, [*self.messages, Message("user", user)]
+
+    def _was_shown(self, chunk: Chunk) -> bool:
+        return any(
+            s.path == chunk.path and s.start_line <= chunk.start_line and chunk.end_line <= s.end_line
+            for s in self.shown
+        )
+
+    def _answer(self, text: str, packed: PackedContext, stats: GenerationStats, ttft: float,
+                energy: EnergyReport | None) -> Answer:
+        checked = validate_citations(text, self.shown)
+        valid = [c for c in checked if c.valid]
+        rejected = [c for c in checked if not c.valid]
+        fallback = False
+        if not valid and self.options.fallback_citations > 0:
+            pool = packed.snippets or self.shown
+            valid = fallback_citations(pool, self.options.fallback_citations)
+            fallback = bool(valid)
+        return Answer(
+            answer=text,
+            citations=valid,
+            model=self.runtime.model_id,
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            ttft_s=ttft,
+            tokens_per_s=stats.tokens_per_s,
+            energy=energy,
+            rejected_citations=rejected,
+            citations_fallback=fallback,
+            cached_prompt_tokens=stats.cached_prompt_tokens,
+            context_tokens=packed.tokens,
+            prompt_tokens_saved=packed.tokens_saved,
+            context=[s.header for s in packed.snippets],
+            stop_reason=stats.stop_reason,
+        )
+
+
+def ask_once(
+    repo: Path,
+    question: str,
+    *,
+    runtime: Runtime | None = None,
+    index: Retriever | None = None,
+    options: AskOptions | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[AskEvent]:
+    """One question in a fresh conversation (``greenpair ask``)."""
+    conv = Conversation(repo, runtime=runtime, index=index, options=options)
+    yield from conv.ask(question, cancel=cancel)

@@ -1,0 +1,235 @@
+"""Patch drafting: retrieve the code, ask the model for an edit, check it, show the diff.
+
+``draft_patch`` yields ``Status`` and ``Token`` events and ends with a ``PatchDraft``.
+The model's reply is parsed in the chosen edit format, matched tolerantly against the
+files, turned into a unified diff and checked (``git apply`` on a scratch copy, no new
+tree-sitter errors). If that fails, the model sees why and tries once more. Refused paths
+(outside the repository, secrets, binaries) are never retried.
+
+``apply_patch`` writes a draft to the working tree (never commits) and ``undo_last``
+restores the files byte for byte.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from greenpair.core.assistant import backup
+from greenpair.core.assistant.context import PackedContext, pack_context
+from greenpair.core.assistant.diffs import validate
+from greenpair.core.assistant.editing import FileChange, apply_edits
+from greenpair.core.assistant.edits import FORMATS, parse_edits
+from greenpair.core.assistant.formats import preferred_format
+from greenpair.core.assistant.guard import RefusedPath
+from greenpair.core.assistant.patch_prompts import patch_messages, retry_message
+from greenpair.core.assistant.sources import (
+    Retriever,
+    check_repo,
+    default_retriever,
+    default_runtime,
+)
+from greenpair.core.energy import EnergyReport, get_meter
+from greenpair.core.errors import PatchError
+from greenpair.core.llm.runtime import Message
+
+if TYPE_CHECKING:
+    from greenpair.core.config import Settings
+    from greenpair.core.llm.runtime import Runtime
+
+
+@dataclass
+class PatchOptions:
+    """How a patch is drafted.
+
+    Attributes:
+        format: Edit format (None: the one measured best for the model).
+        top_k: Chunks retrieved.
+        context_tokens: Token budget of the code shown.
+        max_snippet_tokens: Cap per snippet (large, so functions are shown whole).
+        max_tokens: Longest reply.
+        retries: Extra attempts after a failed edit.
+        few_shot: Show the worked example.
+    """
+
+    format: str | None = None
+    top_k: int = 6
+    context_tokens: int = 1800
+    max_snippet_tokens: int = 1200
+    max_tokens: int = 768
+    temperature: float = 0.0
+    retries: int = 1
+    few_shot: bool = True
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the model's reply as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """A step of drafting, for the user."""
+
+    text: str
+
+
+@dataclass
+class PatchDraft:
+    """The outcome of drafting (``error`` set when no valid patch came out)."""
+
+    diff: str
+    files: list[str]
+    format: str
+    applied: bool
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    tokens_per_s: float = 0.0
+    energy: EnergyReport | None = None
+    error: str | None = None
+    changes: list[FileChange] = field(default_factory=list, repr=False)
+    attempts: int = 0
+    reply: str = ""
+    match_methods: list[str] = field(default_factory=list)
+    task: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """The ``greenpair patch --json`` contract (plus extra keys)."""
+        e = self.energy
+        return {
+            "diff": self.diff,
+            "files": self.files,
+            "format": self.format,
+            "applied": self.applied,
+            "model": self.model,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "tokens_per_s": round(self.tokens_per_s, 2),
+            "energy_j": None if e is None or e.joules is None else round(e.joules, 3),
+            "energy_sensor": None if e is None else e.sensor,
+            "energy_estimated": None if e is None else e.estimated,
+            "error": self.error,
+            "attempts": self.attempts,
+            "match_methods": self.match_methods,
+        }
+
+
+PatchEvent = Token | Status | PatchDraft
+
+
+@dataclass
+class _Tally:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    gen_s: float = 0.0
+
+    def add(self, runtime: Runtime) -> None:
+        s = runtime.last_stats
+        self.prompt_tokens += s.prompt_tokens
+        self.completion_tokens += s.completion_tokens
+        self.gen_s += max(0.0, s.duration_s - s.ttft_s)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.completion_tokens / self.gen_s if self.gen_s > 0 else 0.0
+
+
+def _attempt(repo: Path, fmt: str, reply: str, packed: PackedContext) -> tuple[
+    list[FileChange], str
+]:
+    """Parse, match and validate one reply; raises PatchError with the reason."""
+    edits = parse_edits(fmt, reply, default_path=packed.snippets[0].path)
+    hints: dict[str, int] = {}
+    for s in packed.snippets:
+        hints.setdefault(s.path, s.start_line - 1)
+    changes = apply_edits(repo, edits, hints)
+    return changes, validate(changes)
+
+
+def draft_patch(
+    repo: Path,
+    task: str,
+    *,
+    runtime: Runtime | None = None,
+    index: Retriever | None = None,
+    cancel: threading.Event | None = None,
+    options: PatchOptions | None = None,
+    settings: Settings | None = None,
+) -> Iterator[PatchEvent]:
+    """Draft a patch for ``task``: ``Status``/``Token`` events, then one ``PatchDraft``."""
+    root = check_repo(repo)
+    opts = options or PatchOptions()
+    rt = runtime or default_runtime(settings)
+    fmt = opts.format or preferred_format(rt.model_id)
+    if fmt not in FORMATS:
+        raise PatchError(f"Unknown edit format {fmt!r}.", hint="Use one of: " + ", ".join(FORMATS))
+    draft = PatchDraft("", [], fmt, False, rt.model_id, task=task)
+    tally = _Tally()
+    with get_meter().window("patch", repo=str(root), model=rt.model_id) as window:
+        yield Status("Finding the code to change…")
+        result = (index or default_retriever(root, settings)).search(task, k=opts.top_k)
+        packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens, repo=root,
+                              max_snippet_tokens=opts.max_snippet_tokens)
+        if not packed.snippets:
+            draft.error = "No code in the repository matched the task; describe it with names."
+        else:
+            yield Status(f"Drafting a {fmt} edit of {', '.join(packed.paths())}…")
+            messages = patch_messages(fmt, packed.render(), task, few_shot=opts.few_shot)
+            for attempt in range(1 + max(0, opts.retries)):
+                draft.attempts = attempt + 1
+                pieces: list[str] = []
+                for piece in rt.stream_chat(messages, max_tokens=opts.max_tokens,
+                                            temperature=opts.temperature, cancel=cancel):
+                    pieces.append(piece)
+                    yield Token(piece)
+                tally.add(rt)
+                draft.reply = "".join(pieces)
+                if cancel is not None and cancel.is_set():
+                    draft.error = "Cancelled."
+                    break
+                try:
+                    draft.changes, draft.diff = _attempt(root, fmt, draft.reply, packed)
+                    draft.error = None
+                    break
+                except RefusedPath as exc:
+                    draft.error = exc.message
+                    break
+                except PatchError as exc:
+                    draft.error = exc.message
+                    if attempt < opts.retries:
+                        yield Status(f"The edit could not be applied ({exc.message}); retrying…")
+                        messages = [*messages, Message("assistant", draft.reply),
+                                    Message("user", retry_message(fmt, exc.message))]
+        window.tokens = tally.completion_tokens
+    draft.files = [c.path for c in draft.changes]
+    draft.match_methods = [m for c in draft.changes for m in c.methods]
+    draft.prompt_tokens = tally.prompt_tokens
+    draft.completion_tokens = tally.completion_tokens
+    draft.tokens_per_s = tally.tokens_per_s
+    draft.energy = window.report
+    yield draft
+
+
+def apply_patch(repo: Path, draft: PatchDraft) -> None:
+    """Write ``draft`` to the working tree (a backup of the originals goes to the data dir).
+
+    Raises:
+        PatchError: The draft has no valid patch, a path is refused, or a file changed
+            since the draft was made.
+    """
+    if draft.error or not draft.changes:
+        raise PatchError("There is no valid patch to apply." + (f" {draft.error}" if draft.error
+                                                                 else ""))
+    backup.apply_changes(check_repo(repo), draft.changes, label=draft.task)
+    draft.applied = True
+
+
+def undo_last(repo: Path) -> list[str]:
+    """Restore the files of the last applied patch byte for byte; returns their paths."""
+    return backup.undo_last(check_repo(repo))

@@ -1,0 +1,146 @@
+"""Edits → file changes → unified diff → checks → apply → undo, on a real git repo."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from greenpair.core.assistant import backup
+from greenpair.core.assistant.diffs import build_diff, check_applies, validate
+from greenpair.core.assistant.editing import FileChange, apply_edits
+from greenpair.core.assistant.edits import Edit
+from greenpair.core.assistant.guard import RefusedPath, check_editable
+from greenpair.core.errors import PatchError
+
+CART = "src/shop/cart.py"
+
+
+def _edit(search: str, replace: str, path: str = CART) -> Edit:
+    return Edit(path, search, replace)
+
+
+def test_search_replace_change_and_diff_applies_with_git(tmp_repo: Path) -> None:
+    edit = _edit("        if quantity <= 0:\n", "        if quantity < 1:\n")
+    [change] = apply_edits(tmp_repo, [edit])
+    assert change.methods == ["exact"]
+    diff = validate([change])
+    assert diff.startswith(f"--- a/{CART}\n+++ b/{CART}\n@@")
+    assert "-        if quantity <= 0:\n+        if quantity < 1:\n" in diff
+    proc = subprocess.run(["git", "apply", "--check", "-"], input=diff, text=True,
+                          cwd=tmp_repo, capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_reindents_a_dedented_model_edit(tmp_repo: Path) -> None:
+    edit = _edit('if quantity <= 0:\n    raise ValueError("quantity must be positive")\n',
+                 'if quantity < 1:\n    raise ValueError("need at least one")\n')
+    [change] = apply_edits(tmp_repo, [edit])
+    assert change.methods == ["whitespace"]
+    assert b'        if quantity < 1:\n            raise ValueError("need at least one")\n' \
+        in change.after
+
+
+def test_whole_function_rewrite_replaces_the_method(tmp_repo: Path) -> None:
+    code = ("def total_price(self):\n    subtotal = sum(p * q for _, p, q in self.items)\n"
+            "    return round(subtotal, 2)\n")
+    [change] = apply_edits(tmp_repo, [Edit(CART, "", code, kind="function",
+                                           symbol="total_price")])
+    text = change.after.decode()
+    assert "    def total_price(self):\n        subtotal = sum(p * q" in text
+    assert "TAX_RATE)" not in text.split("def total_price")[1]
+    assert text.endswith("        return round(subtotal, 2)\n")
+    validate([change])
+    with pytest.raises(PatchError, match="no function or class named 'nope'"):
+        apply_edits(tmp_repo, [Edit(CART, "", "def nope():\n  pass\n", kind="function",
+                                    symbol="nope")])
+
+
+def test_no_match_and_no_op_are_errors(tmp_repo: Path) -> None:
+    with pytest.raises(PatchError, match="not found"):
+        apply_edits(tmp_repo, [_edit("this line is not there\n", "x\n")])
+    with pytest.raises(PatchError, match="changes nothing"):
+        apply_edits(tmp_repo, [_edit("TAX_RATE = 0.2\n", "TAX_RATE = 0.2\n")])
+
+
+def test_diff_keeps_missing_final_newline_and_crlf(tmp_repo: Path) -> None:
+    (tmp_repo / "a.txt").write_bytes(b"one\r\ntwo\r\nthree")
+    [change] = apply_edits(tmp_repo, [_edit("three\n", "THREE\n", "a.txt")])
+    assert change.after == b"one\r\ntwo\r\nTHREE"
+    diff = validate([change])
+    assert "\\ No newline at end of file" in diff
+
+
+def test_new_file_diff(tmp_repo: Path) -> None:
+    [change] = apply_edits(tmp_repo, [_edit("", "hello\n", "docs/new.md")])
+    assert change.before is None
+    assert build_diff([change]).startswith("diff --git a/docs/new.md b/docs/new.md\nnew file")
+    validate([change])
+
+
+def test_syntax_breaking_edit_is_rejected(tmp_repo: Path) -> None:
+    [change] = apply_edits(tmp_repo, [_edit("        if quantity <= 0:\n",
+                                            "        if quantity <= 0\n")])
+    with pytest.raises(PatchError, match=r"breaks the syntax of src/shop/cart\.py"):
+        validate([change])
+
+
+def test_git_apply_catches_a_wrong_diff(tmp_repo: Path) -> None:
+    [change] = apply_edits(tmp_repo, [_edit("TAX_RATE = 0.2\n", "TAX_RATE = 0.25\n")])
+    diff = build_diff([change])
+    with pytest.raises(PatchError, match="git apply rejects"):
+        check_applies([change], diff.replace("-TAX_RATE = 0.2", "-TAX_RATE = 0.3"))
+    other = FileChange(CART, change.before, change.after + b"# more\n")
+    with pytest.raises(PatchError, match="does not reproduce"):
+        check_applies([other], diff)
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [("../outside.py", "outside the repository"), ("/etc/passwd", "relative"),
+     (".env", "secret"), ("keys/id_rsa", "secret"), ("logo.png", "binary"),
+     (".git/config", ".git"), ("link/evil.py", "outside the repository")],
+)
+def test_refused_paths(tmp_repo: Path, tmp_path: Path, path: str, why: str) -> None:
+    (tmp_repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_repo / "link").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(RefusedPath, match=why):
+        check_editable(tmp_repo, path)
+    with pytest.raises(RefusedPath):
+        apply_edits(tmp_repo, [_edit("", "x\n", path)])
+
+
+def test_apply_and_undo_byte_for_byte(tmp_repo: Path, greenpair_home: Path) -> None:
+    cart = tmp_repo / CART
+    original = cart.read_bytes()
+    changes = apply_edits(tmp_repo, [_edit("TAX_RATE = 0.2\n", "TAX_RATE = 0.25\n"),
+                                     _edit("", "new\n", "docs/new.md")])
+    folder = backup.apply_changes(tmp_repo, changes)
+    assert greenpair_home in folder.parents
+    assert tmp_repo not in folder.parents
+    assert b"TAX_RATE = 0.25" in cart.read_bytes()
+    assert (tmp_repo / "docs/new.md").exists()
+    assert sorted(backup.undo_last(tmp_repo)) == ["docs/new.md", CART]
+    assert cart.read_bytes() == original
+    assert not (tmp_repo / "docs/new.md").exists()
+    with pytest.raises(PatchError, match="no applied patch"):
+        backup.undo_last(tmp_repo)
+
+
+def test_undo_refuses_when_files_changed_since(tmp_repo: Path) -> None:
+    cart = tmp_repo / CART
+    changes = apply_edits(tmp_repo, [_edit("TAX_RATE = 0.2\n", "TAX_RATE = 0.25\n")])
+    backup.apply_changes(tmp_repo, changes)
+    cart.write_text(cart.read_text() + "# my own edit\n")
+    with pytest.raises(PatchError, match="changed since the patch was applied"):
+        backup.undo_last(tmp_repo)
+    assert cart.read_text().endswith("# my own edit\n")  # nothing lost
+
+
+def test_apply_refuses_a_stale_draft(tmp_repo: Path) -> None:
+    changes = apply_edits(tmp_repo, [_edit("TAX_RATE = 0.2\n", "TAX_RATE = 0.25\n")])
+    (tmp_repo / CART).write_text("changed meanwhile\n")
+    with pytest.raises(PatchError, match="changed since the patch was drafted"):
+        backup.apply_changes(tmp_repo, changes)

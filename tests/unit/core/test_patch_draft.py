@@ -1,0 +1,110 @@
+"""draft_patch / apply_patch / undo_last with the FakeRuntime and a fixed retriever."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from greenpair.core.assistant.patch import (
+    PatchDraft,
+    PatchOptions,
+    Status,
+    Token,
+    apply_patch,
+    draft_patch,
+    undo_last,
+)
+from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.errors import PatchError
+from greenpair.core.llm.fake import FakeRuntime
+from greenpair.core.types import Chunk, ScoredChunk
+
+CART = "src/shop/cart.py"
+RETRIEVER = StaticRetriever([ScoredChunk(Chunk(CART, "python", 13, 17, "def add_item"), 1.0)])
+
+GOOD = f"""{CART}
+<<<<<<< SEARCH
+        if quantity <= 0:
+=======
+        if quantity < 1:
+>>>>>>> REPLACE"""
+
+
+def _draft(repo: Path, rt: FakeRuntime, **opts: object) -> tuple[list[object], PatchDraft]:
+    events = list(draft_patch(repo, "reject quantities below one", runtime=rt, index=RETRIEVER,
+                              options=PatchOptions(**opts)))  # type: ignore[arg-type]
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    return events, draft
+
+
+def test_draft_shows_a_checked_diff_without_writing(tmp_repo: Path) -> None:
+    before = (tmp_repo / CART).read_bytes()
+    rt = FakeRuntime([GOOD])
+    events, draft = _draft(tmp_repo, rt)
+    assert any(isinstance(e, Status) for e in events)
+    assert "".join(e.text for e in events if isinstance(e, Token)) == GOOD
+    assert draft.error is None
+    assert draft.files == [CART]
+    assert draft.format == "search_replace"
+    assert "+        if quantity < 1:" in draft.diff
+    assert (tmp_repo / CART).read_bytes() == before  # drafting never writes
+    assert "### src/shop/cart.py:13-17" in rt.prompts[0]
+    data = draft.to_json()
+    assert set(data) >= {"diff", "files", "format", "applied", "model", "prompt_tokens",
+                         "completion_tokens", "tokens_per_s", "energy_j"}
+    assert data["applied"] is False
+
+
+def test_failed_edit_is_retried_once_with_the_reason(tmp_repo: Path) -> None:
+    wrong = GOOD.replace("if quantity <= 0:", "if amount is None and total < 0 or x:")
+    rt = FakeRuntime([wrong, GOOD])
+    events, draft = _draft(tmp_repo, rt)
+    assert draft.error is None
+    assert draft.attempts == 2
+    assert any(isinstance(e, Status) and "retrying" in e.text for e in events)
+    assert "could not be applied: The code to replace was not found" in rt.prompts[1]
+
+
+def test_gives_up_after_the_retry(tmp_repo: Path) -> None:
+    rt = FakeRuntime(["no edit at all", "still nothing"])
+    _, draft = _draft(tmp_repo, rt)
+    assert draft.attempts == 2
+    assert draft.error == "The reply holds no SEARCH/REPLACE block."
+    assert draft.diff == ""
+    with pytest.raises(PatchError, match="no valid patch"):
+        apply_patch(tmp_repo, draft)
+
+
+def test_refused_path_is_not_retried(tmp_repo: Path) -> None:
+    rt = FakeRuntime(["../evil.py\n<<<<<<< SEARCH\n=======\nx\n>>>>>>> REPLACE", GOOD])
+    _, draft = _draft(tmp_repo, rt)
+    assert draft.attempts == 1
+    assert draft.error is not None
+    assert "outside the repository" in draft.error
+    assert not (tmp_repo.parent / "evil.py").exists()
+
+
+def test_function_format(tmp_repo: Path) -> None:
+    reply = (f"{CART}\n```python\ndef add_item(self, name, price, quantity=1):\n"
+             "    self.items.append((name, price, quantity))\n```")
+    _, draft = _draft(tmp_repo, FakeRuntime([reply]), format="function")
+    assert draft.error is None
+    assert draft.match_methods == ["function"]
+    assert '-            raise ValueError("quantity must be positive")' in draft.diff
+
+
+def test_apply_then_undo_restores_bytes(tmp_repo: Path) -> None:
+    before = (tmp_repo / CART).read_bytes()
+    _, draft = _draft(tmp_repo, FakeRuntime([GOOD]))
+    apply_patch(tmp_repo, draft)
+    assert draft.applied
+    assert b"if quantity < 1:" in (tmp_repo / CART).read_bytes()
+    assert undo_last(tmp_repo) == [CART]
+    assert (tmp_repo / CART).read_bytes() == before
+
+
+def test_unknown_format(tmp_repo: Path) -> None:
+    with pytest.raises(PatchError, match="Unknown edit format"):
+        _draft(tmp_repo, FakeRuntime([GOOD]), format="xml")
