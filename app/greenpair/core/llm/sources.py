@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import http.client
 import os
 import shutil
 import subprocess
@@ -184,9 +185,15 @@ def download_url(
                     hasher.update(block)
                     have += len(block)
                     yield have, total
-            except OSError as exc:
-                raise ModelError(
-                    f"The download of {url} broke off after {have:,} bytes: {exc}.",
-                    hint="Run the same command again: it resumes where it stopped.",
-                ) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                raise _broke_off(url, have, exc) from exc
+    if total is not None and have < total:
+        raise _broke_off(url, have, "the connection closed early")
     return hasher.hexdigest()
+
+
+def _broke_off(url: str, have: int, why: object) -> ModelError:
+    return ModelError(
+        f"The download of {url} broke off after {have:,} bytes: {why}.",
+        hint="Run the same command again: it resumes where it stopped.",
+    )

@@ -63,7 +63,7 @@ class VerifyResult:
 
     model_id: str
     path: Path
-    status: str  # ok, missing, truncated, oversized, corrupt
+    status: str  # ok, missing, truncated, oversized, corrupt, unverified (not hashed yet)
     size: int | None = None
     sha256: str | None = None
     cached: bool = False  # answered from the sidecar, without hashing
@@ -76,12 +76,14 @@ class VerifyResult:
     @property
     def message(self) -> str:
         """One line for the user."""
+        size = f"{self.size or 0:,} bytes"
         texts = {
             "ok": "verified" + (" (unchanged since last check)" if self.cached else ""),
             "missing": "not downloaded",
-            "truncated": f"truncated ({self.size:,} bytes)",
-            "oversized": f"larger than expected ({self.size:,} bytes)",
+            "truncated": f"truncated ({size})",
+            "oversized": f"larger than expected ({size})",
             "corrupt": "corrupt (sha256 does not match the catalog)",
+            "unverified": "present, not verified yet",
         }
         return f"{self.model_id}: {texts[self.status]} — {self.path}"
 
@@ -135,13 +137,24 @@ def hash_file(path: Path, on_progress: Callable[[int, int], None] | None = None)
 
 
 def verify(
-    model_id: str, *, full: bool = False, on_progress: Callable[[int, int], None] | None = None
+    model_id: str,
+    *,
+    full: bool = False,
+    hash_now: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> VerifyResult:
     """Check the assembled file of ``model_id`` against the catalog.
 
     A file whose sidecar matches its current size and mtime is not hashed again unless
     ``full``. The first verification of a file (e.g. one assembled by hand) hashes it once
-    and writes the sidecar.
+    (about 1 s per GB) and writes the sidecar.
+
+    Args:
+        model_id: A catalog id.
+        full: Hash even when the sidecar says the file is unchanged.
+        hash_now: False for a quick look (``models list``): a file that would need hashing
+            is reported ``unverified``.
+        on_progress: Called with ``(bytes_hashed, bytes_total)`` while hashing.
     """
     info = catalog.get(model_id)
     path = model_path(model_id)
@@ -161,6 +174,8 @@ def verify(
         and record.get("sha256") == info.sha256
     ):
         return VerifyResult(model_id, path, "ok", st.st_size, info.sha256, cached=True)
+    if not hash_now:
+        return VerifyResult(model_id, path, "unverified", st.st_size)
     digest = hash_file(path, on_progress)
     if digest != info.sha256:
         sidecar_path(path).unlink(missing_ok=True)
