@@ -91,7 +91,8 @@ def test_overlapping_windows_split_shared_time_and_add_up() -> None:
         with meter.window("answer") as answer:
             world.step(sensor, joules=100, proc=8, sys=10)  # both: 100 × 0.8 = 80, 40 each
         world.step(sensor, joules=60, proc=3, sys=6)  # alone again: 60 × 0.5 = 30
-    assert answer.report is not None and index.report is not None
+    assert answer.report is not None
+    assert index.report is not None
     assert answer.report.joules == pytest.approx(40.0)
     assert answer.report.system_joules == pytest.approx(100.0)  # its own reading
     assert answer.report.overlapped

@@ -46,7 +46,8 @@ def test_subscribe_starts_and_unsubscribe_stops_the_thread() -> None:
 
     sub = meter.subscribe(on_reading)
     thread = _thread(meter)
-    assert thread is not None and thread.is_alive()
+    assert thread is not None
+    assert thread.is_alive()
     sensor.value += 50.0
     assert got.wait(5), "no reading delivered"
     sub.close()

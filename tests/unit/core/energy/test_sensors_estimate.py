@@ -69,7 +69,8 @@ def test_detect_lists_every_reader_with_a_reason(tmp_path: Path) -> None:
     assert not statuses["rapl"].available
     assert "only while discharging" in statuses["battery"].detail
     assert statuses["ioreg"].detail == "not macOS"
-    assert statuses["estimate"].available and statuses["estimate"].estimated
+    assert statuses["estimate"].available
+    assert statuses["estimate"].estimated
     assert "4.00 W per thread" in statuses["estimate"].detail
 
 
