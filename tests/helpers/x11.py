@@ -1,0 +1,138 @@
+"""A virtual X desktop for the ``x11`` tests: Xvfb, a tray host, xdotool helpers.
+
+``Xvfb -displayfd`` picks a free display number itself. Every process started here is
+ended by the fixture that started it. Under ``CI=true`` a missing tool fails the test
+(it must run there); elsewhere it skips with the package to install.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PACKAGES = {"Xvfb": "xvfb", "xdotool": "xdotool", "trayer": "trayer", "xwininfo": "x11-utils",
+            "xclip": "xclip", "import": "imagemagick", "xprop": "x11-utils"}
+T = TypeVar("T")
+
+
+def require_tools(*tools: str) -> None:
+    """Fail (CI) or skip (elsewhere) when a command-line tool is missing."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if not missing:
+        return
+    pkgs = " ".join(sorted({PACKAGES.get(t, t) for t in missing}))
+    msg = f"missing {', '.join(missing)}: apt-get install -y {pkgs} (packaging/linux/apt-packages.txt)"
+    if IN_CI:
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
+             what: str = "condition") -> T:
+    """Poll ``predicate`` (an external process's state) until it returns a truthy value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class XDisplay:
+    """A running virtual X server."""
+
+    name: str  # ":N"
+    env: dict[str, str]  # os.environ with DISPLAY set and Wayland/D-Bus removed
+
+    def run(self, *args: str, check: bool = True, timeout: float = 10.0) -> str:
+        """Run an X tool on this display; its stdout."""
+        done = subprocess.run(args, env=self.env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr}")
+        return done.stdout
+
+    def xdotool(self, *args: str, check: bool = True) -> str:
+        """Run ``xdotool ARGS``."""
+        return self.run("xdotool", *args, check=check)
+
+    def find_windows(self, name: str, *, visible: bool = True) -> list[str]:
+        """Ids of the windows whose title matches the regex ``name``."""
+        args = ["search", *(["--onlyvisible"] if visible else []), "--name", name]
+        return self.xdotool(*args, check=False).split()
+
+    def tree(self) -> str:
+        """``xwininfo -root -tree``."""
+        return self.run("xwininfo", "-root", "-tree")
+
+    def screenshot(self, path: os.PathLike[str] | str, *, crop: str | None = None) -> None:
+        """Save the screen as PNG (``crop``: ImageMagick geometry ``WxH+X+Y``)."""
+        args = ["import", "-window", "root"]
+        if crop:
+            args += ["-crop", crop, "+repage"]
+        self.run(*args, str(path), timeout=30)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@contextmanager
+def xvfb(size: str = "1280x800x24") -> Iterator[XDisplay]:
+    """Start ``Xvfb`` on a free display; stop it on exit."""
+    require_tools("Xvfb", "xdotool", "xwininfo")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", size, "-nolisten", "tcp",
+         "-noreset"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            number = pipe.readline().strip().decode()
+        if not number:
+            raise AssertionError(f"Xvfb did not start: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
+        env = {k: v for k, v in os.environ.items()
+               if k not in {"WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_SESSION_TYPE"}}
+        env["DISPLAY"] = f":{number}"
+        display = XDisplay(f":{number}", env)
+        wait_for(lambda: display.run("xwininfo", "-root", check=False), what="Xvfb")
+        yield display
+    finally:
+        _stop(proc)
+
+
+@contextmanager
+def tray_host(display: XDisplay) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``trayer`` (a system-tray host) on ``display``; stop it on exit."""
+    require_tools("trayer")
+    proc = subprocess.Popen(
+        ["trayer", "--SetDockType", "true", "--edge", "top", "--align", "right",
+         "--widthtype", "request", "--height", "28", "--transparent", "true", "--alpha", "0",
+         "--tint", "0x2b2b2b"],
+        env=display.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: '"panel"' in display.tree(), what="the trayer panel")
+        yield proc
+    finally:
+        _stop(proc)
