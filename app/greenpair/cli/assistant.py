@@ -1,0 +1,195 @@
+"""``greenpair ask``, ``greenpair chat`` and ``greenpair patch``: thin clients of
+``greenpair.core.assistant``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from greenpair.core.errors import GreenpairError, PatchError
+
+if TYPE_CHECKING:
+    from greenpair.core.assistant.ask import Answer, Conversation
+    from greenpair.core.energy import EnergyReport
+    from greenpair.core.llm.runtime import Runtime
+
+_repo_option = click.option(
+    "--repo", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+    help="The repository to work on.",
+)
+_model_option = click.option("--model", default=None, help="A catalog model id or a GGUF path.")
+
+
+def _runtime(model: str | None) -> Runtime:
+    from greenpair.core.assistant.sources import default_runtime, open_model
+
+    return open_model(model) if model else default_runtime()
+
+
+def _energy_line(energy: EnergyReport | None, tokens: int, tokens_per_s: float) -> str:
+    parts = [f"{tokens} tokens", f"{tokens_per_s:.1f} tok/s"]
+    if energy is not None and energy.joules is not None:
+        label = "estimated" if energy.estimated else energy.sensor
+        parts.insert(0, f"{energy.joules:.1f} J ({label})")
+        if energy.gco2e is not None:
+            parts.insert(1, f"{energy.gco2e:.4f} gCO2e")
+    return " · ".join(parts)
+
+
+def _print_answer_footer(answer: Answer) -> None:
+    click.echo()
+    if answer.citations:
+        note = " (the model cited nothing valid; top code used)" if answer.citations_fallback \
+            else ""
+        click.secho("Citations" + note + ":", bold=True, err=True)
+        for c in answer.citations:
+            click.echo(f"  {c}", err=True)
+    for c in answer.rejected_citations:
+        click.secho(f"  dropped: {c} (not in the code shown to the model)", fg="yellow", err=True)
+    line = _energy_line(answer.energy, answer.completion_tokens, answer.tokens_per_s)
+    click.secho(line, dim=True, err=True)
+
+
+def _ask_one(conv: Conversation, question: str, *, stream: bool) -> Answer:
+    from greenpair.core.assistant.ask import Token
+
+    answer: Answer | None = None
+    for event in conv.ask(question):
+        if isinstance(event, Token):
+            if stream:
+                click.echo(event.text, nl=False)
+                sys.stdout.flush()
+        else:
+            answer = event
+    assert answer is not None
+    return answer
+
+
+@click.command("ask")
+@_repo_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@_model_option
+@click.argument("question", nargs=-1, required=True)
+def ask_cmd(repo: Path, as_json: bool, model: str | None, question: tuple[str, ...]) -> None:
+    """Answer QUESTION about the repository, with checked citations path:start-end."""
+    from greenpair.core.assistant.ask import Conversation
+
+    conv = Conversation(repo, runtime=_runtime(model))
+    answer = _ask_one(conv, " ".join(question), stream=not as_json)
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), indent=2))
+    else:
+        _print_answer_footer(answer)
+
+
+@click.command("chat")
+@_repo_option
+@_model_option
+def chat_cmd(repo: Path, model: str | None) -> None:
+    """Ask questions in a row; follow-ups reuse the cached context. /reset, /quit."""
+    from greenpair.core.assistant.ask import Conversation
+
+    conv = Conversation(repo, runtime=_runtime(model))
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.secho("Ask about the code (/reset to start over, /quit or Ctrl-D to leave).",
+                    dim=True, err=True)
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            break
+        question = line.strip()
+        if not question:
+            continue
+        if question in {"/quit", "/exit"}:
+            break
+        if question == "/reset":
+            conv.reset()
+            click.secho("Started over.", dim=True, err=True)
+            continue
+        try:
+            answer = _ask_one(conv, question, stream=True)
+        except KeyboardInterrupt:
+            click.secho("\n(cancelled)", dim=True, err=True)
+            continue
+        except GreenpairError as exc:
+            click.secho(f"Error: {exc.message}", fg="red", err=True)
+            continue
+        _print_answer_footer(answer)
+
+
+def _print_diff(diff: str) -> None:
+    color = sys.stdout.isatty()
+    for line in diff.splitlines():
+        fg = None
+        if line.startswith(("+++", "---")):
+            fg = "white"
+        elif line.startswith("+"):
+            fg = "green"
+        elif line.startswith("-"):
+            fg = "red"
+        elif line.startswith("@@"):
+            fg = "cyan"
+        click.secho(line, fg=fg if color else None)
+
+
+@click.command("patch")
+@_repo_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--apply", "do_apply", is_flag=True, help="Write the patch to the working tree.")
+@click.option("--undo", is_flag=True, help="Restore the files of the last applied patch.")
+@click.option("--format", "fmt", type=click.Choice(["search_replace", "function", "udiff"]),
+              default=None, help="Edit format to ask the model for (default: measured best).")
+@_model_option
+@click.argument("task", nargs=-1)
+def patch_cmd(repo: Path, as_json: bool, do_apply: bool, undo: bool, fmt: str | None,
+              model: str | None, task: tuple[str, ...]) -> None:
+    """Draft a patch for TASK and print it as a unified diff (--apply writes it)."""
+    from greenpair.core.assistant.patch import (
+        PatchDraft,
+        PatchOptions,
+        Status,
+        apply_patch,
+        draft_patch,
+        undo_last,
+    )
+
+    if undo:
+        if task or do_apply:
+            raise click.UsageError("--undo takes no TASK and no --apply.")
+        restored = undo_last(repo)
+        if as_json:
+            click.echo(json.dumps({"restored": restored}))
+        else:
+            click.echo("Restored " + ", ".join(restored))
+        return
+    if not task:
+        raise click.UsageError("Say what to change, e.g. greenpair patch 'rename foo to bar'.")
+    draft: PatchDraft | None = None
+    events = draft_patch(repo, " ".join(task), runtime=_runtime(model),
+                         options=PatchOptions(format=fmt))
+    for event in events:
+        if isinstance(event, Status) and not as_json:
+            click.secho(event.text, dim=True, err=True)
+        elif isinstance(event, PatchDraft):
+            draft = event
+    assert draft is not None
+    if draft.error is None and do_apply:
+        apply_patch(repo, draft)
+    if as_json:
+        click.echo(json.dumps(draft.to_json(), indent=2))
+    elif draft.error is None:
+        _print_diff(draft.diff)
+        click.secho(_energy_line(draft.energy, draft.completion_tokens, draft.tokens_per_s),
+                    dim=True, err=True)
+        if draft.applied:
+            click.secho(f"Applied to {', '.join(draft.files)}. Undo: greenpair patch "
+                        f"--repo {repo} --undo", fg="green", err=True)
+    if draft.error is not None:
+        raise PatchError(f"No valid patch: {draft.error}",
+                         hint="Rephrase the task naming the function or file to change.")
