@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
@@ -68,8 +69,8 @@ def _bar_updates(model_id: str, progress: Any) -> None:
             if step.stage == "downloading":
                 if bar is None:
                     bar = click.progressbar(
-                        length=step.total, label=f"{model_id}", file=click.get_text_stream(
-                            "stderr"), show_eta=True, show_percent=True,
+                        length=step.total, label=model_id, file=sys.stderr, show_eta=True,
+                        show_percent=True,
                     )
                     bar.__enter__()
                 bar.label = f"{model_id} {step.part}/{step.parts}" if step.parts else model_id
