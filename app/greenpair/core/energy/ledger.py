@@ -423,3 +423,33 @@ class Ledger:
         """Detailed rows currently stored."""
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+
+
+def since_timestamp(spec: str, ledger: Ledger | None = None, now: float | None = None) -> float:
+    """Epoch seconds for a period name: ``today``, ``session``, ``all``, ``7d``, ``24h``,
+    ``30m``, an ISO date (``2026-11-01``) or date-time.
+
+    Raises:
+        EnergyError: The text is none of those.
+    """
+    now = time.time() if now is None else now
+    text = spec.strip().lower()
+    if text in {"all", ""}:
+        return 0.0
+    if text == "today":
+        return datetime.fromtimestamp(now).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        ).timestamp()
+    if text == "session":
+        start = ledger.session_start() if ledger is not None else None
+        return start if start is not None else now
+    units = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+    if text[-1:] in units and text[:-1].replace(".", "", 1).isdigit():
+        return now - float(text[:-1]) * units[text[-1]]
+    try:
+        return datetime.fromisoformat(spec.strip()).timestamp()
+    except ValueError:
+        raise EnergyError(
+            f"Cannot read the period {spec!r}.",
+            hint="Use today, session, all, a duration like 24h or 7d, or a date 2026-11-01.",
+        ) from None

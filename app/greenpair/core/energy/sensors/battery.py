@@ -24,7 +24,12 @@ def _batteries(root: Path) -> list[Path]:
             kind = read_text(entry / "type")
         except OSError:
             kind = "Battery" if entry.name.startswith("BAT") else ""
-        if kind == "Battery" and (entry / "status").exists():
+        try:
+            scope = read_text(entry / "scope")
+        except OSError:
+            scope = ""
+        # scope "Device": a mouse or keyboard battery, not the one powering the system
+        if kind == "Battery" and scope != "Device" and (entry / "status").exists():
             found.append(entry)
     return found
 
