@@ -10,6 +10,7 @@ directory is ignored whatever the negations below say (git never looks inside).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pathspec
@@ -25,11 +26,56 @@ def _read_lines(path: Path) -> list[str] | None:
     return data.decode("utf-8", errors="replace").splitlines()
 
 
-def _spec(path: Path) -> pathspec.GitIgnoreSpec | None:
+# pathspec marks the "/" after a directory match with this regex group; a pattern whose
+# regex has it can match a path itself (file or, with a trailing slash, directory).
+_DIR_MARK = "ps_d"
+
+
+class _Rule:
+    """One compiled pattern, matched against a path *itself* (as git does per level).
+
+    ``pathspec`` answers "is this file excluded, counting its parents"; the walker needs
+    "does this pattern match this file or this directory", so it can prune directories
+    and still respect negations below them.
+    """
+
+    __slots__ = ("exact", "ignore", "inside")
+
+    def __init__(self, regex: re.Pattern[str], ignore: bool) -> None:
+        self.ignore = ignore
+        if _DIR_MARK in regex.groupindex:
+            self.exact: re.Pattern[str] | None = re.compile(f"(?:{regex.pattern})\\Z")
+            self.inside = None
+        else:  # ``dir/**`` or ``*``: anything strictly inside a prefix
+            self.exact = None
+            self.inside = regex
+
+    def matches(self, path: str, is_dir: bool) -> bool:
+        if self.exact is not None:
+            return self.exact.search(path + "/" if is_dir else path) is not None
+        assert self.inside is not None
+        return self.inside.search(path) is not None
+
+
+def _rules(path: Path) -> list[_Rule] | None:
+    """The patterns of one ignore file, last first (the last match wins)."""
     lines = _read_lines(path)
     if not lines:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    rules = [
+        _Rule(pattern.regex, bool(pattern.include))
+        for pattern in spec.patterns
+        if pattern.include is not None and isinstance(pattern.regex, re.Pattern)
+    ]
+    return rules[::-1] or None
+
+
+def _decide(rules: list[_Rule], path: str, is_dir: bool) -> bool | None:
+    for rule in rules:
+        if rule.matches(path, is_dir):
+            return rule.ignore
+    return None
 
 
 def _git_dir(top: Path) -> Path | None:
@@ -66,39 +112,33 @@ class IgnoreRules:
         self._top = _find_top(self.root)
         rel = self.root.relative_to(self._top).as_posix()
         self._prefix = "" if rel == "." else rel + "/"
-        self._levels: dict[str, list[pathspec.GitIgnoreSpec]] = {}
+        self._levels: dict[str, list[list[_Rule]]] = {}
         self._dir_cache: dict[str, bool] = {}
         git_dir = _git_dir(self._top)
-        self._exclude = _spec(git_dir / "info" / "exclude") if git_dir else None
+        self._exclude = _rules(git_dir / "info" / "exclude") if git_dir else None
 
-    def _level(self, top_rel_dir: str) -> list[pathspec.GitIgnoreSpec]:
+    def _level(self, top_rel_dir: str) -> list[list[_Rule]]:
         """Compiled ignore files of a directory (``""`` is the top), loaded once."""
         specs = self._levels.get(top_rel_dir)
         if specs is None:
             base = self._top / top_rel_dir if top_rel_dir else self._top
-            specs = [s for name in IGNORE_FILES if (s := _spec(base / name)) is not None]
+            specs = [r for name in IGNORE_FILES if (r := _rules(base / name)) is not None]
             self._levels[top_rel_dir] = specs
         return specs
 
     def _match_top(self, path: str, is_dir: bool) -> bool:
         """Whether ``path`` (relative to the work tree top) is ignored by its own rules,
         without looking at its ancestors."""
-        probe = path + "/" if is_dir else path
         parts = path.split("/")
         for depth in range(len(parts) - 1, -1, -1):
             level = "/".join(parts[:depth])
-            specs = self._level(level)
-            if not specs:
-                continue
-            sub = probe[len(level) + 1 :] if level else probe
-            for spec in specs:
-                result = spec.check_file(sub)
-                if result.include is not None:
-                    return result.include
+            sub = path[len(level) + 1 :] if level else path
+            for rules in self._level(level):
+                decision = _decide(rules, sub, is_dir)
+                if decision is not None:
+                    return decision
         if self._exclude is not None:
-            result = self._exclude.check_file(probe)
-            if result.include is not None:
-                return result.include
+            return bool(_decide(self._exclude, path, is_dir))
         return False
 
     def match(self, rel_path: str, *, is_dir: bool = False) -> bool:
