@@ -175,12 +175,21 @@ _MINIFIED_MAX_LINE = 5000
 _MINIFIED_MEAN_LINE = 300
 
 
-def is_minified(text: str) -> bool:
-    """Tell whether ``text`` is minified or machine-packed (very long lines)."""
+_PROSE = frozenset({"markdown", "rst", "text"})
+
+
+def is_minified(text: str, language: str | None = None) -> bool:
+    """Tell whether ``text`` is minified or machine-packed (very long lines).
+
+    Prose (Markdown, reStructuredText, plain text) often keeps a paragraph on one line,
+    so for it only a line of data length (base64, a packed blob) counts.
+    """
     if len(text) < 2048:
         return False
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
         return False
     longest = max(len(line) for line in lines)
-    return longest > _MINIFIED_MAX_LINE or len(text) / len(lines) > _MINIFIED_MEAN_LINE
+    if longest > _MINIFIED_MAX_LINE:
+        return True
+    return language not in _PROSE and len(text) / len(lines) > _MINIFIED_MEAN_LINE

@@ -214,7 +214,8 @@ class _Walker:
         text, reason = read_text(data)
         if text is None:
             return SkippedFile(rel, reason)
-        if is_minified(text):
+        language = detect_language(rel, text)
+        if is_minified(text, language):
             return SkippedFile(rel, "minified")
         if has_generated_header(text):
             return SkippedFile(rel, "generated", "header comment")
@@ -223,7 +224,7 @@ class _Walker:
             abs_path=path,
             size=len(data),
             mtime_ns=info.st_mtime_ns,
-            language=detect_language(rel, text),
+            language=language,
             text=text,
             sha256=hashlib.sha256(data).hexdigest(),
         )
