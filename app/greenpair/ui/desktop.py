@@ -1,0 +1,239 @@
+"""Greenpair on the desktop, outside its window: tray, global hotkey, popup, one instance.
+
+``run_app`` (``ui/app.py``) creates the application and the main window, then calls
+``install_desktop_integration(app, window)``, which
+
+* listens on the single-instance socket (``greenpair suggest``, a second ``greenpair``),
+* shows the tray monitor, or says there is no tray and shows the window instead,
+* installs the global hotkey that opens the suggestion popup,
+* keeps the app running in the tray when the window is closed (when there is a tray).
+
+It also writes and removes the XDG autostart entry ("start on login", opt-in).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import sys
+import weakref
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from greenpair.core import messages
+from greenpair.core.config import Settings, load_settings, on_settings_changed, save_settings
+from greenpair.core.errors import ConfigError
+from greenpair.ui.hotkey import GlobalHotkey, session_kind
+from greenpair.ui.popup import PopupController, SuggestionPopup
+from greenpair.ui.single_instance import SingleInstanceServer, send_to_running
+from greenpair.ui.tray import TrayMonitor, quit_app, show_window
+
+log = logging.getLogger(__name__)
+
+NO_TRAY = (
+    "No system tray was found on this desktop, so Greenpair's power monitor lives in "
+    "its window. (GNOME needs the AppIndicator extension for tray icons.)"
+)
+
+
+def forward_to_running_instance(message: dict[str, Any] | None = None) -> bool:
+    """Hand ``message`` (default: show the window) to a running Greenpair.
+
+    Call before creating a window: True means another instance took over and this
+    process should exit.
+    """
+    reply = send_to_running(message or {"cmd": "show"}, timeout_ms=1500)
+    return bool(reply and reply.get("ok"))
+
+
+class DesktopIntegration(QObject):
+    """Owns the tray, the hotkey, the popup and the instance socket of one app.
+
+    Args:
+        window: The main window.
+        runtime: The model runtime for suggestions (None: core's shared one).
+        parent: The Qt parent.
+    """
+
+    def __init__(self, window: QWidget, *, runtime: Any = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.server = SingleInstanceServer(parent=self)
+        self.tray = TrayMonitor(self)
+        self.popups = PopupController(SuggestionPopup(runtime=runtime), parent=self)
+        self.hotkey: GlobalHotkey | None = None
+        self.tray_shown = False
+        self.server.message_received.connect(self._on_message)
+        self.tray.open_requested.connect(lambda: show_window(self.window))
+        self.tray.quit_requested.connect(quit_app)
+        self.tray.pause_indexing_toggled.connect(self._on_pause_indexing)
+        ref = weakref.ref(self)
+        on_settings_changed(lambda s: (obj := ref()) is not None and obj._on_settings(s))
+
+    def start(self, *, minimised: bool = False) -> bool:
+        """Start everything; show the window unless it starts minimised in the tray.
+
+        Returns:
+            False when another instance is running (it was asked to show its window).
+        """
+        if not self.server.listen():
+            forward_to_running_instance()
+            return False
+        settings = load_settings()
+        self.tray_shown = self.tray.show()
+        if self.tray_shown:
+            QApplication.setQuitOnLastWindowClosed(False)
+        elif minimised or settings.start_minimised:
+            messages.warning(NO_TRAY)
+        if self.tray_shown and (minimised or settings.start_minimised):
+            self.window.hide()
+        else:
+            show_window(self.window)
+        self._install_hotkey(settings.hotkey)
+        return True
+
+    def _install_hotkey(self, combo: str) -> None:
+        if self.hotkey is not None:
+            self.hotkey.stop()
+            self.hotkey.deleteLater()
+            self.hotkey = None
+        try:
+            self.hotkey = GlobalHotkey(combo, parent=self)
+        except ConfigError as exc:
+            messages.warning(f"{exc.message} {exc.hint or ''}".strip())
+            return
+        self.hotkey.activated.connect(lambda: self.popups.request("auto"))
+        self.hotkey.unavailable.connect(self._on_hotkey_unavailable)
+        self.hotkey.start()
+
+    def _on_hotkey_unavailable(self, reason: str) -> None:
+        if session_kind() == "wayland":
+            log.info("%s", reason)  # expected there; the README explains the binding
+        else:
+            messages.warning(reason)
+
+    def shutdown(self) -> None:
+        """Remove the grab, hide the icon, close the socket (at quit)."""
+        if self.hotkey is not None:
+            self.hotkey.stop()
+        self.popups.popup.dismiss()
+        self.tray.hide()
+        self.server.close()
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        cmd = message.get("cmd")
+        if cmd == "suggest":
+            mode = message.get("mode")
+            self.popups.request(mode if isinstance(mode, str) else "auto")
+        elif cmd == "show":
+            show_window(self.window)
+        else:
+            log.warning("unknown instance message %r", cmd)
+
+    def _on_pause_indexing(self, paused: bool) -> None:
+        pause = getattr(self.window, "set_indexing_paused", None)
+        if callable(pause):
+            pause(paused)
+        else:
+            log.warning("this window cannot pause indexing")
+
+    def _on_settings(self, settings: Settings) -> None:
+        try:
+            self._sync_settings(settings)
+        except RuntimeError:  # the Qt objects are gone (the app has quit)
+            log.debug("settings changed after the desktop integration closed")
+
+    def _sync_settings(self, settings: Settings) -> None:
+        for action, value in ((self.tray.eco_action, settings.eco_mode),
+                              (self.tray.minimised_action, settings.start_minimised),
+                              (self.tray.login_action, settings.autostart)):
+            if action.isChecked() != value:
+                action.blockSignals(True)
+                action.setChecked(value)
+                action.blockSignals(False)
+        if self.hotkey is not None and settings.hotkey != self.hotkey.describe():
+            self._install_hotkey(settings.hotkey)
+
+
+def install_desktop_integration(app: QApplication, window: QWidget, *,
+                                minimised: bool = False,
+                                runtime: Any = None) -> DesktopIntegration:
+    """Tray, hotkey, popup and the instance socket for ``window``.
+
+    Shows the window (unless it starts minimised in a tray). When another instance is
+    running, asks it to show its window and quits this application.
+
+    Args:
+        app: The application.
+        window: The main window.
+        minimised: Start in the tray (``greenpair gui --minimised``).
+        runtime: The model runtime for suggestions (None: core's shared one).
+
+    Returns:
+        The integration (kept alive by the application).
+    """
+    integration = DesktopIntegration(window, runtime=runtime, parent=app)
+    if not integration.start(minimised=minimised):
+        QTimer.singleShot(0, app.quit)
+        return integration
+    app.aboutToQuit.connect(integration.shutdown)
+    return integration
+
+
+# -- start on login (XDG autostart) ------------------------------------------------------
+
+def autostart_path() -> Path:
+    """``$XDG_CONFIG_HOME/autostart/greenpair.desktop``."""
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "autostart" / "greenpair.desktop"
+
+
+def launch_command() -> str:
+    """The command line that starts Greenpair minimised, quoted for a desktop entry."""
+    exe = shutil.which("greenpair")
+    argv = [exe] if exe else [sys.executable, "-m", "greenpair"]
+    return " ".join(shlex.quote(a) for a in [*argv, "gui", "--minimised"])
+
+
+def autostart_entry() -> str:
+    """The autostart desktop entry's text."""
+    return (
+        "[Desktop Entry]\nType=Application\nName=Greenpair\n"
+        "Comment=Private, green coding assistant: tray power monitor and hotkey popup\n"
+        f"Exec={launch_command()}\nIcon=greenpair\nTerminal=false\nCategories=Development;\n"
+        "X-GNOME-Autostart-enabled=true\n"
+    )
+
+
+def set_autostart(enabled: bool) -> Path | None:
+    """Write (or remove) the autostart entry and save the ``autostart`` setting.
+
+    Returns:
+        The entry's path when written, else None.
+
+    Raises:
+        ConfigError: Not a Linux/BSD desktop, or the file cannot be written.
+    """
+    if sys.platform in {"win32", "darwin"}:
+        raise ConfigError("Start on login is only available on Linux desktops for now.",
+                          hint="Add Greenpair to your login items by hand.")
+    path = autostart_path()
+    try:
+        if enabled:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(autostart_entry(), encoding="utf-8")
+        else:
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"Cannot update {path}: {exc.strerror or exc}.") from exc
+    settings = load_settings()
+    if settings.autostart != enabled:
+        settings.autostart = enabled
+        save_settings(settings)
+    return path if enabled else None

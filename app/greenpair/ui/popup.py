@@ -1,0 +1,425 @@
+"""The suggestion popup: a small frameless window near the pointer.
+
+The global hotkey (or ``greenpair suggest``) calls ``PopupController.request``: it
+remembers the window that had focus, takes the selected text (or the clipboard) and opens
+``SuggestionPopup`` there. The popup streams a suggestion from core's ``suggest()`` in a
+worker, in one of three modes — complete, fix, explain — that Tab cycles. Enter copies
+the suggestion and pastes it into the remembered window; Esc, or the popup losing focus,
+dismisses it and cancels the generation.
+
+Green: presses inside the debounce interval, a repeat on an unchanged selection, and
+empty selections start no generation; they are counted in ``PopupController.avoided``.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QCursor, QFont, QFontDatabase, QGuiApplication, QKeyEvent
+from PySide6.QtWidgets import QFrame, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+
+from greenpair.core.errors import GreenpairError
+from greenpair.ui.popup_context import RepoMatch, find_in_repo
+from greenpair.ui.popup_target import (
+    Selection,
+    active_window,
+    can_paste,
+    guess_language,
+    hook_event,
+    paste_into,
+    platform_paste_hint,
+    read_selection,
+)
+from greenpair.ui.workers import CoreWorker, start_worker
+
+log = logging.getLogger(__name__)
+
+TITLE = "Greenpair suggestion"
+MODES = ("complete", "fix", "explain")
+NOTHING_SELECTED = "Nothing selected — select some code (or copy it), then press the hotkey."
+
+
+def _stream(text: str, mode: str, repo: Path | None, runtime: Any,
+            cancel: threading.Event) -> Iterator[str | RepoMatch]:
+    """Core's suggestion stream (runs in the worker thread).
+
+    First yields the ``RepoMatch`` when the text comes from a file of ``repo``; a
+    completion then sees the file around the selection instead of the bare selection.
+    """
+    from greenpair.core.assistant.suggest import CURSOR, split_cursor, suggest
+
+    match = find_in_repo(text, repo) if split_cursor(text) is None else None
+    if match is not None:
+        yield match
+        if mode == "complete":
+            text = match.completion_text(CURSOR)
+    yield from suggest(text, mode, repo=repo, runtime=runtime, cancel=cancel)
+
+
+def count_avoided(reason: str) -> None:
+    """Count a generation the popup did not run (core's counters and the energy ledger)."""
+    from greenpair.core.assistant.suggest import record_avoided
+    from greenpair.core.energy import get_meter
+    from greenpair.core.energy.meter import SUGGESTIONS_AVOIDED
+
+    record_avoided(reason)
+    get_meter().count(SUGGESTIONS_AVOIDED)
+
+
+def skip_reason(text: str) -> tuple[str, str] | None:
+    """Why no generation should run for ``text``: (reason, message); None: generate."""
+    if not text.strip():
+        return "empty", NOTHING_SELECTED
+    from greenpair.core.assistant.suggest import should_skip
+
+    reason = should_skip(text)
+    if reason is None:
+        return None
+    return reason, f"Nothing to suggest for this selection ({reason})."
+
+
+def pasted_text(selection: Selection, mode: str, suggestion: str) -> str:
+    """What Enter pastes over the selection.
+
+    A completion continues the selected text, which the paste replaces while it is still
+    selected (PRIMARY), so the selection goes in front of it (the suggestion at the cursor
+    marker, when the selection holds one); a fix replaces it.
+    """
+    if mode != "complete" or selection.origin != "primary":
+        return suggestion
+    from greenpair.core.assistant.suggest import split_cursor
+
+    parts = split_cursor(selection.text)
+    if parts is None:
+        return selection.text + suggestion
+    return parts[0] + suggestion + parts[1]
+
+
+class SuggestionPopup(QWidget):
+    """Streams one suggestion for a selection; Tab, Enter, Esc.
+
+    Signals:
+        dismissed(): Closed without pasting (Esc, focus lost).
+        accepted(str): Enter: the text now on the clipboard (and pasted where possible).
+        finished(str): A generation ended; its full suggestion.
+
+    Args:
+        runtime: The model runtime for ``suggest()`` (None: the shared one).
+        parent: The Qt parent.
+    """
+
+    dismissed = Signal()
+    accepted = Signal(str)
+    finished = Signal(str)
+
+    def __init__(self, *, runtime: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
+                         | Qt.WindowType.WindowStaysOnTopHint)
+        self.setWindowTitle(TITLE)
+        self.setAccessibleName(TITLE)
+        self.runtime = runtime
+        self.selection = Selection("", "none")
+        self.repo: Path | None = None
+        self.target: str | None = None
+        self.mode = MODES[0]
+        self.language: str | None = None
+        self.match: RepoMatch | None = None
+        self._failed = False
+        self.suggestion = ""
+        self.tokens = 0
+        self._worker: CoreWorker | None = None
+        self._generation = 0
+        self._started_at = 0.0
+        self._closing = False
+        self._build()
+
+    def _build(self) -> None:
+        frame = QFrame(self)
+        frame.setObjectName("popupFrame")
+        frame.setStyleSheet(
+            "#popupFrame { border: 1px solid palette(mid); border-radius: 6px;"
+            " background: palette(base); }"
+        )
+        self._header = QLabel(frame)
+        self._header.setTextFormat(Qt.TextFormat.PlainText)
+        self._view = QPlainTextEdit(frame)
+        self._view.setReadOnly(True)
+        self._view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._view.setFrameShape(QFrame.Shape.NoFrame)
+        self._view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self._view.setAccessibleName("Suggestion")
+        self._status = QLabel(frame)
+        small = QFont(self._status.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+        self._status.setFont(small)
+        inner = QVBoxLayout(frame)
+        inner.setContentsMargins(10, 8, 10, 8)
+        inner.addWidget(self._header)
+        inner.addWidget(self._view, 1)
+        inner.addWidget(self._status)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(frame)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.resize(520, 240)
+
+    # -- opening and generating ------------------------------------------------------
+
+    def show_for(self, selection: Selection, *, mode: str = "auto", repo: Path | None = None,
+                 target: str | None = None, pos: QPoint | None = None) -> None:
+        """Open the popup for ``selection`` and start generating (unless skipped)."""
+        self.selection, self.repo, self.target = selection, repo, target
+        self.language = guess_language(selection.text)
+        self.match = None
+        self.mode = mode if mode in MODES else MODES[0]
+        self._closing = False
+        self._place(pos or QCursor.pos())
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.setFocus()
+        hook_event("shown", mode=self.mode, chars=len(selection.text), origin=selection.origin)
+        self._start()
+
+    def _place(self, pos: QPoint) -> None:
+        screen = QGuiApplication.screenAt(pos) or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry()
+        x = min(max(pos.x() + 12, area.left()), area.right() - self.width())
+        y = pos.y() + 16
+        if y + self.height() > area.bottom():
+            y = pos.y() - self.height() - 8
+        self.move(x, max(y, area.top()))
+
+    def _start(self) -> None:
+        self._stop_worker()
+        self._generation += 1
+        self.suggestion, self.tokens, self._failed = "", 0, False
+        self._view.clear()
+        self._update_header()
+        skip = skip_reason(self.selection.text)
+        if skip is not None:
+            count_avoided(skip[0])
+            self._status.setText(skip[1])
+            hook_event("skipped", reason=skip[0])
+            self.finished.emit("")
+            return
+        self._status.setText("Generating…")
+        self._started_at = time.monotonic()
+        generation = self._generation
+        self._worker = start_worker(
+            _stream, self.selection.text, self.mode, self.repo, self.runtime,
+            pass_cancel=True,
+            on_yield=lambda piece: self._on_token(generation, piece),
+            on_error=lambda exc: self._on_error(generation, exc),
+            on_finish=lambda: self._on_finished(generation),
+            forward_errors=False,
+        )
+
+    def _stop_worker(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.quit()
+
+    def _on_token(self, generation: int, piece: str | RepoMatch) -> None:
+        if generation != self._generation:
+            return
+        if isinstance(piece, RepoMatch):
+            self.match = piece
+            self.language = guess_language(self.selection.text, piece.path)
+            self._update_header()
+            return
+        if not self.tokens:
+            hook_event("first_token", mode=self.mode)
+        self.tokens += 1
+        self.suggestion += piece
+        cursor = self._view.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.insertText(piece)
+        self._view.ensureCursorVisible()
+
+    def _on_error(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        text = exc.message if isinstance(exc, GreenpairError) else f"Suggestion failed: {exc}"
+        if isinstance(exc, GreenpairError) and exc.hint:
+            text += f" {exc.hint}"
+        log.warning("suggestion failed: %s", exc, exc_info=not isinstance(exc, GreenpairError))
+        self._failed = True
+        self._status.setText(text)
+        hook_event("error", text=text)
+
+    def _on_finished(self, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self._worker = None
+        if self._failed:
+            return  # the error stays shown
+        seconds = time.monotonic() - self._started_at
+        if self.suggestion.strip():
+            self._status.setText(f"{self.tokens} tokens · {seconds:.1f} s — {self._keys_hint()}")
+        else:
+            self._status.setText("No suggestion for this selection. Tab: another mode.")
+        hook_event("finished", mode=self.mode, text=self.suggestion, tokens=self.tokens)
+        self.finished.emit(self.suggestion)
+
+    def _update_header(self) -> None:
+        parts = ["Greenpair", self.language or "text", self.mode]
+        if self.match is not None:
+            parts.append(f"{self.match.path}:{self.match.line}")
+        self._header.setText(" · ".join(parts) + "   (Tab: mode)")
+
+    def _keys_hint(self) -> str:
+        action = "paste" if can_paste() and self.mode != "explain" else "copy"
+        return f"Enter: {action} · Esc: close"
+
+    def is_generating(self) -> bool:
+        """Whether a generation is running."""
+        return self._worker is not None
+
+    # -- keys and focus -----------------------------------------------------------
+
+    def cycle_mode(self, step: int = 1) -> None:
+        """Switch to the next (or previous) mode and generate again."""
+        self.mode = MODES[(MODES.index(self.mode) + step) % len(MODES)]
+        hook_event("mode", mode=self.mode)
+        self._start()
+
+    def accept(self) -> None:
+        """Copy the suggestion; paste it into the window that had focus (not ``explain``)."""
+        if not self.suggestion.strip():
+            return
+        text = pasted_text(self.selection, self.mode, self.suggestion)
+        QGuiApplication.clipboard().setText(text)
+        self._close_quietly()
+        paste = self.mode != "explain" and can_paste()
+        if paste:
+            threading.Thread(target=self._paste, name="greenpair-paste", daemon=True).start()
+        else:
+            hook_event("copied", text=text)
+        log.info("suggestion %s (%d chars)", "pasted" if paste else "copied", len(text))
+        self.accepted.emit(text)
+
+    def _paste(self) -> None:
+        sent = paste_into(self.target)
+        hook_event("pasted" if sent else "paste_failed", target=self.target,
+                   hint=platform_paste_hint())
+
+    def dismiss(self) -> None:
+        """Close without pasting and cancel the generation."""
+        if self._closing:
+            return
+        self._close_quietly()
+        hook_event("dismissed")
+        self.dismissed.emit()
+
+    def _close_quietly(self) -> None:
+        self._closing = True
+        self._generation += 1
+        self._stop_worker()
+        self.hide()
+
+    def event(self, event: QEvent) -> bool:
+        """Tab and Shift+Tab cycle the mode (instead of moving the focus)."""
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() == Qt.Key.Key_Tab:
+                self.cycle_mode(1)
+                return True
+            if event.key() == Qt.Key.Key_Backtab:
+                self.cycle_mode(-1)
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter accepts, Esc dismisses."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.accept()
+        elif event.key() == Qt.Key.Key_Escape:
+            self.dismiss()
+        else:
+            super().keyPressEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Losing the focus to another window dismisses the popup."""
+        super().changeEvent(event)
+        if (event.type() == QEvent.Type.ActivationChange and self.isVisible()
+                and not self.isActiveWindow() and not self._closing):
+            self.dismiss()
+
+
+class PopupController(QObject):
+    """Opens the popup on request (hotkey, local socket), debounced.
+
+    Args:
+        popup: The popup to drive (default: a new one).
+        debounce_s: Requests closer than this to the previous one are dropped.
+        parent: The Qt parent.
+    """
+
+    def __init__(self, popup: SuggestionPopup | None = None, *, debounce_s: float = 0.5,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.popup = popup or SuggestionPopup()
+        self.debounce_s = debounce_s
+        self.avoided: collections.Counter[str] = collections.Counter()
+        self._last = float("-inf")
+
+    def request(self, mode: str = "auto") -> bool:
+        """Open the popup on the current selection.
+
+        Returns:
+            False when the request was dropped (debounced or a repeat).
+        """
+        now = time.monotonic()
+        if now - self._last < self.debounce_s:
+            self.avoided["debounced"] += 1
+            count_avoided("debounced")
+            return False
+        self._last = now
+        hook_event("requested", mode=mode)
+        selection = read_selection()
+        if self.popup.isVisible():
+            if selection.text == self.popup.selection.text:
+                self.avoided["repeat"] += 1
+                count_avoided("repeat")
+                self.popup.activateWindow()
+                return False
+            target = self.popup.target
+            self.popup.dismiss()
+        else:
+            target = active_window()
+        if not selection.text.strip():
+            self.avoided["empty"] += 1  # the popup says "Nothing selected" (and counts it)
+        self.popup.show_for(selection, mode=self._mode(mode, selection.text),
+                            repo=_current_repo(), target=target)
+        return True
+
+    @staticmethod
+    def _mode(mode: str, text: str) -> str:
+        if mode in MODES:
+            return mode
+        if not text.strip():
+            return MODES[0]
+        from greenpair.core.assistant.suggest import choose_mode
+
+        chosen = choose_mode(text)
+        return chosen if chosen in MODES else MODES[0]
+
+
+def _current_repo() -> Path | None:
+    """The repository whose index gives the popup context: the last one opened."""
+    from greenpair.core.config import load_settings
+
+    try:
+        recent = load_settings().recent_repos
+    except GreenpairError:
+        return None
+    if recent and Path(recent[0]).is_dir():
+        return Path(recent[0])
+    return None
