@@ -364,8 +364,8 @@ EXPECTED = {
         (3, 7, 'function', 'CheckoutButton', None),
         (8, 10, 'class', 'Checkout', None),
         (11, 15, 'method', 'handlePay', 'Checkout'),
-        (16, 19, 'method', 'render', 'Checkout'),
-        (20, 22, 'module', None, None),
+        (16, 20, 'method', 'render', 'Checkout'),
+        (21, 22, 'function', 'formatPrice', None),
     ],
     "Panel.tsx": [
         (1, 2, 'module', None, None),

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from greenpair.core.types import Chunk
 
-TINY_LINES = 2
+TINY_LINES = 1  # definitions this short (one-liners) join the code around them
 SMALL_FILLER_LINES = 2
 _SIGNATURE_ROWS = 4
 _SIGNATURE_CHARS = 200
@@ -73,6 +73,10 @@ class _Span:
 def _last_row(node: Node) -> int:
     row = node.end_point.row
     return row - 1 if node.end_point.column == 0 and row > node.start_point.row else row
+
+
+def _rows(node: Node) -> int:
+    return _last_row(node) - node.start_point.row + 1
 
 
 class _FileChunker:
@@ -170,10 +174,9 @@ class _FileChunker:
                 spans.append(self.filler(cursor, first - 1, scope, root))
             last = min(item.end, end)
             item.start = first
-            node_rows = _last_row(item.node) - item.node.start_point.row + 1
-            if item.members and any(m.end - m.start >= TINY_LINES for m in item.members):
+            if any(_rows(member.node) > TINY_LINES for member in item.members):
                 spans.extend(self.lay(first, last, item.members, item, root))
-            elif node_rows <= TINY_LINES:
+            elif _rows(item.node) <= TINY_LINES:
                 spans.append(self.filler(first, last, scope, root))
             else:
                 spans.append(
@@ -228,7 +231,8 @@ class _FileChunker:
             if span.start < row <= span.end:
                 blank = not self.lines[row - 1].strip()
                 ranks[row] = min(ranks.get(row, 99), 2 * depth + (0 if blank else 1))
-            if depth < 2 and _last_row(child) - row >= 8 and row <= span.end and _last_row(child) >= span.start:
+            big = _last_row(child) - row >= 8
+            if depth < 3 and big and row <= span.end and _last_row(child) >= span.start:
                 pending.extend((grand, depth + 1) for grand in child.named_children)
         return ranks
 
