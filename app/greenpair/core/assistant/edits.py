@@ -27,7 +27,7 @@ _SEARCH = re.compile(r"^\s*<{5,9}\s*SEARCH\b.*$")
 _DIVIDER = re.compile(r"^\s*={5,9}\s*$")
 _REPLACE = re.compile(r"^\s*>{5,9}\s*REPLACE\b.*$")
 _FENCE = re.compile(r"^\s*```")
-_PATHLIKE = re.compile(r"^[\w./\\-]*[\w-]\.[A-Za-z0-9_]{1,10}$")
+_PATHLIKE = re.compile(r"^(?:[\w.\-]+/)*(?:[\w.\-]*\w\.\w+|\.\w[\w.\-]*)$|^(?:[\w.\-]+/)+[\w.\-]+$")
 _DEF = re.compile(
     r"^\s*(?:@\w.*\n\s*)*(?:export\s+)?(?:default\s+)?(?:async\s+)?"
     r"(?:def|class|function|fn|func)\s+\*?\s*(?P<name>[A-Za-z_]\w*)",

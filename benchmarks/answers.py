@@ -1,0 +1,107 @@
+"""How often does ``ask`` cite a file that really holds the answer?
+
+Dev set: ``/work/shared/bench/localization/pytest-9.0.2.jsonl`` (150 real pytest commit
+messages, ``gold`` = the source files the commit changed), corpus = the pytest 9.0.2 sdist.
+Each query is asked in a fresh conversation as "Which code is responsible for this? <query>"
+through the full product path (index → retrieval → packing → the model → citation checks).
+
+Reported, against the same answers:
+
+* cites gold: a citation the model wrote (and that passed validation) is in a gold file;
+* cites gold (with fallback): also counting the top snippets cited when the model cited
+  nothing valid;
+* gold in context: a gold file was among the snippets shown (the ceiling retrieval sets).
+
+Usage::
+
+    nice .venv/bin/python benchmarks/answers.py [--limit N] [--model ID] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from patch import corpus_dir  # same folder: the sdist download helper
+
+DEV_SET = Path("/work/shared/bench/localization/pytest-9.0.2.jsonl")
+TEMPLATE = "Which code is responsible for this? {query}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--limit", type=int, default=0, help="First N queries (0: all 150).")
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--dev-set", type=Path, default=DEV_SET)
+    parser.add_argument("--json", type=Path, default=None, help="Write every answer here.")
+    args = parser.parse_args()
+
+    from greenpair.core.assistant.ask import Answer, AskOptions, Conversation
+    from greenpair.core.index import open_index
+    from greenpair.core.llm.manager import open_runtime
+
+    queries = [json.loads(line) for line in args.dev_set.read_text().splitlines() if line.strip()]
+    queries = queries[: args.limit] if args.limit else queries
+    corpus = corpus_dir()
+    index = open_index(corpus)
+    t0 = time.perf_counter()
+    for _ in index.update():
+        pass
+    print(f"index ready in {time.perf_counter() - t0:.1f} s: {index.stats().get('chunks')} chunks")
+    runtime = open_runtime(args.model, seed=0)
+    rows = []
+    for q in queries:
+        gold = set(q["gold"])
+        conv = Conversation(corpus, runtime=runtime, index=index, options=AskOptions())
+        t = time.perf_counter()
+        answer = None
+        for event in conv.ask(TEMPLATE.format(query=q["query"])):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        own = [] if answer.citations_fallback else [c.path for c in answer.citations]
+        row = {
+            "id": q["id"], "gold": sorted(gold),
+            "cites_gold": bool(gold & set(own)),
+            "cites_gold_with_fallback": bool(gold & {c.path for c in answer.citations}),
+            "gold_in_context": any(h.rsplit(":", 1)[0] in gold for h in answer.context),
+            "fallback": answer.citations_fallback,
+            "rejected": len(answer.rejected_citations),
+            "citations": [str(c) for c in answer.citations],
+            "prompt_tokens": answer.prompt_tokens,
+            "completion_tokens": answer.completion_tokens,
+            "prompt_tokens_saved": answer.prompt_tokens_saved,
+            "seconds": time.perf_counter() - t,
+            "joules": answer.energy.joules if answer.energy else None,
+            "answer": answer.answer,
+        }
+        rows.append(row)
+        print(f"{q['id']}: gold={int(row['cites_gold'])} fb={int(row['fallback'])} "
+              f"ctx={int(row['gold_in_context'])} {row['seconds']:.1f}s {row['citations'][:3]}",
+              flush=True)
+    n = len(rows)
+
+    def share(key: str) -> str:
+        k = sum(1 for r in rows if r[key])
+        return f"{k}/{n} = {k / n:.3f}"
+
+    joules = [r["joules"] for r in rows if r["joules"] is not None]
+    print(f"\n{n} queries of {args.dev_set.name}, model {args.model}, default AskOptions")
+    print(f"cites gold (model's own valid citations): {share('cites_gold')}")
+    print(f"cites gold (with fallback citations):     {share('cites_gold_with_fallback')}")
+    print(f"gold in packed context (ceiling):         {share('gold_in_context')}")
+    print(f"answers with fallback citations:          {share('fallback')}")
+    print(f"rejected (invented) citations: {sum(r['rejected'] for r in rows)} in total")
+    print(f"mean prompt tokens {sum(r['prompt_tokens'] for r in rows) / n:.0f}, "
+          f"completion {sum(r['completion_tokens'] for r in rows) / n:.0f}, "
+          f"saved by packing {sum(r['prompt_tokens_saved'] for r in rows) / n:.0f}, "
+          f"{sum(r['seconds'] for r in rows) / n:.1f} s/answer"
+          + (f", {sum(joules) / len(joules):.0f} J/answer" if joules else ""))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
