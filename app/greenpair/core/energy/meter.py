@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 LIVE_LEASE_S = 10.0
 RESELECT_S = 60.0
+SETTINGS_TTL_S = 5.0
 SUGGESTIONS_AVOIDED = "suggestions_avoided"
 PROMPT_TOKENS_SAVED = "prompt_tokens_saved"
 KV_CACHE_TOKENS_REUSED = "kv_cache_tokens_reused"
@@ -146,7 +147,8 @@ class Meter:
     ) -> None:
         self._fixed_sensor = sensor is not None
         self._probe = probe
-        self._settings = settings
+        self._load = settings
+        self._settings_cache: tuple[float, Any] | None = None
         self._proc = process_cpu_s
         self._sys = system_cpu_s
         self._clock = clock
@@ -170,6 +172,14 @@ class Meter:
         self._j_per_token: float | None = None
         self.last_report: EnergyReport | None = None
         self.sampler = Sampler(self._on_tick, self._interval, self._wanted)
+
+    def _settings(self) -> Any:
+        """The settings, re-read at most every few seconds (the sampler asks each tick)."""
+        now = time.monotonic()
+        cached = self._settings_cache
+        if cached is None or now - cached[0] > SETTINGS_TTL_S:
+            cached = self._settings_cache = (now, self._load())
+        return cached[1]
 
     # -- sensor -----------------------------------------------------------------------
     def _ensure_sensor(self) -> EnergyCounter:
