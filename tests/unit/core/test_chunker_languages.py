@@ -334,10 +334,58 @@ mod tests {
 }
 macro_rules! square { ($x:expr) => { $x * $x }; }
 """,
+    "cart.test.js": r"""
+const { Cart } = require("./cart");
+
+describe("Cart", () => {
+  let cart;
+
+  beforeEach(() => {
+    cart = new Cart();
+  });
+
+  it("adds items", () => {
+    cart.add("apple", 1);
+    expect(cart.size()).toBe(1);
+  });
+
+  test("totals with tax", () => {
+    cart.add("apple", 10);
+    expect(cart.total()).toBe(12);
+  });
+});
+""",
+    "widget.js": r"""
+(function widgets() {
+  "use strict";
+
+  function render(el) {
+    el.innerHTML = "<p>hi</p>";
+    return el;
+  }
+
+  document.querySelectorAll(".widget").forEach(function (el) {
+    render(el);
+    el.classList.add("ready");
+  });
+})();
+""",
 }
 
 # (start_line, end_line, kind, symbol, parent) of every chunk, in order.
 EXPECTED = {
+    "cart.test.js": [
+        (1, 2, 'module', None, None),
+        (3, 5, 'block', 'Cart', None),
+        (6, 9, 'block', 'beforeEach', 'Cart'),
+        (10, 14, 'block', 'adds items', 'Cart'),
+        (15, 19, 'block', 'totals with tax', 'Cart'),
+    ],
+    "widget.js": [
+        (1, 3, 'module', 'widgets', None),
+        (4, 8, 'function', 'render', 'widgets'),
+        (9, 13, 'block', 'forEach', 'widgets'),
+    ],
     "Cart.cs": [
         (1, 1, 'module', None, None),
         (2, 3, 'module', 'Shop.Core', None),

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 # Kinds whose bodies are searched for member definitions.
-CONTAINER_KINDS = frozenset({"class", "interface", "struct", "enum", "impl", "trait", "module"})
+CONTAINER_KINDS = frozenset(
+    {"class", "interface", "struct", "enum", "impl", "trait", "module", "block"}
+)
 # Kinds that become ``method`` inside a container.
 FUNCTION_KINDS = frozenset({"function"})
 
@@ -48,6 +50,7 @@ _JS_DEFS = {
     "public_field_definition": "method",  # idem
     "field_definition": "method",  # idem
     "abstract_method_signature": "method",
+    "call_expression": "block",  # only with a callback body: IIFEs, describe(…), define(…)
 }
 _JS = LanguageRules(
     defs=_JS_DEFS,
@@ -201,9 +204,47 @@ def _text(node: Node | None) -> str:
     return "" if node is None or node.text is None else node.text.decode("utf-8", "replace")
 
 
+def callback_function(node: Node) -> Node | None:
+    """The function a JavaScript call runs as a block: ``(function name() {…})()``,
+    ``describe("x", () => {…})``, ``define([…], function (a) {…})``."""
+    callee = node.child_by_field_name("function")
+    if callee is not None and callee.type == "parenthesized_expression":
+        callee = callee.named_children[0] if callee.named_children else None
+    if callee is not None and callee.type in _FUNCTION_VALUES:
+        found: Node | None = callee
+    else:
+        arguments = node.child_by_field_name("arguments")
+        found = arguments.named_children[-1] if arguments and arguments.named_children else None
+    if found is None or found.type not in _FUNCTION_VALUES:
+        return None
+    body = found.child_by_field_name("body")
+    if body is None or body.type != "statement_block":
+        return None
+    return found if body.end_point.row > body.start_point.row + 1 else None
+
+
+def _call_label(node: Node) -> str | None:
+    """A name for a callback block: the function's own name, the first string
+    argument (``describe("cart")``) or the called name."""
+    function = callback_function(node)
+    name = function.child_by_field_name("name") if function is not None else None
+    if name is not None:
+        return _text(name)
+    arguments = node.child_by_field_name("arguments")
+    for argument in arguments.named_children if arguments is not None else ():
+        if argument.type == "string":
+            return _text(argument)[1:-1][:80] or None
+    callee = node.child_by_field_name("function")
+    if callee is not None and callee.type == "member_expression":
+        callee = callee.child_by_field_name("property")
+    return _text(callee)[:80] if callee is not None and callee.type in _NAME_TYPES else None
+
+
 def is_definition(node: Node, language: str) -> bool:
     """Check the conditions some node types need to count as definitions."""
     kind = node.type
+    if kind == "call_expression":
+        return callback_function(node) is not None
     if kind in {"variable_declarator", "public_field_definition", "field_definition"}:
         return _text_type(node.child_by_field_name("value")) in _FUNCTION_VALUES
     if kind in {"struct_specifier", "union_specifier", "enum_specifier", "mod_item",
@@ -221,6 +262,11 @@ def _text_type(node: Node | None) -> str:
 
 def definition_kind(node: Node, kind: str, language: str) -> str:
     """Refine the table's kind from the node itself (Go types, Kotlin interfaces…)."""
+    if node.type == "call_expression":
+        callee = node.child_by_field_name("function")
+        return "module" if callee is not None and callee.type != "identifier" and (
+            callee.type == "parenthesized_expression" or callee.type in _FUNCTION_VALUES
+        ) else "block"
     if node.type == "type_spec":
         inner = _text_type(node.child_by_field_name("type"))
         return {"struct_type": "struct", "interface_type": "interface"}.get(inner, "type")
@@ -254,6 +300,8 @@ def definition_name(node: Node, language: str) -> tuple[str | None, str | None]:
         out-of-line C++ method (``Cart::size``), else ``None``.
     """
     kind = node.type
+    if kind == "call_expression":
+        return _call_label(node), None
     if kind == "function_definition" and language in {"c", "cpp"}:
         target = _c_declarator(node)
         if target is not None and target.type == "qualified_identifier":
@@ -294,6 +342,9 @@ def _first_of(node: Node | None, types: frozenset[str]) -> Node | None:
 
 def body_of(node: Node) -> Node | None:
     """The node holding a container's members (or a function's statements)."""
+    if node.type == "call_expression":
+        function = callback_function(node)
+        return function.child_by_field_name("body") if function is not None else None
     body = node.child_by_field_name("body")
     if body is not None:
         return body

@@ -109,17 +109,21 @@ def make_chunk(
 def window_chunks(
     path: str, language: str, lines: list[str], max_lines: int
 ) -> list[Chunk]:
-    """Line windows, cut after blank lines where possible; windows cut mid-paragraph
-    overlap the next one by a few lines."""
-    size = min(max_lines, WINDOW_LINES)
+    """Line windows of at most ``min(max_lines, 60)`` lines, cut after blank lines where
+    possible; a window cut mid-paragraph overlaps the next one by a few lines."""
+    size = max(1, min(max_lines, WINDOW_LINES))
+    overlap = min(OVERLAP_LINES, size // 4)
     priority = blank_priority(lines)
     chunks: list[Chunk] = []
-    for first, last in split_rows(0, len(lines) - 1, size, priority):
-        begin = first
-        if first > 0 and priority(first) == _NO_BOUNDARY:
-            begin = max(chunks[-1].start_line if chunks else 0, first - OVERLAP_LINES)
-        chunks.append(make_chunk(path, language, lines, begin, last))
-    return chunks
+    start, last = 0, len(lines) - 1
+    while True:
+        if last - start + 1 <= size:
+            chunks.append(make_chunk(path, language, lines, start, last))
+            return chunks
+        low = start + max(1, size // 2)
+        cut = min(range(low, start + size + 1), key=lambda row: (priority(row), -row))
+        chunks.append(make_chunk(path, language, lines, start, cut - 1))
+        start = cut if priority(cut) != _NO_BOUNDARY else cut - overlap
 
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
