@@ -113,6 +113,7 @@ class Settings:
     carbon_intensity_g_per_kwh: float = 475.0
     country: str = ""
     cpu_watts_per_core: float = 0.0  # 0: from the CPU table, else 4 W per thread
+    allow_powermetrics: bool = False  # macOS: run `sudo -n powermetrics` for power
     allowed_hosts: list[str] = field(default_factory=list)
     remote_url: str = ""  # OpenAI-compatible server; empty: local llama.cpp
     remote_model: str = ""

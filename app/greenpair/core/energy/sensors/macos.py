@@ -185,7 +185,7 @@ class IOReportSensor:
         if module is None:
             _require_macos(platform)
             try:
-                import zeus_apple_silicon as module  # type: ignore[import-not-found,no-redef]
+                import zeus_apple_silicon as module  # type: ignore[no-redef]
             except ImportError:
                 raise SensorUnavailable(
                     "install the optional package zeus-apple-silicon for sudoless "
