@@ -74,3 +74,25 @@ def bridge(qtbot: Any) -> Iterator[Any]:
     bridge = message_bridge.global_bridge()
     yield bridge
     message_bridge.reset_global_bridge()
+
+
+@pytest.fixture
+def make_window(qtbot: Any, bridge: Any, tiny_model_path: Path) -> Iterator[Any]:
+    """Build main windows on the tiny real model (or a given runtime); shut them down."""
+    from greenpair.core.config import Settings
+    from greenpair.ui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(runtime: Any = None, **overrides: Any) -> MainWindow:
+        settings = Settings(**{"model": str(tiny_model_path), **overrides})
+        window = MainWindow(settings, runtime=runtime, bridge=bridge)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()

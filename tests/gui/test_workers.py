@@ -17,8 +17,7 @@ from greenpair.ui.workers import running_workers, shutdown_workers, start_call, 
 
 def counting(n: int, seen_threads: list[int]) -> Iterator[int]:
     seen_threads.append(threading.get_ident())
-    for i in range(n):
-        yield i
+    yield from range(n)
     return n * 10
 
 
@@ -26,12 +25,13 @@ def test_yields_reach_the_gui_thread_in_order_and_the_return_value_follows(qtbot
     threads: list[int] = []
     got: list[int] = []
     returned: list[int] = []
-    worker = start_worker(counting, 5, threads, on_yield=got.append, on_return=returned.append)
-    with qtbot.waitSignal(worker.finished, timeout=5000):
-        pass
+    done: list[bool] = []
+    start_worker(counting, 5, threads, on_yield=got.append, on_return=returned.append,
+                 on_finish=lambda: done.append(True))
+    qtbot.waitUntil(lambda: done == [True], timeout=5000)
     assert got == [0, 1, 2, 3, 4]
     assert returned == [50]
-    assert threads and threads[0] != threading.get_ident()  # ran in a pool thread
+    assert threads[0] != threading.get_ident()  # ran in a pool thread
 
 
 def test_a_plain_callable_returning_an_iterator_runs_in_the_worker(qtbot: Any) -> None:
@@ -42,9 +42,9 @@ def test_a_plain_callable_returning_an_iterator_runs_in_the_worker(qtbot: Any) -
         return iter(["a", "b"])
 
     got: list[str] = []
-    worker = start_worker(opener, on_yield=got.append)
-    with qtbot.waitSignal(worker.finished, timeout=5000):
-        pass
+    done: list[bool] = []
+    start_worker(opener, on_yield=got.append, on_finish=lambda: done.append(True))
+    qtbot.waitUntil(lambda: done == [True], timeout=5000)
     assert got == ["a", "b"]
     assert where[0] != threading.get_ident()
 
@@ -67,12 +67,14 @@ def test_quit_sets_cancel_stops_at_the_next_yield_and_closes_the_generator(qtbot
     closed: list[str] = []
     got: list[int] = []
     returned: list[object] = []
+    done: list[str] = []
     worker = start_worker(endless, closed=closed, pass_cancel=True, on_yield=got.append,
-                          on_return=returned.append)
+                          on_return=returned.append, on_finish=lambda: done.append("finished"))
+    worker.aborted.connect(lambda: done.append("aborted"))
     qtbot.waitUntil(lambda: len(got) >= 2, timeout=5000)
-    with qtbot.waitSignals([worker.aborted, worker.finished], timeout=2000):
-        worker.quit()
+    worker.quit()
     assert worker.cancel.is_set()
+    qtbot.waitUntil(lambda: done == ["aborted", "finished"], timeout=2000)
     assert closed[-1] == "closed"  # the generator's finally ran before `finished`
     assert returned == []  # a cancelled run returns nothing
 
@@ -97,14 +99,16 @@ def test_a_bug_is_logged_and_shown_with_the_log_path(qtbot: Any, crash_dialogs: 
         yield 1
         raise KeyError("oops")
 
-    worker = start_worker(buggy)
-    with qtbot.waitSignal(worker.finished, timeout=5000):
-        pass
+    done: list[bool] = []
+    start_worker(buggy, on_finish=lambda: done.append(True))
+    qtbot.waitUntil(lambda: done == [True], timeout=5000)
     qtbot.waitUntil(lambda: len(crash_dialogs) == 1, timeout=2000)
     summary, path = crash_dialogs[0]
     assert "KeyError" in summary
     assert path.is_relative_to(greenpair_home)
-    assert "Traceback" in path.read_text() and "oops" in path.read_text()
+    log = path.read_text()
+    assert "Traceback" in log
+    assert "oops" in log
 
 
 def test_runtime_errors_from_core_are_reported_not_swallowed(qtbot: Any) -> None:
@@ -114,17 +118,19 @@ def test_runtime_errors_from_core_are_reported_not_swallowed(qtbot: Any) -> None
         yield 0
 
     errors: list[BaseException] = []
-    worker = start_worker(failing, on_error=errors.append, forward_errors=False)
-    with qtbot.waitSignal(worker.finished, timeout=5000):
-        pass
+    done: list[bool] = []
+    start_worker(failing, on_error=errors.append, forward_errors=False,
+                 on_finish=lambda: done.append(True))
+    qtbot.waitUntil(lambda: done == [True], timeout=5000)
     assert isinstance(errors[0], RuntimeError)
 
 
 def test_start_call_runs_a_plain_function(qtbot: Any) -> None:
     got: list[int] = []
-    worker = start_call(lambda a, b: a + b, 2, 3, on_return=got.append)
-    with qtbot.waitSignal(worker.finished, timeout=5000):
-        pass
+    done: list[bool] = []
+    start_call(lambda a, b: a + b, 2, 3, on_return=got.append,
+               on_finish=lambda: done.append(True))
+    qtbot.waitUntil(lambda: done == [True], timeout=5000)
     assert got == [5]
 
 

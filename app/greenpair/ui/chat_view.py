@@ -9,6 +9,7 @@ the last answer also opens with Alt+n.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
@@ -252,15 +253,24 @@ def _empty_state(c: Colours) -> str:
     )
 
 
+_SOURCES_LINE = re.compile(r"\n\s*[*_]*Sources?[*_]*\s*:[^\n]*\s*$", re.IGNORECASE)
+
+
 def _turn_html(turn: Turn, last: bool, c: Colours) -> str:
-    who = "Propose a change" if turn.kind == "patch" else "You"
+    who = "You asked" if turn.kind == "ask" else "You asked for a change"
     parts = [
-        f'<p style="margin-top:14px;"><b>{who}</b><br>{render.escape(turn.question)}</p>',
-        '<p style="margin-bottom:2px;"><b>Greenpair</b></p>',
+        f'<table width="100%" cellpadding="8" cellspacing="0" '
+        f'style="background-color:{c.code_bg}; margin-top:10px; margin-bottom:6px;">'
+        f'<tr><td><span style="color:{c.muted};">{who}</span><br>'
+        f"{render.escape(turn.question)}</td></tr></table>",
     ]
     allowed = set(turn.citations) if turn.citations is not None else None
-    if turn.text:
-        parts.append(render.markdown_to_html(turn.text, c, allowed))
+    text = turn.text
+    if turn.citations:
+        # The checked sources are listed below; the model's own line would repeat them.
+        text = _SOURCES_LINE.sub("", text)
+    if text:
+        parts.append(render.markdown_to_html(text, c, allowed))
     elif turn.state == "streaming":
         parts.append(f'<p style="color:{c.muted};"><i>Reading the code and thinking…</i></p>')
     if turn.state == "streaming":
@@ -291,5 +301,4 @@ def _turn_html(turn: Turn, last: bool, c: Colours) -> str:
     if turn.stats:
         parts.append(f'<p style="color:{c.muted}; font-size:small;">'
                      f"{render.escape(turn.stats)}</p>")
-    parts.append("<hr>")
     return "".join(parts)

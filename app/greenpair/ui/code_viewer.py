@@ -189,6 +189,7 @@ class CodeViewer(QWidget):
         self.text = CodeText(self)
         self.text.setAccessibleName("Code viewer")
         self._highlighter = _LineFormats(self.text.document())
+        self.text.hide()  # until a citation is opened: the title explains what goes here
         top = QHBoxLayout()
         top.addWidget(self._title, 1)
         top.addWidget(self._open)
@@ -196,6 +197,7 @@ class CodeViewer(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.text, 1)
+        layout.addStretch(0)
 
     def show_file(self, repo: Path, path: str, start_line: int, end_line: int) -> bool:
         """Show ``path`` (repository-relative) with lines ``start..end`` highlighted.
@@ -241,6 +243,7 @@ class CodeViewer(QWidget):
             self._highlighter.lines = lines
             self._highlighter.rehighlight()
         self.repo, self.path = root, path
+        self.text.show()
         return None
 
     def _mark(self, start: int, end: int) -> None:

@@ -191,3 +191,23 @@ def shutdown_workers(timeout_ms: int = 5000) -> bool:
         # Deliver the workers' queued `finished` signals, so they leave the worker set.
         app.processEvents()
     return done
+
+
+def _call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
+    """A plain function as a generator that yields nothing and returns its result."""
+    return func(*args, **kwargs)
+    yield  # pragma: no cover - makes this a generator function
+
+
+def start_call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> CoreWorker:
+    """Run a plain (short) function off the GUI thread; same slots as ``start_worker``.
+
+    Args:
+        func: The function.
+        *args: Its arguments.
+        **kwargs: ``start_worker`` options (``on_return``, ``on_error``…) and ``func``'s
+            keyword arguments.
+    """
+    options = {k: kwargs.pop(k) for k in ("on_yield", "on_return", "on_error", "on_finish",
+                                           "forward_errors", "bridge") if k in kwargs}
+    return start_worker(_call, func, *args, **options, **kwargs)

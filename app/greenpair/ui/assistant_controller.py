@@ -1,0 +1,267 @@
+"""Questions and patches: runs core's ``Conversation.ask`` and ``draft_patch`` in workers.
+
+Tokens go to the chat view as they arrive; the final ``Answer`` brings the checked
+citations and the stats line. Stop (Esc) marks the answer stopped at once and cancels
+the worker (the model stops at its next token). Each worker's events are tied to its own
+turn, so late tokens of a stopped answer never land in the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from greenpair.core.config import Settings
+from greenpair.ui.chat_view import ChatView, Turn
+from greenpair.ui.diff_view import DiffView
+from greenpair.ui.message_bridge import UserMessage, describe_error
+from greenpair.ui.render import CitationRef
+from greenpair.ui.stats import format_stats
+from greenpair.ui.workers import CoreWorker, forward_error, start_call, start_worker
+
+log = logging.getLogger(__name__)
+
+
+def _refs(citations: Any) -> list[CitationRef]:
+    return [CitationRef(c.path, c.start_line, c.end_line) for c in citations or []]
+
+
+class AssistantController(QObject):
+    """Drives the chat view and the diff view from core's assistant.
+
+    Args:
+        chat: Where answers stream.
+        diff: Where drafted patches are reviewed.
+        settings: Passed to core (model, threads…).
+        runtime: A model runtime to use (tests); None: core's shared runtime.
+
+    Signals:
+        busy_changed(bool): A generation started or ended.
+        problem(object): A ``UserMessage`` for an error the user can fix.
+        patch_ready(): A drafted diff is shown in the diff view.
+    """
+
+    busy_changed = Signal(bool)
+    problem = Signal(object)
+    patch_ready = Signal()
+
+    def __init__(self, chat: ChatView, diff: DiffView, settings: Settings,
+                 runtime: Any = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.chat, self.diff = chat, diff
+        self.settings = settings
+        self.runtime = runtime
+        self.repo: Path | None = None
+        self.index: Any = None
+        self.conversation: Any = None
+        self.draft: Any = None
+        self._worker: CoreWorker | None = None
+        self._started = 0.0
+        diff.apply_requested.connect(self.apply)
+        diff.discard_requested.connect(self.discard)
+        diff.undo_requested.connect(self.undo)
+
+    @property
+    def busy(self) -> bool:
+        """Whether an answer or a patch is being generated."""
+        return self._worker is not None
+
+    def set_repo(self, repo: Path | None) -> None:
+        """A new repository: stop, forget the conversation and the draft."""
+        self.stop()
+        self.repo, self.index, self.conversation, self.draft = repo, None, None, None
+        self.diff.clear()
+
+    def set_index(self, index: Any) -> None:
+        """The repository's open index (shared with the index controller)."""
+        self.index = index
+
+    def set_settings(self, settings: Settings) -> None:
+        """New settings: the next question starts a fresh conversation."""
+        self.settings = settings
+        self.conversation = None
+
+    def new_conversation(self) -> None:
+        """Forget earlier turns."""
+        self.stop()
+        self.conversation = None
+        self.chat.clear()
+
+    # -- asking --------------------------------------------------------------------------
+
+    def ask(self, question: str) -> bool:
+        """Ask ``question``; returns False when nothing was started."""
+        if self.busy or self.repo is None or not question.strip():
+            return False
+        if self.conversation is None:
+            from greenpair.core.assistant.ask import Conversation
+
+            self.conversation = Conversation(self.repo, runtime=self.runtime, index=self.index,
+                                             settings=self.settings)
+        turn = self.chat.begin_turn(question, "ask")
+        self._run(turn, self.conversation.ask, question)
+        return True
+
+    def propose(self, task: str) -> bool:
+        """Draft a patch for ``task``; returns False when nothing was started."""
+        if self.busy or self.repo is None or not task.strip():
+            return False
+        from greenpair.core.assistant.patch import draft_patch
+
+        self.draft = None
+        self.diff.clear()
+        self.diff.set_state("drafting")
+        self.diff.show_status("Drafting…")
+        turn = self.chat.begin_turn(task, "patch")
+        self._run(turn, draft_patch, self.repo, task, runtime=self.runtime, index=self.index,
+                  settings=self.settings)
+        return True
+
+    def stop(self) -> None:
+        """Stop the answer now (Esc)."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        worker.quit()
+        self.chat.cancel_turn("Stopped. (What was written so far is kept.)")
+        if self.diff.state == "drafting":
+            self.diff.set_state("empty")
+            self.diff.show_status("Stopped: no change was drafted.")
+        self.busy_changed.emit(False)
+
+    def _run(self, turn: Turn, func: Any, *args: Any, **kwargs: Any) -> None:
+        self._started = time.perf_counter()
+        worker = start_worker(func, *args, pass_cancel=True, forward_errors=False,
+                              on_yield=lambda event: self._on_event(turn, event),
+                              on_error=lambda exc: self._on_error(turn, exc),
+                              on_finish=lambda: self._on_finish(worker), **kwargs)
+        self._worker = worker
+        self.busy_changed.emit(True)
+
+    def _on_finish(self, worker: CoreWorker) -> None:
+        if self._worker is worker:
+            self._worker = None
+            if self.chat.current is not None and self.chat.current.state == "streaming":
+                self.chat.cancel_turn("The answer ended without a result.")
+            self.busy_changed.emit(False)
+
+    def _on_event(self, turn: Turn, event: Any) -> None:
+        if turn is not self.chat.current or turn.state != "streaming":
+            return  # a late event of a stopped answer
+        kind = type(event).__name__
+        if kind == "Token":
+            turn.status = ""  # "waiting for the index…" is over once text arrives
+            self.chat.append_text(event.text)
+        elif kind == "Status":
+            self.chat.set_status(event.text)
+        elif kind == "Answer":
+            self._on_answer(event)
+        elif kind == "PatchDraft":
+            self._on_draft(event)
+
+    def _stats(self, event: Any) -> str:
+        energy = getattr(event, "energy", None)
+        seconds = getattr(energy, "duration_s", None) or (time.perf_counter() - self._started)
+        return format_stats(prompt_tokens=event.prompt_tokens,
+                            completion_tokens=event.completion_tokens, seconds=seconds,
+                            tokens_per_s=event.tokens_per_s, energy=energy, model=event.model)
+
+    def _on_answer(self, answer: Any) -> None:
+        self.chat.finish_turn(text=answer.answer or "(The model gave no answer.)",
+                              citations=_refs(answer.citations),
+                              rejected=_refs(getattr(answer, "rejected_citations", [])),
+                              fallback=bool(getattr(answer, "citations_fallback", False)),
+                              stats=self._stats(answer))
+
+    def _on_draft(self, draft: Any) -> None:
+        self.draft = draft
+        stats = self._stats(draft)
+        if draft.error or not draft.diff.strip():
+            reason = draft.error or "The model's reply held no usable edit."
+            self.chat.finish_turn(
+                text=f"**No change could be drafted.** {reason}\n\nTry describing the change "
+                     "with the names of the functions or files to edit, or use a bigger model "
+                     "in Settings.",
+                citations=[], stats=stats)
+            self.diff.set_draft("", [])
+            self.diff.show_status(f"No change could be drafted: {reason}", error=True)
+            return
+        files = ", ".join(f"`{f}`" for f in draft.files)
+        self.chat.finish_turn(
+            text=f"Drafted a change to {files} ({draft.format} edit). Review the diff, then "
+                 "**Apply** or **Discard**.",
+            citations=[], stats=stats)
+        self.diff.set_draft(draft.diff, list(draft.files))
+        self.diff.show_status("Not applied yet. Apply writes it to your files; Undo restores them.")
+        self.patch_ready.emit()
+
+    def _on_error(self, turn: Turn, exc: BaseException) -> None:
+        if type(exc).__name__ == "Cancelled":
+            return
+        message = describe_error(exc)
+        if message is None:
+            forward_error(exc)  # a bug: logged, crash dialog with the log path
+            message = UserMessage("error", "Something went wrong while answering.",
+                                  "The details were saved to the log; try again.")
+        else:
+            self.problem.emit(message)
+        if turn is self.chat.current:
+            self.chat.fail_turn(message.text, message.hint)
+        if turn.kind == "patch" and self.diff.state == "drafting":
+            self.diff.set_state("empty")
+            self.diff.show_status(message.text, error=True)
+
+    # -- patch review --------------------------------------------------------------------
+
+    def apply(self) -> None:
+        """Write the drafted patch to the files."""
+        if self.draft is None or self.repo is None or self.diff.state != "ready":
+            return
+        from greenpair.core.assistant.patch import apply_patch
+
+        self.diff.apply_button.setEnabled(False)
+        start_call(apply_patch, self.repo, self.draft, forward_errors=False,
+                   on_return=lambda _: self._on_applied(),
+                   on_error=lambda exc: self._on_patch_error("apply", exc))
+
+    def _on_applied(self) -> None:
+        n = len(self.draft.files) if self.draft is not None else 0
+        self.diff.set_state("applied")
+        self.diff.show_status(f"Applied to {n} file{'s' if n != 1 else ''}. "
+                              "Undo restores them exactly as they were.")
+
+    def discard(self) -> None:
+        """Drop the draft; nothing was written."""
+        self.draft = None
+        self.diff.set_state("discarded")
+        self.diff.show_status("Discarded. Your files were not changed.")
+
+    def undo(self) -> None:
+        """Restore the files of the last applied patch."""
+        if self.repo is None:
+            return
+        from greenpair.core.assistant.patch import undo_last
+
+        self.diff.undo_button.setEnabled(False)
+        start_call(undo_last, self.repo, forward_errors=False, on_return=self._on_undone,
+                   on_error=lambda exc: self._on_patch_error("undo", exc))
+
+    def _on_undone(self, paths: list[str]) -> None:
+        self.diff.set_state("undone")
+        names = ", ".join(paths) if paths else "no file"
+        self.diff.show_status(f"Undone: restored {names}.")
+
+    def _on_patch_error(self, action: str, exc: BaseException) -> None:
+        message = describe_error(exc)
+        if message is None:
+            forward_error(exc)
+            message = UserMessage("error", f"The {action} failed unexpectedly.",
+                                  "The details were saved to the log.")
+        verb = "applied" if action == "apply" else "undone"
+        self.diff.set_state("ready" if action == "apply" and self.draft is not None
+                            else ("applied" if action == "undo" else "failed"))
+        self.diff.show_status(f"The change was not {verb}: {message.full_text()}", error=True)

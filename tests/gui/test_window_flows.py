@@ -1,0 +1,139 @@
+"""The window's main flows on the real core and the tiny real model (SmolLM2-135M)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from greenpair.core.config import load_settings
+from greenpair.core.index import open_index
+from greenpair.core.llm.manager import current_runtime
+from tests.conftest import make_repo
+from tests.gui.window_helpers import (
+    record_pieces,
+    type_and_send,
+    wait_answer,
+    wait_indexed,
+)
+
+pytestmark = pytest.mark.model
+
+
+def test_pick_index_ask_stream_and_open_the_citation(qtbot: Any, make_window: Any,
+                                                      tmp_repo: Path) -> None:
+    window = make_window()
+    progress: list[Any] = []
+    bar_shown: list[bool] = []
+    window.index.progress.connect(progress.append)
+    window.index.started.connect(lambda _repo: bar_shown.append(window.index_status.bar.isVisible()))
+
+    assert window.open_repo(tmp_repo)
+    assert window.windowTitle() == "Greenpair — repo"
+    wait_indexed(qtbot, window)
+    assert {"scan", "lexical", "embed", "done"} <= {p.phase for p in progress}
+    assert bar_shown == [True]
+    assert not window.index_status.bar.isVisible()
+    assert "5 files" in window.index_status.label.text()
+    assert load_settings().recent_repos[0] == str(tmp_repo.resolve())
+
+    qtbot.keyClick(window.chat.browser, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is window.input
+    pieces = record_pieces(window)
+    type_and_send(qtbot, window, "Where is the total price of the cart computed?")
+    assert window.assistant.busy
+    assert window.stop_button.isEnabled()
+    assert window.input.toPlainText() == ""
+    wait_answer(qtbot, window)
+
+    turn = window.chat.current
+    assert turn is not None
+    assert turn.state == "done"
+    assert len(pieces) > 3, "the answer should stream in pieces"
+    assert "".join(pieces).strip() == turn.text
+    assert turn.citations, "an answer always comes with checked citations"
+    for word in ("tokens", "tokens/s", " J", "gCO2e", "smollm2"):
+        assert word in turn.stats
+    assert "Sources:" in window.chat.plain_text()
+
+    ref = turn.citations[0]
+    qtbot.keyClick(window.input, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert window.side.currentWidget() is window.viewer
+    assert window.viewer.path == ref.path
+    assert (window.viewer.start_line, window.viewer.end_line) == (ref.start_line, ref.end_line)
+    lines = (tmp_repo / ref.path).read_text().splitlines()
+    shown = window.viewer.text.document().findBlockByNumber(ref.start_line - 1).text()
+    assert shown == lines[ref.start_line - 1]
+    assert window.viewer.first_visible_line() <= ref.start_line
+
+
+def test_escape_stops_the_answer_at_once(qtbot: Any, make_window: Any, tmp_repo: Path) -> None:
+    window = make_window()
+    window.open_repo(tmp_repo)
+    wait_indexed(qtbot, window)
+    pieces = record_pieces(window)
+    type_and_send(qtbot, window, "Explain in great detail, step by step, every method of the "
+                                 "Cart class and every discount code, with examples.")
+    qtbot.waitUntil(lambda: len(pieces) >= 3, timeout=120_000)
+    worker = window.assistant._worker
+    qtbot.keyClick(window.input, Qt.Key.Key_Escape)
+
+    turn = window.chat.current
+    assert turn is not None
+    assert turn.state == "cancelled"
+    assert not window.assistant.busy
+    assert not window.stop_button.isEnabled()
+    assert window.send_button.isEnabled()
+    written = turn.text
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=2000)  # the model stopped too
+    assert turn.text == written
+    runtime = current_runtime()
+    assert runtime is not None
+    assert runtime.last_stats.stop_reason == "cancelled"
+
+    type_and_send(qtbot, window, "What does apply_discount do?")  # the model is free again
+    wait_answer(qtbot, window)
+    assert window.chat.current is not None
+    assert window.chat.current.state == "done"
+
+
+def test_switching_repository_while_indexing_cancels_the_old_run(
+    qtbot: Any, make_window: Any, tmp_repo: Path, tmp_path: Path
+) -> None:
+    files = {f"pkg/mod{i}.py": f"def func_{i}(x):\n    '''Multiply by {i}.'''\n    return x * {i}\n"
+             for i in range(1500)}
+    big = make_repo(tmp_path / "big", files)
+    window = make_window()
+    progress: list[Any] = []
+    finished: list[Any] = []
+    window.index.progress.connect(progress.append)
+    window.index.finished.connect(finished.append)
+
+    window.open_repo(big)
+    qtbot.waitUntil(lambda: any(p.phase in ("lexical", "embed") for p in progress),
+                    timeout=60_000)
+    old = window.index._run
+    assert old is not None
+    aborted: list[bool] = []
+    old.worker.aborted.connect(lambda: aborted.append(True))
+    window.open_repo(tmp_repo)
+    qtbot.waitUntil(lambda: not old.worker.is_running, timeout=10_000)
+    assert aborted == [True], "the old run was cancelled, not run to the end"
+    wait_indexed(qtbot, window)
+    assert window.index.index.repo == tmp_repo.resolve()
+    assert [s["repo"] for s in finished if s] == [str(tmp_repo.resolve())]
+    assert window.windowTitle() == "Greenpair — repo"
+    with pytest.raises(sqlite3.ProgrammingError):  # the old index was closed
+        old.index.store.db.execute("SELECT 1")
+
+    index = open_index(big)  # the abandoned index is consistent: the next run completes it
+    try:
+        for _ in index.update():
+            pass
+        assert index.stats()["files"] == 1500
+    finally:
+        index.close()
