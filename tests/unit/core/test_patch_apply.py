@@ -144,3 +144,12 @@ def test_apply_refuses_a_stale_draft(tmp_repo: Path) -> None:
     (tmp_repo / CART).write_text("changed meanwhile\n")
     with pytest.raises(PatchError, match="changed since the patch was drafted"):
         backup.apply_changes(tmp_repo, changes)
+
+
+def test_class_echo_around_one_method_rewrites_only_that_method(tmp_repo: Path) -> None:
+    code = ("class Cart:\n    def total_price(self):\n"
+            "        return 0\n")
+    [change] = apply_edits(tmp_repo, [Edit(CART, "", code, kind="function", symbol="Cart")])
+    text = change.after.decode()
+    assert "def add_item" in text  # the methods left out are kept
+    assert "    def total_price(self):\n        return 0\n" in text

@@ -9,6 +9,7 @@ applying can check nothing changed in between and undo can restore them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,11 @@ def _apply_function(work: _Working, edit: Edit, hint: int | None) -> None:
     start, end = min(spans, key=lambda s: abs(s[0] - hint)) if hint is not None else spans[0]
     lines = _lines(work)
     new = edit.replace.splitlines()
+    parts = _partial_class(lines[start:end], new)
+    if parts is not None:  # the model echoed the class around the method(s) it changed
+        for name, code in parts:
+            _apply_function(work, Edit(edit.path, "", code, "function", name), start)
+        return
     old_def = _def_line(lines[start:end])
     new_def = _def_line(new)
     delta = (len(old_def) - len(old_def.lstrip())) - (len(new_def) - len(new_def.lstrip()))
@@ -103,6 +109,51 @@ def _apply_function(work: _Working, edit: Edit, hint: int | None) -> None:
         while start < end and _is_decorator(lines[start]):
             start += 1
     _splice(work, start, end, reindent(new, delta), "function")
+
+
+_METHOD = re.compile(r"^(\s+)(?:async\s+)?def\s+(\w+)")
+
+
+def _methods(lines: list[str]) -> dict[str, str]:
+    """Methods at the first body level of a Python class: name -> code (with decorators)."""
+    found = [(i, m) for i, ln in enumerate(lines) if (m := _METHOD.match(ln))]
+    if not found:
+        return {}
+    level = min(len(m.group(1)) for _, m in found)
+    out: dict[str, str] = {}
+    for i, m in found:
+        if len(m.group(1)) != level:
+            continue
+        start = i
+        while start > 0 and _is_decorator(lines[start - 1]):
+            start -= 1
+        end = i + 1
+        while end < len(lines) and (not lines[end].strip() or
+                                    len(lines[end]) - len(lines[end].lstrip()) > level):
+            end += 1
+        out[m.group(2)] = "\n".join(lines[start:end]).rstrip() + "\n"
+    return out
+
+
+def _partial_class(old: list[str], new: list[str]) -> list[tuple[str, str]] | None:
+    """The methods to rewrite one by one when ``new`` is a class that leaves methods out.
+
+    Returns None when ``new`` is a whole definition to put in place as it is.
+    """
+    head = _def_line(new).lstrip()
+    if not head.startswith("class "):
+        return None
+    old_methods, new_methods = _methods(old), _methods(new)
+    if not new_methods or set(old_methods) <= set(new_methods):
+        return None  # a whole-class rewrite
+    unknown = set(new_methods) - set(old_methods)
+    if unknown:
+        raise PatchError(
+            "The rewritten class leaves out existing methods and adds "
+            + ", ".join(sorted(unknown)) + "; rewrite the whole class or only the changed method."
+        )
+    return [(name, code) for name, code in new_methods.items() if code.strip() !=
+            old_methods[name].strip()]
 
 
 def _is_decorator(line: str) -> bool:

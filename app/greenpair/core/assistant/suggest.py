@@ -216,8 +216,8 @@ def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
         if _low_confidence(runtime, prompt):
             record_avoided("low confidence")
             return
-    meta = {"mode": chosen, "repo": str(repo) if repo else ""}
-    with get_meter().window("suggestion", **meta) as window:
+    with get_meter().window("suggestion", mode=chosen,
+                            repo=str(repo) if repo else "") as window:
         if chosen == "complete":
             pieces = _complete(runtime, prompt, prefix, suffix, cancel, max_tokens)
         else:
