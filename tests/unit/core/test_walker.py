@@ -35,12 +35,13 @@ SECRET_FILES = [
     ".git-credentials", "secrets.yaml", "app/secrets.py", "api.secret", "db.secrets",
     ".htpasswd", "vault.kdbx", "backup.gpg", "signing.asc", "service-account.json",
     ".aws/credentials", ".ssh/config", "home/.ssh/known_hosts", "infra/prod.tfvars",
-    "infra/terraform.tfstate",
+    "infra/terraform.tfstate", "k8s/secrets/db-password.txt", "k8s/secrets/token",
+    ".bash_history", "deploy/ssh_host_rsa_key", "x/.docker/config.json", "keys/signing.der",
 ]
 NOT_SECRET = [
     "src/env.py", "src/environment.ts", "docs/keys.md", "src/credentials_manager.py",
     "src/secret_sharing.rs", "keyboard.key.txt", "src/tokens.py", "config/settings.toml",
-    "env/README.md", "src/keystore.go",
+    "env/README.md", "src/keystore.go", "src/secrets/manager.py", "src/history.py",
 ]
 
 _opened: list[str] | None = None
@@ -226,8 +227,11 @@ def test_symlinks(tmp_path: Path) -> None:
     os.symlink(outside, root / "out_dir")
     os.symlink(tmp_path, root / "parent_dir")  # above the root: also a loop
     os.symlink("missing.txt", root / "dangling.txt")
-    os.symlink("src/a.py", root / "alias.py")  # inside: read like the file
-    os.symlink("docs", root / "docs_link")  # inside, not an ancestor: walked
+    os.symlink("src/a.py", root / "alias.py")  # inside: walked at its own path already
+    os.symlink("docs", root / "docs_link")
+    _write(root, {".gitignore": "hidden/\n", "hidden/conf.py": "y = 2\n"})
+    os.symlink("hidden/conf.py", root / "conf.py")  # the only way to reach an ignored file
+    os.symlink("hidden", root / "shown")
     entries = _by_path(root)
     assert _reason(entries, "src/up") == "symlink_loop"
     assert _reason(entries, "docs/self") == "symlink_loop"
@@ -237,9 +241,11 @@ def test_symlinks(tmp_path: Path) -> None:
     assert _reason(entries, "out_file.txt") == "symlink_outside"
     assert _reason(entries, "out_dir") == "symlink_outside"
     assert _reason(entries, "dangling.txt") == "unreadable"
-    assert entries["alias.py"].text == "x = 1\n"  # type: ignore[union-attr]
-    assert _reason(entries, "docs_link/guide.md") == "walked"
-    assert _reason(entries, "docs_link/self") == "symlink_loop"
+    assert entries["alias.py"] == SkippedFile("alias.py", "duplicate", "links to src/a.py")
+    assert entries["docs_link"] == SkippedFile("docs_link", "duplicate", "links to docs")
+    assert entries["conf.py"].text == "y = 2\n"  # type: ignore[union-attr]
+    assert _reason(entries, "shown/conf.py") == "walked"
+    assert _reason(entries, "hidden/") == "ignored"
 
 
 @pytest.mark.timeout(30)

@@ -211,3 +211,13 @@ def test_plain_directory_without_git(tmp_path: Path) -> None:
     assert walked["pkg/mod.py"].language == "python"
     assert SkippedFile("notes.txt", "ignored") in entries
     assert SkippedFile("pkg/mod.pyc", "binary", "file extension") in entries
+
+
+def test_ignore_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".gitignore").write_bytes(b"\xef\xbb\xbf*.log\n")
+    (root / "a.log").write_text("x\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    assert _git_ignored(root, ["a.log"]) == {"a.log"}
+    assert IgnoreRules(root).is_ignored("a.log")

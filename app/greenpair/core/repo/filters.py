@@ -8,35 +8,51 @@ name is enough (fast on big trees), and by a look at the content otherwise.
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatchcase
+from fnmatch import translate
+
+
+def _globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled regex for many shell globs (matching them one by one is slow)."""
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns))
+
 
 # Base names (lower-cased) of files that hold credentials or keys.
 _SECRET_NAMES = frozenset(
     {
         ".env", ".envrc", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc", ".netrc", "_netrc",
-        ".git-credentials", ".gitcredentials", ".htpasswd", ".pgpass", ".my.cnf", ".boto",
-        ".s3cfg", ".dockercfg", ".vault-token", ".terraformrc", "terraform.rc", "credentials",
-        "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "known_hosts", "authorized_keys",
-        "master.key", "secret_key_base",
+        ".git-credentials", ".gitcredentials", ".htpasswd", "htpasswd", ".pgpass", ".my.cnf",
+        ".boto", ".s3cfg", ".dockercfg", ".dockerconfigjson", ".vault-token", ".terraformrc",
+        "terraform.rc", "credentials", "kubeconfig", "known_hosts", "authorized_keys",
+        "master.key", "secret_key_base", "wp-config.php", "pip.conf", "pip.ini",
     }
 )
 
-# Glob patterns on lower-cased base names.
-_SECRET_GLOBS = (
-    ".env.*", "*.env", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx",
-    "*.gpg", "*.asc", "*.ppk", "*.keychain", "*.keychain-db", "*.ovpn", "*.tfvars",
-    "*.tfvars.json", "*.tfstate", "*.tfstate.*", "id_rsa*", "id_dsa*", "id_ecdsa*",
-    "id_ed25519*", "credentials*.json", "*-credentials.json", "*_credentials.json",
+# Globs on lower-cased base names.
+_SECRET_GLOBS = _globs((
+    ".env.*", "*.env", "*.pem", "*.key", "*.der", "*.p8", "*.pk8", "*.p12", "*.pkcs12",
+    "*.pfx", "*.jks", "*.keystore", "*.kdbx", "*.gpg", "*.asc", "*.ppk", "*.keychain",
+    "*.keychain-db", "*.ovpn", "*.mobileprovision", "*.tfvars", "*.tfvars.json", "*.tfstate",
+    "*.tfstate.*", "*.kubeconfig", "*.token", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
+    "ssh_host_*", "credentials*.json", "*-credentials.json", "*_credentials.json",
     "credentials.yml", "credentials.yaml", "credentials.xml", "credentials.ini",
     "credentials.toml", "credentials.csv", "credentials.yml.enc", "secrets.*", "*.secret",
     "*.secrets", "service-account*.json", "service_account*.json", "serviceaccount*.json",
-    "client_secret*.json", "*.mobileprovision", "htpasswd",
-)
+    "client_secret*.json", ".*_history", "*_history",
+))
 
 # Directories (lower-cased) whose every file is private.
 _SECRET_DIRS = frozenset({".ssh", ".gnupg", ".aws", ".azure", ".kube"})
+# Directories of secrets for deployments: their data files (not code) are private.
+_SECRET_DATA_DIRS = frozenset({"secrets", ".secrets", "private_keys"})
+_DATA_FILE = _globs((
+    "*.yaml", "*.yml", "*.json", "*.txt", "*.ini", "*.toml", "*.xml", "*.properties",
+    "*.conf", "*.cfg", "*.csv", "*.env", "*.dat", "*.b64",
+))
 # Whole paths (lower-cased suffixes) that hold credentials under a harmless name.
-_SECRET_SUFFIXES = (".docker/config.json", ".cargo/credentials.toml", ".gem/credentials")
+_SECRET_SUFFIXES = (
+    ".docker/config.json", ".cargo/credentials.toml", ".gem/credentials", ".m2/settings.xml",
+    ".gradle/gradle.properties", "gh/hosts.yml",
+)
 
 
 def is_secret_path(path: str) -> bool:
@@ -48,13 +64,18 @@ def is_secret_path(path: str) -> bool:
         path: Repository-relative path with ``/`` separators.
 
     Returns:
-        ``True`` for key files, credential stores, ``.env`` files and the like.
+        ``True`` for key files, credential stores, ``.env`` files, shell histories and
+        the like.
     """
     parts = path.lower().strip("/").split("/")
     name = parts[-1]
-    if name in _SECRET_NAMES or any(fnmatchcase(name, glob) for glob in _SECRET_GLOBS):
+    if name in _SECRET_NAMES or _SECRET_GLOBS.match(name) is not None:
         return True
-    if any(part in _SECRET_DIRS for part in parts[:-1]):
+    folders = parts[:-1]
+    if any(part in _SECRET_DIRS for part in folders):
+        return True
+    data = "." not in name or _DATA_FILE.match(name) is not None
+    if data and any(part in _SECRET_DATA_DIRS for part in folders):
         return True
     joined = "/".join(parts)
     return any(joined == sfx or joined.endswith("/" + sfx) for sfx in _SECRET_SUFFIXES)
@@ -105,18 +126,18 @@ _GENERATED_NAMES = frozenset(
         "pubspec.lock", "bun.lock", "deno.lock", ".terraform.lock.hcl",
     }
 )
-_GENERATED_GLOBS = (
+_GENERATED_GLOBS = _globs((
     "*.min.js", "*.min.mjs", "*.min.cjs", "*.min.css", "*.bundle.js", "*.chunk.js", "*.map",
     "*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*.pb.go", "*.pb.cc", "*.pb.h", "*.pb.swift",
     "*.g.dart", "*.freezed.dart", "*.designer.cs", "*.generated.cs", "*.g.cs", "*.lock",
-)
+))
 
 
 def is_generated_name(path: str) -> bool:
     """Tell whether the file name marks a generated file (lock files, minified assets,
     protobuf output)."""
     name = path.rsplit("/", 1)[-1].lower()
-    return name in _GENERATED_NAMES or any(fnmatchcase(name, glob) for glob in _GENERATED_GLOBS)
+    return name in _GENERATED_NAMES or _GENERATED_GLOBS.match(name) is not None
 
 
 # A header comment that announces generated code, in the first lines of a file.

@@ -23,7 +23,7 @@ def _read_lines(path: Path) -> list[str] | None:
         data = path.read_bytes()
     except OSError:
         return None
-    return data.decode("utf-8", errors="replace").splitlines()
+    return data.decode("utf-8-sig", errors="replace").splitlines()  # git skips a BOM too
 
 
 # pathspec marks the "/" after a directory match with this regex group; a pattern whose

@@ -45,7 +45,7 @@ __all__ = [
 
 REASONS = (
     "secret", "binary", "too_large", "generated", "minified", "vendored", "symlink_loop",
-    "symlink_outside", "unreadable", "undecodable", "ignored",
+    "symlink_outside", "unreadable", "undecodable", "ignored", "duplicate",
 )
 DEFAULT_MAX_BYTES = 1 << 20
 
@@ -65,7 +65,11 @@ class WalkedFile:
 
 @dataclass(frozen=True)
 class SkippedFile:
-    """A file (or a whole directory, path ending in ``/``) left out, with the reason."""
+    """A file (or a whole directory, path ending in ``/``) left out, with the reason.
+
+    ``reason`` is one of :data:`REASONS`; ``duplicate`` marks a link to a file or folder
+    that the walk reaches at its own path.
+    """
 
     path: str
     reason: str
@@ -188,7 +192,18 @@ class _Walker:
         target_rel = os.path.relpath(target, self.real_root).replace(os.sep, "/")
         if is_secret_path(target_rel):
             return SkippedFile(rel, "secret", f"links to {target_rel}")
+        if not self._hidden(target_rel, os.path.isdir(target)):
+            # Git keeps links as links; the target is walked at its own path already.
+            return SkippedFile(rel, "duplicate", f"links to {target_rel}")
         return None
+
+    def _hidden(self, rel: str, is_dir: bool) -> bool:
+        """Whether the walk leaves ``rel`` out (ignored, or inside a vendored folder)."""
+        parts = rel.split("/")
+        folders = len(parts) if is_dir else len(parts) - 1
+        if any(is_vendored_dir("/".join(parts[: i + 1])) for i in range(folders)):
+            return True
+        return self.rules.is_ignored(rel, is_dir=is_dir)
 
     def _file(self, path: Path, rel: str, entry: os.DirEntry[str]) -> Entry:
         if is_secret_path(rel):
