@@ -1,0 +1,265 @@
+"""``RepoIndex``: the index of one repository, stored under ``index_dir(repo)``.
+
+Layout of the index folder: ``index.sqlite3`` (manifest, chunks, terms, embeddings
+cache; see ``store``), ``chroma/`` (the vector store) and ``write.lock`` (one writer per
+repository across processes). The index is derived data: when it is damaged it is
+rebuilt (``open_index(..., rebuild=True)`` or ``greenpair index --rebuild``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from greenpair.core.config import Settings, index_dir, load_settings
+from greenpair.core.errors import IndexError_, RepositoryError
+from greenpair.core.index import embedder as embedder_mod
+from greenpair.core.index.lexical import LexicalModel
+from greenpair.core.index.store import COMMITTED, LEXICAL, REBUILD_HINT, Store
+from greenpair.core.types import Chunk, IndexProgress, SearchResult
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "index.sqlite3"
+
+
+def check_repo(repo: Path) -> Path:
+    """Resolve ``repo`` or raise a RepositoryError that says how to fix it."""
+    path = Path(repo).expanduser()
+    if not path.exists():
+        raise RepositoryError(
+            f"The repository {path} does not exist.",
+            hint="Check the path, or pass the folder of your project with --repo PATH.",
+        )
+    if not path.is_dir():
+        raise RepositoryError(
+            f"{path} is not a directory.",
+            hint="Pass the folder of your project (not a file) with --repo PATH.",
+        )
+    return path.resolve()
+
+
+class RepoIndex:
+    """Lexical + dense index of one repository. Use :func:`open_index` to get one.
+
+    Args:
+        repo: The repository folder.
+        settings: User settings (max file size).
+        precision: Embedding precision (``fp32`` or ``int8``).
+        embed_policy: Which chunks get vectors (see ``updater.should_embed``).
+    """
+
+    def __init__(
+        self,
+        repo: Path,
+        settings: Settings | None = None,
+        *,
+        precision: str = embedder_mod.DEFAULT_PRECISION,
+        embed_policy: str = "source",
+    ) -> None:
+        self.repo = check_repo(repo)
+        self.settings = settings or load_settings()
+        self.folder = index_dir(self.repo)
+        self.precision = precision
+        self.embed_policy = embed_policy
+        self.space = f"all-minilm-l6-v2:{precision}"
+        self._lock = threading.RLock()
+        self._vectors: Any = None
+        self._embedder: embedder_mod.Embedder | None = None
+        self._lexical: LexicalModel | None = None
+        self.store = Store(self.folder / DB_NAME)
+        self._check_space()
+
+    # -- components -----------------------------------------------------------------
+    def _check_space(self) -> None:
+        """Forget vectors made by another model/precision or embedding policy."""
+        tag = f"{self.space}|{self.embed_policy}"
+        if self.store.get_meta("space") == tag:
+            return
+        with self.store.transaction() as db:
+            self.store.clear_vectors()
+            db.execute("UPDATE files SET state=? WHERE state=?", (LEXICAL, COMMITTED))
+            if self.store.get_meta("space") is not None:  # re-hash what gets embedded
+                db.execute("UPDATE files SET sha256='' WHERE state>0")
+            self.store.set_meta("space", tag)
+        self._wipe_vectors()
+
+    def _wipe_vectors(self) -> None:
+        from greenpair.core.index.vectors import VectorStore
+
+        self._vectors = None
+        VectorStore.wipe(self.folder / "chroma")
+
+    def vectors(self) -> Any:
+        """The Chroma vector store (opened on first use; recreated when damaged)."""
+        from greenpair.core.index.vectors import VectorStore
+
+        with self._lock:
+            if self._vectors is None:
+                try:
+                    self._vectors = VectorStore(self.folder / "chroma", self.space)
+                except IndexError_ as exc:
+                    log.warning("%s Recreating the vector store.", exc.message)
+                    with self.store.transaction() as db:
+                        db.execute(
+                            "UPDATE files SET state=? WHERE state=?", (LEXICAL, COMMITTED)
+                        )
+                    self._wipe_vectors()
+                    self._vectors = VectorStore(self.folder / "chroma", self.space)
+            return self._vectors
+
+    def embedder(self) -> embedder_mod.Embedder:
+        """The embedding model (loaded once per process)."""
+        if self._embedder is None:
+            self._embedder = embedder_mod.get_embedder(self.precision)
+        return self._embedder
+
+    def lexical(self) -> LexicalModel:
+        """The in-memory BM25 model, reloaded when the store changed."""
+        with self._lock:
+            if self._lexical is None or self._lexical.generation != self.store.generation():
+                self._lexical = LexicalModel(self.store)
+            return self._lexical
+
+    # -- public API -----------------------------------------------------------------
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        handle = open(self.folder / "write.lock", "a+b")  # noqa: SIM115 - held across yields
+        try:
+            try:
+                import fcntl
+            except ImportError:  # Windows: one writer per process is all we guard
+                fcntl = None  # type: ignore[assignment]
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
+        finally:
+            handle.close()  # releases the lock
+
+    def update(self, *, embed: bool = True) -> Iterator[IndexProgress]:
+        """Bring the index up to date; yields progress. Stop iterating to cancel: the
+        index stays consistent and the next run continues where this one stopped."""
+        from greenpair.core.index.updater import run_update
+
+        with self._lock, self._write_lock():
+            self.store.forget_vocab()
+            yield from run_update(self, embed=embed)
+
+    def is_built(self) -> bool:
+        """Whether a full update has completed at least once."""
+        return self.store.get_meta("built") == "1"
+
+    def ensure_built(self) -> None:
+        """Run a full update when the index was never completed."""
+        if not self.is_built():
+            for _ in self.update():
+                pass
+
+    def search(self, query: str, k: int = 10) -> SearchResult:
+        """Hybrid search (builds the index first when there is none)."""
+        from greenpair.core.retrieval import search
+
+        self.ensure_built()
+        return search(self, query, k)
+
+    def file_chunks(self, path: str) -> list[Chunk]:
+        """The current chunks of one file, in order."""
+        rows = self.store.chunk_rows("WHERE path=?", (path,))
+        return sorted((r[1] for r in rows), key=lambda c: (c.start_line, c.end_line))
+
+    def chunk_texts(self, ids: list[int]) -> dict[int, str]:
+        """Texts of chunks by id."""
+        out: dict[int, str] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            out.update(
+                self.store.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", part)
+            )
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        """Files, chunks, embedded chunks, skipped counts by reason, last update."""
+        db = self.store.db
+        files, pending = db.execute(
+            "SELECT count(*), coalesce(sum(state=?), 0) FROM files WHERE state>0", (LEXICAL,)
+        ).fetchone()
+        chunks, embeddable = db.execute(
+            "SELECT count(*), count(embed_hash) FROM chunks"
+        ).fetchone()
+        embedded = db.execute(
+            "SELECT count(c.embed_hash) FROM chunks c JOIN files f ON f.path=c.path"
+            " AND f.sha256=c.file_sha WHERE f.state=?", (COMMITTED,)
+        ).fetchone()[0]
+        skipped = self.store.skipped_counts()
+        last = self.store.get_meta("last_update")
+        return {
+            "repo": str(self.repo),
+            "index_dir": str(self.folder),
+            "files": files,
+            "chunks": chunks,
+            "embeddable_chunks": embeddable,
+            "embedded_chunks": embedded,
+            "files_pending_embedding": pending,
+            "skipped": skipped,
+            "skipped_total": sum(skipped.values()),
+            "last_update": float(last) if last else None,
+            "embedding": self.space,
+        }
+
+    def close(self) -> None:
+        """Release the store (the vector store closes with the process)."""
+        with self._lock:
+            self._vectors = None
+            self._lexical = None
+            self.store.close()
+
+
+def open_index(
+    repo: Path, settings: Settings | None = None, *, rebuild: bool = False, **options: Any
+) -> RepoIndex:
+    """Open (or create) the index of ``repo``.
+
+    Args:
+        repo: The repository folder.
+        settings: User settings; loaded when omitted.
+        rebuild: Delete the stored index first and start from scratch.
+        **options: ``precision`` and ``embed_policy`` (see :class:`RepoIndex`).
+
+    Raises:
+        RepositoryError: ``repo`` is missing or not a directory.
+        IndexError_: The stored index is damaged beyond automatic repair.
+    """
+    path = check_repo(repo)
+    folder = index_dir(path)
+    if rebuild:
+        _remove_index(folder)
+    try:
+        return RepoIndex(path, settings, **options)
+    except IndexError_ as exc:
+        if rebuild:
+            raise
+        # Derived data: rebuild rather than fail, and say so.
+        from greenpair.core import messages
+
+        messages.warning(f"{exc.message} Greenpair rebuilds the index.")
+        _remove_index(folder)
+        try:
+            return RepoIndex(path, settings, **options)
+        except IndexError_ as again:
+            raise IndexError_(again.message, hint=REBUILD_HINT) from again
+
+
+def _remove_index(folder: Path) -> None:
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(folder / name)
+    shutil.rmtree(folder / "chroma", ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)

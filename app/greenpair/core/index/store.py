@@ -1,0 +1,259 @@
+"""The manifest and lexical store of one repository index (SQLite, WAL).
+
+Tables:
+
+* ``files``: one row per indexed file with its content hash and ``state``:
+  ``DELETED`` (a tombstone: its vectors may still be in Chroma), ``LEXICAL`` (chunks and
+  terms stored, vectors not yet committed) or ``COMMITTED`` (both stores have it). A file
+  row and its chunks change in one transaction, so the lexical side is never stale.
+* ``chunks``: the chunks of current files with their term bags (ids and counts packed as
+  int32). Ids are AUTOINCREMENT, never reused, and double as Chroma ids.
+* ``terms``: the vocabulary. ``vectors``: embeddings by hash of the embedded text, so an
+  unchanged chunk is never embedded twice, even after its file moved.
+* ``skipped`` (what the walker left out, by reason) and ``meta``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from greenpair.core.errors import IndexError_
+from greenpair.core.types import Chunk
+
+SCHEMA_VERSION = 1
+DELETED, LEXICAL, COMMITTED = 0, 1, 2
+REBUILD_HINT = "Run `greenpair index --rebuild` to build it again from scratch."
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, language TEXT, state INTEGER NOT NULL,
+    terms BLOB, length INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, file_sha TEXT NOT NULL,
+    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, kind TEXT NOT NULL,
+    symbol TEXT, parent TEXT, signature TEXT, language TEXT NOT NULL, text TEXT NOT NULL,
+    embed_hash TEXT, terms BLOB NOT NULL, length INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
+CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '');
+"""
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """The manifest entry of one file."""
+
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    state: int
+
+
+def pack(bag: dict[int, int]) -> bytes:
+    """Pack a term-id → count bag as int32 ids followed by int32 counts."""
+    ids = np.fromiter(bag.keys(), dtype=np.int32, count=len(bag))
+    counts = np.fromiter(bag.values(), dtype=np.int32, count=len(bag))
+    return ids.tobytes() + counts.tobytes()
+
+
+def unpack(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack`."""
+    arr = np.frombuffer(blob, dtype=np.int32)
+    half = arr.size // 2
+    return arr[:half], arr[half:]
+
+
+class Store:
+    """SQLite store of one index. Not thread-safe: one owner thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._vocab: dict[str, int] | None = None
+        try:
+            self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            version = self.get_meta("schema_version")
+            if version is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+                self.db.commit()
+            elif version != str(SCHEMA_VERSION):
+                raise IndexError_(
+                    f"The index at {path.parent} was made by another Greenpair version.",
+                    hint=REBUILD_HINT,
+                )
+            self.db.execute("SELECT count(*) FROM files").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(
+                f"The index at {path.parent} is damaged ({exc}).", hint=REBUILD_HINT
+            ) from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write (rolled back on any error, or when the process dies)."""
+        try:
+            with self.db:
+                yield self.db
+        except BaseException:
+            self._vocab = None  # may hold ids of rolled-back terms
+            raise
+
+    # -- meta ---------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A meta value, or None."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a meta value (inside the caller's transaction, if any)."""
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """A counter bumped by every change of the lexical side (for in-memory caches)."""
+        return int(self.get_meta("generation") or 0)
+
+    def bump_generation(self) -> None:
+        """Mark the lexical side changed (call inside the changing transaction)."""
+        self.set_meta("generation", str(self.generation() + 1))
+        self.set_meta("updated_at", f"{time.time():.3f}")
+
+    # -- vocabulary ---------------------------------------------------------------
+    def vocab(self) -> dict[str, int]:
+        """The term → id map (loaded once, kept in step with inserts)."""
+        if self._vocab is None:
+            self._vocab = dict(self.db.execute("SELECT term, id FROM terms").fetchall())
+        return self._vocab
+
+    def term_ids(self, counts: dict[str, int]) -> dict[int, int]:
+        """Map a term bag to term ids, adding unknown terms (inside a transaction)."""
+        vocab = self.vocab()
+        out: dict[int, int] = {}
+        for term, n in counts.items():
+            tid = vocab.get(term)
+            if tid is None:
+                tid = len(vocab) + 1
+                self.db.execute("INSERT INTO terms(id, term) VALUES (?, ?)", (tid, term))
+                vocab[term] = tid
+            out[tid] = n
+        return out
+
+    def forget_vocab(self) -> None:
+        """Drop the cached vocabulary (another process may have added terms)."""
+        self._vocab = None
+
+    # -- chunks -------------------------------------------------------------------
+    def replace_file(
+        self,
+        row: FileRow,
+        language: str | None,
+        file_bag: dict[int, int],
+        chunks: Sequence[tuple[Chunk, str | None, dict[int, int]]],
+    ) -> None:
+        """Store a file's new content (inside a transaction): chunks, terms, state LEXICAL."""
+        self.db.execute("DELETE FROM chunks WHERE path=?", (row.path,))
+        self.db.execute(
+            "INSERT OR REPLACE INTO files(path, sha256, size, mtime_ns, language, state, terms,"
+            " length) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.path, row.sha256, row.size, row.mtime_ns, language, LEXICAL, pack(file_bag),
+             sum(file_bag.values())),
+        )
+        self.db.executemany(
+            "INSERT INTO chunks(path, file_sha, start_line, end_line, kind, symbol, parent,"
+            " signature, language, text, embed_hash, terms, length)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (row.path, row.sha256, c.start_line, c.end_line, c.kind, c.symbol, c.parent,
+                 c.signature, c.language, c.text, embed_hash, pack(bag), sum(bag.values()))
+                for c, embed_hash, bag in chunks
+            ],
+        )
+
+    def chunk_rows(self, where: str = "", params: Sequence[object] = ()) -> list[tuple]:
+        """``(id, Chunk, embed_hash, file_sha)`` rows, optionally filtered by SQL."""
+        rows = self.db.execute(
+            "SELECT id, path, language, start_line, end_line, text, kind, symbol, parent,"
+            f" signature, embed_hash, file_sha FROM chunks {where} ORDER BY id",
+            params,
+        )
+        return [(r[0], Chunk(*r[1:10]), r[10], r[11]) for r in rows]
+
+    # -- files --------------------------------------------------------------------
+    def files(self) -> dict[str, FileRow]:
+        """Every manifest row, tombstones included."""
+        rows = self.db.execute("SELECT path, sha256, size, mtime_ns, state FROM files")
+        return {r[0]: FileRow(*r) for r in rows}
+
+    def set_state(self, path: str, sha256: str, state: int) -> None:
+        """Move a file to ``state`` if it still has content ``sha256``."""
+        self.db.execute(
+            "UPDATE files SET state=? WHERE path=? AND sha256=?", (state, path, sha256)
+        )
+
+    def tombstone(self, path: str) -> None:
+        """Remove a file from the lexical side; keep a row until its vectors are gone."""
+        self.db.execute("DELETE FROM chunks WHERE path=?", (path,))
+        self.db.execute(
+            "UPDATE files SET state=?, terms=NULL, length=0 WHERE path=?", (DELETED, path)
+        )
+
+    def drop_file(self, path: str) -> None:
+        """Forget a tombstone for good (its vectors are gone)."""
+        self.db.execute("DELETE FROM files WHERE path=? AND state=?", (path, DELETED))
+
+    def replace_skipped(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        """Replace the list of skipped paths."""
+        self.db.execute("DELETE FROM skipped")
+        self.db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?)", entries)
+
+    def skipped_counts(self) -> dict[str, int]:
+        """Skipped paths by reason."""
+        rows = self.db.execute("SELECT reason, count(*) FROM skipped GROUP BY reason")
+        return dict(sorted(rows.fetchall()))
+
+    # -- vectors ------------------------------------------------------------------
+    def get_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Known embeddings by text hash."""
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(hashes), 500):
+            part = hashes[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(f"SELECT hash, vec FROM vectors WHERE hash IN ({marks})", part)
+            for h, blob in rows:
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_vectors(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        """Store embeddings by text hash."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO vectors(hash, vec) VALUES (?, ?)",
+            ((h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items),
+        )
+
+    def gc_vectors(self) -> int:
+        """Delete embeddings no chunk uses any more; returns how many."""
+        cur = self.db.execute(
+            "DELETE FROM vectors WHERE hash NOT IN "
+            "(SELECT embed_hash FROM chunks WHERE embed_hash IS NOT NULL)"
+        )
+        return cur.rowcount
+
+    def clear_vectors(self) -> None:
+        """Forget every embedding (the embedding model changed)."""
+        self.db.execute("DELETE FROM vectors")

@@ -1,0 +1,231 @@
+"""The incremental index run: scan → lexical → embed → cleanup → done.
+
+Consistency rules (so that stopping at any yield, Ctrl+C or kill -9 is harmless):
+
+* No SQLite transaction is open across a ``yield``.
+* A changed file's row, chunks and terms are replaced in one transaction (state
+  ``LEXICAL``): lexical search sees old or new content, never a mix.
+* A deleted file becomes a tombstone in the same way; its vectors are removed in the
+  cleanup phase, and dense hits are only served for files ``COMMITTED`` with the same hash.
+* Embeddings go to the ``vectors`` cache as soon as each batch is done, so an interrupted
+  run loses at most one batch; a file becomes ``COMMITTED`` only after Chroma holds all
+  its vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from greenpair.core.index import categories
+from greenpair.core.index.lexical import chunk_document, file_document
+from greenpair.core.index.store import COMMITTED, DELETED, LEXICAL, FileRow
+from greenpair.core.types import Chunk, IndexProgress
+
+if TYPE_CHECKING:
+    from greenpair.core.index.repo_index import RepoIndex
+    from greenpair.core.repo.walker import WalkedFile
+
+log = logging.getLogger(__name__)
+
+_LEXICAL_BATCH_S = 0.25  # commit lexical work (and yield) at least this often
+_WAVE = 256  # chunks per embedding wave (sorted by length within a wave)
+_EMBED_BATCH = 32
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What is embedded for a chunk: its qualified name and its text (no path, so the
+    vector survives a move or rename of the file)."""
+    name = ".".join(n for n in (chunk.parent, chunk.symbol) if n)
+    head = f"{chunk.kind} {name}\n" if name else ""
+    return head + chunk.text
+
+
+def should_embed(chunk: Chunk, policy: str) -> bool:
+    """Whether a chunk gets a vector: ``source`` (code in source files, the default),
+    ``code`` (code anywhere, tests included) or ``all``."""
+    if policy == "all":
+        return bool(chunk.text.strip())
+    if not categories.is_code(chunk.language):
+        return False
+    return policy == "code" or categories.category(chunk.path) == categories.SOURCE
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _chunks_of(entry: WalkedFile) -> list[Chunk]:
+    from greenpair.core.repo.chunker import chunk_file
+
+    try:
+        chunks = chunk_file(entry.path, entry.text, entry.language)
+    except Exception:  # a chunker bug must not stop the index: fall back to windows
+        log.exception("chunking %s failed; using line windows", entry.path)
+        chunks = []
+    if chunks or not entry.text.strip():
+        return chunks
+    lines = entry.text.splitlines()
+    return [
+        Chunk(entry.path, entry.language or "text", i + 1, min(i + 60, len(lines)),
+              "\n".join(lines[i : i + 60]))
+        for i in range(0, len(lines), 60)
+    ]
+
+
+def run_update(index: RepoIndex, *, embed: bool = True) -> Iterator[IndexProgress]:
+    """The body of ``RepoIndex.update`` (the caller holds the write lock)."""
+    from greenpair.core.repo.walker import WalkedFile, walk
+
+    store = index.store
+    started = time.monotonic()
+    yield IndexProgress("scan", message=f"Scanning {index.repo}")
+    manifest = store.files()
+    changed: list[WalkedFile] = []
+    seen: set[str] = set()
+    skipped: list[tuple[str, str, str]] = []
+    for n, entry in enumerate(walk(index.repo, max_bytes=index.settings.max_file_bytes), 1):
+        if isinstance(entry, WalkedFile):
+            seen.add(entry.path)
+            row = manifest.get(entry.path)
+            if row is None or row.sha256 != entry.sha256 or row.state == DELETED:
+                changed.append(entry)
+        else:
+            skipped.append((entry.path, entry.reason, entry.detail))
+        if n % 500 == 0:
+            yield IndexProgress("scan", files_done=len(seen), message="Scanning")
+    gone = [p for p, row in manifest.items() if p not in seen and row.state != DELETED]
+    with store.transaction():
+        for path in gone:
+            store.tombstone(path)
+        store.replace_skipped(skipped)
+        if gone:
+            store.bump_generation()
+
+    total_chunks = done_chunks = 0
+    batch_start = time.monotonic()
+    pending: list[tuple[WalkedFile, list[Chunk]]] = []
+    for i, entry in enumerate(changed, 1):
+        pending.append((entry, _chunks_of(entry)))
+        if time.monotonic() - batch_start >= _LEXICAL_BATCH_S or i == len(changed):
+            done_chunks += _commit_lexical(index, pending)
+            pending = []
+            batch_start = time.monotonic()
+            rate = i / max(time.monotonic() - started, 1e-6)
+            yield IndexProgress(
+                "lexical", i, len(changed), done_chunks, done_chunks,
+                eta_s=(len(changed) - i) / rate, message=entry.path,
+            )
+    total_chunks = done_chunks
+    if embed:
+        yield from _embed(index, started)
+    yield IndexProgress("cleanup", message="Removing stale entries")
+    _cleanup(index)
+    with store.transaction():
+        store.set_meta("built", "1")
+        store.set_meta("last_update", f"{time.time():.3f}")
+    yield IndexProgress(
+        "done", len(changed), len(changed), total_chunks, total_chunks, eta_s=0.0,
+        message=f"{len(changed)} changed, {len(gone)} removed",
+    )
+
+
+def _commit_lexical(index: RepoIndex, items: list[tuple[WalkedFile, list[Chunk]]]) -> int:
+    store = index.store
+    count = 0
+    with store.transaction():
+        for entry, chunks in items:
+            rows = []
+            for chunk in chunks:
+                embed_hash = (
+                    _hash(index.space + "\0" + embed_text(chunk))
+                    if should_embed(chunk, index.embed_policy) else None
+                )
+                rows.append((chunk, embed_hash, store.term_ids(chunk_document(chunk))))
+            file_bag = store.term_ids(file_document(entry.path, entry.text))
+            row = FileRow(entry.path, entry.sha256, entry.size, entry.mtime_ns, LEXICAL)
+            store.replace_file(row, entry.language, file_bag, rows)
+            count += len(chunks)
+        store.bump_generation()
+    return count
+
+
+def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
+    store = index.store
+    files = {p: r for p, r in store.files().items() if r.state == LEXICAL}
+    if not files:
+        return
+    rows = [r for r in store.chunk_rows() if r[1].path in files]
+    by_file: dict[str, list[tuple[int, str]]] = {p: [] for p in files}
+    texts: dict[str, str] = {}
+    for cid, chunk, embed_hash, _sha in rows:
+        if embed_hash is not None:
+            by_file[chunk.path].append((cid, embed_hash))
+            texts.setdefault(embed_hash, embed_text(chunk))
+    known = store.get_vectors(list(texts))
+    todo = [h for h in texts if h not in known]
+    vectors = index.vectors()
+    embedder = index.embedder() if todo else None
+    embed_started = time.monotonic()
+    total = len(todo)
+    ready = set(known)
+    committed: set[str] = set()
+    for wave_start in range(0, max(total, 1), _WAVE):
+        wave = sorted(todo[wave_start : wave_start + _WAVE], key=lambda h: len(texts[h]))
+        for b in range(0, len(wave), _EMBED_BATCH):
+            batch = wave[b : b + _EMBED_BATCH]
+            assert embedder is not None
+            vecs = embedder.embed([texts[h] for h in batch])
+            with store.transaction():
+                store.put_vectors(zip(batch, vecs, strict=True))
+            ready.update(batch)
+            done = wave_start + b + len(batch)
+            rate = done / max(time.monotonic() - embed_started, 1e-6)
+            yield IndexProgress(
+                "embed", len(committed), len(files), done, total,
+                eta_s=(total - done) / rate, message="Embedding",
+            )
+        for path, items in by_file.items():
+            if path not in committed and all(h in ready for _, h in items):
+                _commit_vectors(index, vectors, files[path], items)
+                committed.add(path)
+        yield IndexProgress(
+            "embed", len(committed), len(files), min(wave_start + _WAVE, total), total,
+            message="Storing vectors",
+        )
+
+
+def _commit_vectors(
+    index: RepoIndex, vectors: object, row: FileRow, items: list[tuple[int, str]]
+) -> None:
+    from greenpair.core.index.vectors import VectorStore
+
+    assert isinstance(vectors, VectorStore)
+    store = index.store
+    vectors.delete_path(row.path)
+    if items:
+        found = store.get_vectors([h for _, h in items])
+        matrix = np.stack([found[h] for _, h in items])
+        vectors.add([cid for cid, _ in items], matrix, row.path, row.sha256)
+    with store.transaction():
+        store.set_state(row.path, row.sha256, COMMITTED)
+
+
+def _cleanup(index: RepoIndex) -> None:
+    store = index.store
+    tombstones = [p for p, r in store.files().items() if r.state == DELETED]
+    if tombstones:
+        vectors = index.vectors()
+        for path in tombstones:
+            vectors.delete_path(path)
+            with store.transaction():
+                store.drop_file(path)
+    with store.transaction():
+        removed = store.gc_vectors()
+    if removed:
+        log.debug("dropped %d unused embeddings", removed)

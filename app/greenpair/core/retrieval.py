@@ -1,0 +1,267 @@
+"""Hybrid retrieval: lexical, dense, symbol and path evidence, fused and ranked by intent.
+
+Five rankings of files are computed for a request:
+
+* ``file``: BM25 over whole files (path + content);
+* ``chunk``: BM25 over chunks, a file scored by its best chunk;
+* ``dense``: cosine of the request's embedding to chunk vectors, a file by its best chunk;
+* ``symbol``: definitions whose name the request mentions (code-like identifiers count
+  fully, plain words half), weighted by how rare the name is;
+* ``path``: file and directory names the request mentions, weighted by rarity.
+
+They are fused by weighted reciprocal rank fusion (Cormack et al., 2009), which needs no
+score calibration across signals. Then intent: a request to change or explain behaviour
+is about source files, so tests, docs, examples, changelogs and config are scaled down
+unless the request is about them ("add a test", "the docs", "changelog", ...).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from greenpair.core.index import categories, tokens
+from greenpair.core.index.store import COMMITTED
+from greenpair.core.types import Chunk, ScoredChunk, SearchResult
+
+if TYPE_CHECKING:
+    from greenpair.core.index.lexical import LexicalModel
+    from greenpair.core.index.repo_index import RepoIndex
+
+RRF_K = 20
+DEPTH = 100  # files taken from each ranking
+CHUNK_DEPTH = 400  # chunks taken from the chunk rankings (lexical and dense)
+WEIGHTS = {"file": 1.0, "chunk": 1.0, "dense": 1.0, "symbol": 0.2, "path": 0.2}
+# Score factor of a category the request is not about (source files keep 1.0).
+OFF_INTENT = {
+    categories.TEST: 0.35,
+    categories.DOCS: 0.35,
+    categories.EXAMPLE: 0.35,
+    categories.CHANGELOG: 0.2,
+    categories.CONFIG: 0.5,
+    categories.OTHER: 0.6,
+}
+_AFTER = r"(?=\s*(?:$|[.,;:!?)\]]|\s(?:for|of|to|that|which|in|on|and|so|with|when)\b))"
+INTENT_PATTERNS = {
+    categories.TEST: re.compile(
+        r"(?i)\b(?:unit|integration|regression|e2e|end-to-end|failing|flaky|broken|missing)"
+        r"[\s-]+tests?\b|\btests?[\s-]+(?:suite|file|case|coverage)s?\b|\btest_\w+"
+        r"|\b(?:add|adds|added|adding|write|update|fix|extend|improve|more|new|the|a)"
+        r"\s+(?:unit\s+|regression\s+)?tests?" + _AFTER + r"|\btesting/|\btests/"
+    ),
+    categories.DOCS: re.compile(
+        r"(?i)\b(?:docs|documentation|readme|tutorial|how-?to|guide|manual)\b|\bdoc/"
+    ),
+    categories.EXAMPLE: re.compile(r"(?i)\b(?:examples?|samples?|demos?)\b"),
+    categories.CHANGELOG: re.compile(
+        r"(?i)\b(?:change\s*log|changelog|release\s+notes?|news\s+(?:entry|fragment))"
+    ),
+    categories.CONFIG: re.compile(
+        r"(?i)\b(?:ci|workflows?|pyproject|setup\.cfg|tox\.ini|dockerfile|makefile|"
+        r"package\.json|yaml|toml|pre-commit|dependenc(?:y|ies)|configuration\s+files?)\b"
+    ),
+}
+
+
+def intents(query: str) -> set[str]:
+    """The non-source categories a request is about."""
+    return {cat for cat, pattern in INTENT_PATTERNS.items() if pattern.search(query)}
+
+
+@dataclass
+class _Symbols:
+    """Symbol name → chunk positions, and path words → files (built once per model)."""
+
+    by_name: dict[str, list[int]] = field(default_factory=dict)
+    by_path_word: dict[str, set[int]] = field(default_factory=dict)
+
+
+def _symbols(lex: LexicalModel) -> _Symbols:
+    cached = getattr(lex, "_greenpair_symbols", None)
+    if isinstance(cached, _Symbols):
+        return cached
+    table = _Symbols()
+    names: dict[str, list[int]] = defaultdict(list)
+    for i, meta in enumerate(lex.chunks):
+        if meta.chunk.symbol:
+            names[meta.chunk.symbol.lower()].append(i)
+    table.by_name = dict(names)
+    words: dict[str, set[int]] = defaultdict(set)
+    for f, path in enumerate(lex.paths):
+        parts = path.lower().split("/")
+        stem = parts[-1].rsplit(".", 1)[0]
+        for word in {stem, *parts[:-1], *tokens.split_identifier(stem)}:
+            word = word.strip("_")
+            if len(word) > 2:
+                words[tokens.stem(word)].add(f)
+    table.by_path_word = dict(words)
+    lex._greenpair_symbols = table  # type: ignore[attr-defined]
+    return table
+
+
+def _rank(scores: dict[int, float]) -> list[int]:
+    return [f for f, s in sorted(scores.items(), key=lambda kv: -kv[1]) if s > 0][:DEPTH]
+
+
+def _top(scores: np.ndarray, depth: int = DEPTH) -> list[int]:
+    if scores.size == 0:
+        return []
+    n = min(depth, scores.size)
+    idx = np.argpartition(-scores, n - 1)[:n]
+    return [int(i) for i in idx[np.argsort(-scores[idx])] if scores[i] > 0]
+
+
+def _dense(index: RepoIndex, lex: LexicalModel, query: str) -> dict[int, float]:
+    """Best cosine per chunk position, for chunks of committed, current files."""
+    db = index.store.db
+    if db.execute("SELECT 1 FROM files WHERE state=? LIMIT 1", (COMMITTED,)).fetchone() is None:
+        return {}
+    if not db.execute("SELECT 1 FROM chunks WHERE embed_hash IS NOT NULL LIMIT 1").fetchone():
+        return {}
+    vector = index.embedder().embed([query])[0]
+    hits = index.vectors().query(vector, CHUNK_DEPTH)
+    paths = sorted({h[1] for h in hits})
+    marks = ",".join("?" * len(paths))
+    current = {
+        p: sha
+        for p, sha in db.execute(
+            f"SELECT path, sha256 FROM files WHERE state=? AND path IN ({marks})",
+            (COMMITTED, *paths),
+        )
+    }
+    out: dict[int, float] = {}
+    for cid, path, sha, cosine in hits:
+        pos = lex.chunk_index.get(cid)
+        if pos is not None and current.get(path) == sha:
+            out[pos] = cosine
+    return out
+
+
+def _best_per_file(lex: LexicalModel, chunk_scores: dict[int, float]) -> dict[int, float]:
+    best: dict[int, float] = {}
+    for pos, score in chunk_scores.items():
+        f = int(lex.chunk_file[pos])
+        if score > best.get(f, 0.0):
+            best[f] = score
+    return best
+
+
+def _top_dict(scores: dict[int, float]) -> dict[int, float]:
+    return {f: scores[f] for f in _rank(scores)}
+
+
+def signals(
+    index: RepoIndex, lex: LexicalModel, query: str
+) -> tuple[dict[str, dict[int, float]], dict[int, float]]:
+    """Each signal's top files (position in ``lex.paths`` → raw score), and the chunk
+    evidence (chunk position → score) used to pick supporting chunks."""
+    out: dict[str, dict[int, float]] = {}
+    file_scores = lex.file_scores(query)
+    out["file"] = {f: float(file_scores[f]) for f in _top(file_scores)}
+
+    chunk_scores = lex.chunk_scores(query)
+    chunk_evidence: dict[int, float] = defaultdict(float)  # chunk pos → fused chunk score
+    top_chunks = {pos: float(chunk_scores[pos]) for pos in _top(chunk_scores, CHUNK_DEPTH)}
+    for r, pos in enumerate(top_chunks):
+        chunk_evidence[pos] += 1.0 / (RRF_K + r)
+    out["chunk"] = _top_dict(_best_per_file(lex, top_chunks))
+
+    dense = _dense(index, lex, query)
+    for r, pos in enumerate(sorted(dense, key=lambda p: -dense[p])):
+        chunk_evidence[pos] += 1.0 / (RRF_K + r)
+    out["dense"] = _top_dict(_best_per_file(lex, dense))
+
+    table = _symbols(lex)
+    code_ids = set(tokens.identifiers(query))
+    plain = {w for w in tokens.words(query) if len(w) > 3 and w not in tokens.STOPWORDS}
+    sym_scores: dict[int, float] = defaultdict(float)
+    for name in code_ids | plain:
+        hits = table.by_name.get(name)
+        if not hits:
+            continue
+        files = {int(lex.chunk_file[p]) for p in hits}
+        weight = (1.0 if name in code_ids else 0.5) / math.sqrt(len(files))
+        for p in hits:
+            chunk_evidence[p] += weight / RRF_K
+        for f in files:
+            sym_scores[f] += weight
+    out["symbol"] = _top_dict(sym_scores)
+
+    path_scores: dict[int, float] = defaultdict(float)
+    n_files = len(lex.paths)
+    for word in {tokens.stem(w) for w in plain | code_ids}:
+        files = table.by_path_word.get(word)
+        if files and len(files) < n_files / 2:
+            idf = math.log(n_files / len(files))
+            for f in files:
+                path_scores[f] += idf
+    out["path"] = _top_dict(path_scores)
+    return out, chunk_evidence
+
+
+def fuse(evidence: dict[str, dict[int, float]]) -> dict[int, float]:
+    """Weighted reciprocal rank fusion of the signals' file rankings."""
+    fused: dict[int, float] = defaultdict(float)
+    for name, scores in evidence.items():
+        for r, f in enumerate(scores):
+            fused[f] += WEIGHTS[name] / (RRF_K + r + 1)
+    return fused
+
+
+def search(index: RepoIndex, query: str, k: int = 10) -> SearchResult:
+    """Rank the files of ``index`` for ``query`` and pick their best chunks."""
+    lex = index.lexical()
+    if not lex.paths or not query.strip():
+        return SearchResult(query=query, files=[], chunks=[])
+    evidence, chunk_evidence = signals(index, lex, query)
+    fused = fuse(evidence)
+    wanted = intents(query)
+    for f in fused:
+        cat = categories.category(lex.paths[f])
+        if cat != categories.SOURCE and cat not in wanted:
+            fused[f] *= OFF_INTENT.get(cat, 1.0)
+    order = sorted(fused, key=lambda f: -fused[f])[:k]
+    return SearchResult(
+        query=query,
+        files=[lex.paths[f] for f in order],
+        chunks=_pick_chunks(index, lex, order, fused, chunk_evidence),
+    )
+
+
+def _pick_chunks(
+    index: RepoIndex,
+    lex: LexicalModel,
+    order: list[int],
+    fused: dict[int, float],
+    evidence: dict[int, float],
+    per_file: int = 3,
+) -> list[ScoredChunk]:
+    """The best supporting chunks of the top files (a file's score times the chunk's
+    share of its file's evidence)."""
+    by_file: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for pos, score in evidence.items():
+        by_file[int(lex.chunk_file[pos])].append((score, pos))
+    picked: list[tuple[float, int]] = []
+    for f in order:
+        cands = sorted(by_file.get(f, []), reverse=True)[:per_file]
+        if not cands:
+            continue
+        top = cands[0][0]
+        picked += [(fused[f] * (0.5 + 0.5 * s / top), pos) for s, pos in cands]
+    picked.sort(key=lambda sp: -sp[0])
+    texts = index.chunk_texts([lex.chunks[pos].id for _, pos in picked])
+    out = []
+    for score, pos in picked:
+        meta = lex.chunks[pos].chunk
+        chunk = Chunk(
+            meta.path, meta.language, meta.start_line, meta.end_line,
+            texts.get(lex.chunks[pos].id, ""), meta.kind, meta.symbol, meta.parent,
+            meta.signature,
+        )
+        out.append(ScoredChunk(chunk, score))
+    return out
