@@ -77,6 +77,7 @@ def test_stop_ends_the_listener_thread(on_display: XDisplay) -> None:
     grab = X11Grab(parse_hotkey("Ctrl+Shift+F5"), lambda: None)
     grab.start()
     thread = grab._thread
-    assert thread is not None and thread.is_alive()
+    assert thread is not None
+    assert thread.is_alive()
     grab.stop()
     assert not thread.is_alive()

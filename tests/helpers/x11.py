@@ -7,14 +7,17 @@ ended by the fixture that started it. Under ``CI=true`` a missing tool fails the
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -136,3 +139,79 @@ def tray_host(display: XDisplay) -> Iterator[subprocess.Popen[bytes]]:
         yield proc
     finally:
         _stop(proc)
+
+
+class GreenpairApp:
+    """The real Greenpair (``python -m greenpair gui``) running on a virtual display.
+
+    Started with ``GREENPAIR_TEST_HOOKS=1``, so it records its popup and tray state as
+    JSON lines that the test reads (``events``/``wait_event``).
+
+    Args:
+        display: The X display.
+        home: Its ``GREENPAIR_HOME``.
+        tmp: A scratch directory (XDG config, log file).
+    """
+
+    def __init__(self, display: XDisplay, home: Path, tmp: Path) -> None:
+        self.home = home
+        self.env = {**display.env, "GREENPAIR_HOME": str(home), "QT_QPA_PLATFORM": "xcb",
+                    "GREENPAIR_TEST_HOOKS": "1", "XDG_CONFIG_HOME": str(tmp / "xdg-config"),
+                    "PYTHONFAULTHANDLER": "1"}
+        self.log_path = tmp / "greenpair-gui.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str) -> str:
+        """Run ``greenpair ARGS`` with this app's environment."""
+        done = subprocess.run([sys.executable, "-m", "greenpair", *args], env=self.env,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self, *args: str, ready: bool = True, timeout: float = 60) -> dict[str, Any]:
+        """Start ``greenpair gui ARGS``; wait until its tray and hotkey are installed."""
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "greenpair", "gui", *args],
+                                         env=self.env, stdout=log, stderr=log)
+        if not ready:
+            return {}
+        return self.wait_event("desktop_ready", timeout=timeout)
+
+    def log(self) -> str:
+        """What the app printed."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def events(self) -> list[dict[str, Any]]:
+        """The hook events so far."""
+        path = self.home / "test-hooks" / "popup.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def wait_event(self, name: str, *, after: int = 0, timeout: float = 60) -> dict[str, Any]:
+        """The first event ``name`` at index ``after`` or later (fails if the app died)."""
+
+        def found() -> dict[str, Any] | None:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"Greenpair exited ({self.proc.returncode}):\n{self.log()}")
+            return next((e for e in self.events()[after:] if e["event"] == name), None)
+
+        return wait_for(found, timeout=timeout, interval=0.02, what=f"the {name!r} event")
+
+    def stop(self) -> None:
+        """End the app."""
+        if self.proc is not None:
+            _stop(self.proc)  # type: ignore[arg-type]
+
+
+def tray_icon(display: XDisplay, app_class: str = "Greenpair") -> str | None:
+    """The id of the window the tray host embedded for ``app_class`` (None: not embedded)."""
+    panel = next((line.split()[0] for line in display.tree().splitlines()
+                  if '("panel" "trayer")' in line), None)
+    if panel is None:
+        return None
+    inside = display.run("xwininfo", "-id", panel, "-tree", check=False)
+    for line in inside.splitlines():
+        if f'"{app_class}")' in line:
+            return line.split()[0]
+    return None

@@ -30,6 +30,7 @@ from greenpair.core.config import Settings, load_settings, on_settings_changed, 
 from greenpair.core.errors import ConfigError
 from greenpair.ui.hotkey import GlobalHotkey, session_kind
 from greenpair.ui.popup import PopupController, SuggestionPopup
+from greenpair.ui.popup_target import hook_event
 from greenpair.ui.single_instance import SingleInstanceServer, send_to_running
 from greenpair.ui.tray import TrayMonitor, quit_app, show_window
 
@@ -96,6 +97,8 @@ class DesktopIntegration(QObject):
         else:
             show_window(self.window)
         self._install_hotkey(settings.hotkey)
+        hook_event("desktop_ready", tray=self.tray_shown, window=self.window.isVisible(),
+                   hotkey=bool(self.hotkey and self.hotkey.is_active()))
         return True
 
     def _install_hotkey(self, combo: str) -> None:

@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QCursor, QFont, QFontDatabase, QGuiApplication, QKeyEvent
+from PySide6.QtGui import (
+    QCursor,
+    QFont,
+    QFontDatabase,
+    QGuiApplication,
+    QKeyEvent,
+    QPaintEvent,
+)
 from PySide6.QtWidgets import QFrame, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from greenpair.core.errors import GreenpairError
@@ -138,6 +145,7 @@ class SuggestionPopup(QWidget):
         self._generation = 0
         self._started_at = 0.0
         self._closing = False
+        self._unpainted = False
         self._build()
 
     def _build(self) -> None:
@@ -180,6 +188,7 @@ class SuggestionPopup(QWidget):
         self.match = None
         self.mode = mode if mode in MODES else MODES[0]
         self._closing = False
+        self._unpainted = True
         self._place(pos or QCursor.pos())
         self.show()
         self.raise_()
@@ -344,6 +353,13 @@ class SuggestionPopup(QWidget):
             self.dismiss()
         else:
             super().keyPressEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Record the first paint after opening (the latency benchmark's "popup shown")."""
+        super().paintEvent(event)
+        if self._unpainted:
+            self._unpainted = False
+            hook_event("painted")
 
     def changeEvent(self, event: QEvent) -> None:
         """Losing the focus to another window dismisses the popup."""

@@ -27,8 +27,9 @@ from greenpair.core.energy import get_meter
 from greenpair.core.energy.meter import Subscription
 from greenpair.core.energy.report import PowerReading
 from greenpair.core.errors import ConfigError
+from greenpair.ui.popup_target import hook_event
 from greenpair.ui.tray_energy import EnergyFigures, format_grams, format_joules, read_figures
-from greenpair.ui.tray_sparkline import GREEN, Sparkline
+from greenpair.ui.tray_sparkline import GREEN, EnergyPanel, Sparkline
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +101,10 @@ class TrayMonitor(QObject):
         menu = self.menu
         self.open_action = menu.addAction("&Open Greenpair", self.open_requested.emit)
         menu.addSeparator()
-        self.power_action = self._info("Power: –")
-        self.today_action = self._info("Today: –")
-        self.session_action = self._info("This session: –")
-        self.last_action = self._info("Last answer: –")
-        plot_action = QWidgetAction(menu)
-        plot_action.setDefaultWidget(self.plot)
-        menu.addAction(plot_action)
+        self.panel = EnergyPanel(self.plot)
+        panel_action = QWidgetAction(menu)
+        panel_action.setDefaultWidget(self.panel)
+        menu.addAction(panel_action)
         menu.addSeparator()
         settings = load_settings()
         self.eco_action = self._switch("&Eco mode", settings.eco_mode, self._on_eco)
@@ -119,11 +117,7 @@ class TrayMonitor(QObject):
         menu.addSeparator()
         self.quit_action = menu.addAction("&Quit", self.quit_requested.emit)
         menu.aboutToShow.connect(self.refresh_menu)
-
-    def _info(self, text: str) -> QAction:
-        action = self.menu.addAction(text)
-        action.setEnabled(False)
-        return action
+        menu.aboutToHide.connect(lambda: hook_event("tray_menu_hidden"))
 
     def _switch(self, text: str, checked: bool, slot: Any) -> QAction:
         action = self.menu.addAction(text)
@@ -193,17 +187,18 @@ class TrayMonitor(QObject):
         """Fill the menu's figures (run when it opens)."""
         figures: EnergyFigures = read_figures(self.session_start)
         est = " (estimated)" if self.estimated else ""
-        power = "–" if self.watts is None else f"{self.watts:.1f} W"
-        self.power_action.setText(f"Power: {power}{est}")
-        self.today_action.setText(f"Today: {format_joules(figures.today_j)}")
-        self.session_action.setText(f"This session: {format_joules(figures.session_j)}")
+        power = "–" if self.watts is None else f"{self.watts:.1f} W{est}"
+        self.panel.set_value("power", power)
+        self.panel.set_value("today", format_joules(figures.today_j))
+        self.panel.set_value("session", format_joules(figures.session_j))
         last = "no answer yet"
         if figures.last_j is not None:
             last = f"{format_joules(figures.last_j)} · {format_grams(figures.last_g)}"
             if figures.last_estimated:
                 last += " (estimated)"
-        self.last_action.setText(f"Last answer: {last}")
+        self.panel.set_value("last", last)
         self.plot.update()
+        hook_event("tray_menu", samples=len(self.plot.samples))
 
     # -- slots --------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""A tiny live plot of power over the last minutes, for the tray menu.
+"""The tray menu's figures and its tiny live plot of power over the last minutes.
 
 The meter reports power only when it changes meaningfully, so the plot keeps
 ``(time, watts)`` samples in a ring buffer and draws them as steps over a fixed span
@@ -15,6 +15,7 @@ from collections import deque
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QHideEvent,
     QPainter,
     QPainterPath,
@@ -23,7 +24,7 @@ from PySide6.QtGui import (
     QPen,
     QShowEvent,
 )
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 GREEN = QColor("#2e9d4f")
 
@@ -46,7 +47,7 @@ class Sparkline(QWidget):
         self._scroll = QTimer(self)
         self._scroll.setInterval(1000)
         self._scroll.timeout.connect(self.update)
-        self.setMinimumSize(QSize(240, 64))
+        self.setMinimumSize(QSize(260, 70))
         self.setAccessibleName("Power over the last minutes")
 
     def add(self, watts: float, t: float | None = None) -> None:
@@ -71,7 +72,7 @@ class Sparkline(QWidget):
 
     def sizeHint(self) -> QSize:
         """A strip as wide as a menu."""
-        return QSize(260, 64)
+        return QSize(280, 76)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Steps of the samples, with the span and the range in words."""
@@ -125,3 +126,51 @@ class Sparkline(QWidget):
         painter.setPen(QPen(GREEN, 1.6))
         painter.drawPath(line)
         painter.end()
+
+
+class EnergyPanel(QWidget):
+    """The figures block of the tray menu: live power, energy today / this session / of
+    the last answer, and the plot.
+
+    Args:
+        plot: The live plot shown under the figures.
+        parent: The Qt parent.
+    """
+
+    ROWS = (("power", "Power now"), ("today", "Today"), ("session", "This session"),
+            ("last", "Last answer"))
+
+    def __init__(self, plot: Sparkline, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = plot
+        self.values: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(3)
+        for row, (key, title) in enumerate(self.ROWS):
+            name = QLabel(title)
+            value = QLabel("–")
+            value.setTextFormat(Qt.TextFormat.PlainText)
+            font = QFont(value.font())
+            font.setBold(True)
+            value.setFont(font)
+            name.setAccessibleName(title)
+            value.setAccessibleName(f"{title} value")
+            grid.addWidget(name, row, 0)
+            grid.addWidget(value, row, 1)
+            self.values[key] = value
+        grid.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 6, 10, 2)
+        layout.setSpacing(6)
+        layout.addLayout(grid)
+        layout.addWidget(plot)
+
+    def set_value(self, key: str, text: str) -> None:
+        """Show ``text`` in row ``key`` (``power``, ``today``, ``session``, ``last``)."""
+        self.values[key].setText(text)
+
+    def value(self, key: str) -> str:
+        """The text shown in row ``key``."""
+        return self.values[key].text()

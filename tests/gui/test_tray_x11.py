@@ -1,0 +1,91 @@
+"""The real app's tray icon under Xvfb with a tray host (trayer), driven with xdotool."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.x11 import GreenpairApp, XDisplay, tray_host, tray_icon, wait_for, xvfb
+
+pytestmark = [pytest.mark.x11, pytest.mark.slow]
+SCREENSHOTS = os.environ.get("GREENPAIR_SCREENSHOTS")  # a directory: save the tray menu
+
+
+@pytest.fixture
+def display() -> Iterator[XDisplay]:
+    with xvfb() as disp, tray_host(disp):
+        yield disp
+
+
+@pytest.fixture
+def app(display: XDisplay, greenpair_home: Path, tmp_path: Path) -> Iterator[GreenpairApp]:
+    running = GreenpairApp(display, greenpair_home, tmp_path)
+    yield running
+    running.stop()
+
+
+def _open_menu(display: XDisplay, app: GreenpairApp, icon: str) -> None:
+    """Right-click the icon until its menu opens.
+
+    Right after a menu closes, Qt may still hold the pointer grab for a moment and the
+    click is lost, so it is retried.
+    """
+    for _ in range(10):
+        seen = len(app.events())
+        display.xdotool("mousemove", "--window", icon, "8", "8", "click", "3")
+        try:
+            app.wait_event("tray_menu", after=seen, timeout=1.5)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError("the tray menu did not open")
+
+
+def _settings(app: GreenpairApp) -> dict[str, object]:
+    return json.loads((app.home / "settings.json").read_text())
+
+
+def _window_visible(display: XDisplay, repo: Path) -> bool:
+    """Whether the main window (titled after the repository) is on screen."""
+    return bool(display.find_windows(repo.name))
+
+
+def test_the_tray_icon_is_embedded_and_its_menu_works(
+    display: XDisplay, app: GreenpairApp, tmp_repo: Path
+) -> None:
+    ready = app.start("--minimised", "--repo", str(tmp_repo))
+    assert ready["tray"] is True  # Qt found the tray host (isSystemTrayAvailable)
+    assert ready["window"] is False  # started minimised: only the icon shows
+    icon = wait_for(lambda: tray_icon(display), timeout=15, what="the icon in the tray")
+    geometry = display.run("xwininfo", "-id", icon)
+    assert "Map State: IsViewable" in geometry
+
+    # Eco mode: the menu's mnemonic E toggles it and the setting is saved.
+    _open_menu(display, app, icon)
+    display.xdotool("key", "e")
+    wait_for(lambda: (app.home / "settings.json").exists() and _settings(app)["eco_mode"],
+             timeout=10, what="eco mode saved")
+
+    # The live plot and the figures are in the menu (screenshot on request).
+    _open_menu(display, app, icon)
+    if SCREENSHOTS:
+        display.screenshot(Path(SCREENSHOTS) / "tray-menu.png", crop="400x330+880+0")
+    display.xdotool("key", "Escape")
+
+    # Open Greenpair shows the window.
+    assert not _window_visible(display, tmp_repo)
+    _open_menu(display, app, icon)
+    display.xdotool("key", "o")
+    wait_for(lambda: _window_visible(display, tmp_repo), timeout=10, what="the main window")
+
+    # Quit ends the app.
+    _open_menu(display, app, icon)
+    display.xdotool("key", "q")
+    assert app.proc is not None
+    wait_for(lambda: app.proc.poll() is not None, timeout=20, what="the app to quit")
+    assert app.proc.returncode == 0, app.log()
+    assert "Traceback" not in app.log()
