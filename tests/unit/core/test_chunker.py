@@ -219,7 +219,7 @@ Codes: HALF, TENOFF.
 
 
 def test_markdown_sections() -> None:
-    chunks = chunk_file("README.md", README, "markdown")
+    chunks = chunk_file("README.md", README, "markdown", max_lines=12)
     assert _rows(chunks) == [
         (1, 4, "section", "Shop", None),
         (5, 11, "section", "Install", "Shop"),
@@ -227,6 +227,64 @@ def test_markdown_sections() -> None:
         (17, 19, "section", "Discounts", "Usage"),
     ]
     assert "# not a heading" in chunks[1].text
+
+
+def test_short_sections_join_up_to_half_a_window() -> None:
+    assert _rows(chunk_file("README.md", README, "markdown")) == [(1, 19, "section", "Shop", None)]
+    chapters = "".join(
+        f"# Chapter {c}\n\n" + "".join(f"## Part {c}.{p}\n\nText.\n\n" for p in range(4))
+        for c in range(2)
+    )
+    chunks = chunk_file("book.md", chapters, "markdown", max_lines=24)  # joins up to 12 lines
+    assert _rows(chunks) == [
+        (1, 10, "section", "Part 0.0", "Chapter 0"),  # a bare heading joins what follows
+        (11, 18, "section", "Part 0.2", "Chapter 0"),
+        (19, 28, "section", "Part 1.0", "Chapter 1"),  # a higher heading starts afresh
+        (29, 36, "section", "Part 1.2", "Chapter 1"),
+    ]
+
+
+SETEXT = "Title\n=====\n\nIntro.\n\nInstall\n-------\n\nRun it.\n"
+RST = """\
+=======
+ Guide
+=======
+
+Intro text.
+
+Fixtures
+========
+
+How fixtures work.
+
+Scopes
+------
+
+Session and module.
+"""
+TOML = '[project]\nname = "x"\n\n[tool.pytest.ini_options]\naddopts = "-ra"\n'
+YAML = "name: ci\non:\n  push: {}\njobs:\n  test:\n    runs-on: ubuntu\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "language", "expected"),
+    [
+        ("a.md", SETEXT, "markdown", [(1, 5, "section", "Title", None),
+                                      (6, 9, "section", "Install", "Title")]),
+        ("guide.rst", RST, "rst", [(1, 6, "section", "Guide", None),
+                                   (7, 11, "section", "Fixtures", "Guide"),
+                                   (12, 15, "section", "Scopes", "Fixtures")]),
+        ("pyproject.toml", TOML, "toml", [(1, 3, "section", "project", None),
+                                          (4, 5, "section", "tool.pytest.ini_options", None)]),
+        ("ci.yml", YAML, "yaml", [(1, 3, "section", "name", None),  # name + on: 3 lines
+                                  (4, 6, "section", "jobs", None)]),
+    ],
+)
+def test_document_headings(
+    name: str, text: str, language: str, expected: list[tuple[object, ...]]
+) -> None:
+    # With max_lines=6, sections join only up to 3 lines.
+    assert _rows(chunk_file(name, text, language, max_lines=6)) == expected
 
 
 def test_long_markdown_section_is_cut_and_keeps_its_heading() -> None:

@@ -13,7 +13,8 @@ With a tree-sitter grammar, every line of the file lands in exactly one chunk:
   the first starts with a comment line naming the definition and its signature, while its
   line numbers stay the real ones.
 
-Files without a grammar fall back to Markdown sections or line windows.
+Files without a grammar fall back to document sections (Markdown, reStructuredText,
+TOML/INI, YAML) or line windows.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from greenpair.core.repo.languages import parse
 from greenpair.core.repo.textchunks import (
     context_header,
     make_chunk,
-    markdown_chunks,
+    section_chunks,
     split_rows,
-    window_chunks,
 )
 
 if TYPE_CHECKING:
@@ -290,9 +290,7 @@ def chunk_file(
     rules = RULES.get(lang)
     tree = parse(lang, text) if rules is not None else None
     if rules is None or tree is None:
-        if lang == "markdown":
-            return markdown_chunks(path, lang, lines, max_lines)
-        return window_chunks(path, lang, lines, max_lines)
+        return section_chunks(path, lang, lines, max_lines)
     chunker = _FileChunker(path, lang, lines, rules)
     root = tree.root_node
     spans = chunker.lay(0, len(lines) - 1, chunker.scan(root, None), None, root)

@@ -1,5 +1,6 @@
 """Line-range helpers shared by the chunkers, and the chunkers for text without a
-grammar: Markdown by headings, everything else by line windows.
+grammar: documents by headings (Markdown, reStructuredText, TOML/INI sections, YAML keys),
+everything else by line windows.
 
 Row numbers here are 0-based; chunks carry 1-based inclusive lines.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from greenpair.core.types import Chunk
 
@@ -126,75 +128,151 @@ def window_chunks(
         start = cut if priority(cut) != _NO_BOUNDARY else cut - overlap
 
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_ATX = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_ADORNMENT = re.compile(r"^([=\-~^\"'`#*+.:_])\1{2,}\s*$")
+_BRACKET = re.compile(r"^\s*\[+\s*([^\[\]]+?)\s*\]+\s*(?:[#;].*)?$")
+_YAML_KEY = re.compile(r"^([A-Za-z_][\w.-]*)\s*:(?:\s|$)")
 
 
-def _headings(lines: list[str]) -> list[tuple[int, int, str]]:
-    """``(row, level, title)`` of the ATX headings outside fenced code."""
-    found = []
+@dataclass
+class _Heading:
+    row: int  # first row (an overline, or the title)
+    rows: int  # rows that are only the heading
+    level: int
+    title: str
+
+
+def _markdown_headings(lines: list[str]) -> list[_Heading]:
+    """ATX and setext headings outside fenced code."""
+    found: list[_Heading] = []
     fence: str | None = None
     for row, line in enumerate(lines):
         match = _FENCE.match(line)
         if match:
             fence = None if fence == match.group(1) else (fence or match.group(1))
             continue
-        if fence is None:
-            heading = _HEADING.match(line)
-            if heading:
-                found.append((row, len(heading.group(1)), heading.group(2)))
+        if fence is not None:
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            found.append(_Heading(row, 1, len(atx.group(1)), atx.group(2)))
+            continue
+        under = _SETEXT.match(lines[row + 1]) if row + 1 < len(lines) else None
+        if (
+            under and line.strip() and not line[0].isspace() and line[0] not in "-*+>|#"
+            and (row == 0 or not lines[row - 1].strip())
+        ):
+            found.append(_Heading(row, 2, 1 if under.group(1)[0] == "=" else 2, line.strip()))
     return found
 
 
-def markdown_chunks(
+def _rst_headings(lines: list[str]) -> list[_Heading]:
+    """Underlined (optionally overlined) titles; levels follow the order styles appear."""
+    found: list[_Heading] = []
+    styles: dict[tuple[str, bool], int] = {}
+    for row in range(len(lines) - 1):
+        title, under = lines[row], lines[row + 1]
+        if not title.strip() or _ADORNMENT.match(title) or not _ADORNMENT.match(under):
+            continue
+        over = row > 0 and lines[row - 1].rstrip() == under.rstrip()
+        if len(under.rstrip()) < len(title.rstrip()) or (title[0].isspace() and not over):
+            continue
+        style = (under[0], over)
+        level = styles.setdefault(style, len(styles) + 1)
+        found.append(_Heading(row - 1 if over else row, 3 if over else 2, level, title.strip()))
+    return found
+
+
+def _key_headings(lines: list[str], pattern: re.Pattern[str]) -> list[_Heading]:
+    """``[section]`` lines of TOML/INI, top-level keys of YAML."""
+    return [  # the heading line holds content itself (``name: ci``), so it takes 0 rows
+        _Heading(row, 0, 1, match.group(1))
+        for row, line in enumerate(lines)
+        if (match := pattern.match(line))
+    ]
+
+
+def headings(language: str, lines: list[str]) -> list[_Heading]:
+    """The section headings of a document, for the languages that have them."""
+    if language == "markdown":
+        return _markdown_headings(lines)
+    if language == "rst":
+        return _rst_headings(lines)
+    if language in {"toml", "ini"}:
+        return _key_headings(lines, _BRACKET)
+    if language == "yaml":
+        return _key_headings(lines, _YAML_KEY)
+    return []
+
+
+@dataclass
+class _Section:
+    start: int
+    end: int
+    level: int
+    symbol: str | None
+    parent: str | None
+    lone: bool  # a heading with nothing under it (yet)
+
+
+def _sections(lines: list[str], found: list[_Heading]) -> list[_Section]:
+    sections: list[_Section] = []
+    if found[0].row > 0:
+        preamble = any(line.strip() for line in lines[: found[0].row])
+        sections.append(_Section(0, found[0].row - 1, 0, None, None, not preamble))
+    stack: list[tuple[int, str]] = []
+    for index, heading in enumerate(found):
+        end = found[index + 1].row - 1 if index + 1 < len(found) else len(lines) - 1
+        while stack and stack[-1][0] >= heading.level:
+            stack.pop()
+        parent = stack[-1][1] if stack else None
+        stack.append((heading.level, heading.title))
+        body = lines[heading.row + heading.rows : end + 1]
+        lone = not any(line.strip() for line in body)
+        sections.append(_Section(heading.row, end, heading.level, heading.title, parent, lone))
+    return sections
+
+
+def section_chunks(
     path: str, language: str, lines: list[str], max_lines: int
 ) -> list[Chunk]:
     """One chunk per heading section (symbol: the heading, parent: the enclosing one).
 
-    Sections that are only a heading join the next section; long sections are cut into
-    windows that repeat the heading as context.
+    A heading with nothing under it joins the next section; short neighbouring sections
+    of one level join up to half a window; long sections are cut into pieces that name
+    their heading. Documents without headings get line windows.
     """
-    headings = _headings(lines)
-    starts = [row for row, _, _ in headings]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    info = {row: (level, title) for row, level, title in headings}
-    sections: list[tuple[int, int]] = []
-    for index, row in enumerate(starts):
-        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(lines) - 1
-        sections.append((row, end))
-    merged: list[tuple[int, int]] = []
-    pending: int | None = None
-    for first, last in sections:
-        content = [line for line in lines[first : last + 1] if line.strip()]
-        begin = first if pending is None else pending
-        if len(content) <= 1 and first in info and last < len(lines) - 1:
-            pending = begin  # a lone heading: keep it with what follows
+    found = headings(language, lines)
+    if not found:
+        return window_chunks(path, language, lines, max_lines)
+    small = max(1, min(max_lines, WINDOW_LINES) // 2)
+    groups: list[_Section] = []
+    for section in _sections(lines, found):
+        group = groups[-1] if groups else None
+        if group is not None and (
+            group.lone
+            or (group.symbol is not None and section.level >= group.level
+                and section.end - group.start + 1 <= small)
+        ):
+            if group.lone or group.symbol is None:
+                group.symbol, group.parent = section.symbol, section.parent
+                group.level = section.level if group.lone else group.level
+            group.end = section.end
+            group.lone = group.lone and section.lone
             continue
-        pending = None
-        merged.append((begin, last))
-    if pending is not None:
-        merged.append((pending, len(lines) - 1))
-    stack: list[tuple[int, str]] = []
-    chunks: list[Chunk] = []
+        groups.append(section)
     priority = blank_priority(lines)
-    for begin, last in merged:
-        symbol = parent = None
-        for row in range(begin, last + 1):
-            if row in info:
-                level, title = info[row]
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                parent = stack[-1][1] if stack else None
-                stack.append((level, title))
-                symbol = title
-        kind = "section" if symbol else "text"
-        for first, end in split_rows(begin, last, max_lines, priority):
+    chunks: list[Chunk] = []
+    for group in groups:
+        kind = "section" if group.symbol else "text"
+        for first, last in split_rows(group.start, group.end, max_lines, priority):
             header = None
-            if first != begin and symbol:
-                header = context_header(language, symbol, None)
+            if first != group.start and group.symbol:
+                header = context_header(language, group.symbol, None)
             chunks.append(
-                make_chunk(path, language, lines, first, end, kind=kind, symbol=symbol,
-                           parent=parent, header=header)
+                make_chunk(path, language, lines, first, last, kind=kind,
+                           symbol=group.symbol, parent=group.parent, header=header)
             )
     return chunks
