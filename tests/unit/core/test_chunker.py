@@ -171,6 +171,16 @@ def test_small_limits_keep_every_line_once(name: str, max_lines: int) -> None:
     assert seen == list(range(1, _line_count(source) + 1))
 
 
+def test_wrapped_signatures_are_joined() -> None:
+    source = (
+        "class Patch:\n    @overload\n    def setattr(\n        self,\n        target: str,\n"
+        "        value: object = None,\n    ) -> None:\n        pass\n"
+    )
+    chunks = chunk_file("p.py", source, "python")
+    assert chunks[-1].symbol == "setattr"
+    assert chunks[-1].signature == "def setattr(self, target: str, value: object = None) -> None:"
+
+
 def test_crlf_and_missing_final_newline() -> None:
     source = "import os\r\n\r\ndef f():\r\n    return os.sep\r\n\r\n\r\nclass A:\r\n    x = 1"
     chunks = chunk_file("a.py", source, "python")

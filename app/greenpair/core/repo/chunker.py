@@ -19,6 +19,7 @@ TOML/INI, YAML) or line windows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -39,8 +40,10 @@ if TYPE_CHECKING:
 
 TINY_LINES = 1  # definitions this short (one-liners) join the code around them
 SMALL_FILLER_LINES = 2
-_SIGNATURE_ROWS = 4
+_SIGNATURE_ROWS = 12  # long parameter lists span many lines
 _SIGNATURE_CHARS = 200
+_TIGHT_OPEN = re.compile(r"([(\[<])\s+")  # ``f( a,`` from a wrapped signature -> ``f(a,``
+_TIGHT_CLOSE = re.compile(r",?\s+([)\]>])")
 _CLOSERS = frozenset({"", "}", "};", "})", "});", ")", "]", "end", "fi", "esac", "done", "?>"})
 
 
@@ -143,6 +146,7 @@ class _FileChunker:
             parts.append(self.lines[first].strip())
         prefixes = self.rules.comment_prefixes
         text = " ".join(p for p in parts if p and not p.startswith(prefixes)).rstrip("{ ")
+        text = _TIGHT_OPEN.sub(r"\1", _TIGHT_CLOSE.sub(r"\1", text))
         if node.type == "type_definition" and name and name not in text:
             text = f"{text} … {name}"
         return text[:_SIGNATURE_CHARS]

@@ -8,6 +8,7 @@ each thread gets its own; compiled ``Language`` objects are shared.
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,11 @@ _GRAMMARS = {
     "bash": ("tree_sitter_bash", "language"),
 }
 GRAMMAR_LANGUAGES = frozenset(_GRAMMARS)
+_CPP_HINTS = re.compile(
+    r"^\s*(?:class\s+\w+\s*[:{]|namespace\s+\w*\s*\{|template\s*<|public:|private:)"
+    r"|\bstd::",
+    re.MULTILINE,
+)
 
 
 def _shebang_language(first_line: str) -> str | None:
@@ -87,7 +93,7 @@ def detect_language(path: str, text: str | None = None) -> str | None:
     Args:
         path: File path (only the name is used).
         text: The file's text, when known: its ``#!`` line names the language of
-            extension-less scripts.
+            extension-less scripts, and C++ constructs mark a ``.h`` header as C++.
 
     Returns:
         A language id such as ``python``, ``tsx``, ``c_sharp``, ``markdown``, ``toml``
@@ -99,6 +105,8 @@ def detect_language(path: str, text: str | None = None) -> str | None:
         language = _EXTENSIONS.get(name.rsplit(".", 1)[1])
     if language is None and text:
         language = _shebang_language(text.split("\n", 1)[0])
+    if language == "c" and text and name.endswith(".h") and _CPP_HINTS.search(text):
+        language = "cpp"  # C++ headers often use .h
     return language
 
 
