@@ -80,9 +80,16 @@ class LexicalModel:
     """BM25 over the current chunks and files of a store (a read-only snapshot)."""
 
     def __init__(self, store: Store) -> None:
+        db = store.db
+        db.execute("BEGIN")  # one consistent snapshot for everything read below
+        try:
+            self._load(store)
+        finally:
+            db.execute("COMMIT")
+
+    def _load(self, store: Store) -> None:
         self.generation = store.generation()
-        store.forget_vocab()
-        self.vocab = dict(store.vocab())
+        self.vocab: dict[str, int] = dict(store.db.execute("SELECT term, id FROM terms"))
         n_terms = max(self.vocab.values(), default=0)
         rows = store.db.execute(
             "SELECT c.id, c.path, c.language, c.start_line, c.end_line, c.kind, c.symbol,"

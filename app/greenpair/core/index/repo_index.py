@@ -70,7 +70,8 @@ class RepoIndex:
         self.precision = precision
         self.embed_policy = embed_policy
         self.space = f"all-minilm-l6-v2:{precision}"
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards the lazily made components
+        self._update_lock = threading.Lock()  # one update at a time in this process
         self._vectors: Any = None
         self._embedder: embedder_mod.Embedder | None = None
         self._lexical: LexicalModel | None = None
@@ -148,7 +149,7 @@ class RepoIndex:
         index stays consistent and the next run continues where this one stopped."""
         from greenpair.core.index.updater import run_update
 
-        with self._lock, self._write_lock():
+        with self._update_lock, self._write_lock():
             self.store.forget_vocab()
             yield from run_update(self, embed=embed)
 

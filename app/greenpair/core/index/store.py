@@ -16,6 +16,7 @@ Tables:
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -81,29 +82,49 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._vocab: dict[str, int] | None = None
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         try:
-            self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            db = self.db
+            db.executescript(_SCHEMA)
             version = self.get_meta("schema_version")
             if version is None:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
-                self.db.commit()
+                db.commit()
             elif version != str(SCHEMA_VERSION):
                 raise IndexError_(
                     f"The index at {path.parent} was made by another Greenpair version.",
                     hint=REBUILD_HINT,
                 )
-            self.db.execute("SELECT count(*) FROM files").fetchone()
+            db.execute("SELECT count(*) FROM files").fetchone()
         except sqlite3.DatabaseError as exc:
+            self.close()
             raise IndexError_(
                 f"The index at {path.parent} is damaged ({exc}).", hint=REBUILD_HINT
             ) from exc
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (WAL: readers see committed snapshots while an
+        update writes through its own connection)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
     def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
+        """Close every connection."""
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -1,0 +1,233 @@
+"""``greenpair index``, ``greenpair search`` and ``greenpair watch``.
+
+The JSON shapes are a contract (benchmarks and tools parse them):
+
+* ``index --json``: ``RepoIndex.stats()`` plus ``duration_s`` and ``changed_files``;
+* ``search --json``: ``SearchResult.to_json()``;
+* ``search --json --batch FILE``: one line ``{"id", "files", "chunks"}`` per input line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from greenpair.core.errors import GreenpairError
+
+if TYPE_CHECKING:
+    from greenpair.core.index.repo_index import RepoIndex
+    from greenpair.core.types import IndexProgress
+
+_repo_option = click.option(
+    "--repo",
+    type=click.Path(file_okay=True, dir_okay=True, path_type=Path),
+    default=Path("."),
+    show_default="current directory",
+    help="The repository to work on.",
+)
+
+
+def _fmt_eta(eta: float | None) -> str:
+    if eta is None:
+        return "ETA --"
+    eta = max(0.0, eta)
+    return f"ETA {int(eta // 60)}:{int(eta % 60):02d}"
+
+
+class _ProgressLine:
+    """One self-rewriting status line on stderr (plain lines when not a terminal)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self._last_phase = ""
+        self._last_draw = 0.0
+
+    def show(self, event: IndexProgress) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if event.phase == self._last_phase and now - self._last_draw < (0.1 if self.tty else 5):
+            return
+        self._last_phase, self._last_draw = event.phase, now
+        if event.phase in {"lexical", "embed"} and event.files_total:
+            width = 24
+            if event.phase == "embed" and event.chunks_total:
+                frac = event.chunks_done / event.chunks_total
+            else:
+                frac = event.files_done / event.files_total
+            bar = "#" * int(frac * width)
+            text = (
+                f"{event.phase:>7} [{bar:<{width}}] files {event.files_done}/{event.files_total}"
+                f"  chunks {event.chunks_done}/{event.chunks_total}  {_fmt_eta(event.eta_s)}"
+            )
+        else:
+            text = f"{event.phase:>7} {event.message}"
+        if self.tty:
+            click.echo("\r\033[K" + text[:150], err=True, nl=False)
+        else:
+            click.echo(text, err=True)
+
+    def finish(self) -> None:
+        if self.enabled and self.tty:
+            click.echo("", err=True)
+
+
+def _print_messages() -> None:
+    from greenpair.core import messages
+
+    messages.connect(lambda level, text: click.echo(f"{level}: {text}", err=True))
+
+
+def run_index(index: RepoIndex, *, progress: bool = True) -> dict[str, Any]:
+    """Update ``index`` showing progress on stderr; returns the run's summary."""
+    line = _ProgressLine(progress)
+    started = time.monotonic()
+    changed = 0
+    try:
+        for event in index.update():
+            line.show(event)
+            if event.phase == "done":
+                changed = event.files_total
+    finally:
+        line.finish()
+    return {"duration_s": round(time.monotonic() - started, 3), "changed_files": changed}
+
+
+@click.command("index")
+@_repo_option
+@click.option("--json", "as_json", is_flag=True, help="Print statistics as JSON on stdout.")
+@click.option("--rebuild", is_flag=True, help="Delete the stored index and build it again.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def index_cmd(repo: Path, as_json: bool, rebuild: bool, quiet: bool) -> None:
+    """Index a repository (incremental: only changed files are redone)."""
+    from greenpair.core.index import open_index
+
+    _print_messages()
+    index = open_index(repo, rebuild=rebuild)
+    try:
+        summary = run_index(index, progress=not quiet)
+        stats = {**index.stats(), **summary}
+    finally:
+        index.close()
+    if as_json:
+        click.echo(json.dumps(stats, indent=2, sort_keys=True))
+        return
+    skipped = ", ".join(f"{n} {r}" for r, n in stats["skipped"].items()) or "none"
+    click.echo(
+        f"Indexed {stats['files']} files ({stats['chunks']} chunks, "
+        f"{stats['embedded_chunks']} embedded) in {stats['duration_s']:.1f} s; "
+        f"{stats['changed_files']} changed. Skipped: {skipped}."
+    )
+
+
+def _read_batch(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise GreenpairError(
+            f"Cannot read the batch file {path}: {exc.strerror or exc}.",
+            hint="Pass a file of JSON lines, each with an id and a query.",
+        ) from exc
+    items = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            item = None
+        if not isinstance(item, dict) or not isinstance(item.get("query"), str):
+            raise GreenpairError(
+                f"Line {n} of {path} is not a JSON object with a \"query\" string.",
+                hint='Each line must look like {"id": "q1", "query": "where is X handled?"}.',
+            )
+        items.append(item)
+    return items
+
+
+@click.command("search")
+@_repo_option
+@click.option("-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many files to return.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--batch", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON lines with id and query; one JSON line out per query.")
+@click.argument("query", nargs=-1)
+def search_cmd(repo: Path, k: int, as_json: bool, batch: Path | None, query: tuple[str, ...]) -> None:
+    """Find the files and code most relevant to QUERY (indexes first if needed)."""
+    from greenpair.core.index import open_index
+
+    text = " ".join(query).strip()
+    if batch is None and not text:
+        raise click.UsageError("Give a QUERY, or --batch FILE.")
+    if batch is not None and text:
+        raise click.UsageError("Give either a QUERY or --batch FILE, not both.")
+    items = _read_batch(batch) if batch is not None else []
+    _print_messages()
+    index = open_index(repo)
+    try:
+        if not index.is_built():
+            run_index(index, progress=True)
+        if batch is not None:
+            for item in items:  # models are loaded once, by the first query
+                result = index.search(item["query"], k=k).to_json()
+                out = {"id": item.get("id"), "files": result["files"], "chunks": result["chunks"]}
+                click.echo(json.dumps(out))
+            return
+        result = index.search(text, k=k)
+    finally:
+        index.close()
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    if not result.files:
+        click.echo("No matches.")
+        return
+    for rank, path in enumerate(result.files, 1):
+        click.echo(f"{rank:3d}. {path}")
+    if result.chunks:
+        click.echo("\nBest passages:")
+        for sc in result.chunks[: max(k, 5)]:
+            c = sc.chunk
+            name = f"  {c.kind} {c.symbol}" if c.symbol else ""
+            click.echo(f"  {c.path}:{c.start_line}-{c.end_line}{name}  ({sc.score:.4f})")
+
+
+@click.command("watch")
+@_repo_option
+@click.option("--no-embed", is_flag=True, help="Keep only the lexical index fresh.")
+def watch_cmd(repo: Path, no_embed: bool) -> None:
+    """Keep the index fresh while you edit (Ctrl+C to stop)."""
+    from greenpair.core.index import open_index
+    from greenpair.core.index.watcher import WatchEvent, watch
+
+    _print_messages()
+    index = open_index(repo)
+    run_index(index, progress=True)
+
+    def report(event: WatchEvent) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if event.error:
+            click.echo(f"{stamp} re-indexing failed: {event.error}", err=True)
+        else:
+            shown = ", ".join(event.paths[:3]) + (" …" if len(event.paths) > 3 else "")
+            click.echo(f"{stamp} {event.files_changed} file(s) re-indexed in "
+                       f"{event.duration_s:.2f} s ({shown})", err=True)
+
+    watcher = watch(index.repo, report, index=index, embed=not no_embed)
+    click.echo(f"Watching {index.repo} (Ctrl+C to stop)", err=True)
+    stop = threading.Event()
+    try:
+        stop.wait()  # woken only by Ctrl+C
+    except KeyboardInterrupt:
+        click.echo("Stopping.", err=True)
+    finally:
+        watcher.stop()
+        index.close()
