@@ -146,3 +146,22 @@ def test_shortcuts_are_bound(make_window: Any, key: str) -> None:
     keys = {s.key().toString() for s in window.findChildren(QShortcut)}
     assert QKeySequence(key).toString() in keys
     assert {"Esc", "Ctrl+L", "Alt+1", "Alt+9"} <= keys
+
+
+def test_the_caret_rests_after_a_while_and_wakes_on_typing(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+    from greenpair.ui.caret import CaretRest
+
+    box = QPlainTextEdit()
+    qtbot.addWidget(box)
+    rest = CaretRest([box], rest_after_ms=50)
+    try:
+        qtbot.waitUntil(lambda: rest.resting, timeout=2000)
+        qtbot.keyClick(box, "a")
+        assert not rest.resting
+        assert QApplication.cursorFlashTime() == rest.flash_ms
+        qtbot.waitUntil(lambda: rest.resting, timeout=2000)
+    finally:
+        rest.stop()
+    assert not rest.resting

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from greenpair.core.config import Settings, data_dir, load_settings, remember_repo, save_settings
 from greenpair.ui.assistant_controller import AssistantController
 from greenpair.ui.banner import Banner
+from greenpair.ui.caret import CaretRest
 from greenpair.ui.chat_view import ChatView
 from greenpair.ui.code_viewer import CodeViewer
 from greenpair.ui.diff_view import DiffView
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._shortcuts()
         self._restore_geometry()
+        self.caret = CaretRest([self.input], parent=self)
         self.bridge = bridge if bridge is not None else global_bridge()
         self.bridge.posted.connect(self._on_message)
         self.bridge.hook_core()
@@ -389,6 +391,7 @@ class MainWindow(QMainWindow):
             True when every worker stopped in time.
         """
         self.assistant.stop()
+        self.caret.stop()
         self.index.shutdown()
         done = shutdown_workers(timeout_ms)
         self.index.close()

@@ -1,0 +1,177 @@
+"""The window at rest and while the model writes: idle CPU and event-loop latency.
+
+1. Idle CPU: the real window, open on an indexed repository (watcher running), with
+   nothing to do; the process's CPU time over ``--seconds`` (target: < 1 % of one core),
+   and every timer event delivered meanwhile (target: none). Baseline in the same
+   process: an empty ``QWidget`` for the same time.
+2. Event-loop latency: a 10 ms precise ``QTimer`` records how late each tick is, first
+   with nothing running (baseline), then while the model answers a question in the
+   window (tokens streaming into the chat view). Prints p50 / p95 / max lateness.
+
+Usage::
+
+    nice python benchmarks/idle.py [--seconds 60] [--model smollm2-135m|qwen2.5-coder-1.5b]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+
+class TimerCounter(QObject):
+    """Counts the timer events the application delivers, by receiver class."""
+
+    def __init__(self, ignore: QObject) -> None:
+        super().__init__()
+        self.ignore = ignore
+        self.counts: Counter[str] = Counter()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Timer and obj is not self.ignore:
+            self.counts[type(obj).__name__] += 1
+        return False
+
+
+def run_loop(seconds: float, quit_signal: Any = None) -> QTimer:
+    """Run the event loop for ``seconds`` or until ``quit_signal`` fires."""
+    loop = QEventLoop()
+    end = QTimer()
+    end.setSingleShot(True)
+    end.timeout.connect(loop.quit)
+    if quit_signal is not None:
+        quit_signal.connect(loop.quit)
+    end.start(int(seconds * 1000))
+    loop.exec()
+    end.stop()
+    if quit_signal is not None:
+        quit_signal.disconnect(loop.quit)
+    return end
+
+
+def idle_cpu(app: QApplication, seconds: float) -> tuple[float, Counter[str]]:
+    """CPU seconds used by the whole process over ``seconds`` of idle event loop."""
+    loop = QEventLoop()
+    end = QTimer()
+    end.setSingleShot(True)
+    end.timeout.connect(loop.quit)
+    counter = TimerCounter(ignore=end)
+    app.installEventFilter(counter)
+    c0 = time.process_time()
+    end.start(int(seconds * 1000))
+    loop.exec()
+    cpu = time.process_time() - c0
+    app.removeEventFilter(counter)
+    return cpu, counter.counts
+
+
+def lateness(seconds: float, quit_signal: Any = None) -> list[float]:
+    """Milliseconds of lateness of each 10 ms tick while the event loop runs."""
+    late: list[float] = []
+    clock = QElapsedTimer()
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(10)
+    last = [0]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        late.append(max(0.0, (now - last[0]) / 1e6 - 10.0))
+        last[0] = now
+
+    timer.timeout.connect(tick)
+    clock.start()
+    last[0] = clock.nsecsElapsed()
+    timer.start()
+    run_loop(seconds, quit_signal)
+    timer.stop()
+    return late
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def main() -> int:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--model", default="smollm2-135m")
+    args = parser.parse_args()
+
+    from greenpair.core.config import Settings, models_dir
+
+    real_models = models_dir()
+    home = Path(tempfile.mkdtemp(prefix="greenpair-idle-"))
+    (home / "models").symlink_to(real_models, target_is_directory=True)
+    os.environ["GREENPAIR_HOME"] = str(home)
+
+    from greenpair.ui.app import create_application
+    from greenpair.ui.caret import REST_AFTER_MS
+    from greenpair.ui.main_window import MainWindow
+    from greenpair.ui.screenshots import QUESTION, write_demo_repo
+
+    app = create_application([sys.argv[0]])
+
+    blank = QWidget()
+    blank.resize(400, 300)
+    blank.show()
+    run_loop(2.0)
+    base_cpu, base_timers = idle_cpu(app, args.seconds)
+    blank.close()
+
+    repo = write_demo_repo(home / "corner-shop")
+    window = MainWindow(Settings(model=args.model))
+    window.show()
+    window.open_repo(repo)
+    if window.index.running:
+        run_loop(600, window.index.finished)
+    window.input.setFocus()
+    # The user stopped typing: the caret blinks for CaretRest's period, then rests.
+    run_loop(REST_AFTER_MS / 1000 + 2.0)
+    cpu, timers = idle_cpu(app, args.seconds)
+
+    print(f"Idle CPU over {args.seconds:.0f} s (process time / wall time, one core = 100 %)")
+    print(f"  empty QWidget (baseline): {100 * base_cpu / args.seconds:.3f} %  "
+          f"timer events: {sum(base_timers.values())} {dict(base_timers)}")
+    watching = "on" if window.index._watcher is not None else "OFF (no watcher)"
+    print(f"  Greenpair window, indexed repo, watcher {watching}: "
+          f"{100 * cpu / args.seconds:.3f} %  "
+          f"timer events: {sum(timers.values())} {dict(timers)}")
+    print(f"  target < 1 %: {'met' if cpu / args.seconds < 0.01 else 'NOT met'}")
+
+    idle_late = lateness(5.0)
+    window.input.setPlainText(QUESTION)
+    started = time.perf_counter()
+    window.ask()
+    busy_late = lateness(900.0, window.assistant.busy_changed)
+    took = time.perf_counter() - started
+    turn = window.chat.current
+    print(f"Event-loop lateness of a 10 ms timer (ms), model {args.model}")
+    for name, values in (("idle (baseline)", idle_late), ("while answering", busy_late)):
+        print(f"  {name:16s} ticks {len(values):5d}  p50 {pct(values, 0.5):6.2f}  "
+              f"p95 {pct(values, 0.95):6.2f}  max {max(values, default=0):7.2f}  "
+              f"mean {statistics.fmean(values) if values else 0:6.2f}")
+    if turn is not None:
+        print(f"  answer: {turn.state}, {took:.1f} s; {turn.stats}")
+    window.shutdown()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
