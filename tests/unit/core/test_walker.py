@@ -44,26 +44,28 @@ NOT_SECRET = [
     "env/README.md", "src/keystore.go", "src/secrets/manager.py", "src/history.py",
 ]
 
-_opened: list[str] | None = None
+_WATCHED = {"open": "opened", "os.scandir": "listed", "os.listdir": "listed"}
+_seen: dict[str, list[str]] | None = None
 
 
 def _audit(event: str, args: tuple[object, ...]) -> None:
-    if _opened is not None and event == "open" and args and isinstance(args[0], (str, Path)):
-        _opened.append(os.fspath(args[0]))
+    kind = _WATCHED.get(event)
+    if _seen is not None and kind and args and isinstance(args[0], (str, Path)):
+        _seen[kind].append(os.fspath(args[0]))
 
 
-sys.addaudithook(_audit)  # audit hooks see every open(), io.open() and os.open()
+sys.addaudithook(_audit)  # sees every open(), io.open(), os.open(), scandir() and listdir()
 
 
 @pytest.fixture
-def opened() -> Iterator[list[str]]:
-    """Every path the process opens while the test runs."""
-    global _opened
-    _opened = []
+def seen() -> Iterator[dict[str, list[str]]]:
+    """The paths the process opens (``opened``) and lists (``listed``) during the test."""
+    global _seen
+    _seen = {"opened": [], "listed": []}
     try:
-        yield _opened
+        yield _seen
     finally:
-        _opened = None
+        _seen = None
 
 
 def _write(root: Path, files: dict[str, bytes | str]) -> Path:
@@ -96,12 +98,13 @@ def test_ordinary_paths_are_not_secret(path: str) -> None:
     assert not is_secret_path(path)
 
 
-def test_secret_files_are_never_opened(tmp_path: Path, opened: list[str]) -> None:
+def test_secret_files_are_never_opened(tmp_path: Path, seen: dict[str, list[str]]) -> None:
     root = _write(tmp_path / "repo", {rel: f"{SECRET_MARK} {rel}\n" for rel in SECRET_FILES})
     _write(root, {"src/app.py": "print('hi')\n", "src/link_target.txt": "plain\n"})
     os.symlink(".env", root / "innocent.txt")  # a harmless name pointing at a secret
-    opened.clear()
+    seen["opened"].clear()
     entries = list(walk(root))
+    opened = seen["opened"]
     secret_abs = {str(root / rel) for rel in [*SECRET_FILES, "innocent.txt"]}
     assert not secret_abs & set(opened), "the walker opened a secret file"
     assert any(p.endswith("src/app.py") for p in opened)  # the hook does see reads
@@ -133,6 +136,18 @@ def test_order_is_sorted_and_stable(tmp_repo: Path) -> None:
     first = [e.path for e in walk(tmp_repo)]
     assert first == [e.path for e in walk(tmp_repo)]
     assert first == sorted(first, key=lambda p: p.split("/"))
+
+
+def test_ignored_directories_are_not_listed(tmp_path: Path, seen: dict[str, list[str]]) -> None:
+    files = {f"out/gen_{i}.py": "x = 1\n" for i in range(50)}
+    root = make_repo(tmp_path / "repo", {**files, ".gitignore": "out/\n", "a.py": "y = 2\n"})
+    seen["listed"].clear()
+    seen["opened"].clear()
+    entries = _by_path(root)
+    assert entries["out/"] == SkippedFile("out/", "ignored")
+    assert str(root) in seen["listed"]
+    assert str(root / "out") not in seen["listed"]
+    assert not any(p.endswith(".py") and "/out/" in p for p in seen["opened"])
 
 
 def test_binaries(tmp_path: Path) -> None:
@@ -181,7 +196,7 @@ def test_generated_and_minified(tmp_path: Path) -> None:
     assert _reason(entries, "src/long_lines.md") == "walked"  # 500-char prose lines
 
 
-def test_vendored_directories(tmp_path: Path) -> None:
+def test_vendored_directories(tmp_path: Path, seen: dict[str, list[str]]) -> None:
     root = _write(tmp_path / "r", {
         "node_modules/lib/index.js": "x\n", "web/node_modules/a.js": "x\n",
         "vendor/github.com/x/y.go": "x\n", "third_party/z.c": "x\n",
@@ -190,10 +205,14 @@ def test_vendored_directories(tmp_path: Path) -> None:
         "src/build/steps.py": "x = 1\n", "src/__pycache__/x.cpython-311.pyc": b"\x00",
         "pkg.egg-info/PKG-INFO": "x\n", "src/app.py": "x = 1\n",
     })
+    seen["listed"].clear()
     entries = _by_path(root)
-    for rel in ["node_modules/", "web/node_modules/", "vendor/", "third_party/", "env/",
-                ".venv/", "build/", "dist/", "src/__pycache__/", "pkg.egg-info/"]:
+    for rel in ["node_modules/", "web/node_modules/", "vendor/", "third_party/", ".venv/",
+                "build/", "dist/", "src/__pycache__/", "pkg.egg-info/"]:
         assert entries[rel] == SkippedFile(rel, "vendored"), rel
+        assert str(root / rel.rstrip("/")) not in seen["listed"], f"{rel} was listed"
+    assert entries["env/"] == SkippedFile("env/", "vendored", "marker file")  # pyvenv.cfg
+    assert not any(p.startswith(str(root / "env") + os.sep) for p in seen["listed"])
     assert _reason(entries, "src/build/steps.py") == "walked"  # only top-level build/
     assert _reason(entries, "src/app.py") == "walked"
 

@@ -136,6 +136,9 @@ class _Walker:
         except OSError as exc:
             yield SkippedFile(rel_dir or "./", "unreadable", exc.strerror or str(exc))
             return
+        if rel_dir and is_vendored_dir(rel_dir, frozenset(e.name for e in entries)):
+            yield SkippedFile(rel_dir, "vendored", "marker file")  # a virtualenv, a cache
+            return
         for entry in entries:
             if entry.name == ".git":
                 continue
@@ -159,22 +162,13 @@ class _Walker:
             except OSError as exc:
                 yield SkippedFile(rel, "unreadable", exc.strerror or str(exc))
                 continue
-            if is_dir:
-                yield from self._subdir(entry.path, rel, ancestors)
-            else:
+            if not is_dir:
                 yield self._file(Path(entry.path), rel, entry)
-
-    def _subdir(self, abs_dir: str, rel: str, ancestors: tuple[str, ...]) -> Iterator[Entry]:
-        try:
-            names = frozenset(os.listdir(abs_dir))
-        except OSError as exc:
-            yield SkippedFile(rel + "/", "unreadable", exc.strerror or str(exc))
-            return
-        if is_vendored_dir(rel, names):
-            yield SkippedFile(rel + "/", "vendored")
-            return
-        real = os.path.realpath(abs_dir)
-        yield from self._dir(abs_dir, rel + "/", (*ancestors, real))
+            elif is_vendored_dir(rel):  # decided by name: never listed
+                yield SkippedFile(rel + "/", "vendored")
+            else:
+                real = os.path.realpath(entry.path)
+                yield from self._dir(entry.path, rel + "/", (*ancestors, real))
 
     def _check_link(self, path: str, rel: str, ancestors: tuple[str, ...]) -> SkippedFile | None:
         """Refuse links that loop, leave the root, dangle, or point at a secret."""
