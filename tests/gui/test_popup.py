@@ -62,9 +62,12 @@ def test_it_streams_a_completion_that_stops_at_a_natural_end(
     assert done.args == ["    return a + b\n"]  # the block ended: print(...) was cut
     assert popup.windowTitle() == TITLE
     assert popup.windowFlags() & Qt.WindowType.FramelessWindowHint
-    assert popup._view.toPlainText() == "    return a + b\n"
-    assert "tokens" in popup._status.text()
-    assert popup._header.text().startswith("Greenpair · python · complete")
+    # the end of the selection (greyed), then the suggestion
+    assert popup.view.text.toPlainText() == "def add(a, b):\n    return a + b\n"
+    assert "tokens" in popup.view.status.text()
+    header = popup.view.header.text()
+    assert "Greenpair</b> · python" in header
+    assert "'>complete</b>" in header  # the current mode is marked
 
 
 def test_tab_cycles_the_modes_and_generates_again(qtbot: Any, popup: SuggestionPopup) -> None:
@@ -113,7 +116,7 @@ def test_an_empty_selection_says_so_and_generates_nothing(
     with qtbot.waitSignal(popup.finished, timeout=2000) as done:
         popup.show_for(Selection(" \n\t", "none"))
     assert done.args == [""]
-    assert popup._status.text() == NOTHING_SELECTED
+    assert popup.view.status.text() == NOTHING_SELECTED
     assert popup.runtime.prompts == []
     assert not popup.is_generating()
     assert core_suggest.stats()["avoided"] == {"empty": 1}
@@ -152,7 +155,7 @@ def test_a_model_error_is_shown_in_plain_words(qtbot: Any) -> None:
     popup = make_popup(qtbot, default_reply=None)  # nothing queued: ModelError
     popup.show_for(Selection("def f(x):", "primary"), mode="fix")
     qtbot.waitUntil(lambda: not popup.is_generating(), timeout=5000)
-    assert "no reply queued" in popup._status.text()
+    assert "no reply queued" in popup.view.status.text()
     assert popup.isVisible()
 
 
@@ -186,7 +189,7 @@ def test_text_from_the_repository_is_completed_with_its_file_around_it(
         controller.request("complete")
     assert popup.match is not None
     assert popup.match.path == "src/shop/discounts.py"
-    assert "src/shop/discounts.py:6" in popup._header.text()
+    assert "src/shop/discounts.py:6" in popup.view.header.text()
     prompt = popup.runtime.prompts[-1]
     assert "def apply_discount(total, code):" in prompt  # the file before the selection
     assert 'if code == "TENOFF":' in prompt  # and after it (fill-in-the-middle)

@@ -57,7 +57,7 @@ class XDisplay:
     """A running virtual X server."""
 
     name: str  # ":N"
-    env: dict[str, str]  # os.environ with DISPLAY set and Wayland/D-Bus removed
+    env: dict[str, str]  # os.environ with DISPLAY (and Qt's xcb), without Wayland/D-Bus
 
     def run(self, *args: str, check: bool = True, timeout: float = 10.0) -> str:
         """Run an X tool on this display; its stdout."""
@@ -117,6 +117,7 @@ def xvfb(size: str = "1280x800x24") -> Iterator[XDisplay]:
         env = {k: v for k, v in os.environ.items()
                if k not in {"WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_SESSION_TYPE"}}
         env["DISPLAY"] = f":{number}"
+        env["QT_QPA_PLATFORM"] = "xcb"  # Qt clients started here use this display
         display = XDisplay(f":{number}", env)
         wait_for(lambda: display.run("xwininfo", "-root", check=False), what="Xvfb")
         yield display

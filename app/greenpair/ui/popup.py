@@ -24,13 +24,11 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QCursor,
-    QFont,
-    QFontDatabase,
     QGuiApplication,
     QKeyEvent,
     QPaintEvent,
 )
-from PySide6.QtWidgets import QFrame, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from greenpair.core.errors import GreenpairError
 from greenpair.ui.popup_context import RepoMatch, find_in_repo
@@ -44,6 +42,7 @@ from greenpair.ui.popup_target import (
     platform_paste_hint,
     read_selection,
 )
+from greenpair.ui.popup_view import PopupView
 from greenpair.ui.workers import CoreWorker, start_worker
 
 log = logging.getLogger(__name__)
@@ -149,34 +148,12 @@ class SuggestionPopup(QWidget):
         self._build()
 
     def _build(self) -> None:
-        frame = QFrame(self)
-        frame.setObjectName("popupFrame")
-        frame.setStyleSheet(
-            "#popupFrame { border: 1px solid palette(mid); border-radius: 6px;"
-            " background: palette(base); }"
-        )
-        self._header = QLabel(frame)
-        self._header.setTextFormat(Qt.TextFormat.PlainText)
-        self._view = QPlainTextEdit(frame)
-        self._view.setReadOnly(True)
-        self._view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._view.setFrameShape(QFrame.Shape.NoFrame)
-        self._view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self._view.setAccessibleName("Suggestion")
-        self._status = QLabel(frame)
-        small = QFont(self._status.font())
-        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
-        self._status.setFont(small)
-        inner = QVBoxLayout(frame)
-        inner.setContentsMargins(10, 8, 10, 8)
-        inner.addWidget(self._header)
-        inner.addWidget(self._view, 1)
-        inner.addWidget(self._status)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(frame)
+        self.view = PopupView(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.resize(520, 240)
+        self.resize(500, 210)
 
     # -- opening and generating ------------------------------------------------------
 
@@ -210,16 +187,17 @@ class SuggestionPopup(QWidget):
         self._stop_worker()
         self._generation += 1
         self.suggestion, self.tokens, self._failed = "", 0, False
-        self._view.clear()
         self._update_header()
+        completing = self.mode == "complete" and self.selection.origin == "primary"
+        self.view.start(self.selection.text if completing else "")
         skip = skip_reason(self.selection.text)
         if skip is not None:
             count_avoided(skip[0])
-            self._status.setText(skip[1])
+            self.view.set_status(skip[1])
             hook_event("skipped", reason=skip[0])
             self.finished.emit("")
             return
-        self._status.setText("Generating…")
+        self.view.set_status("Generating…")
         self._started_at = time.monotonic()
         generation = self._generation
         self._worker = start_worker(
@@ -248,10 +226,7 @@ class SuggestionPopup(QWidget):
             hook_event("first_token", mode=self.mode)
         self.tokens += 1
         self.suggestion += piece
-        cursor = self._view.textCursor()
-        cursor.movePosition(cursor.MoveOperation.End)
-        cursor.insertText(piece)
-        self._view.ensureCursorVisible()
+        self.view.append(piece)
 
     def _on_error(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -261,7 +236,7 @@ class SuggestionPopup(QWidget):
             text += f" {exc.hint}"
         log.warning("suggestion failed: %s", exc, exc_info=not isinstance(exc, GreenpairError))
         self._failed = True
-        self._status.setText(text)
+        self.view.set_status(text, error=True)
         hook_event("error", text=text)
 
     def _on_finished(self, generation: int) -> None:
@@ -270,19 +245,29 @@ class SuggestionPopup(QWidget):
         self._worker = None
         if self._failed:
             return  # the error stays shown
-        seconds = time.monotonic() - self._started_at
         if self.suggestion.strip():
-            self._status.setText(f"{self.tokens} tokens · {seconds:.1f} s — {self._keys_hint()}")
+            self.view.set_status(f"{self._figures()} — {self._keys_hint()}")
         else:
-            self._status.setText("No suggestion for this selection. Tab: another mode.")
+            self.view.set_status("No suggestion for this selection. Tab: another mode.")
         hook_event("finished", mode=self.mode, text=self.suggestion, tokens=self.tokens)
         self.finished.emit(self.suggestion)
 
     def _update_header(self) -> None:
-        parts = ["Greenpair", self.language or "text", self.mode]
-        if self.match is not None:
-            parts.append(f"{self.match.path}:{self.match.line}")
-        self._header.setText(" · ".join(parts) + "   (Tab: mode)")
+        where = f"{self.match.path}:{self.match.line}" if self.match is not None else None
+        self.view.set_header(self.language, self.mode, MODES, where)
+
+    def _figures(self) -> str:
+        """``12 tokens · 0.8 s · 3.1 J (estimated)`` for the generation that just ended."""
+        from greenpair.core.energy import get_meter
+
+        seconds = time.monotonic() - self._started_at
+        report = get_meter().last_report
+        tokens = report.tokens if report and report.kind == "suggestion" and report.tokens \
+            else self.tokens
+        text = f"{tokens} token{'s' if tokens != 1 else ''} · {seconds:.1f} s"
+        if report is not None and report.kind == "suggestion" and report.joules is not None:
+            text += f" · {report.joules:.1f} J" + (" (estimated)" if report.estimated else "")
+        return text
 
     def _keys_hint(self) -> str:
         action = "paste" if can_paste() and self.mode != "explain" else "copy"
