@@ -103,6 +103,7 @@ def test_secret_files_are_never_opened(tmp_path: Path, seen: dict[str, list[str]
     _write(root, {"src/app.py": "print('hi')\n", "src/link_target.txt": "plain\n"})
     os.symlink(".env", root / "innocent.txt")  # a harmless name pointing at a secret
     seen["opened"].clear()
+    seen["listed"].clear()
     entries = list(walk(root))
     opened = seen["opened"]
     secret_abs = {str(root / rel) for rel in [*SECRET_FILES, "innocent.txt"]}
@@ -110,7 +111,12 @@ def test_secret_files_are_never_opened(tmp_path: Path, seen: dict[str, list[str]
     assert any(p.endswith("src/app.py") for p in opened)  # the hook does see reads
     found = {e.path: e for e in entries}
     for rel in SECRET_FILES:
-        assert found[rel] == SkippedFile(rel, "secret")
+        folder = next((f for f in [".aws/", ".ssh/", "home/.ssh/"] if rel.startswith(f)), None)
+        if folder is None:
+            assert found[rel] == SkippedFile(rel, "secret")
+        else:  # a private folder is refused as a whole, without listing it
+            assert found[folder] == SkippedFile(folder, "secret")
+            assert not any(p.startswith(str(root / folder)) for p in seen["listed"])
     assert found["innocent.txt"].reason == "secret"  # type: ignore[union-attr]
     assert not any(SECRET_MARK in e.text for e in entries if isinstance(e, WalkedFile))
 

@@ -81,6 +81,11 @@ def is_secret_path(path: str) -> bool:
     return any(joined == sfx or joined.endswith("/" + sfx) for sfx in _SECRET_SUFFIXES)
 
 
+def is_secret_dir(rel_path: str) -> bool:
+    """Tell whether a directory holds only private files (``.ssh``, ``.aws``, ``.gnupg``…)."""
+    return rel_path.strip("/").rsplit("/", 1)[-1].lower() in _SECRET_DIRS
+
+
 # Directory names that hold third-party or build output anywhere in the tree.
 _VENDORED_DIRS = frozenset(
     {

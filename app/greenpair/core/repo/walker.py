@@ -25,6 +25,7 @@ from greenpair.core.repo.filters import (
     is_binary_name,
     is_generated_name,
     is_minified,
+    is_secret_dir,
     is_secret_path,
     is_vendored_dir,
     looks_binary,
@@ -164,7 +165,9 @@ class _Walker:
                 continue
             if not is_dir:
                 yield self._file(Path(entry.path), rel, entry)
-            elif is_vendored_dir(rel):  # decided by name: never listed
+            elif is_secret_dir(rel):  # decided by name: never listed
+                yield SkippedFile(rel + "/", "secret")
+            elif is_vendored_dir(rel):
                 yield SkippedFile(rel + "/", "vendored")
             else:
                 real = os.path.realpath(entry.path)
