@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
 import shutil
 import sys
 import weakref
@@ -197,11 +196,26 @@ def autostart_path() -> Path:
     return Path(config) / "autostart" / "greenpair.desktop"
 
 
+_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
+
+
+def desktop_quote(arg: str) -> str:
+    """Quote one argument of a desktop entry's ``Exec`` key (the spec's rules, not a shell's).
+
+    Reserved characters put the argument in double quotes, with ``"`$\\`` escaped by a
+    backslash; then the string-value escape doubles every backslash.
+    """
+    if arg and not _RESERVED & set(arg):
+        return arg
+    escaped = "".join("\\" + c if c in '"`$\\' else c for c in arg)
+    return f'"{escaped}"'.replace("\\", "\\\\")
+
+
 def launch_command() -> str:
     """The command line that starts Greenpair minimised, quoted for a desktop entry."""
     exe = shutil.which("greenpair")
     argv = [exe] if exe else [sys.executable, "-m", "greenpair"]
-    return " ".join(shlex.quote(a) for a in [*argv, "gui", "--minimised"])
+    return " ".join(desktop_quote(a) for a in [*argv, "gui", "--minimised"])
 
 
 def autostart_entry() -> str:

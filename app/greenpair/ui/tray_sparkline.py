@@ -30,7 +30,8 @@ GREEN = QColor("#2e9d4f")
 
 
 class Sparkline(QWidget):
-    """Draws power over the last ``span_s`` seconds as a filled step line.
+    """Draws power over the last ``span_s`` seconds (less while the history is shorter)
+    as a filled step line.
 
     Args:
         span_s: The time span shown (default: five minutes).
@@ -55,6 +56,12 @@ class Sparkline(QWidget):
         self.samples.append((time.monotonic() if t is None else t, watts))
         if self.isVisible():
             self.update()
+
+    def shown_span(self, now: float) -> float:
+        """Seconds shown: the history so far (at least a minute), at most ``span_s``."""
+        if not self.samples:
+            return self.span_s
+        return min(self.span_s, max(60.0, now - self.samples[0][0]))
 
     def is_scrolling(self) -> bool:
         """Whether the scroll timer runs (only while the plot is on screen)."""
@@ -89,7 +96,8 @@ class Sparkline(QWidget):
         painter.setPen(pal.color(QPalette.ColorRole.WindowText))
         labels = QRectF(rect.left(), rect.bottom() + 2, rect.width(), 16)
         now = time.monotonic()
-        start = now - self.span_s
+        span = self.shown_span(now)
+        start = now - span
         shown = [(t, w) for t, w in self.samples if t >= start]
         before = [(t, w) for t, w in self.samples if t < start]
         if before:  # the value in force when the span starts
@@ -101,12 +109,12 @@ class Sparkline(QWidget):
         values = [w for _, w in shown]
         top = max(max(values) * 1.2, 1.0)
         painter.drawText(labels, Qt.AlignmentFlag.AlignLeft,
-                         f"last {self.span_s / 60:.0f} min")
+                         f"last {span / 60:.0f} min" if span >= 90 else f"last {span:.0f} s")
         painter.drawText(labels, Qt.AlignmentFlag.AlignRight,
                          f"now {values[-1]:.1f} W · peak {max(values):.1f} W")
 
         def x_of(t: float) -> float:
-            return rect.left() + rect.width() * (t - start) / self.span_s
+            return rect.left() + rect.width() * (t - start) / span
 
         def y_of(w: float) -> float:
             return rect.bottom() - (rect.height() - 2) * w / top
