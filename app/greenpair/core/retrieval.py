@@ -12,7 +12,8 @@ Five rankings of files are computed for a request:
 They are fused by weighted reciprocal rank fusion (Cormack et al., 2009), which needs no
 score calibration across signals. Then intent: a request to change or explain behaviour
 is about source files, so tests, docs, examples, changelogs and config are scaled down
-unless the request is about them ("add a test", "the docs", "changelog", ...).
+unless the request is about them ("add a test", "the docs", "changelog", ...); then the
+files of that kind come first, and source files are scaled down a little instead.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ OFF_INTENT = {
     categories.CONFIG: 0.5,
     categories.OTHER: 0.6,
 }
+# Score factor of source files when the request is about another category ("add tests").
+SOURCE_WHEN_OTHER_INTENT = 0.6
 _AFTER = r"(?=\s*(?:$|[.,;:!?)\]]|\s(?:for|of|to|that|which|in|on|and|so|with|when)\b))"
 INTENT_PATTERNS = {
     categories.TEST: re.compile(
@@ -223,7 +226,10 @@ def search(index: RepoIndex, query: str, k: int = 10) -> SearchResult:
     wanted = intents(query)
     for f in fused:
         cat = categories.category(lex.paths[f])
-        if cat != categories.SOURCE and cat not in wanted:
+        if cat == categories.SOURCE:
+            if wanted:
+                fused[f] *= SOURCE_WHEN_OTHER_INTENT
+        elif cat not in wanted:
             fused[f] *= OFF_INTENT.get(cat, 1.0)
     order = sorted(fused, key=lambda f: -fused[f])[:k]
     return SearchResult(

@@ -95,6 +95,8 @@ class RepoIndex:
     def _wipe_vectors(self) -> None:
         from greenpair.core.index.vectors import VectorStore
 
+        if self._vectors is not None:
+            self._vectors.close()
         self._vectors = None
         VectorStore.wipe(self.folder / "chroma")
 
@@ -216,8 +218,10 @@ class RepoIndex:
         }
 
     def close(self) -> None:
-        """Release the store (the vector store closes with the process)."""
+        """Release the stores."""
         with self._lock:
+            if self._vectors is not None:
+                self._vectors.close()
             self._vectors = None
             self._lexical = None
             self.store.close()

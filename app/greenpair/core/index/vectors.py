@@ -35,6 +35,7 @@ class VectorStore:
 
         self.folder = folder
         name = "chunks-" + hashlib.sha1(space.encode()).hexdigest()[:16]
+        self._client: Any = None
         try:
             self._client = chromadb.PersistentClient(
                 path=str(folder), settings=Settings(anonymized_telemetry=False)
@@ -47,13 +48,24 @@ class VectorStore:
             )
             self._collection.count()
         except Exception as exc:  # Chroma raises many types for a damaged store
+            self.close()
             raise IndexError_(
                 f"The vector store at {folder} cannot be opened ({exc}).", hint=REBUILD_HINT
             ) from exc
 
+    def close(self) -> None:
+        """Release Chroma's per-path system (it is cached process-wide by path)."""
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:  # closing a damaged store may fail; it is being dropped
+                log.debug("closing the vector store failed", exc_info=True)
+            self._client = None
+
     @staticmethod
     def wipe(folder: Path) -> None:
-        """Delete a (damaged) vector store folder."""
+        """Delete a (damaged) vector store folder, and Chroma's cached system for it."""
+        _forget_system(folder)
         shutil.rmtree(folder, ignore_errors=True)
 
     def count(self) -> int:
@@ -95,3 +107,24 @@ class VectorStore:
         ):
             out.append((int(cid), str(meta["path"]), str(meta["sha"]), 1.0 - float(dist)))
         return out
+
+
+def _forget_system(folder: Path) -> None:
+    """Drop Chroma's process-wide cached system of ``folder``.
+
+    Chroma caches one system per persist directory; after a failed start, or once the
+    folder is deleted, that cached system is broken, and a new client would reuse it.
+    There is no public API for this (``clear_system_cache`` drops every system).
+    """
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+    except ImportError:  # pragma: no cover - layout of another Chroma version
+        return
+    key = str(folder)
+    system = SharedSystemClient._identifier_to_system.pop(key, None)
+    SharedSystemClient._identifier_to_refcount.pop(key, None)
+    if system is not None:
+        try:
+            system.stop()
+        except Exception:  # a broken system may fail to stop; it is discarded anyway
+            log.debug("stopping a cached Chroma system failed", exc_info=True)

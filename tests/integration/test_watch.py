@@ -1,0 +1,69 @@
+"""Watch mode on real components: a saved file is searchable within 2 seconds."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from greenpair.core.index import open_index
+from greenpair.core.index.watcher import Watcher, WatchEvent, watch
+
+DEADLINE_S = 2.0
+
+
+def test_a_saved_file_is_searchable_within_two_seconds(tmp_repo: Path) -> None:
+    index = open_index(tmp_repo)
+    for _ in index.update():
+        pass
+    events: list[WatchEvent] = []
+    arrived = threading.Condition()
+
+    def on_event(event: WatchEvent) -> None:
+        with arrived:
+            events.append(event)
+            arrived.notify_all()
+
+    with watch(tmp_repo, on_event, index=index):
+        saved = time.monotonic()
+        (tmp_repo / "src/shop/shipping.py").write_text(
+            "def shipping_cost(weight_kg):\n    return 4.5 + 1.2 * weight_kg\n"
+        )
+        found = False
+        with arrived:
+            while not found:
+                left = DEADLINE_S - (time.monotonic() - saved)
+                assert left > 0, f"not searchable within {DEADLINE_S} s; events: {events}"
+                arrived.wait(left)
+                found = index.search("shipping cost by weight", k=1).files == [
+                    "src/shop/shipping.py"
+                ]
+    assert events
+    assert all(e.error is None for e in events)
+    assert "src/shop/shipping.py" in events[-1].paths
+    assert index.stats()["files_pending_embedding"] == 0
+
+
+def test_ignored_secret_and_git_paths_do_not_trigger_a_refresh(tmp_repo: Path) -> None:
+    (tmp_repo / ".gitignore").write_text("build/\n")
+    (tmp_repo / "build").mkdir()
+    watcher = Watcher(open_index(tmp_repo))
+    repo = watcher.repo
+    assert watcher._relevant(str(repo / "build/out.py")) is None
+    assert watcher._relevant(str(repo / ".env")) is None
+    assert watcher._relevant(str(repo / ".git/index")) is None
+    assert watcher._relevant(str(repo / "src/shop/cart.py")) == "src/shop/cart.py"
+    assert watcher._relevant(str(repo / "src/shop/gone.py")) == "src/shop/gone.py"
+
+
+def test_an_idle_watcher_uses_no_cpu(tmp_repo: Path) -> None:
+    index = open_index(tmp_repo)
+    with watch(tmp_repo, index=index, embed=False) as watcher:
+        threads = [t for t in threading.enumerate() if t.name == "greenpair-watch"]
+        assert threads
+        assert watcher._worker in threads
+        before = time.process_time()
+        idle = threading.Event()
+        idle.wait(0.5)  # measuring idleness needs some idle wall time
+        used = time.process_time() - before
+    assert used < 0.05, f"{used:.3f} s of CPU in 0.5 s of idling"
