@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from greenpair.core.config import DEFAULT_MODEL, Settings
 from greenpair.core.llm.llama import LlamaRuntime, token_bytes
@@ -34,7 +35,7 @@ GEN_PROMPT = (
 )
 
 
-def _raw_generate(llm, prompt: str, n: int) -> tuple[int, float]:
+def _raw_generate(llm: Any, prompt: str, n: int) -> tuple[int, float]:
     """Raw decode loop: tokens generated after the first, and their seconds."""
     import llama_cpp
 
@@ -53,7 +54,7 @@ def _raw_generate(llm, prompt: str, n: int) -> tuple[int, float]:
     return count - 1, time.perf_counter() - first
 
 
-def _raw_completion(llm, prompt: str, n: int) -> tuple[int, float]:
+def _raw_completion(llm: Any, prompt: str, n: int) -> tuple[int, float]:
     """llama-cpp-python's own streaming API."""
     count, first = 0, 0.0
     for _ in llm.create_completion(prompt, max_tokens=n, temperature=0.0, stream=True):
@@ -91,7 +92,7 @@ def _context() -> str:
     return "\n".join(text.splitlines()[:150])
 
 
-def follow_up_ttft(rt: LlamaRuntime) -> dict[str, float]:
+def follow_up_ttft(rt: LlamaRuntime) -> dict[str, float | str]:
     system = Message("system", "You answer questions about this code, citing lines.\n\n"
                      "```python\n" + _context() + "\n```")
     q1 = [system, Message("user", "What does verify() do when the sidecar matches?")]
@@ -131,7 +132,8 @@ def _patch_prompt(rt: LlamaRuntime) -> str:
 def prompt_lookup(model: str, threads: int, n: int, drafts: list[int]) -> dict[str, float]:
     out: dict[str, float] = {}
     for draft in [0, *drafts]:
-        rt = open_runtime(model, n_threads=threads, prompt_lookup=draft, seed=0)
+        # n_ctx 2048: prompt lookup keeps n_ctx × n_vocab logits (1.2 GB for Qwen at 2048).
+        rt = open_runtime(model, n_threads=threads, prompt_lookup=draft, seed=0, n_ctx=2048)
         prompt = _patch_prompt(rt)
         _greenpair(rt, prompt, 4)
         speeds = []
@@ -167,14 +169,16 @@ def main() -> int:
             print(f"  {name:<28} {value:6.2f} tok/s   ratio to raw {value / base:.3f}")
     if "ttft" not in skip:
         print("\n== time to first token, shared prefix")
-        for name, value in follow_up_ttft(rt).items():
-            print(f"  {name:<40} {value if isinstance(value, str) else round(value, 3)}")
+        for label, figure in follow_up_ttft(rt).items():
+            shown = figure if isinstance(figure, str) else f"{figure:.3f}"
+            print(f"  {label:<40} {shown}")
     rt.unload()
     if "lookup" not in skip:
         drafts = [int(d) for d in args.drafts.split(",") if d]
         print("\n== patch-like generation (output copies the prompt)")
-        for name, value in prompt_lookup(args.model, args.threads, args.tokens * 2, drafts).items():
-            print(f"  {name:<28} {value:6.2f}")
+        lookups = prompt_lookup(args.model, args.threads, args.tokens * 2, drafts)
+        for label, speed in lookups.items():
+            print(f"  {label:<28} {speed:6.2f}")
     return 0
 
 

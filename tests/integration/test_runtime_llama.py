@@ -183,3 +183,18 @@ def test_default_model_fills_in_the_middle(default_model_path: Path) -> None:
         assert "<|" not in middle  # special tokens are not shown
     finally:
         rt.unload()
+
+
+def test_prompt_lookup_decoding_gives_the_same_greedy_text(tiny_model_path: Path) -> None:
+    code = "".join(f"value_{i} = compute({i}, scale=2)\n" for i in range(48))  # > n_batch tokens
+    prompt = f"Copy this code exactly:\n{code}\nCopy:\n{code[:200]}"
+    plain = LlamaRuntime(tiny_model_path, n_ctx=1024, n_threads=1)
+    lookup = LlamaRuntime(tiny_model_path, n_ctx=1024, n_threads=1, prompt_lookup=4)
+    try:
+        want = "".join(plain.stream_completion(prompt, max_tokens=12))
+        got = "".join(lookup.stream_completion(prompt, max_tokens=12))
+        assert lookup.last_stats.prompt_tokens > 512
+        assert got == want
+    finally:
+        plain.unload()
+        lookup.unload()

@@ -28,7 +28,7 @@ def models_list(as_json: bool) -> None:
 
     settings = load_settings()
     in_use = settings.effective_model()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for info in catalog.load_catalog():
         result = store.verify(info.id, hash_now=False)
         rows.append({

@@ -106,6 +106,10 @@ class LlamaRuntime:
             from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
             kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.prompt_lookup)
+            # Drafting needs the logits of every position. Llama sizes its score buffer
+            # from the logits_all argument, not from the draft model: without it, prompts
+            # past n_batch tokens overflow it. Costs n_ctx × n_vocab floats of RAM.
+            kwargs["logits_all"] = True
         if self.seed is not None:
             kwargs["seed"] = self.seed
         try:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greenpair.core.config import Settings, load_settings
 from greenpair.core.llm.runtime import Runtime
+
+if TYPE_CHECKING:
+    from greenpair.core.llm.llama import LlamaRuntime
 
 _lock = threading.Lock()
 _runtime: Any = None
@@ -61,17 +64,17 @@ def get_runtime(settings: Settings | None = None) -> Runtime:
     key = _settings_key(settings)
     with _lock:
         if _runtime is not None and key == _key:
-            return _runtime  # type: ignore[no-any-return]
+            return _runtime
         new = _build(settings)
         old, _runtime, _key = _runtime, new, key
     if old is not None:
         old.unload()  # waits for a generation still running on it
-    return new  # type: ignore[no-any-return]
+    return new
 
 
 def current_runtime() -> Runtime | None:
     """The shared runtime if one was created (never creates one)."""
-    return _runtime  # type: ignore[no-any-return]
+    return _runtime
 
 
 def release_runtime() -> None:
@@ -83,7 +86,7 @@ def release_runtime() -> None:
         old.unload()
 
 
-def open_runtime(model: str | Path, **opts: Any) -> Runtime:
+def open_runtime(model: str | Path, **opts: Any) -> LlamaRuntime:
     """A separate llama runtime for explicit use (tests, benchmarks), not the shared one.
 
     Args:

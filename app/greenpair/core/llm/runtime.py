@@ -46,8 +46,12 @@ class Runtime(Protocol):
     """A loaded (or lazily loaded) model."""
 
     model_id: str
-    n_ctx: int
     last_stats: GenerationStats
+
+    @property
+    def n_ctx(self) -> int:
+        """The context size in tokens (prompt + reply must fit)."""
+        ...
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` with this model's tokenizer."""

@@ -18,7 +18,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -136,7 +136,7 @@ def download_url(
     expected_size: int | None = None,
     timeout: float = 30.0,
     chunk: int = 1 << 20,
-) -> Iterator[tuple[int, int | None]]:
+) -> Generator[tuple[int, int | None], None, str]:
     """Download ``url`` into ``part``, resuming what is already there (HTTP Range).
 
     The host (and every redirect) is checked by the egress policy before connecting, and

@@ -110,7 +110,8 @@ class PullProgress:
 
 def _read_sidecar(path: Path) -> dict[str, object] | None:
     try:
-        return json.loads(sidecar_path(path).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        record = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+        return record if isinstance(record, dict) else None
     except (OSError, ValueError):
         return None
 
