@@ -68,7 +68,8 @@ class LlamaRuntime:
         self.last_stats = GenerationStats()
         self._llm: Any = None
         self._chat: chat_format.ChatFormatter | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one generation at a time
+        self._load_lock = threading.RLock()  # loading/freeing vs. tokenizing in other threads
         self._owner: int | None = None
         self._active: weakref.ref[Any] | None = None
         self._idle_timer: threading.Timer | None = None
@@ -87,8 +88,12 @@ class LlamaRuntime:
 
     def load(self) -> Any:
         """Load the model now (otherwise the first call does). Returns the ``Llama``."""
-        if self._llm is not None:
+        with self._load_lock:
+            if self._llm is None:
+                self._llm = self._load()
             return self._llm
+
+    def _load(self) -> Any:
         path, info = store.resolve(self.model)
         try:
             import llama_cpp
@@ -128,8 +133,7 @@ class LlamaRuntime:
             bos_token=_token_text(model, model.token_bos()),
             eos_token=_token_text(model, model.token_eos()),
         )
-        self._llm = llm
-        log.info("loaded %s (ctx %d, %d threads)", path, self.n_ctx, self.n_threads)
+        log.info("loaded %s (ctx %d, %d threads)", path, llm.n_ctx(), self.n_threads)
         return llm
 
     def unload(self) -> None:
@@ -151,16 +155,19 @@ class LlamaRuntime:
             self._release(schedule_idle=False)
 
     def _free(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
-            self._chat = None
+        with self._load_lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+                self._chat = None
 
     # -- tokens and prompts ----------------------------------------------------------------
 
     def tokenize(self, text: str, *, special: bool = True, add_bos: bool = False) -> list[int]:
         """Token ids of ``text`` (special-token texts parsed as such when ``special``)."""
-        return list(self.load().tokenize(text.encode("utf-8"), add_bos=add_bos, special=special))
+        with self._load_lock:  # safe beside a generation; not beside an unload
+            llm = self.load()
+            return list(llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special))
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` with this model's tokenizer (plain text, no BOS)."""
@@ -168,18 +175,20 @@ class LlamaRuntime:
 
     def format_chat(self, messages: Sequence[Message]) -> str:
         """The prompt text the model sees for ``messages``."""
-        self.load()
-        assert self._chat is not None
-        return self._chat.render(messages)
+        with self._load_lock:
+            self.load()
+            assert self._chat is not None
+            return self._chat.render(messages)
 
     def fim_tokens(self) -> tuple[str, str, str] | None:
         """Texts of the FIM prefix/suffix/middle tokens, or None when the vocab has none."""
-        model = self.load()._model
-        ids = (model.token_prefix(), model.token_suffix(), model.token_middle())
-        if any(i is None or i < 0 for i in ids):
-            return None
-        pre, suf, mid = (_token_text(model, i) for i in ids)
-        return pre, suf, mid
+        with self._load_lock:
+            model = self.load()._model
+            ids = (model.token_prefix(), model.token_suffix(), model.token_middle())
+            if any(i is None or i < 0 for i in ids):
+                return None
+            pre, suf, mid = (_token_text(model, i) for i in ids)
+            return pre, suf, mid
 
     @property
     def supports_fim(self) -> bool:
