@@ -58,8 +58,11 @@ def test_presses_from_another_thread_arrive_once_per_debounce(qtbot: Any) -> Non
     seen: list[str] = []
     hotkey.activated.connect(lambda: seen.append(threading.current_thread().name))
     # Auto-repeat: the listener thread reports the held key several times.
-    thread = threading.Thread(target=lambda: [hotkey._on_press() for _ in range(5)],
-                              name="listener")
+    def held_key() -> None:
+        for _ in range(5):
+            hotkey._on_press()
+
+    thread = threading.Thread(target=held_key, name="listener")
     with qtbot.waitSignal(hotkey.activated, timeout=2000):
         thread.start()
         thread.join()

@@ -54,11 +54,13 @@ def test_the_icon_shows_the_number_in_white_on_green(qapp: Any) -> None:
 
 def test_formats() -> None:
     assert format_joules(None) == "–"
+    assert format_joules(0.24) == "0.2 J"
     assert format_joules(850) == "850 J"
     assert format_joules(12_345) == "12.3 kJ"
     assert format_joules(4.2e6) == "4.20 MJ"
     assert format_grams(0.42) == "0.42 g CO2e"
     assert format_grams(0.0031) == "3.1 mg CO2e"
+    assert format_grams(2.6e-5) == "26 µg CO2e"
 
 
 def test_the_icon_is_redrawn_only_when_the_shown_number_changes(tray: TrayMonitor) -> None:

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.x11 import GreenpairApp, XDisplay, tray_host, tray_icon, wait_for, xvfb
+from tests.helpers.x11 import (
+    GreenpairApp,
+    XDisplay,
+    open_tray_menu,
+    tray_host,
+    tray_icon,
+    wait_for,
+    xvfb,
+)
 
 pytestmark = [pytest.mark.x11, pytest.mark.slow]
 SCREENSHOTS = os.environ.get("GREENPAIR_SCREENSHOTS")  # a directory: save the tray menu
@@ -26,23 +34,6 @@ def app(display: XDisplay, greenpair_home: Path, tmp_path: Path) -> Iterator[Gre
     running = GreenpairApp(display, greenpair_home, tmp_path)
     yield running
     running.stop()
-
-
-def _open_menu(display: XDisplay, app: GreenpairApp, icon: str) -> None:
-    """Right-click the icon until its menu opens.
-
-    Right after a menu closes, Qt may still hold the pointer grab for a moment and the
-    click is lost, so it is retried.
-    """
-    for _ in range(10):
-        seen = len(app.events())
-        display.xdotool("mousemove", "--window", icon, "8", "8", "click", "3")
-        try:
-            app.wait_event("tray_menu", after=seen, timeout=1.5)
-            return
-        except AssertionError:
-            continue
-    raise AssertionError("the tray menu did not open")
 
 
 def _settings(app: GreenpairApp) -> dict[str, object]:
@@ -65,27 +56,28 @@ def test_the_tray_icon_is_embedded_and_its_menu_works(
     assert "Map State: IsViewable" in geometry
 
     # Eco mode: the menu's mnemonic E toggles it and the setting is saved.
-    _open_menu(display, app, icon)
+    open_tray_menu(display, app, icon)
     display.xdotool("key", "e")
     wait_for(lambda: (app.home / "settings.json").exists() and _settings(app)["eco_mode"],
              timeout=10, what="eco mode saved")
 
     # The live plot and the figures are in the menu (screenshot on request).
-    _open_menu(display, app, icon)
+    open_tray_menu(display, app, icon)
     if SCREENSHOTS:
         display.screenshot(Path(SCREENSHOTS) / "tray-menu.png", crop="400x330+880+0")
     display.xdotool("key", "Escape")
 
     # Open Greenpair shows the window.
     assert not _window_visible(display, tmp_repo)
-    _open_menu(display, app, icon)
+    open_tray_menu(display, app, icon)
     display.xdotool("key", "o")
     wait_for(lambda: _window_visible(display, tmp_repo), timeout=10, what="the main window")
 
     # Quit ends the app.
-    _open_menu(display, app, icon)
+    open_tray_menu(display, app, icon)
     display.xdotool("key", "q")
-    assert app.proc is not None
-    wait_for(lambda: app.proc.poll() is not None, timeout=20, what="the app to quit")
-    assert app.proc.returncode == 0, app.log()
+    proc = app.proc
+    assert proc is not None
+    wait_for(lambda: proc.poll() is not None, timeout=20, what="the app to quit")
+    assert proc.returncode == 0, app.log()
     assert "Traceback" not in app.log()

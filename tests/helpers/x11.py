@@ -39,8 +39,8 @@ def require_tools(*tools: str) -> None:
     pytest.skip(msg)
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
-             what: str = "condition") -> T:
+def wait_for(predicate: Callable[[], T | None], timeout: float = 10.0,
+             interval: float = 0.05, what: str = "condition") -> T:
     """Poll ``predicate`` (an external process's state) until it returns a truthy value."""
     deadline = time.monotonic() + timeout
     while True:
@@ -202,7 +202,7 @@ class GreenpairApp:
     def stop(self) -> None:
         """End the app."""
         if self.proc is not None:
-            _stop(self.proc)  # type: ignore[arg-type]
+            _stop(self.proc)
 
 
 def tray_icon(display: XDisplay, app_class: str = "Greenpair") -> str | None:
@@ -216,3 +216,20 @@ def tray_icon(display: XDisplay, app_class: str = "Greenpair") -> str | None:
         if f'"{app_class}")' in line:
             return line.split()[0]
     return None
+
+
+def open_tray_menu(display: XDisplay, app: GreenpairApp, icon: str) -> None:
+    """Right-click the tray icon until its menu opens.
+
+    Right after a menu closes, Qt may still hold the pointer grab for a moment and the
+    click is lost, so it is retried.
+    """
+    for _ in range(10):
+        seen = len(app.events())
+        display.xdotool("mousemove", "--window", icon, "8", "8", "click", "3")
+        try:
+            app.wait_event("tray_menu", after=seen, timeout=1.5)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError("the tray menu did not open")

@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,7 @@ class DesktopIntegration(QObject):
         self.tray.open_requested.connect(lambda: show_window(self.window))
         self.tray.quit_requested.connect(quit_app)
         self.tray.pause_indexing_toggled.connect(self._on_pause_indexing)
-        ref = weakref.ref(self)
-        on_settings_changed(lambda s: (obj := ref()) is not None and obj._on_settings(s))
+        on_settings_changed(_weak_settings_listener(self))
 
     def start(self, *, minimised: bool = False) -> bool:
         """Start everything; show the window unless it starts minimised in the tray.
@@ -161,6 +161,18 @@ class DesktopIntegration(QObject):
                 action.blockSignals(False)
         if self.hotkey is not None and settings.hotkey != self.hotkey.describe():
             self._install_hotkey(settings.hotkey)
+
+
+def _weak_settings_listener(integration: DesktopIntegration) -> Callable[[Settings], None]:
+    """A settings listener that does not keep ``integration`` alive (core keeps listeners)."""
+    ref = weakref.ref(integration)
+
+    def listener(settings: Settings) -> None:
+        obj = ref()
+        if obj is not None:
+            obj._on_settings(settings)
+
+    return listener
 
 
 def install_desktop_integration(app: QApplication, window: QWidget, *,

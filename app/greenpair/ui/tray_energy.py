@@ -25,9 +25,11 @@ class EnergyFigures:
 
 
 def format_joules(joules: float | None) -> str:
-    """``850 J``, ``12.3 kJ``, ``4.20 MJ``; ``–`` when unknown."""
+    """``0.4 J``, ``850 J``, ``12.3 kJ``, ``4.20 MJ``; ``–`` when unknown."""
     if joules is None:
         return "–"
+    if joules < 10:
+        return f"{joules:.1f} J"
     if joules < 1000:
         return f"{joules:.0f} J"
     if joules < 1e6:
@@ -36,9 +38,11 @@ def format_joules(joules: float | None) -> str:
 
 
 def format_grams(grams: float | None) -> str:
-    """``0.42 g CO2e``, ``3.1 mg CO2e``; ``–`` when unknown."""
+    """``0.42 g CO2e``, ``3.1 mg CO2e``, ``26 µg CO2e``; ``–`` when unknown."""
     if grams is None:
         return "– g CO2e"
+    if grams < 1e-4:
+        return f"{grams * 1e6:.0f} µg CO2e"
     if grams < 0.01:
         return f"{grams * 1000:.1f} mg CO2e"
     return f"{grams:.2f} g CO2e"
