@@ -2,9 +2,9 @@
 
 One run at a time. Opening another repository cancels the current run (the index stays
 consistent: core's ``update`` is a generator that may be abandoned between files) and
-closes the old index once its run has stopped. After the first run the watcher reports
-edits; a burst of saves becomes one incremental run (a single-shot debounce timer that
-only runs after an edit).
+closes the old index once its run has stopped. After the first run, core's watcher keeps
+the index fresh while the user edits (it debounces saves and re-reads only changed
+files, in its own thread, blocked while nothing changes); each refresh is reported here.
 """
 
 from __future__ import annotations
@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from greenpair.core.config import Settings
 from greenpair.ui.workers import CoreWorker, start_worker
 
 log = logging.getLogger(__name__)
-
-REFRESH_DEBOUNCE_MS = 1500
-
 
 def _index_job(repo: Path, settings: Settings, index: Any = None) -> Any:
     """Open (unless given) and update the index of ``repo``; yields it, then progress."""
@@ -52,6 +49,7 @@ class IndexController(QObject):
         finished(object): A run ended: its ``stats()`` dict, or None when cancelled/failed.
         failed(object): A run raised (the exception).
         index_ready(object): The ``RepoIndex`` of the current repository is open.
+        refreshed(object): The watcher re-indexed edited files (a core ``WatchEvent``).
     """
 
     started = Signal(object)
@@ -59,7 +57,8 @@ class IndexController(QObject):
     finished = Signal(object)
     failed = Signal(object)
     index_ready = Signal(object)
-    _fs_event = Signal()  # from the watcher's thread (queued to the GUI thread)
+    refreshed = Signal(object)
+    _watched = Signal(object)  # from the watcher's thread (queued to the GUI thread)
 
     def __init__(self, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -70,11 +69,7 @@ class IndexController(QObject):
         self._run: _Run | None = None
         self._pending_refresh = False
         self._watcher: Any = None
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(REFRESH_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.refresh)
-        self._fs_event.connect(self._on_fs_changed)
+        self._watched.connect(self._on_watched)
 
     @property
     def running(self) -> bool:
@@ -84,7 +79,6 @@ class IndexController(QObject):
     def open(self, repo: Path) -> None:
         """Switch to ``repo``: cancel the old run, close the old index, index the new one."""
         self._stop_watcher()
-        self._debounce.stop()
         old_index, old_run = self.index, self._run
         self.repo, self.index, self._pending_refresh = repo, None, False
         if old_run is not None:
@@ -114,7 +108,6 @@ class IndexController(QObject):
         """Pause (cancel the run, stop watching) or resume indexing."""
         self.paused = paused
         if paused:
-            self._debounce.stop()
             self._stop_watcher()
             self.cancel()
         elif self.repo is not None:
@@ -122,7 +115,6 @@ class IndexController(QObject):
 
     def shutdown(self) -> None:
         """Stop everything (the caller then waits for the workers and calls ``close``)."""
-        self._debounce.stop()
         self._stop_watcher()
         self.cancel()
 
@@ -192,17 +184,13 @@ class IndexController(QObject):
     # -- watcher -------------------------------------------------------------------------
 
     def _start_watcher(self) -> None:
-        if self.repo is None:
+        if self.repo is None or self.index is None:
             return
+        from greenpair.core.index.watcher import watch
+
         try:
-            from greenpair.core.index.watcher import watch
-        except ImportError:
-            log.info("no index watcher available")
-            return
-        try:
-            self._watcher = watch(self.repo, on_event=self._on_fs_event)
-            self._watcher.start()
-        except Exception as exc:  # noqa: BLE001 - a missing watcher only costs freshness
+            self._watcher = watch(self.repo, on_event=self._watched.emit, index=self.index)
+        except Exception as exc:  # noqa: BLE001 - without it the index is only less fresh
             log.warning("cannot watch %s for changes: %s", self.repo, exc)
             self._watcher = None
 
@@ -214,10 +202,6 @@ class IndexController(QObject):
             except Exception:  # stopping must never take the window down
                 log.exception("stopping the watcher failed")
 
-    def _on_fs_event(self, *args: Any) -> None:
-        """Called by the watcher's thread: hop to the GUI thread through a signal."""
-        self._fs_event.emit()
-
-    def _on_fs_changed(self) -> None:
-        if not self.paused and self.repo is not None:
-            self._debounce.start()
+    def _on_watched(self, event: Any) -> None:
+        if self._watcher is not None and getattr(self._watcher, "index", None) is self.index:
+            self.refreshed.emit(event)

@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         self.index.index_ready.connect(self.assistant.set_index)
         self.index.finished.connect(self._on_index_finished)
         self.index.failed.connect(self._on_index_failed)
+        self.index.refreshed.connect(self._on_index_refreshed)
         self.input.submitted.connect(self.ask)
         self.input.propose.connect(self.propose)
         self.send_button.clicked.connect(self.ask)
@@ -248,6 +249,20 @@ class MainWindow(QMainWindow):
         chunks = stats.get("chunks", 0) if isinstance(stats, dict) else 0
         self.index_status.set_idle(f"Index up to date: {files:,} files, {chunks:,} chunks.")
 
+    def _on_index_refreshed(self, event: Any) -> None:
+        """The watcher re-indexed files the user edited."""
+        if event.error:
+            problem = repo_problem(self.repo) if self.repo is not None else None
+            self.show_message(problem or UserMessage(
+                "warning", f"The index could not follow your last edits: {event.error}",
+                "It catches up at the next change, or when you open the repository again."))
+            return
+        if not self.index.running:
+            n = event.files_changed
+            self.index_status.set_idle(
+                f"Index up to date · {n} edited file{'s' if n != 1 else ''} re-read "
+                f"in {event.duration_s:.1f} s.")
+
     def _on_index_failed(self, exc: BaseException) -> None:
         self.index_status.set_idle("The index could not be updated.")
         if self.repo is not None and repo_problem(self.repo) is not None:
@@ -294,9 +309,11 @@ class MainWindow(QMainWindow):
             self._note_index_wait()
 
     def _note_index_wait(self) -> None:
-        # The index answers searches once its current run is done (it holds its lock).
-        if self.index.running:
-            self.chat.set_status("Waiting for indexing to finish, then reading the code…")
+        # Searches run during an update, except before the first one completed.
+        index = self.index.index
+        if self.index.running and (index is None or not index.is_built()):
+            self.chat.set_status("Waiting for the first indexing to finish, then reading "
+                                 "the code…")
 
     def stop(self) -> None:
         """Stop the answer being written (Esc)."""
