@@ -69,6 +69,8 @@ class Row:
     joules: float | None = None
     error: str | None = None
     methods: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    diff: str = ""
 
 
 def _expected_file(task: dict, original: str) -> str:
@@ -139,6 +141,8 @@ def run_task(runtime: object, fmt: str, task: dict, corpus: Path) -> Row:
         row.joules = draft.energy.joules if draft.energy else None
         row.error = draft.error
         row.methods = draft.match_methods
+        row.replies = replies
+        row.diff = draft.diff
     return row
 
 

@@ -153,3 +153,38 @@ def test_class_echo_around_one_method_rewrites_only_that_method(tmp_repo: Path) 
     text = change.after.decode()
     assert "def add_item" in text  # the methods left out are kept
     assert "    def total_price(self):\n        return 0\n" in text
+
+
+def test_udiff_without_prefix_spaces_keeps_the_file_indentation(tmp_repo: Path) -> None:
+    # A small model's hunk: context lines lost their leading space (3-space indents).
+    from greenpair.core.assistant.edits import parse_udiff
+
+    reply = ("--- a/src/shop/discounts.py\n+++ b/src/shop/discounts.py\n@@ -4,4 +4,4 @@\n"
+             "def apply_discount(total, code):\n"
+             '   """Return the total after applying a discount code."""\n'
+             '-    if code == "HALF":\n'
+             '+    if code in ("HALF", "50OFF"):\n'
+             "       return total / 2\n")
+    [change] = apply_edits(tmp_repo, parse_udiff(reply))
+    assert change.after.decode().splitlines()[3:7] == [
+        "def apply_discount(total, code):",
+        '    """Return the total after applying a discount code."""',
+        '    if code in ("HALF", "50OFF"):',
+        "        return total / 2",
+    ]
+
+
+def test_inserted_lines_keep_their_relative_indent(tmp_repo: Path) -> None:
+    search = 'if code == "HALF":\n    return total / 2\n'  # model copied it dedented
+    replace = 'if code == "HALF":\n    if total < 0:\n        return 0\n    return total / 2\n'
+    [change] = apply_edits(tmp_repo, [Edit("src/shop/discounts.py", search, replace)])
+    assert ('    if code == "HALF":\n        if total < 0:\n            return 0\n'
+            '        return total / 2\n') in change.after.decode()
+
+
+def test_bad_python_indentation_is_rejected(tmp_repo: Path) -> None:
+    edit = _edit("        subtotal = sum(price * qty for _, price, qty in self.items)\n",
+                 "       subtotal = sum(price * qty for _, price, qty in self.items)\n")
+    [change] = apply_edits(tmp_repo, [edit])
+    with pytest.raises(PatchError, match="Python no longer parses"):
+        validate([change])

@@ -91,19 +91,41 @@ def check_applies(changes: Sequence[FileChange], diff: str) -> None:
                 raise PatchError(f"The diff of {c.path} does not reproduce the edit.")
 
 
+def _python_compiles(text: str) -> bool:
+    """Whether CPython's parser accepts ``text`` (it also rejects bad indentation, which
+    tree-sitter's Python grammar tolerates). Nothing is executed."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. invalid escape sequences in old code
+            ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def syntax_regressions(changes: Sequence[FileChange]) -> list[str]:
-    """Files whose new text has more tree-sitter errors than the old one, with counts."""
+    """Files whose new text has more syntax errors than the old one, with counts."""
     from greenpair.core.repo.languages import detect_language, parse_errors
 
     problems = []
     for c in changes:
-        language = detect_language(c.path, c.after.decode("utf-8"))
+        new = c.after.decode("utf-8")
+        old = c.before.decode("utf-8") if c.before is not None else None
+        language = detect_language(c.path, new)
         if language is None:
             continue
-        after = parse_errors(language, c.after.decode("utf-8"))
+        if language == "python" and not _python_compiles(new) and (
+            old is None or _python_compiles(old)
+        ):
+            problems.append(f"{c.path} (Python no longer parses it)")
+            continue
+        after = parse_errors(language, new)
         if after is None or after == 0:
             continue
-        before = parse_errors(language, c.before.decode("utf-8")) if c.before is not None else 0
+        before = parse_errors(language, old) if old is not None else 0
         if before is None or after > before:
             problems.append(f"{c.path} ({after - (before or 0)} new syntax errors)")
     return problems

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from greenpair.core.assistant.edits import Edit
 from greenpair.core.assistant.guard import check_editable, normalise_rel_path
-from greenpair.core.assistant.matching import Match, find_span, reindent
+from greenpair.core.assistant.matching import Match, find_span, fit_replacement, reindent
 from greenpair.core.errors import PatchError
 
 _DEF_NODES = {
@@ -177,8 +177,11 @@ def _apply_search(work: _Working, edit: Edit, hint: int | None) -> None:
         raise PatchError(
             f"The code to replace was not found in {work.path}:\n{edit.search.rstrip()}"
         )
-    new = reindent(edit.replace.splitlines(), match.indent_delta)
-    _splice(work, match.start, match.end, new, match.method)
+    replace = edit.replace.splitlines()
+    if match.method != "exact":
+        replace = fit_replacement(lines[match.start:match.end], edit.search.splitlines(),
+                                  replace, match.indent_delta)
+    _splice(work, match.start, match.end, replace, match.method)
 
 
 def _lines(work: _Working) -> list[str]:

@@ -135,6 +135,61 @@ def reindent(lines: list[str], delta: int) -> list[str]:
     return out
 
 
+def _with_indent(width: int, text: str, like: str) -> str:
+    unit = "\t" if like[:1] == "\t" else " "
+    return unit * max(0, width) + text.lstrip(" \t")
+
+
+def fit_replacement(found: list[str], search: list[str], replace: list[str],
+                    delta: int = 0) -> list[str]:
+    """The replacement lines, indented like the file rather than like the model's copy.
+
+    When the match was not exact, the model's copy of the code is off (an indent level, a
+    dropped diff prefix space). Lines the replacement keeps from the search text are taken
+    verbatim from the file; a changed line gets its file line's indentation (plus any
+    change the model made to it); an inserted line keeps its indentation relative to the
+    line above it.
+
+    Args:
+        found: The file's lines that matched (no line ends).
+        search: The model's search lines.
+        replace: The model's replacement lines.
+        delta: Fallback indent shift (file minus model) when nothing anchors a line.
+    """
+    strip = [ln.strip() for ln in search]
+    s2f: dict[int, int] = {}
+    opcodes = difflib.SequenceMatcher(None, strip, [ln.strip() for ln in found],
+                                      autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            s2f.update({i1 + k: j1 + k for k in range(i2 - i1)})
+    out: list[str] = []
+    prev: tuple[str, str] | None = None  # (model line, output line) of the last line written
+    opcodes = difflib.SequenceMatcher(None, strip, [ln.strip() for ln in replace],
+                                      autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
+        for k in range(j2 - j1):
+            line = replace[j1 + k]
+            si = i1 + min(k, i2 - i1 - 1) if i2 > i1 else None
+            if not line.strip():
+                out.append("")
+                continue
+            if tag == "equal" and si is not None and si in s2f:
+                new = found[s2f[si]]
+            elif tag == "replace" and si is not None and si in s2f:
+                ref = found[s2f[si]]
+                new = _with_indent(_indent(ref) + _indent(line) - _indent(search[si]), line, ref)
+            elif prev is not None:
+                model, written = prev
+                new = _with_indent(_indent(written) + _indent(line) - _indent(model), line,
+                                   written)
+            else:
+                new = reindent([line], delta)[0]
+            out.append(new)
+            prev = (line, new)
+    return out
+
+
 def similarity(a: str, b: str) -> float:
     """difflib ratio of two texts (used to report how close a failed match came)."""
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
