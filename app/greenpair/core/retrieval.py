@@ -12,8 +12,9 @@ Five rankings of files are computed for a request:
 They are fused by weighted reciprocal rank fusion (Cormack et al., 2009), which needs no
 score calibration across signals. Then intent: a request to change or explain behaviour
 is about source files, so tests, docs, examples, changelogs and config are scaled down
-unless the request is about them ("add a test", "the docs", "changelog", ...); then the
-files of that kind come first, and source files are scaled down a little instead.
+unless the request mentions them ("add a test", "the docs", "changelog", ...); when its
+first sentence is about tests, examples or the changelog, those files come first and
+source files are scaled down a little instead.
 """
 
 from __future__ import annotations
@@ -72,8 +73,24 @@ INTENT_PATTERNS = {
 
 
 def intents(query: str) -> set[str]:
-    """The non-source categories a request is about."""
+    """The non-source categories a request mentions (their files are not scaled down)."""
     return {cat for cat, pattern in INTENT_PATTERNS.items() if pattern.search(query)}
+
+
+def headline(query: str) -> str:
+    """The first sentence of a request: where people state what they want."""
+    first = query.strip().split("\n", 1)[0]
+    return re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+
+
+def primary_intents(query: str) -> set[str]:
+    """Categories the request is *about* (named in its first sentence) and that live only
+    in their own files: then those files come first. Docs are not among them (they also
+    live in docstrings and comments of source files), nor config (a request naming a
+    config file is often about the code that reads it)."""
+    return intents(headline(query)) & {
+        categories.TEST, categories.EXAMPLE, categories.CHANGELOG
+    }
 
 
 @dataclass
@@ -145,13 +162,17 @@ def _dense(index: RepoIndex, lex: LexicalModel, query: str) -> dict[int, float]:
     return out
 
 
-def _best_per_file(lex: LexicalModel, chunk_scores: dict[int, float]) -> dict[int, float]:
-    best: dict[int, float] = {}
+def _per_file(lex: LexicalModel, chunk_scores: dict[int, float], extra: int) -> dict[int, float]:
+    """A file's score from its chunks: the best one, plus half of the next ``extra``
+    (a file where several passages match is more likely the one meant)."""
+    per: dict[int, list[float]] = defaultdict(list)
     for pos, score in chunk_scores.items():
-        f = int(lex.chunk_file[pos])
-        if score > best.get(f, 0.0):
-            best[f] = score
-    return best
+        per[int(lex.chunk_file[pos])].append(score)
+    out: dict[int, float] = {}
+    for f, scores in per.items():
+        scores.sort(reverse=True)
+        out[f] = scores[0] + 0.5 * sum(scores[1 : 1 + extra])
+    return out
 
 
 def _top_dict(scores: dict[int, float]) -> dict[int, float]:
@@ -164,6 +185,8 @@ def signals(
     """Each signal's top files (position in ``lex.paths`` → raw score), and the chunk
     evidence (chunk position → score) used to pick supporting chunks."""
     out: dict[str, dict[int, float]] = {}
+    full = query
+    query = headline(full) + "\n" + full  # the first sentence counts twice
     file_scores = lex.file_scores(query)
     out["file"] = {f: float(file_scores[f]) for f in _top(file_scores)}
 
@@ -172,16 +195,16 @@ def signals(
     top_chunks = {pos: float(chunk_scores[pos]) for pos in _top(chunk_scores, CHUNK_DEPTH)}
     for r, pos in enumerate(top_chunks):
         chunk_evidence[pos] += 1.0 / (RRF_K + r)
-    out["chunk"] = _top_dict(_best_per_file(lex, top_chunks))
+    out["chunk"] = _top_dict(_per_file(lex, top_chunks, extra=2))
 
     dense = _dense(index, lex, query)
     for r, pos in enumerate(sorted(dense, key=lambda p: -dense[p])):
         chunk_evidence[pos] += 1.0 / (RRF_K + r)
-    out["dense"] = _top_dict(_best_per_file(lex, dense))
+    out["dense"] = _top_dict(_per_file(lex, dense, extra=1))
 
     table = _symbols(lex)
-    code_ids = set(tokens.identifiers(query))
-    plain = {w for w in tokens.words(query) if len(w) > 3 and w not in tokens.STOPWORDS}
+    code_ids = set(tokens.identifiers(full))
+    plain = {w for w in tokens.words(full) if len(w) > 3 and w not in tokens.STOPWORDS}
     sym_scores: dict[int, float] = defaultdict(float)
     for name in code_ids | plain:
         hits = table.by_name.get(name)
@@ -224,10 +247,11 @@ def search(index: RepoIndex, query: str, k: int = 10) -> SearchResult:
     evidence, chunk_evidence = signals(index, lex, query)
     fused = fuse(evidence)
     wanted = intents(query)
+    about_other = bool(primary_intents(query))
     for f in fused:
         cat = categories.category(lex.paths[f])
         if cat == categories.SOURCE:
-            if wanted:
+            if about_other:
                 fused[f] *= SOURCE_WHEN_OTHER_INTENT
         elif cat not in wanted:
             fused[f] *= OFF_INTENT.get(cat, 1.0)
