@@ -62,7 +62,8 @@ def test_citations_become_links_and_open_the_code(chat: ChatView, qtbot: Any) ->
     assert citation_url(CitationRef("src/shop/cart.py", 12, 20)).split("?")[0] in html
     text = chat.plain_text()
     assert "Sources: [1] src/shop/cart.py:12-20" in text
-    assert "Not verified" in text and "web/checkout.js:2" in text
+    assert "Not verified" in text
+    assert "web/checkout.js:2" in text
     with qtbot.waitSignal(chat.citation_activated, timeout=1000) as blocker:
         chat.browser.anchorClicked.emit(QUrl(citation_url(CitationRef("src/shop/cart.py", 12, 20))))
     assert blocker.args == ["src/shop/cart.py", 12, 20]
@@ -87,13 +88,16 @@ def test_errors_show_the_fix_in_plain_words(chat: ChatView) -> None:
     chat.begin_turn("q")
     chat.fail_turn("No model to answer with.", "Open Settings → Models to pull it.")
     text = chat.plain_text()
-    assert "No model to answer with." in text and "Open Settings" in text
+    assert "No model to answer with." in text
+    assert "Open Settings" in text
     assert "Traceback" not in text
 
 
 def test_empty_state_explains_the_keys(chat: ChatView) -> None:
     text = chat.plain_text()
-    assert "Ask about your code" in text and "Ctrl+Enter" in text and "Esc" in text
+    assert "Ask about your code" in text
+    assert "Ctrl+Enter" in text
+    assert "Esc" in text
 
 
 def test_citation_parsing_round_trips() -> None:
@@ -117,5 +121,8 @@ def test_stats_line_has_every_figure() -> None:
     assert line == ("812 + 96 tokens · 4.1 s · 31.5 tokens/s · 41 J (estimated) · "
                     "0.0054 gCO2e · qwen2.5-coder-1.5b")
     assert "energy not measured" in format_stats(completion_tokens=3, seconds=1.0)
-    assert format_eta(None) == "" and format_eta(12.2) == "12 s left"
+    assert format_stats(prompt_tokens=900, cached_tokens=700, completion_tokens=5).startswith(
+        "900 (700 reused) + 5 tokens")
+    assert format_eta(None) == ""
+    assert format_eta(12.2) == "12 s left"
     assert format_eta(150) == "about 2 min left"

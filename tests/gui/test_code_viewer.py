@@ -44,7 +44,8 @@ def test_highlighting_lexes_the_whole_file() -> None:
     lines = lex_lines('x = """a\nb"""\ny = 1\n', "a.py", "friendly")
     assert len(lines) >= 3
     # the second line is inside the multi-line string: it is coloured as a string too
-    assert lines[1] and lines[1][0][0] == 0
+    assert lines[1]
+    assert lines[1][0][0] == 0
 
 
 def test_a_vanished_file_is_explained(qtbot: Any, long_repo: Path) -> None:
@@ -88,8 +89,10 @@ def test_editor_from_env_prefers_visual() -> None:
     assert editor_from_env({"VISUAL": "code --wait", "EDITOR": "vim"}) == ["code", "--wait"]
     assert editor_from_env({"EDITOR": "vim"}) == ["vim"]
     assert editor_from_env({}) == []
-    assert needs_terminal(["vim"]) and not needs_terminal(["code"])
-    assert needs_terminal(["emacs", "-nw"]) and not needs_terminal(["emacs"])
+    assert needs_terminal(["vim"])
+    assert not needs_terminal(["code"])
+    assert needs_terminal(["emacs", "-nw"])
+    assert not needs_terminal(["emacs"])
 
 
 def test_open_in_editor_starts_the_editor_at_the_line(qtbot: Any, tmp_path: Path) -> None:
@@ -112,4 +115,5 @@ def test_a_missing_editor_is_explained(tmp_path: Path) -> None:
     target = tmp_path / "a.py"
     target.write_text("x = 1\n")
     problem = open_in_editor(target, 1, {"VISUAL": str(tmp_path / "no-such-editor")})
-    assert problem is not None and "Could not start your editor" in problem
+    assert problem is not None
+    assert "Could not start your editor" in problem

@@ -32,7 +32,8 @@ def test_side_by_side_pairs_removals_with_additions() -> None:
     changed = [r for r in rows if r.kind in ("change", "add", "remove")]
     assert changed[0] == Row("change", '    if code == "TENOFF":', '    if code == "QUARTER":', 7, 7)
     assert [r.kind for r in changed] == ["change", "add", "add"]
-    assert rows[-1].left_no == 8 and rows[-1].right_no == 10
+    assert rows[-1].left_no == 8
+    assert rows[-1].right_no == 10
 
 
 def test_a_removed_line_that_looks_like_a_header_stays_a_removal() -> None:
@@ -45,7 +46,8 @@ def test_a_removed_line_that_looks_like_a_header_stays_a_removal() -> None:
 def test_lines_are_coloured_and_buttons_follow_the_state(qtbot: Any) -> None:
     view = DiffView()
     qtbot.addWidget(view)
-    assert not view.apply_button.isEnabled() and not view.undo_button.isEnabled()
+    assert not view.apply_button.isEnabled()
+    assert not view.undo_button.isEnabled()
     view.set_draft(DIFF, ["src/shop/discounts.py"])
     c = colours(view.palette())
     doc = view.unified.document()
@@ -53,12 +55,15 @@ def test_lines_are_coloured_and_buttons_follow_the_state(qtbot: Any) -> None:
                    .background().color().name() for i in range(doc.blockCount())}
     assert backgrounds['+    if code == "QUARTER":'] == c.added_bg
     assert backgrounds['-    if code == "TENOFF":'] == c.removed_bg
-    assert "QUARTER" in view.right.toPlainText() and "QUARTER" not in view.left.toPlainText()
-    assert view.apply_button.isEnabled() and view.discard_button.isEnabled()
+    assert "QUARTER" in view.right.toPlainText()
+    assert "QUARTER" not in view.left.toPlainText()
+    assert view.apply_button.isEnabled()
+    assert view.discard_button.isEnabled()
     with qtbot.waitSignal(view.apply_requested, timeout=1000):
         qtbot.mouseClick(view.apply_button, Qt.MouseButton.LeftButton)
     view.set_state("applied")
-    assert view.undo_button.isEnabled() and not view.apply_button.isEnabled()
+    assert view.undo_button.isEnabled()
+    assert not view.apply_button.isEnabled()
     with qtbot.waitSignal(view.undo_requested, timeout=1000):
         qtbot.mouseClick(view.undo_button, Qt.MouseButton.LeftButton)
     view.show_status("It failed because the file changed.", error=True)

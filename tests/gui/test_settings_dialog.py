@@ -29,7 +29,8 @@ def _row(dialog: SettingsDialog, model_id: str) -> list[str]:
 def test_catalog_models_show_size_ram_and_roles(dialog: SettingsDialog) -> None:
     name, size, ram, roles, status = _row(dialog, "qwen2.5-coder-1.5b")
     assert "Qwen2.5-Coder 1.5B" in name
-    assert size == "1.12 GB" and ram == "1.9 GB"
+    assert size == "1.12 GB"
+    assert ram == "1.9 GB"
     assert roles == "chat, patch, fim"
     assert "in use" in status  # the default model
     assert "in use" not in _row(dialog, "smollm2-135m")[4]
@@ -51,14 +52,16 @@ def test_round_trip_through_the_saved_settings(qtbot: Any, tiny_model_path: Path
 
     saved = load_settings()
     assert (saved.threads, saved.gpu_layers, saved.context_size) == (3, 12, 4096)
-    assert saved.eco_mode and saved.unload_after_idle_s == 600
+    assert saved.eco_mode
+    assert saved.unload_after_idle_s == 600
     assert saved.carbon_intensity_g_per_kwh == 56.0
     assert saved.allowed_hosts == ["localhost:8080", "models.example.org"]
     assert saved.model == str(tiny_model_path.resolve())
 
     again = SettingsDialog(saved)
     qtbot.addWidget(again)
-    assert again.threads.value() == 3 and again.eco_mode.isChecked()
+    assert again.threads.value() == 3
+    assert again.eco_mode.isChecked()
     assert again.hosts.toPlainText() == "localhost:8080\nmodels.example.org"
     assert again.settings() == saved
 
@@ -77,7 +80,8 @@ def test_a_file_that_is_not_a_model_is_refused_in_plain_words(
     assert not dialog.use_local(fake)
     assert dialog.settings().model == before
     text = dialog.model_status.text()
-    assert "notes.gguf" in text and "Traceback" not in text
+    assert "notes.gguf" in text
+    assert "Traceback" not in text
 
 
 def test_choosing_a_catalog_model(dialog: SettingsDialog, tiny_model_path: Path) -> None:
@@ -91,7 +95,8 @@ def test_verify_runs_in_a_worker_and_reports(qtbot: Any, dialog: SettingsDialog,
                                              tiny_model_path: Path) -> None:
     dialog.select_model("smollm2-135m")
     dialog.verify_selected()
-    assert dialog.cancel_button.isEnabled() and not dialog.pull_button.isEnabled()
+    assert dialog.cancel_button.isEnabled()
+    assert not dialog.pull_button.isEnabled()
     qtbot.waitUntil(lambda: "verified" in dialog.model_status.text(), timeout=60_000)
     qtbot.waitUntil(lambda: dialog.pull_button.isEnabled(), timeout=5000)
 

@@ -167,7 +167,9 @@ class AssistantController(QObject):
         energy = getattr(event, "energy", None)
         seconds = getattr(energy, "duration_s", None) or (time.perf_counter() - self._started)
         return format_stats(prompt_tokens=event.prompt_tokens,
-                            completion_tokens=event.completion_tokens, seconds=seconds,
+                            completion_tokens=event.completion_tokens,
+                            cached_tokens=getattr(event, "cached_prompt_tokens", 0),
+                            seconds=seconds,
                             tokens_per_s=event.tokens_per_s, energy=energy, model=event.model)
 
     def _on_answer(self, answer: Any) -> None:

@@ -249,6 +249,7 @@ def _empty_state(c: Colours) -> str:
         f"<tr><td><b>Ctrl+L</b></td><td>go to the question box</td></tr>"
         f"<tr><td><b>Alt+1 … Alt+9</b></td><td>open a citation of the last answer</td></tr>"
         f"<tr><td><b>Ctrl+O</b></td><td>open another repository</td></tr>"
+        f"<tr><td><b>Ctrl+,</b></td><td>settings: models, threads, energy, privacy</td></tr>"
         f"</table></div>"
     )
 

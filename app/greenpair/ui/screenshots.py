@@ -138,7 +138,8 @@ KNOWN_EDIT = """shop/discounts.py
 """
 
 QUESTION = "How is the cart total computed, and where are discount codes applied?"
-TASK = "Add a QUARTER discount code that takes 25% off the total."
+TASK = ('In shop/discounts.py, make apply_discount accept the code "QUARTER", which takes '
+        "25% off the total.")
 
 
 def write_demo_repo(root: Path) -> Path:
@@ -196,19 +197,27 @@ def take(out: Path, model: str | None) -> None:
     window.resize(1280, 800)
     window.show()
 
+    # Indexing: Greenpair's own source (big enough to catch the embedding mid-way); then
+    # the demo repository is opened, which cancels that run.
+    import greenpair
+
     captured: list[bool] = []
 
     def on_progress(progress: Any) -> None:
         # Grab mid-run (the slot runs in the GUI thread, between two index steps).
-        if not captured and progress.phase in ("lexical", "embed") and progress.files_total:
+        total = progress.chunks_total if progress.phase == "embed" else 0
+        if not captured and total and progress.chunks_done >= total // 4:
             captured.append(True)
             _save(window, out, "indexing.png")
 
     window.index.progress.connect(on_progress)
-    window.open_repo(repo)
-    _wait(app, lambda: not window.index.running, 600)
+    window.open_repo(Path(greenpair.__file__).resolve().parent)
+    _wait(app, lambda: bool(captured) or not window.index.running, 900)
     if not captured:
         log.warning("the index finished before a progress step could be captured")
+    window.index.progress.disconnect(on_progress)
+    window.open_repo(repo)
+    _wait(app, lambda: not window.index.running, 600)
     _save(window, out, "empty.png")
 
     window.input.setPlainText(QUESTION)
@@ -235,6 +244,10 @@ def take(out: Path, model: str | None) -> None:
         window.input.setPlainText(TASK)
         window.propose()
         _wait(app, lambda: not window.assistant.busy, 120)
+        turn = window.chat.current
+        if turn is not None:  # its figures are the fake runtime's: do not show them
+            turn.stats = "(for this screenshot the edit was given, not generated)"
+            window.chat.render_now()
     _save(window, out, "patch.png")
     window.diff.tabs.setCurrentIndex(1)
     _save(window, out, "patch_side_by_side.png")

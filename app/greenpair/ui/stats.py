@@ -25,6 +25,7 @@ def format_stats(
     *,
     prompt_tokens: int = 0,
     completion_tokens: int = 0,
+    cached_tokens: int = 0,
     seconds: float | None = None,
     tokens_per_s: float = 0.0,
     energy: Any = None,
@@ -35,6 +36,7 @@ def format_stats(
     Args:
         prompt_tokens: Tokens read by the model.
         completion_tokens: Tokens written.
+        cached_tokens: Prompt tokens reused from the model's cache (not computed again).
         seconds: Wall time (default: the energy report's duration).
         tokens_per_s: Generation speed.
         energy: An ``EnergyReport`` (joules, estimated, gco2e, duration_s) or None.
@@ -43,7 +45,8 @@ def format_stats(
     Returns:
         e.g. ``812 + 96 tokens · 4.1 s · 31.5 tokens/s · 38 J (estimated) · 0.0050 gCO2e``.
     """
-    parts = [f"{prompt_tokens:,} + {completion_tokens:,} tokens"]
+    reused = f" ({cached_tokens:,} reused)" if cached_tokens > 0 else ""
+    parts = [f"{prompt_tokens:,}{reused} + {completion_tokens:,} tokens"]
     if seconds is None and energy is not None:
         seconds = getattr(energy, "duration_s", None)
     if seconds is not None:
