@@ -59,3 +59,25 @@ def test_cancel_keeps_what_was_indexed(qtbot: Any, make_window: Any, tmp_path: P
     qtbot.waitUntil(lambda: not window.index.running, timeout=10_000)
     assert window.index_status.label.text().startswith("Indexing stopped.")
     assert not window.index_status.bar.isVisibleTo(window)
+
+
+def test_a_damaged_index_is_rebuilt_from_the_message(qtbot: Any, make_window: Any,
+                                                     tmp_repo: Path) -> None:
+    from greenpair.core.errors import IndexError_
+    from greenpair.core.index.store import REBUILD_HINT
+    from greenpair.ui.message_bridge import describe_error
+
+    window = make_window(runtime=FakeRuntime())
+    window.open_repo(tmp_repo)
+    wait_indexed(qtbot, window)
+    message = describe_error(IndexError_("The index of repo is damaged.", hint=REBUILD_HINT))
+    assert message is not None
+    window.show_message(message)
+    assert window.banner.action_button.text() == "Rebuild the index"
+    starts: list[object] = []
+    window.index.started.connect(starts.append)
+    window.banner.action_button.click()
+    assert starts == [tmp_repo.resolve()]
+    assert window.banner.isHidden()
+    wait_indexed(qtbot, window)
+    assert "5 files" in window.index_status.label.text()

@@ -21,12 +21,12 @@ from greenpair.ui.workers import CoreWorker, start_worker
 
 log = logging.getLogger(__name__)
 
-def _index_job(repo: Path, settings: Settings, index: Any = None) -> Any:
+def _index_job(repo: Path, settings: Settings, index: Any = None, rebuild: bool = False) -> Any:
     """Open (unless given) and update the index of ``repo``; yields it, then progress."""
     if index is None:
         from greenpair.core.index import open_index
 
-        index = open_index(repo, settings)
+        index = open_index(repo, settings, rebuild=rebuild)
         yield ("index", index)
     yield from index.update()
     return index.stats()
@@ -76,8 +76,13 @@ class IndexController(QObject):
         """Whether an index run is in progress."""
         return self._run is not None
 
-    def open(self, repo: Path) -> None:
-        """Switch to ``repo``: cancel the old run, close the old index, index the new one."""
+    def open(self, repo: Path, *, rebuild: bool = False) -> None:
+        """Switch to ``repo``: cancel the old run, close the old index, index the new one.
+
+        Args:
+            repo: The repository.
+            rebuild: Delete its stored index first (a damaged index).
+        """
         self._stop_watcher()
         old_index, old_run = self.index, self._run
         self.repo, self.index, self._pending_refresh = repo, None, False
@@ -87,8 +92,13 @@ class IndexController(QObject):
         elif old_index is not None:
             self._close(old_index)
         self._run = None
-        if not self.paused:
-            self._start(index=None)
+        if not self.paused or rebuild:
+            self._start(index=None, rebuild=rebuild)
+
+    def rebuild(self) -> None:
+        """Build the current repository's index again from scratch."""
+        if self.repo is not None:
+            self.open(self.repo, rebuild=True)
 
     def refresh(self) -> None:
         """Bring the index up to date with the files (incremental)."""
@@ -126,10 +136,10 @@ class IndexController(QObject):
 
     # -- runs ----------------------------------------------------------------------------
 
-    def _start(self, index: Any) -> None:
+    def _start(self, index: Any, rebuild: bool = False) -> None:
         assert self.repo is not None
         repo = self.repo
-        worker = start_worker(_index_job, repo, self.settings, index,
+        worker = start_worker(_index_job, repo, self.settings, index, rebuild,
                               on_yield=lambda value: self._on_yield(run, value),
                               on_return=lambda stats: self._on_return(run, stats),
                               on_error=lambda exc: self._on_error(run, exc),

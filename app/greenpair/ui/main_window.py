@@ -349,6 +349,8 @@ class MainWindow(QMainWindow):
             action = ("Open Settings", self.open_settings)
         elif is_repo_problem(message):
             action = ("Open a repository…", self.picker.browse)
+        elif is_index_problem(message) and self.repo is not None:
+            action = ("Rebuild the index", self.index.rebuild)
         self.banner.show_message(message, action)
 
     def _on_message(self, message: UserMessage) -> None:
@@ -444,6 +446,11 @@ def is_model_problem(message: UserMessage) -> bool:
     """Whether the fix is in the model settings."""
     text = (message.text + " " + message.hint).lower()
     return "model" in text and ("settings" in text or "pull" in text or "gguf" in text)
+
+
+def is_index_problem(message: UserMessage) -> bool:
+    """Whether rebuilding the index is the fix."""
+    return "index" in message.text.lower() and "rebuild" in message.hint.lower()
 
 
 def is_repo_problem(message: UserMessage) -> bool:
