@@ -10,9 +10,10 @@ test hooks, stamped with the system-wide monotonic clock:
 * hotkey → first text: the first suggestion text on screen (completions are shown line
   by line: the stopper holds a line until it knows whether it ends the suggestion).
 
-Baseline, in this process, after the app has quit: core's ``suggest()`` on the same text
-and model with no UI (its time to the first piece), so the ratio shows what the hotkey
-path adds. The first press loads the model (cold); later ones reuse it (warm).
+Baseline, in this process, alternating with the presses (so both see the same machine
+load): core's ``suggest()`` on the same prompt and model with no UI, its time to the
+first piece; the ratio shows what the hotkey path adds. The first press loads the model
+(cold); later ones reuse it and its cached prompt (warm).
 
     nice .venv/bin/python benchmarks/hotkey_latency.py [--model qwen2.5-coder-1.5b]
         [--runs 5] [--screenshots docs/screenshots]
@@ -54,9 +55,9 @@ class Cart:
 
     def total_price(self):
         """Sum of price times quantity, with tax."""
-        subtotal = sum(price * qty for _, price, qty in self.items)
+        subtotal =
         return round(subtotal * (1 + TAX_RATE), 2)
-'''
+'''  # the user is writing the missing expression
 SELECTED = ('    def total_price(self):\n        """Sum of price times quantity, with tax."""\n'
             "        subtotal =")
 
@@ -93,31 +94,39 @@ def press(app: GreenpairApp, display: object, editor: str) -> tuple[int, dict[st
     display.xdotool("key", "ctrl+alt+space")  # type: ignore[attr-defined]
     request = app.wait_event("requested", after=seen, timeout=30)["t"]
     painted = app.wait_event("painted", after=seen, timeout=30)["t"]
-    first = app.wait_event("first_token", after=seen, timeout=300)["t"]
-    return seen, {"request": request - t0, "shown": painted - t0, "first": first - t0}
+    first = app.wait_event("first_token", "finished", after=seen, timeout=300)
+    if first["event"] != "first_token":
+        raise SystemExit(f"the popup finished without a suggestion: {app.events()[seen:]}")
+    return seen, {"request": request - t0, "shown": painted - t0, "first": first["t"] - t0}
 
 
-def baseline(model: str, repo: Path, runs: int) -> list[float]:
-    """Core's suggest() with no UI on the same prompt as the popup (the file around the
-    selection): seconds to the first piece; the first run loads the model."""
-    from greenpair.core.assistant.suggest import CURSOR, suggest
-    from greenpair.core.llm.manager import open_runtime
-    from greenpair.ui.popup_context import find_in_repo
+class Baseline:
+    """Core's suggest() with no UI, in this process, on the popup's prompt (the file
+    around the selection). Runs alternate with the presses so both see the same load."""
 
-    match = find_in_repo(SELECTED, repo)
-    assert match is not None
-    text = match.completion_text(CURSOR)
-    times = []
-    t_load = time.monotonic()
-    runtime = open_runtime(model)
-    for i in range(runs):
-        t0 = t_load if i == 0 else time.monotonic()
-        stream = suggest(text, "complete", runtime=runtime)
+    def __init__(self, model: str, repo: Path) -> None:
+        from greenpair.core.assistant.suggest import CURSOR
+        from greenpair.core.llm.manager import open_runtime
+        from greenpair.ui.popup_context import find_in_repo
+
+        match = find_in_repo(SELECTED, repo)
+        assert match is not None
+        self.text = match.completion_text(CURSOR)
+        self.runtime = open_runtime(model)  # loads on first use: the first run is cold
+
+    def run(self) -> float:
+        """Seconds to the first piece of the suggestion."""
+        from greenpair.core.assistant.suggest import suggest
+
+        t0 = time.monotonic()
+        stream = suggest(self.text, "complete", runtime=self.runtime)
         next(stream)
-        times.append(time.monotonic() - t0)
+        seconds = time.monotonic() - t0
         stream.close()  # type: ignore[attr-defined]  # a generator
-    runtime.unload()
-    return times
+        stats = self.runtime.last_stats
+        print(f"  baseline: first {seconds:.3f}s; model: {stats.prompt_tokens} prompt tokens "
+              f"({stats.cached_prompt_tokens} cached), ttft {stats.ttft_s:.3f}s", flush=True)
+        return seconds
 
 
 def main() -> None:
@@ -156,16 +165,22 @@ def main() -> None:
                                   what="the editor")[0]
                 display.xdotool("mousemove", "--window", editor, "200", "40", "click", "1")
                 results = []
+                base_runs = []
+                base = Baseline(str(model), repo)
                 for i in range(args.runs + 1):
                     seen, latency = press(app, display, editor)
                     results.append(latency)
                     done = app.wait_event("finished", after=seen, timeout=300)
                     if i == args.runs and args.screenshots:
                         args.screenshots.mkdir(parents=True, exist_ok=True)
-                        display.screenshot(args.screenshots / "popup.png", crop="760x420+20+40")
-                    print(f"press {i + 1}: {results[-1]} ({done['mode']}, {done['text']!r})",
-                          flush=True)
+                        display.screenshot(args.screenshots / "popup.png", crop="840x400+20+40")
+                    model_ttft = done.get("ttft_s", float("nan"))
+                    print(f"press {i + 1}: " + ", ".join(f"{k} {v:.3f}s" for k, v in latency.items())
+                          + f"; model: {done.get('prompt_tokens')} prompt tokens "
+                          f"({done.get('cached_prompt_tokens')} cached), ttft {model_ttft:.3f}s; "
+                          f"{done['mode']}: {done['text']!r}", flush=True)
                     display.xdotool("key", "Escape")
+                    base_runs.append(base.run())
                     time.sleep(0.6)  # past the popup's debounce interval
                 if args.screenshots:
                     icon = wait_for(lambda: tray_icon(display), what="the tray icon")
@@ -177,11 +192,10 @@ def main() -> None:
             finally:
                 editor_proc.terminate()
                 app.stop()
-        base = baseline(str(model), repo, args.runs + 1)
     print(f"\nmodel: {model.name}, runs: 1 cold + {args.runs} warm, "
           f"{os.cpu_count()} CPUs, Xvfb + trayer")
     cold, warm = results[0], results[1:]
-    base_cold, base_warm = base[0], statistics.median(base[1:])
+    base_cold, base_warm = base_runs[0], statistics.median(base_runs[1:])
 
     def med(key: str) -> float:
         return statistics.median(r[key] for r in warm)

@@ -189,15 +189,21 @@ class GreenpairApp:
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
-    def wait_event(self, name: str, *, after: int = 0, timeout: float = 60) -> dict[str, Any]:
-        """The first event ``name`` at index ``after`` or later (fails if the app died)."""
+    def wait_event(self, *names: str, after: int = 0, timeout: float = 60) -> dict[str, Any]:
+        """The first event among ``names`` at index ``after`` or later (fails if the app
+        died or the popup reported an error)."""
 
         def found() -> dict[str, Any] | None:
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"Greenpair exited ({self.proc.returncode}):\n{self.log()}")
-            return next((e for e in self.events()[after:] if e["event"] == name), None)
+            for event in self.events()[after:]:
+                if event["event"] in names:
+                    return event
+                if event["event"] == "error" and "error" not in names:
+                    raise AssertionError(f"the popup failed: {event['text']}")
+            return None
 
-        return wait_for(found, timeout=timeout, interval=0.02, what=f"the {name!r} event")
+        return wait_for(found, timeout=timeout, interval=0.02, what=f"the {names} event")
 
     def stop(self) -> None:
         """End the app."""

@@ -14,6 +14,7 @@ empty selections start no generation; they are counted in ``PopupController.avoi
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import threading
 import time
@@ -38,6 +39,7 @@ from greenpair.ui.popup_target import (
     can_paste,
     guess_language,
     hook_event,
+    hooks_enabled,
     paste_into,
     platform_paste_hint,
     read_selection,
@@ -153,7 +155,7 @@ class SuggestionPopup(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.resize(500, 210)
+        self.resize(580, 210)
 
     # -- opening and generating ------------------------------------------------------
 
@@ -189,7 +191,8 @@ class SuggestionPopup(QWidget):
         self.suggestion, self.tokens, self._failed = "", 0, False
         self._update_header()
         completing = self.mode == "complete" and self.selection.origin == "primary"
-        self.view.start(self.selection.text if completing else "")
+        self.view.start(self.selection.text if completing else "",
+                        prose=self.mode == "explain")
         skip = skip_reason(self.selection.text)
         if skip is not None:
             count_avoided(skip[0])
@@ -249,8 +252,19 @@ class SuggestionPopup(QWidget):
             self.view.set_status(f"{self._figures()} — {self._keys_hint()}")
         else:
             self.view.set_status("No suggestion for this selection. Tab: another mode.")
-        hook_event("finished", mode=self.mode, text=self.suggestion, tokens=self.tokens)
+        hook_event("finished", mode=self.mode, text=self.suggestion, tokens=self.tokens,
+                   **self._model_stats())
         self.finished.emit(self.suggestion)
+
+    def _model_stats(self) -> dict[str, Any]:
+        """The model's figures of the last generation, for the test hooks."""
+        if not hooks_enabled():
+            return {}
+        from greenpair.core.llm.manager import current_runtime
+
+        runtime = self.runtime or current_runtime()
+        stats = getattr(runtime, "last_stats", None)
+        return dataclasses.asdict(stats) if dataclasses.is_dataclass(stats) else {}
 
     def _update_header(self) -> None:
         where = f"{self.match.path}:{self.match.line}" if self.match is not None else None

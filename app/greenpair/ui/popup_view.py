@@ -69,8 +69,13 @@ class PopupView(QFrame):
         return QColor((text.red() + base.red()) // 2, (text.green() + base.green()) // 2,
                       (text.blue() + base.blue()) // 2)
 
-    def start(self, context: str = "") -> None:
-        """Clear the text; show ``context`` (the selection's end) greyed first."""
+    def start(self, context: str = "", *, prose: bool = False) -> None:
+        """Clear the text; show ``context`` (the selection's end) greyed first.
+
+        Code keeps its lines (no wrapping); prose (an explanation) wraps.
+        """
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth if prose
+                                  else QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.clear()
         if not context:
             return
