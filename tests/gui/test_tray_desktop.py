@@ -35,11 +35,22 @@ def said() -> Iterator[list[tuple[str, str]]]:
     messages.disconnect(listener)
 
 
+class Window(QMainWindow):
+    """A main window as the tray sees it: it can pause indexing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paused: list[bool] = []
+
+    def set_indexing_paused(self, paused: bool) -> None:
+        self.paused.append(paused)
+
+
 @pytest.fixture
 def integration(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[DesktopIntegration]:
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE"):
         monkeypatch.delenv(name, raising=False)
-    window = QMainWindow()
+    window = Window()
     window.setWindowTitle("Greenpair — test")
     qtbot.addWidget(window)
     desktop = DesktopIntegration(window, runtime=FakeRuntime(default_reply="    return x\n"))
@@ -76,6 +87,12 @@ def test_instance_messages_open_the_popup_or_the_window(
     assert popup.isVisible()
     assert popup.mode == "fix"
     assert popup.suggestion == "    return x\n"
+
+
+def test_pause_indexing_reaches_the_window(integration: DesktopIntegration) -> None:
+    integration.tray.pause_action.trigger()
+    integration.tray.pause_action.trigger()
+    assert integration.window.paused == [True, False]  # type: ignore[attr-defined]
 
 
 def test_settings_changed_elsewhere_update_the_tray_switches(
