@@ -95,6 +95,20 @@ def test_pause_indexing_reaches_the_window(integration: DesktopIntegration) -> N
     assert integration.window.paused == [True, False]  # type: ignore[attr-defined]
 
 
+def test_a_new_hotkey_in_the_settings_replaces_the_grab(integration: DesktopIntegration) -> None:
+    assert integration.start()
+    first = integration.hotkey
+    settings = load_settings()
+    settings.hotkey = "ctrl+alt+space"  # the same combination, spelled differently
+    save_settings(settings)
+    assert integration.hotkey is first
+    settings.hotkey = "Ctrl+Shift+K"
+    save_settings(settings)
+    assert integration.hotkey is not first
+    assert integration.hotkey is not None
+    assert integration.hotkey.describe() == "Ctrl+Shift+K"
+
+
 def test_settings_changed_elsewhere_update_the_tray_switches(
     integration: DesktopIntegration,
 ) -> None:

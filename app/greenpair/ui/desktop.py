@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from greenpair.core import messages
 from greenpair.core.config import Settings, load_settings, on_settings_changed, save_settings
 from greenpair.core.errors import ConfigError
-from greenpair.ui.hotkey import GlobalHotkey, session_kind
+from greenpair.ui.hotkey import GlobalHotkey, Hotkey, parse_hotkey, session_kind
 from greenpair.ui.popup import PopupController, SuggestionPopup
 from greenpair.ui.popup_target import hook_event
 from greenpair.ui.single_instance import SingleInstanceServer, send_to_running
@@ -159,8 +159,15 @@ class DesktopIntegration(QObject):
                 action.blockSignals(True)
                 action.setChecked(value)
                 action.blockSignals(False)
-        if self.hotkey is not None and settings.hotkey != self.hotkey.describe():
-            self._install_hotkey(settings.hotkey)
+        if self.hotkey is not None and _combo(settings.hotkey) != self.hotkey.hotkey:
+            self._install_hotkey(settings.hotkey)  # changed in the settings: grab the new one
+
+
+def _combo(text: str) -> Hotkey | None:
+    try:
+        return parse_hotkey(text)
+    except ConfigError:
+        return None  # reported by _install_hotkey
 
 
 def _weak_settings_listener(integration: DesktopIntegration) -> Callable[[Settings], None]:
