@@ -77,10 +77,9 @@ def lex_lines(text: str, filename: str, style_name: str) -> list[list[tuple[int,
     lines: list[list[tuple[int, int, QTextCharFormat]]] = [[]]
     col = 0
     for ttype, value in lexer.get_tokens(text):
-        fmt = cache.get(ttype, False)
-        if fmt is False:
-            fmt = _char_format(style.style_for_token(ttype))
-            cache[ttype] = fmt
+        if ttype not in cache:
+            cache[ttype] = _char_format(style.style_for_token(ttype))
+        fmt = cache[ttype]
         for i, piece in enumerate(value.split("\n")):
             if i:
                 lines.append([])

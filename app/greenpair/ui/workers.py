@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QThreadPool
@@ -75,18 +75,20 @@ class CoreWorker(GeneratorWorker):
         """Drive the generator until it ends or ``quit()`` is called."""
         gen = self._gen
         try:
-            while not self.abort_requested:
+            while not self._stop_requested():
                 try:
                     value = next(gen)
                 except StopIteration as stop:
                     return stop.value
-                if self.abort_requested:
-                    break
-                self.yielded.emit(value)
+                if not self._stop_requested():
+                    self.yielded.emit(value)
             self.aborted.emit()
             return None
         finally:
             gen.close()
+
+    def _stop_requested(self) -> bool:
+        return self.abort_requested
 
     def run(self) -> None:
         """Called by the thread pool: ``work()`` wrapped in the worker's signals.
@@ -193,10 +195,11 @@ def shutdown_workers(timeout_ms: int = 5000) -> bool:
     return done
 
 
-def _call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
+def _call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Generator[None, None, Any]:
     """A plain function as a generator that yields nothing and returns its result."""
-    return func(*args, **kwargs)
-    yield  # pragma: no cover - makes this a generator function
+    result = func(*args, **kwargs)
+    yield from ()
+    return result
 
 
 def start_call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> CoreWorker:
