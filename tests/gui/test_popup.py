@@ -16,15 +16,9 @@ from greenpair.core.assistant import suggest as core_suggest
 from greenpair.core.config import load_settings, remember_repo, save_settings
 from greenpair.core.energy import get_meter
 from greenpair.core.llm.fake import FakeRuntime
-from greenpair.ui.popup import (
-    MODES,
-    NOTHING_SELECTED,
-    TITLE,
-    PopupController,
-    SuggestionPopup,
-    pasted_text,
-)
+from greenpair.ui.popup import MODES, NOTHING_SELECTED, TITLE, SuggestionPopup, pasted_text
 from greenpair.ui.popup_context import find_in_repo
+from greenpair.ui.popup_controller import PopupController
 from greenpair.ui.popup_target import Selection, guess_language, hook_path
 
 DEF_ADD = Selection("def add(a, b):\n", "primary")

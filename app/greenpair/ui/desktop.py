@@ -29,7 +29,8 @@ from greenpair.core import messages
 from greenpair.core.config import Settings, load_settings, on_settings_changed, save_settings
 from greenpair.core.errors import ConfigError
 from greenpair.ui.hotkey import GlobalHotkey, Hotkey, parse_hotkey, session_kind
-from greenpair.ui.popup import PopupController, SuggestionPopup
+from greenpair.ui.popup import SuggestionPopup
+from greenpair.ui.popup_controller import PopupController
 from greenpair.ui.popup_target import hook_event
 from greenpair.ui.single_instance import SingleInstanceServer, send_to_running
 from greenpair.ui.tray import TrayMonitor, quit_app, show_window

@@ -1,19 +1,18 @@
 """The suggestion popup: a small frameless window near the pointer.
 
-The global hotkey (or ``greenpair suggest``) calls ``PopupController.request``: it
-remembers the window that had focus, takes the selected text (or the clipboard) and opens
-``SuggestionPopup`` there. The popup streams a suggestion from core's ``suggest()`` in a
+The global hotkey (or ``greenpair suggest``) calls ``PopupController.request``
+(``popup_controller``): it remembers the window that had focus, takes the selected text
+(or the clipboard) and opens ``SuggestionPopup`` there. The popup streams a suggestion from core's ``suggest()`` in a
 worker, in one of three modes — complete, fix, explain — that Tab cycles. Enter copies
 the suggestion and pastes it into the remembered window; Esc, or the popup losing focus,
 dismisses it and cancels the generation.
 
 Green: presses inside the debounce interval, a repeat on an unchanged selection, and
-empty selections start no generation; they are counted in ``PopupController.avoided``.
+empty selections start no generation; they are counted as avoided generations.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import logging
 import threading
@@ -22,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QCursor,
     QGuiApplication,
@@ -32,17 +31,16 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from greenpair.core.errors import GreenpairError
+from greenpair.core.llm.runtime import GenerationStats
 from greenpair.ui.popup_context import RepoMatch, find_in_repo
 from greenpair.ui.popup_target import (
     Selection,
-    active_window,
     can_paste,
     guess_language,
     hook_event,
     hooks_enabled,
     paste_into,
     platform_paste_hint,
-    read_selection,
 )
 from greenpair.ui.popup_view import PopupView
 from greenpair.ui.workers import CoreWorker, start_worker
@@ -264,7 +262,7 @@ class SuggestionPopup(QWidget):
 
         runtime = self.runtime or current_runtime()
         stats = getattr(runtime, "last_stats", None)
-        return dataclasses.asdict(stats) if dataclasses.is_dataclass(stats) else {}
+        return dataclasses.asdict(stats) if isinstance(stats, GenerationStats) else {}
 
     def _update_header(self) -> None:
         where = f"{self.match.path}:{self.match.line}" if self.match is not None else None
@@ -366,75 +364,3 @@ class SuggestionPopup(QWidget):
         if (event.type() == QEvent.Type.ActivationChange and self.isVisible()
                 and not self.isActiveWindow() and not self._closing):
             self.dismiss()
-
-
-class PopupController(QObject):
-    """Opens the popup on request (hotkey, local socket), debounced.
-
-    Args:
-        popup: The popup to drive (default: a new one).
-        debounce_s: Requests closer than this to the previous one are dropped.
-        parent: The Qt parent.
-    """
-
-    def __init__(self, popup: SuggestionPopup | None = None, *, debounce_s: float = 0.5,
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.popup = popup or SuggestionPopup()
-        self.debounce_s = debounce_s
-        self.avoided: collections.Counter[str] = collections.Counter()
-        self._last = float("-inf")
-
-    def request(self, mode: str = "auto") -> bool:
-        """Open the popup on the current selection.
-
-        Returns:
-            False when the request was dropped (debounced or a repeat).
-        """
-        now = time.monotonic()
-        if now - self._last < self.debounce_s:
-            self.avoided["debounced"] += 1
-            count_avoided("debounced")
-            return False
-        self._last = now
-        hook_event("requested", mode=mode)
-        selection = read_selection()
-        if self.popup.isVisible():
-            if selection.text == self.popup.selection.text:
-                self.avoided["repeat"] += 1
-                count_avoided("repeat")
-                self.popup.activateWindow()
-                return False
-            target = self.popup.target
-            self.popup.dismiss()
-        else:
-            target = active_window()
-        if not selection.text.strip():
-            self.avoided["empty"] += 1  # the popup says "Nothing selected" (and counts it)
-        self.popup.show_for(selection, mode=self._mode(mode, selection.text),
-                            repo=_current_repo(), target=target)
-        return True
-
-    @staticmethod
-    def _mode(mode: str, text: str) -> str:
-        if mode in MODES:
-            return mode
-        if not text.strip():
-            return MODES[0]
-        from greenpair.core.assistant.suggest import choose_mode
-
-        chosen = choose_mode(text)
-        return chosen if chosen in MODES else MODES[0]
-
-
-def _current_repo() -> Path | None:
-    """The repository whose index gives the popup context: the last one opened."""
-    from greenpair.core.config import load_settings
-
-    try:
-        recent = load_settings().recent_repos
-    except GreenpairError:
-        return None
-    if recent and Path(recent[0]).is_dir():
-        return Path(recent[0])
-    return None
