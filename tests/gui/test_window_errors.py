@@ -125,17 +125,32 @@ def test_every_control_has_an_accessible_name(qtbot: Any, make_window: Any) -> N
     assert _unnamed(dialog) == []
 
 
-def test_the_chat_follows_a_dark_palette(qtbot: Any, make_window: Any) -> None:
+def test_the_window_follows_a_dark_palette(qtbot: Any, make_window: Any,
+                                           tmp_repo: Path) -> None:
+    from PySide6.QtGui import QTextFormat
+
+    from tests.gui.test_diff_view import DIFF
+
     window = make_window()
+    window.chat.begin_turn("q")
+    window.chat.finish_turn(text="```python\nx = 1\n```", citations=[], stats="")
+    window.diff.set_draft(DIFF, ["src/shop/discounts.py"])
+    assert window.viewer.show_file(tmp_repo, "src/shop/cart.py", 3, 4)
     dark = QPalette()
-    for role, colour in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.Base, "#181818"),
+    for role, colour in ((QPalette.ColorRole.Window, "#202124"),
+                         (QPalette.ColorRole.Base, "#181818"),
                          (QPalette.ColorRole.Text, "#e8eaed"),
                          (QPalette.ColorRole.WindowText, "#e8eaed")):
         dark.setColor(role, QColor(colour))
-    window.chat.begin_turn("q")
-    window.chat.finish_turn(text="```python\nx = 1\n```", citations=[], stats="")
-    window.chat.setPalette(dark)
+    window.setPalette(dark)
     assert "#1f2428" in window.chat.browser.toHtml().lower()  # the dark code background
+    doc = window.diff.unified.document()
+    added = [doc.findBlockByNumber(i).blockFormat().background().color().name()
+             for i in range(doc.blockCount()) if doc.findBlockByNumber(i).text().startswith("+ ")]
+    assert set(added) == {"#123d20"}
+    cited = {s.format.background().color().name() for s in window.viewer.text.extraSelections()
+             if s.format.property(QTextFormat.Property.FullWidthSelection)}
+    assert cited == {"#3a3413"}
 
 
 @pytest.mark.parametrize("key", ["Ctrl+O", "Ctrl+,"])

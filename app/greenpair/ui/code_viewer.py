@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -244,6 +244,15 @@ class CodeViewer(QWidget):
         self.repo, self.path = root, path
         self.text.show()
         return None
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Re-colour when the system switches between light and dark."""
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) \
+                and self.repo is not None and self.path is not None:
+            repo, path = self.repo, self.path
+            self.path = None  # forces the file to be lexed again with the new style
+            self.show_file(repo, path, self.start_line, self.end_line)
+        super().changeEvent(event)
 
     def _mark(self, start: int, end: int) -> None:
         doc = self.text.document()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -248,6 +248,13 @@ class DiffView(QWidget):
         c = colours(self.palette())
         self.status.setStyleSheet(f"color: {c.error_fg};" if error else "")
         self.status.setText(text)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Re-colour when the system switches between light and dark."""
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) \
+                and self.diff:
+            self._render()
+        super().changeEvent(event)
 
     def _render(self) -> None:
         c = colours(self.palette())
