@@ -71,9 +71,9 @@ def test_the_icon_is_redrawn_only_when_the_shown_number_changes(tray: TrayMonito
     assert tray.icon_redraws == start + 1
     tray._on_sample(reading(13.0))
     assert tray.icon_redraws == start + 2
-    assert tray.tray.toolTip() == "Greenpair — 13.0 W (estimated)"
+    assert tray.tray.toolTip() == "Greenpair — 13.0 W (estimated)\n3.2 W of it used by Greenpair"
     tray._on_sample(reading(13.0, estimated=False))
-    assert tray.tray.toolTip() == "Greenpair — 13.0 W"
+    assert tray.tray.toolTip().startswith("Greenpair — 13.0 W\n")
     assert len(tray.plot.samples) == 5
 
 
@@ -183,6 +183,7 @@ def test_the_menu_shows_energy_today_session_and_last_answer(tray: TrayMonitor) 
     tray._on_sample(reading(8.25))
     tray.refresh_menu()
     assert tray.panel.value("power") == "8.2 W (estimated)"
+    assert tray.panel.value("share") == "2.1 W of it used by Greenpair"
     assert tray.panel.value("today") == "1.5 kJ"
     assert tray.panel.value("session") == "42 J"
     assert tray.panel.value("last") == "42 J · 5.5 mg CO2e (estimated)"

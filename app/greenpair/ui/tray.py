@@ -83,7 +83,8 @@ class TrayMonitor(QObject):
         super().__init__(parent)
         self.session_start = time.time()
         self.icon_redraws = 0
-        self.watts: float | None = None
+        self.watts: float | None = None  # the whole machine
+        self.own_watts: float | None = None  # Greenpair's share (its CPU time)
         self.estimated = True
         self._shown_text: str | None = None
         self._subscription: Subscription | None = None
@@ -161,6 +162,7 @@ class TrayMonitor(QObject):
     def _on_sample(self, reading: PowerReading | None) -> None:
         """A reading from the meter (GUI thread): update what shows only if it changed."""
         self.watts = None if reading is None else reading.watts
+        self.own_watts = None if reading is None else reading.greenpair_watts
         self.estimated = True if reading is None else reading.estimated
         if self.watts is not None:
             self.plot.add(self.watts)
@@ -181,13 +183,18 @@ class TrayMonitor(QObject):
         if self.watts is None:
             return "Greenpair — power unknown"
         kind = " (estimated)" if self.estimated else ""
-        return f"Greenpair — {self.watts:.1f} W{kind}"
+        return f"Greenpair — {self.watts:.1f} W{kind}\n{self._share()}"
+
+    def _share(self) -> str:
+        own = 0.0 if self.own_watts is None else self.own_watts
+        return f"{own:.1f} W of it used by Greenpair"
 
     def refresh_menu(self) -> None:
         """Fill the menu's figures (run when it opens)."""
         figures: EnergyFigures = read_figures(self.session_start)
         est = " (estimated)" if self.estimated else ""
         power = "–" if self.watts is None else f"{self.watts:.1f} W{est}"
+        self.panel.set_value("share", "–" if self.watts is None else self._share())
         self.panel.set_value("power", power)
         self.panel.set_value("today", format_joules(figures.today_j))
         self.panel.set_value("session", format_joules(figures.session_j))

@@ -145,8 +145,8 @@ class EnergyPanel(QWidget):
         parent: The Qt parent.
     """
 
-    ROWS = (("power", "Power now"), ("today", "Today"), ("session", "This session"),
-            ("last", "Last answer"))
+    ROWS = (("power", "Power now"), ("share", ""), ("today", "Today"),
+            ("session", "This session"), ("last", "Last answer"))
 
     def __init__(self, plot: Sparkline, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -161,10 +161,10 @@ class EnergyPanel(QWidget):
             value = QLabel("–")
             value.setTextFormat(Qt.TextFormat.PlainText)
             font = QFont(value.font())
-            font.setBold(True)
+            font.setBold(bool(title))  # an untitled row details the row above
             value.setFont(font)
             name.setAccessibleName(title)
-            value.setAccessibleName(f"{title} value")
+            value.setAccessibleName(f"{title or 'Greenpair share'} value")
             grid.addWidget(name, row, 0)
             grid.addWidget(value, row, 1)
             self.values[key] = value
