@@ -121,3 +121,15 @@ def test_stream_with_stop_cuts_the_piece_at_the_end() -> None:
     pieces = split_pieces("Yes.\nSources: a.py:1-2\nExtra words")
     assert "".join(stream_with_stop(iter(pieces))) == "Yes.\nSources: a.py:1-2"
     assert "".join(stream_with_stop(iter(pieces), early_stop=False)).endswith("Extra words")
+
+
+def test_an_abandoned_turn_leaves_no_history(tmp_repo: Path) -> None:
+    rt = FakeRuntime(["one two three four", "Fine [src/shop/discounts.py:4-10]."])
+    conv = Conversation(tmp_repo, runtime=rt, index=StaticRetriever(CHUNKS))
+    stream = conv.ask("q1")
+    next(stream)
+    stream.close()  # the user closed the chat mid-answer
+    _, answer = _run(conv, "q2")
+    assert "### src/shop/discounts.py:4-10" in rt.prompts[1]  # context shown again
+    assert "q1" not in rt.prompts[1]
+    assert answer.citations[0].path == "src/shop/discounts.py"

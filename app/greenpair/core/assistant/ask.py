@@ -199,6 +199,7 @@ class Conversation:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("The question was cancelled.")
             packed, messages = self._build_prompt(runtime, question, result.chunks)
+            shown = [*self.shown, *packed.snippets]
             if not opts.reuse_cache:
                 reset_cache(runtime)
             pieces: list[str] = []
@@ -214,7 +215,9 @@ class Conversation:
             window.tokens = stats.completion_tokens
             window.meta["model"] = runtime.model_id
         text = "".join(pieces).strip()
+        # Only a finished turn joins the history (an abandoned one leaves no trace).
         self.messages = [*messages, Message("assistant", text)]
+        self.shown = shown
         yield self._answer(text, packed, stats, ttft, window.report)
 
     def _build_prompt(
@@ -223,11 +226,10 @@ class Conversation:
         opts = self.options
         count = runtime.count_tokens
         reserve = opts.max_tokens + count(question) + PROMPT_MARGIN_TOKENS
-        if self.messages:
-            history = sum(count(m.content) for m in self.messages) + 8 * len(self.messages)
-            room = runtime.n_ctx - reserve - history
-            if room < opts.followup_context_tokens // 2:
-                self.reset()  # the history no longer fits: start a fresh prefix
+        history = sum(count(m.content) for m in self.messages) + 8 * len(self.messages)
+        room = runtime.n_ctx - reserve - history
+        if self.messages and room < opts.followup_context_tokens // 2:
+            self.reset()  # the history no longer fits: start a fresh prefix
         if not self.messages:
             prefix = prompts.ask_prefix(few_shot=opts.few_shot)
             fixed = sum(count(m.content) for m in prefix) + 8 * len(prefix)
@@ -237,15 +239,12 @@ class Conversation:
                                   pack=opts.pack_context,
                                   max_snippet_tokens=opts.max_snippet_tokens)
             user = prompts.context_message(packed.render(), question)
-            self.messages = prefix
-        else:
-            fresh = [sc for sc in chunks if not self._was_shown(sc.chunk)]
-            budget = min(opts.followup_context_tokens, room)
-            packed = pack_context(fresh, max(0, budget), count, repo=self.repo,
-                                  pack=opts.pack_context,
-                                  max_snippet_tokens=opts.max_snippet_tokens)
-            user = prompts.followup_message(packed.render(), question)
-        self.shown.extend(packed.snippets)
+            return packed, [*prefix, Message("user", user)]
+        fresh = [sc for sc in chunks if not self._was_shown(sc.chunk)]
+        budget = min(opts.followup_context_tokens, room)
+        packed = pack_context(fresh, max(0, budget), count, repo=self.repo,
+                              pack=opts.pack_context, max_snippet_tokens=opts.max_snippet_tokens)
+        user = prompts.followup_message(packed.render(), question)
         return packed, [*self.messages, Message("user", user)]
 
     def _was_shown(self, chunk: Chunk) -> bool:
