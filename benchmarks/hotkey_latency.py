@@ -184,6 +184,8 @@ def main() -> None:
                     time.sleep(0.6)  # past the popup's debounce interval
                 if args.screenshots:
                     icon = wait_for(lambda: tray_icon(display), what="the tray icon")
+                    display.screenshot(args.screenshots / "tray-icon.png", crop="40x30+1240+0",
+                                       scale=300)
                     open_tray_menu(display, app, icon)
                     time.sleep(1.0)  # let the menu paint
                     display.screenshot(args.screenshots / "tray-menu.png",

@@ -80,11 +80,14 @@ class XDisplay:
         """``xwininfo -root -tree``."""
         return self.run("xwininfo", "-root", "-tree")
 
-    def screenshot(self, path: os.PathLike[str] | str, *, crop: str | None = None) -> None:
-        """Save the screen as PNG (``crop``: ImageMagick geometry ``WxH+X+Y``)."""
+    def screenshot(self, path: os.PathLike[str] | str, *, crop: str | None = None,
+                   scale: int = 100) -> None:
+        """Save the screen as PNG (``crop``: ImageMagick geometry ``WxH+X+Y``; ``scale``: %)."""
         args = ["import", "-window", "root"]
         if crop:
             args += ["-crop", crop, "+repage"]
+        if scale != 100:
+            args += ["-filter", "point", "-resize", f"{scale}%"]
         self.run(*args, str(path), timeout=30)
 
 
