@@ -81,3 +81,22 @@ def test_the_tray_icon_is_embedded_and_its_menu_works(
     wait_for(lambda: proc.poll() is not None, timeout=20, what="the app to quit")
     assert proc.returncode == 0, app.log()
     assert "Traceback" not in app.log()
+
+
+def test_a_second_greenpair_hands_over_to_the_running_one(
+    display: XDisplay, app: GreenpairApp, tmp_repo: Path, tmp_path: Path
+) -> None:
+    app.start("--minimised", "--repo", str(tmp_repo))
+    assert not _window_visible(display, tmp_repo)
+    second = GreenpairApp(display, app.home, tmp_path / "second")
+    (tmp_path / "second").mkdir()
+    second.start("--repo", str(tmp_repo), ready=False)
+    proc = second.proc
+    assert proc is not None
+    wait_for(lambda: proc.poll() is not None, timeout=60, what="the second process to exit")
+    assert proc.returncode == 0, second.log()
+    # The first one showed its window and kept running.
+    wait_for(lambda: _window_visible(display, tmp_repo), timeout=10, what="the main window")
+    assert app.proc is not None
+    assert app.proc.poll() is None
+    assert "Traceback" not in second.log()

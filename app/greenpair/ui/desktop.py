@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QWidget
 
 from greenpair.core import messages
@@ -189,7 +189,8 @@ def install_desktop_integration(app: QApplication, window: QWidget, *,
     """Tray, hotkey, popup and the instance socket for ``window``.
 
     Shows the window (unless it starts minimised in a tray). When another instance is
-    running, asks it to show its window and quits this application.
+    running, it is asked to show its window and this process exits at once (before it
+    opens the repository: two processes must not index it together).
 
     Args:
         app: The application.
@@ -199,11 +200,15 @@ def install_desktop_integration(app: QApplication, window: QWidget, *,
 
     Returns:
         The integration (kept alive by the application).
+
+    Raises:
+        SystemExit: Another instance is running and took over (exit status 0).
     """
     integration = DesktopIntegration(window, runtime=runtime, parent=app)
     if not integration.start(minimised=minimised):
-        QTimer.singleShot(0, app.quit)
-        return integration
+        log.info("Greenpair is already running: its window was brought to the front")
+        window.hide()
+        raise SystemExit(0)
     app.aboutToQuit.connect(integration.shutdown)
     return integration
 
