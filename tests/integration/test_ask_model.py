@@ -101,3 +101,12 @@ def test_default_model_cites_the_real_file(tmp_repo: Path, default_model_path: P
     assert not answer.citations_fallback, answer.answer
     assert "src/shop/cart.py" in {c.path for c in answer.citations}, answer.answer
     assert "total_price" in answer.answer
+
+
+def test_naive_options_drop_the_kv_cache(tmp_repo: Path, tiny: Runtime) -> None:
+    conv = Conversation(tmp_repo, runtime=tiny, options=AskOptions.naive())
+    conv.options.max_tokens = 4
+    list(conv.ask(QUESTION))
+    again = Conversation(tmp_repo, runtime=tiny, options=conv.options)
+    answer = _answer(list(again.ask(QUESTION)))
+    assert answer.cached_prompt_tokens == 0  # the same prompt, evaluated again in full

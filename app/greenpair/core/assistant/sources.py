@@ -94,4 +94,12 @@ def reset_cache(runtime: Runtime) -> bool:
         if callable(method):
             method()
             return True
+    # LlamaRuntime: its loaded ``llama_cpp.Llama`` forgets its evaluated tokens on reset(),
+    # so the next prompt is evaluated from the first token.
+    load = getattr(runtime, "load", None)
+    llm = load() if callable(load) else None
+    reset = getattr(llm, "reset", None)
+    if callable(reset):
+        reset()
+        return True
     return False
