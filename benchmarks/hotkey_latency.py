@@ -16,7 +16,7 @@ first piece; the ratio shows what the hotkey path adds. The first press loads th
 (cold); later ones reuse it and its cached prompt (warm).
 
     nice .venv/bin/python benchmarks/hotkey_latency.py [--model qwen2.5-coder-1.5b]
-        [--runs 5] [--screenshots docs/screenshots]
+        [--runs 5] [--idle 60] [--screenshots docs/screenshots]
 """
 
 from __future__ import annotations
@@ -133,6 +133,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--runs", type=int, default=5, help="Warm presses after the cold one.")
+    parser.add_argument("--idle", type=float, default=0.0,
+                        help="First measure the app's CPU use while idle for this long (s).")
     parser.add_argument("--screenshots", type=Path, default=None,
                         help="Save popup.png and tray-menu.png here.")
     args = parser.parse_args()
@@ -156,6 +158,16 @@ def main() -> None:
             assert ready["hotkey"], app.log()
             assert app.proc is not None
             print(f"start-up work (indexing) settled after {wait_idle(app.proc.pid):.1f} s")
+            if args.idle:
+                import psutil
+
+                proc = psutil.Process(app.proc.pid)
+                before = proc.cpu_times()
+                time.sleep(args.idle)
+                after = proc.cpu_times()
+                used = (after.user - before.user) + (after.system - before.system)
+                print(f"idle in the tray (icon, hotkey grab, socket) for {args.idle:.0f} s: "
+                      f"{used:.2f} CPU s = {100 * used / args.idle:.2f} % of one core")
             out = tmp / "editor.txt"
             editor_proc = subprocess.Popen(
                 [sys.executable, "-m", "tests.helpers.x11_editor", str(out), SELECTED],
