@@ -69,6 +69,7 @@ class IndexController(QObject):
         self._run: _Run | None = None
         self._pending_refresh = False
         self._watcher: Any = None
+        self._shut_down = False
         self._watched.connect(self._on_watched)
 
     @property
@@ -125,6 +126,7 @@ class IndexController(QObject):
 
     def shutdown(self) -> None:
         """Stop everything (the caller then waits for the workers and calls ``close``)."""
+        self._shut_down = True
         self._stop_watcher()
         self.cancel()
 
@@ -176,7 +178,7 @@ class IndexController(QObject):
         self._run = None
         if run.worker.abort_requested:
             self.finished.emit(None)
-        if self.paused:
+        if self.paused or self._shut_down:
             return
         if self._watcher is None and self.index is not None:
             self._start_watcher()
@@ -194,7 +196,7 @@ class IndexController(QObject):
     # -- watcher -------------------------------------------------------------------------
 
     def _start_watcher(self) -> None:
-        if self.repo is None or self.index is None:
+        if self.repo is None or self.index is None or self._shut_down:
             return
         from greenpair.core.index.watcher import watch
 
