@@ -184,6 +184,7 @@ def main() -> None:
     print(f"target (>= 40 % less at equal or better accuracy): {'PASS' if ok else 'FAIL'}")
     print(f"sensor used: {naive[0].sensor}{est}")
     meter.close()
+    shutil.rmtree(home, ignore_errors=True)  # the models link is removed, not followed
 
 
 if __name__ == "__main__":
