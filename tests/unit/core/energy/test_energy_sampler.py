@@ -96,7 +96,7 @@ def test_sampler_sleeps_instead_of_spinning() -> None:
     sampler.ensure_running()
     threading.Event().wait(0.6)
     sampler.stop()
-    assert 5 <= len(ticks) <= 20
+    assert 3 <= len(ticks) <= 20
     assert sampler.cpu_s < 0.05  # a busy loop would burn ~0.6 s of CPU here
     assert not sampler.running
 
