@@ -170,7 +170,7 @@ def main() -> int:
     if "ttft" not in skip:
         print("\n== time to first token, shared prefix")
         for label, figure in follow_up_ttft(rt).items():
-            shown = figure if isinstance(figure, str) else f"{figure:.3f}"
+            shown = f"{figure:.3f}" if isinstance(figure, float) else str(figure)
             print(f"  {label:<40} {shown}")
     rt.unload()
     if "lookup" not in skip:
