@@ -86,14 +86,14 @@ def run_app(repo: Path | None = None, minimised: bool = False) -> int:
     from greenpair.ui.main_window import MainWindow
 
     window = MainWindow(settings)
-    integration = None
     try:
         from greenpair.ui.desktop import install_desktop_integration
     except ImportError as exc:
         log.info("no tray or hotkey integration (%s)", exc)
         window.show()
     else:
-        integration = install_desktop_integration(app, window, minimised=minimised)
+        # Shows the window (or keeps it in the tray); owned by the application.
+        install_desktop_integration(app, window, minimised=minimised)
     target = repo or default_repo(settings)
     if target is not None:
         window.open_repo(target)
@@ -101,7 +101,6 @@ def run_app(repo: Path | None = None, minimised: bool = False) -> int:
     try:
         return app.exec()
     finally:
-        del integration
         crash.uninstall_hooks()
         from greenpair.core.llm.manager import release_runtime
 
