@@ -180,3 +180,17 @@ def test_the_caret_rests_after_a_while_and_wakes_on_typing(qtbot: Any) -> None:
     finally:
         rest.stop()
     assert not rest.resting
+
+
+def test_a_full_disk_is_explained(qtbot: Any, make_window: Any, tmp_repo: Path) -> None:
+    import errno
+
+    window = make_window(runtime=FakeRuntime())
+    window.open_repo(tmp_repo)
+    wait_indexed(qtbot, window)
+    # What an index run raises when the data directory's disk fills up.
+    window.index.failed.emit(OSError(errno.ENOSPC, "No space left on device", "index.sqlite3"))
+    text = _banner(window)
+    assert text.startswith("The disk is full (index.sqlite3).")
+    assert "Free some disk space" in text
+    assert window.index_status.label.text() == "The index could not be updated."
