@@ -35,12 +35,29 @@ GEN_PROMPT = (
 )
 
 
-def _raw_generate(llm: Any, prompt: str, n: int) -> tuple[int, float]:
-    """Raw decode loop: tokens generated after the first, and their seconds."""
+class _Clock:
+    """Wall and CPU seconds from the first token to the end of a run.
+
+    CPU time (all threads of this process) is what the decode loop costs and hardly moves
+    when other processes compete for the cores; wall time does.
+    """
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+
+    def first(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def end(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def _raw_generate(llm: Any, prompt: str, n: int) -> tuple[int, float, float]:
+    """Raw decode loop: tokens after the first, their wall and CPU seconds."""
     import llama_cpp
 
     tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
-    count, first = 0, 0.0
+    count, clock = 0, _Clock()
     for token in llm.generate(tokens, temp=0.0, top_k=40, top_p=0.95, min_p=0.05,
                               repeat_penalty=1.0):
         if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
@@ -48,42 +65,45 @@ def _raw_generate(llm: Any, prompt: str, n: int) -> tuple[int, float]:
         token_bytes(llm._model.vocab, token)
         count += 1
         if count == 1:
-            first = time.perf_counter()
+            clock.first()
         if count >= n:
             break
-    return count - 1, time.perf_counter() - first
+    return count - 1, *clock.end()
 
 
-def _raw_completion(llm: Any, prompt: str, n: int) -> tuple[int, float]:
+def _raw_completion(llm: Any, prompt: str, n: int) -> tuple[int, float, float]:
     """llama-cpp-python's own streaming API."""
-    count, first = 0, 0.0
+    count, clock = 0, _Clock()
     for _ in llm.create_completion(prompt, max_tokens=n, temperature=0.0, stream=True):
         count += 1
         if count == 1:
-            first = time.perf_counter()
-    return count - 1, time.perf_counter() - first
+            clock.first()
+    return count - 1, *clock.end()
 
 
-def _greenpair(rt: LlamaRuntime, prompt: str, n: int) -> tuple[int, float]:
-    for _ in rt.stream_completion(prompt, max_tokens=n, temperature=0.0):
-        pass
-    s = rt.last_stats
-    return s.completion_tokens - 1, s.duration_s - s.ttft_s
+def _greenpair(rt: LlamaRuntime, prompt: str, n: int) -> tuple[int, float, float]:
+    clock = _Clock()
+    for i, _ in enumerate(rt.stream_completion(prompt, max_tokens=n, temperature=0.0)):
+        if i == 0:
+            clock.first()
+    wall, cpu = clock.end()
+    return rt.last_stats.completion_tokens - 1, wall, cpu
 
 
-def generation_speed(rt: LlamaRuntime, n: int, reps: int) -> dict[str, float]:
+def generation_speed(rt: LlamaRuntime, n: int, reps: int) -> dict[str, tuple[float, float]]:
+    """Median (tokens per wall second, tokens per CPU second) of each way to decode."""
     llm = rt.load()
-    runs: dict[str, list[float]] = {"raw generate loop": [], "create_completion stream": [],
-                                    "greenpair runtime": []}
     fns = {"raw generate loop": lambda: _raw_generate(llm, GEN_PROMPT, n),
            "create_completion stream": lambda: _raw_completion(llm, GEN_PROMPT, n),
            "greenpair runtime": lambda: _greenpair(rt, GEN_PROMPT, n)}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
     _greenpair(rt, GEN_PROMPT, 8)  # warm up
     for _ in range(reps):
         for name, fn in fns.items():
-            tokens, seconds = fn()
-            runs[name].append(tokens / seconds)
-    return {name: statistics.median(v) for name, v in runs.items()}
+            tokens, wall, cpu = fn()
+            runs[name].append((tokens / wall, tokens / cpu))
+    return {name: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+            for name, v in runs.items()}
 
 
 def _context() -> str:
@@ -139,7 +159,7 @@ def prompt_lookup(model: str, threads: int, n: int, drafts: list[int]) -> dict[s
         speeds = []
         for _ in range(2):
             rt.forget_cache()
-            tokens, seconds = _greenpair(rt, prompt, n)
+            tokens, seconds, _ = _greenpair(rt, prompt, n)
             speeds.append(tokens / seconds)
         out[f"prompt lookup {draft or 'off'} tok/s"] = statistics.median(speeds)
         rt.unload()
@@ -163,10 +183,12 @@ def main() -> int:
     print(f"load {time.perf_counter() - t0:.2f} s, n_ctx {rt.n_ctx}")
     if "speed" not in skip:
         speeds = generation_speed(rt, args.tokens, args.reps)
-        base = speeds["raw generate loop"]
-        print("\n== generation (median of", args.reps, "interleaved runs)")
-        for name, value in speeds.items():
-            print(f"  {name:<28} {value:6.2f} tok/s   ratio to raw {value / base:.3f}")
+        base_wall, base_cpu = speeds["raw generate loop"]
+        print(f"\n== generation (median of {args.reps} interleaved runs)")
+        print(f"  {'':<28} {'tok/s':>8} {'ratio':>6}   {'tok/CPU-s':>9} {'ratio':>6}")
+        for name, (wall, cpu) in speeds.items():
+            print(f"  {name:<28} {wall:8.2f} {wall / base_wall:6.3f}   {cpu:9.2f} "
+                  f"{cpu / base_cpu:6.3f}")
     if "ttft" not in skip:
         print("\n== time to first token, shared prefix")
         for label, figure in follow_up_ttft(rt).items():
