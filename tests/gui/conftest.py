@@ -85,8 +85,7 @@ def make_window(qtbot: Any, bridge: Any, tiny_model_path: Path) -> Iterator[Any]
     windows: list[MainWindow] = []
 
     def make(runtime: Any = None, **overrides: Any) -> MainWindow:
-        # Two threads: the tests run one at a time, so the tiny model may use both cores.
-        settings = Settings(**{"model": str(tiny_model_path), "threads": 2, **overrides})
+        settings = Settings(**{"model": str(tiny_model_path), **overrides})
         window = MainWindow(settings, runtime=runtime, bridge=bridge)
         qtbot.addWidget(window)
         window.show()
