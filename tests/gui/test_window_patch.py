@@ -95,7 +95,11 @@ def test_discard_leaves_the_files_alone(qtbot: Any, make_window: Any, tmp_repo: 
 @pytest.mark.model
 def test_the_tiny_model_end_to_end_reports_in_plain_words(qtbot: Any, make_window: Any,
                                                          tmp_repo: Path) -> None:
+    from greenpair.core.assistant.patch import PatchOptions
+
     window = make_window()
+    # Short replies keep the test quick; the plumbing is the same as with the defaults.
+    window.assistant.patch_options = PatchOptions(max_tokens=160)
     window.open_repo(tmp_repo)
     wait_indexed(qtbot, window)
     type_and_send(qtbot, window, "In apply_discount, add a QUARTER code that returns "

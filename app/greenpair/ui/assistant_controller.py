@@ -59,6 +59,7 @@ class AssistantController(QObject):
         self.index: Any = None
         self.conversation: Any = None
         self.draft: Any = None
+        self.patch_options: Any = None  # core's PatchOptions (None: its defaults)
         self._worker: CoreWorker | None = None
         self._started = 0.0
         diff.apply_requested.connect(self.apply)
@@ -118,7 +119,7 @@ class AssistantController(QObject):
         self.diff.show_status("Drafting…")
         turn = self.chat.begin_turn(task, "patch")
         self._run(turn, draft_patch, self.repo, task, runtime=self.runtime, index=self.index,
-                  settings=self.settings)
+                  settings=self.settings, options=self.patch_options)
         return True
 
     def stop(self) -> None:
