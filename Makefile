@@ -20,10 +20,11 @@ python-deps: $(STAMP)
 
 # torch==2.13.0 first: the CPU wheel on disk. Installed later, as a dependency of
 # sentence-transformers, pip would fetch a multi-GB CUDA build.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml packaging/install-llama.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip wheel setuptools
 	$(PIP) install -q torch==2.13.0
+	bash packaging/install-llama.sh $(PIP) 0.3.36
 	$(PIP) install -q -e '.[dev]'
 	touch $(STAMP)
 
