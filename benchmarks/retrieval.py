@@ -212,6 +212,7 @@ def main() -> int:
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES)
     parser.add_argument("--skip-naive", action="store_true", help="skip the naive dense baseline")
     parser.add_argument("--precision", default=None, help="embedding precision: fp32 or int8")
+    parser.add_argument("--max-tokens", type=int, default=None, help="embedding truncation")
     parser.add_argument("--embed-policy", default="source", choices=["source", "code", "all"])
     parser.add_argument("--no-dense", action="store_true", help="lexical signals only")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -239,8 +240,11 @@ def main() -> int:
     bm25_rankings = [bm25.rank(q) for q in queries]
 
     precision = args.precision or embedder.DEFAULT_PRECISION
+    max_tokens = args.max_tokens or embedder.DEFAULT_MAX_TOKENS
     t0 = time.perf_counter()
-    index = open_index(corpus, precision=precision, embed_policy=args.embed_policy)
+    index = open_index(
+        corpus, precision=precision, max_tokens=max_tokens, embed_policy=args.embed_policy
+    )
     phases: dict[str, float] = {}
     last = time.perf_counter()
     for event in index.update(embed=not args.no_dense):
@@ -256,7 +260,8 @@ def main() -> int:
 
     print(f"corpus: {corpus} ({len(docs)} text files); queries: {args.queries} ({len(items)})")
     print(f"Greenpair: {stats['files']} files, {stats['chunks']} chunks, "
-          f"{stats['embedded_chunks']} embedded ({precision}, policy {args.embed_policy}); "
+          f"{stats['embedded_chunks']} embedded ({precision}, {max_tokens} tokens, policy "
+          f"{args.embed_policy}); "
           f"skipped {stats['skipped']}")
     print("Greenpair index phases (s): " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
     rankings = {"BM25 whole files": bm25_rankings, "Greenpair": gp_rankings}

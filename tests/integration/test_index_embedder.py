@@ -20,7 +20,7 @@ TEXTS = [
 def test_onnx_vectors_equal_torch_vectors() -> None:
     from sentence_transformers import SentenceTransformer
 
-    embedder = get_embedder("fp32")
+    embedder = get_embedder("fp32", max_tokens=onnx_export.MAX_TOKENS)
     assert isinstance(embedder, OnnxEmbedder)
     vectors = embedder.embed(TEXTS)
     model = SentenceTransformer(str(onnx_export.source_dir()), device="cpu")
@@ -29,6 +29,12 @@ def test_onnx_vectors_equal_torch_vectors() -> None:
     assert vectors.shape == (len(TEXTS), 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert float(np.min(np.sum(vectors * reference, axis=1))) > 0.999
+
+
+def test_int8_vectors_stay_close_to_fp32() -> None:
+    exact = get_embedder("fp32", max_tokens=onnx_export.MAX_TOKENS).embed(TEXTS)
+    fast = get_embedder("int8", max_tokens=onnx_export.MAX_TOKENS).embed(TEXTS)
+    assert float(np.mean(np.sum(exact * fast, axis=1))) > 0.98
 
 
 def test_batches_keep_the_input_order() -> None:

@@ -21,7 +21,7 @@ import pytest
 from greenpair.core import messages
 from greenpair.core.errors import RepositoryError
 from greenpair.core.index import RepoIndex, open_index
-from greenpair.core.index.embedder import get_embedder
+from greenpair.core.index.embedder import Embedder
 from greenpair.core.index.store import COMMITTED, LEXICAL
 from greenpair.core.retrieval import _dense
 from tests.conftest import make_repo
@@ -30,8 +30,8 @@ from tests.conftest import make_repo
 class CountingEmbedder:
     """The real embedder, recording every text it is asked to embed."""
 
-    def __init__(self) -> None:
-        self.inner = get_embedder()
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
         self.name = self.inner.name
         self.dim = self.inner.dim
         self.texts: list[str] = []
@@ -42,7 +42,7 @@ class CountingEmbedder:
 
 
 def counting(index: RepoIndex) -> CountingEmbedder:
-    embedder = CountingEmbedder()
+    embedder = CountingEmbedder(index.embedder())
     index._embedder = embedder
     return embedder
 

@@ -177,8 +177,8 @@ def search_cmd(repo: Path, k: int, as_json: bool, batch: Path | None, query: tup
             run_index(index, progress=True)
         if batch is not None:
             for item in items:  # models are loaded once, by the first query
-                result = index.search(item["query"], k=k).to_json()
-                out = {"id": item.get("id"), "files": result["files"], "chunks": result["chunks"]}
+                found = index.search(item["query"], k=k).to_json()
+                out = {"id": item.get("id"), "files": found["files"], "chunks": found["chunks"]}
                 click.echo(json.dumps(out))
             return
         result = index.search(text, k=k)

@@ -221,10 +221,10 @@ def signals(
     path_scores: dict[int, float] = defaultdict(float)
     n_files = len(lex.paths)
     for word in {tokens.stem(w) for w in plain | code_ids}:
-        files = table.by_path_word.get(word)
-        if files and len(files) < n_files / 2:
-            idf = math.log(n_files / len(files))
-            for f in files:
+        matched = table.by_path_word.get(word)
+        if matched and len(matched) < n_files / 2:
+            idf = math.log(n_files / len(matched))
+            for f in matched:
                 path_scores[f] += idf
     out["path"] = _top_dict(path_scores)
     return out, chunk_evidence

@@ -53,6 +53,7 @@ class RepoIndex:
         repo: The repository folder.
         settings: User settings (max file size).
         precision: Embedding precision (``fp32`` or ``int8``).
+        max_tokens: Embedded texts are truncated to this many tokens.
         embed_policy: Which chunks get vectors (see ``updater.should_embed``).
     """
 
@@ -62,6 +63,7 @@ class RepoIndex:
         settings: Settings | None = None,
         *,
         precision: str = embedder_mod.DEFAULT_PRECISION,
+        max_tokens: int = embedder_mod.DEFAULT_MAX_TOKENS,
         embed_policy: str = "source",
     ) -> None:
         self.repo = check_repo(repo)
@@ -69,7 +71,8 @@ class RepoIndex:
         self.folder = index_dir(self.repo)
         self.precision = precision
         self.embed_policy = embed_policy
-        self.space = f"all-minilm-l6-v2:{precision}"
+        self.max_tokens = max_tokens
+        self.space = embedder_mod.space_name(precision, max_tokens)
         self._lock = threading.RLock()  # guards the lazily made components
         self._update_lock = threading.Lock()  # one update at a time in this process
         self._vectors: Any = None
@@ -121,7 +124,7 @@ class RepoIndex:
     def embedder(self) -> embedder_mod.Embedder:
         """The embedding model (loaded once per process)."""
         if self._embedder is None:
-            self._embedder = embedder_mod.get_embedder(self.precision)
+            self._embedder = embedder_mod.get_embedder(self.precision, self.max_tokens)
         return self._embedder
 
     def lexical(self) -> LexicalModel:
@@ -236,7 +239,8 @@ def open_index(
         repo: The repository folder.
         settings: User settings; loaded when omitted.
         rebuild: Delete the stored index first and start from scratch.
-        **options: ``precision`` and ``embed_policy`` (see :class:`RepoIndex`).
+        **options: ``precision``, ``max_tokens`` and ``embed_policy`` (see
+            :class:`RepoIndex`).
 
     Raises:
         RepositoryError: ``repo`` is missing or not a directory.

@@ -160,7 +160,11 @@ def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
     files = {p: r for p, r in store.files().items() if r.state == LEXICAL}
     if not files:
         return
-    rows = [r for r in store.chunk_rows() if r[1].path in files]
+    if len(files) <= 200:  # a few edited files: fetch just their chunks
+        marks = ",".join("?" * len(files))
+        rows = store.chunk_rows(f"WHERE path IN ({marks})", list(files))
+    else:
+        rows = [r for r in store.chunk_rows() if r[1].path in files]
     by_file: dict[str, list[tuple[int, str]]] = {p: [] for p in files}
     texts: dict[str, str] = {}
     for cid, chunk, embed_hash, _sha in rows:

@@ -107,6 +107,11 @@ class Watcher:
 
     # -- worker ------------------------------------------------------------------
     def _run(self) -> None:
+        if self._embed:
+            try:  # load the model now, so the first save is re-indexed quickly
+                self.index.embedder()
+            except Exception:  # the refresh will report it
+                log.debug("preloading the embedder failed", exc_info=True)
         while not self._stopping.is_set():
             self._wake.wait()  # blocks: no polling while nothing changes
             if self._stopping.is_set():
@@ -152,6 +157,8 @@ class Watcher:
             def on_any_event(self, event: Any) -> None:
                 if event.event_type in {"opened", "closed_no_write"}:
                     return  # reads, not changes
+                if event.is_directory and event.event_type in {"modified", "closed"}:
+                    return  # a file inside changed: that file has its own event
                 watcher._on_fs_event(event)
 
         self._stopping.clear()
