@@ -14,7 +14,8 @@ score calibration across signals. Then intent: a request to change or explain be
 is about source files, so tests, docs, examples, changelogs and config are scaled down
 unless the request mentions them ("add a test", "the docs", "changelog", ...); when its
 first sentence is about tests, examples or the changelog, those files come first and
-source files are scaled down a little instead.
+source files are scaled down a little instead. Files the request names (their file name,
+or an identifier only they define) keep their score whatever their category.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from greenpair.core.index.repo_index import RepoIndex
 
 RRF_K = 20
+NAMED_MAX = 3
 DEPTH = 100  # files taken from each ranking
 CHUNK_DEPTH = 400  # chunks taken from the chunk rankings (lexical and dense)
 WEIGHTS = {"file": 1.0, "chunk": 1.0, "dense": 1.0, "symbol": 0.2, "path": 0.2}
@@ -179,6 +181,31 @@ def _top_dict(scores: dict[int, float]) -> dict[int, float]:
     return {f: scores[f] for f in _rank(scores)}
 
 
+def named_files(lex: LexicalModel, query: str) -> set[int]:
+    """Files the request points at by name: it names their file (``test_cart.py``) or a
+    code identifier that only they define (at most ``NAMED_MAX`` files). Such files are
+    what the request is about, whatever their category."""
+    table = _symbols(lex)
+    out: set[int] = set()
+    for name in tokens.identifiers(query):
+        hits = table.by_name.get(name)
+        if hits:
+            files = {int(lex.chunk_file[p]) for p in hits}
+            if len(files) <= NAMED_MAX:
+                out |= files
+    mentioned = {m.lower() for m in re.findall(r"[\w.-]+\.[A-Za-z]{1,5}\b", query)}
+    if mentioned:
+        by_name: dict[str, list[int]] = defaultdict(list)
+        for f, path in enumerate(lex.paths):
+            base = path.rsplit("/", 1)[-1].lower()
+            if base in mentioned or path.lower() in mentioned:
+                by_name[base].append(f)
+        for files_named in by_name.values():
+            if len(files_named) <= NAMED_MAX:
+                out.update(files_named)
+    return out
+
+
 def signals(
     index: RepoIndex, lex: LexicalModel, query: str
 ) -> tuple[dict[str, dict[int, float]], dict[int, float]]:
@@ -248,7 +275,10 @@ def search(index: RepoIndex, query: str, k: int = 10) -> SearchResult:
     fused = fuse(evidence)
     wanted = intents(query)
     about_other = bool(primary_intents(query))
+    named = named_files(lex, query)
     for f in fused:
+        if f in named:
+            continue
         cat = categories.category(lex.paths[f])
         if cat == categories.SOURCE:
             if about_other:

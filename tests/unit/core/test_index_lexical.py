@@ -69,3 +69,20 @@ def test_search_works_before_any_embedding(tmp_repo: Path) -> None:
     stats = index.stats()
     assert stats["embedded_chunks"] == 0
     assert stats["files_pending_embedding"] == stats["files"] == 5
+
+
+def test_named_files_by_identifier_or_file_name(tmp_repo: Path) -> None:
+    from greenpair.core.retrieval import named_files
+
+    index = open_index(tmp_repo)
+    for _ in index.update(embed=False):
+        pass
+    lex = index.lexical()
+
+    def names(query: str) -> set[str]:
+        return {lex.paths[f] for f in named_files(lex, query)}
+
+    assert names("why does test_total_price fail?") == {"tests/test_cart.py"}
+    assert names("the formatPrice helper rounds wrongly") == {"web/checkout.js"}
+    assert names("README.md should mention the cart") == {"README.md"}
+    assert names("make checkout faster") == set()
