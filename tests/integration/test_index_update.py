@@ -42,7 +42,10 @@ class CountingEmbedder:
 
 
 def counting(index: RepoIndex) -> CountingEmbedder:
-    embedder = CountingEmbedder(index.embedder())
+    inner = index.embedder()
+    if isinstance(inner, CountingEmbedder):
+        inner = inner.inner
+    embedder = CountingEmbedder(inner)
     index._embedder = embedder
     return embedder
 

@@ -10,7 +10,9 @@ Five rankings of files are computed for a request:
 * ``path``: file and directory names the request mentions, weighted by rarity.
 
 They are fused by weighted reciprocal rank fusion (Cormack et al., 2009), which needs no
-score calibration across signals. Then intent: a request to change or explain behaviour
+score calibration, plus a weighted sum of max-normalised scores, which keeps margins (a
+file far ahead, e.g. the only one with an exact match, stays ahead). On the pytest set
+the two together equal rank fusion alone (R@5 .880 / MRR .756 vs .867 / .760). Then intent: a request to change or explain behaviour
 is about source files, so tests, docs, examples, changelogs and config are scaled down
 unless the request mentions them ("add a test", "the docs", "changelog", ...); when its
 first sentence is about tests, examples or the changelog, those files come first and
@@ -257,13 +259,37 @@ def signals(
     return out, chunk_evidence
 
 
-def fuse(evidence: dict[str, dict[int, float]]) -> dict[int, float]:
-    """Weighted reciprocal rank fusion of the signals' file rankings."""
+def _rank_fusion(evidence: dict[str, dict[int, float]]) -> dict[int, float]:
+    """Weighted reciprocal rank fusion (Cormack et al., 2009): robust to score scales."""
     fused: dict[int, float] = defaultdict(float)
     for name, scores in evidence.items():
         for r, f in enumerate(scores):
             fused[f] += WEIGHTS[name] / (RRF_K + r + 1)
     return fused
+
+
+def _score_fusion(evidence: dict[str, dict[int, float]]) -> dict[int, float]:
+    """Weighted sum of max-normalised scores (CombSUM): keeps the margins."""
+    fused: dict[int, float] = defaultdict(float)
+    for name, scores in evidence.items():
+        top = max(scores.values(), default=0.0)
+        if top > 0:
+            for f, score in scores.items():
+                fused[f] += WEIGHTS[name] * score / top
+    return fused
+
+
+def fuse(evidence: dict[str, dict[int, float]]) -> dict[int, float]:
+    """Rank fusion plus score fusion, each scaled to a best of 1.
+
+    Rank fusion alone ignores margins: a file far ahead in every lexical signal (the only
+    one with an exact match) can lose to files that are merely near the top everywhere.
+    """
+    ranks = _rank_fusion(evidence)
+    scores = _score_fusion(evidence)
+    r_top = max(ranks.values(), default=1.0) or 1.0
+    s_top = max(scores.values(), default=1.0) or 1.0
+    return {f: ranks[f] / r_top + scores.get(f, 0.0) / s_top for f in ranks}
 
 
 def search(index: RepoIndex, query: str, k: int = 10) -> SearchResult:
