@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,15 @@ def greenpair_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (home / "models").symlink_to(REAL_MODELS_DIR, target_is_directory=True)
     monkeypatch.setenv("GREENPAIR_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _release_shared_runtime() -> Iterator[None]:
+    """Each test starts without the process-wide shared model runtime of an earlier test."""
+    yield
+    manager = sys.modules.get("greenpair.core.llm.manager")
+    if manager is not None:
+        manager.release_runtime()
 
 
 def _require_model(model_id: str) -> Path:
