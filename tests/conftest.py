@@ -21,7 +21,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Resolve the real models directory once, before any test moves GREENPAIR_HOME.
-from greenpair.core import config as _config  # noqa: E402
+from greenpair.core import config as _config
 
 REAL_MODELS_DIR = _config.models_dir()
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

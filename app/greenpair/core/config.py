@@ -238,4 +238,4 @@ def save_settings(settings: Settings) -> None:
 def remember_repo(settings: Settings, repo: Path, keep: int = 10) -> None:
     """Put ``repo`` first in the recent-repositories list."""
     real = str(Path(repo).expanduser().resolve())
-    settings.recent_repos = [real] + [r for r in settings.recent_repos if r != real][: keep - 1]
+    settings.recent_repos = [real, *[r for r in settings.recent_repos if r != real][: keep - 1]]

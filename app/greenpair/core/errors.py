@@ -27,7 +27,7 @@ class RepositoryError(GreenpairError):
     """The repository path is missing, not a directory or unreadable."""
 
 
-class IndexError_(GreenpairError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(GreenpairError):
     """The index is missing, corrupt or could not be written."""
 
 
@@ -47,5 +47,5 @@ class EnergyError(GreenpairError):
     """An energy sensor or the ledger failed."""
 
 
-class Cancelled(GreenpairError):  # noqa: N818 - it is a state, not an error
+class Cancelled(GreenpairError):
     """The user cancelled a long-running job."""
