@@ -41,12 +41,13 @@ def test_patch_prints_diff_applies_and_undoes(tmp_repo: Path, fake: FakeRuntime)
     original = target.read_bytes()
     fake.queue(GOOD, GOOD)
     runner = CliRunner()
-    shown = runner.invoke(cli, ["patch", "--repo", str(tmp_repo), "add a QUARTER code"])
+    shown = runner.invoke(cli, ["patch", "--repo", str(tmp_repo), "--format", "search_replace",
+                                  "add a QUARTER code"])
     assert shown.exit_code == 0, shown.output
     assert "+    if code == \"QUARTER\":" in shown.stdout
     assert target.read_bytes() == original  # printing never writes
     applied = runner.invoke(cli, ["patch", "--repo", str(tmp_repo), "--json", "--apply",
-                                  "add a QUARTER code"])
+                                  "--format", "search_replace", "add a QUARTER code"])
     data = json.loads(applied.stdout)
     assert (data["applied"], data["files"], data["format"]) == (
         True, ["src/shop/discounts.py"], "search_replace")
@@ -68,7 +69,8 @@ def test_patch_refusals(tmp_repo: Path, fake: FakeRuntime, capsys: pytest.Captur
     (tmp_repo / "assets/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0")
     fake.queue(_block(path))
     with pytest.raises(SystemExit) as exit_info:
-        main(["patch", "--repo", str(tmp_repo), "--apply", "change the discount"])
+        main(["patch", "--repo", str(tmp_repo), "--apply", "--format", "search_replace",
+              "change the discount"])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert "Refusing to touch" in err

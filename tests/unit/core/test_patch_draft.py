@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from greenpair.core.assistant.context import Snippet
+from greenpair.core.assistant.formats import choose_format
 from greenpair.core.assistant.patch import (
     PatchDraft,
     PatchOptions,
@@ -32,6 +34,7 @@ GOOD = f"""{CART}
 
 
 def _draft(repo: Path, rt: FakeRuntime, **opts: object) -> tuple[list[object], PatchDraft]:
+    opts.setdefault("format", "search_replace")
     events = list(draft_patch(repo, "reject quantities below one", runtime=rt, index=RETRIEVER,
                               options=PatchOptions(**opts)))  # type: ignore[arg-type]
     draft = events[-1]
@@ -65,6 +68,7 @@ def test_failed_edit_is_retried_once_with_the_reason(tmp_repo: Path) -> None:
     assert draft.attempts == 2
     assert any(isinstance(e, Status) and "retrying" in e.text for e in events)
     assert "could not be applied: The code to replace was not found" in rt.prompts[1]
+    assert rt.prompts[1].rstrip().endswith("Task: reject quantities below one\n<assistant>")
 
 
 def test_gives_up_after_the_retry(tmp_repo: Path) -> None:
@@ -108,3 +112,20 @@ def test_apply_then_undo_restores_bytes(tmp_repo: Path) -> None:
 def test_unknown_format(tmp_repo: Path) -> None:
     with pytest.raises(PatchError, match="Unknown edit format"):
         _draft(tmp_repo, FakeRuntime([GOOD]), format="xml")
+
+
+def test_format_is_chosen_by_model_and_target(tmp_repo: Path) -> None:
+    fn = Snippet(CART, 13, 17, "    def add_item(self, name, price, quantity=1):\n        pass\n")
+    text = Snippet("README.md", 1, 3, "# Shop\n\nA tiny shop.\n")
+    long = Snippet(CART, 1, 200, "def big():\n" + "    x = 1\n" * 199)
+    assert choose_format("qwen2.5-coder-1.5b", [fn]) == "function"
+    assert choose_format("qwen2.5-coder-0.5b", [fn]) == "function"
+    assert choose_format("qwen2.5-coder-1.5b", [text, fn]) == "search_replace"
+    assert choose_format("qwen2.5-coder-1.5b", [long]) == "search_replace"
+    rt = FakeRuntime(["src/shop/cart.py\n```python\ndef add_item(self, name, price, quantity=1):"
+                      "\n    self.items.append((name, price, quantity))\n```"], model_id="m")
+    method = StaticRetriever([ScoredChunk(Chunk(CART, "python", 12, 16, "def add_item"), 1.0)])
+    events = list(draft_patch(tmp_repo, "drop the check", runtime=rt, index=method))
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    assert (draft.format, draft.error) == ("function", None)

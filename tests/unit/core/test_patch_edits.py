@@ -56,6 +56,8 @@ def test_search_replace_needs_a_path_and_a_closed_block() -> None:
         parse_search_replace(block)
     with pytest.raises(PatchError, match="not closed"):
         parse_search_replace("x.py\n<<<<<<< SEARCH\na\n=======\nb\n")
+    with pytest.raises(PatchError, match="no ======= line"):  # the 0.5B's usual slip
+        parse_search_replace("x.py\n<<<<<<< SEARCH\nnew code\n>>>>>>> REPLACE\n")
     with pytest.raises(PatchError, match="no SEARCH"):
         parse_search_replace("I would change the cart.")
 

@@ -85,6 +85,9 @@ def parse_search_replace(text: str, default_path: str | None = None) -> list[Edi
         replace: list[str] = []
         i += 1
         while i < len(lines) and not _DIVIDER.match(lines[i]):
+            if _REPLACE.match(lines[i]) or _SEARCH.match(lines[i]):
+                raise PatchError("A SEARCH/REPLACE block has no ======= line between the "
+                                 "current code and the new code.")
             search.append(lines[i])
             i += 1
         i += 1

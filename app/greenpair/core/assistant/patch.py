@@ -23,7 +23,7 @@ from greenpair.core.assistant.context import PackedContext, pack_context
 from greenpair.core.assistant.diffs import validate
 from greenpair.core.assistant.editing import FileChange, apply_edits
 from greenpair.core.assistant.edits import FORMATS, parse_edits
-from greenpair.core.assistant.formats import preferred_format
+from greenpair.core.assistant.formats import choose_format
 from greenpair.core.assistant.guard import RefusedPath
 from greenpair.core.assistant.patch_prompts import patch_messages, retry_message
 from greenpair.core.assistant.sources import (
@@ -166,16 +166,17 @@ def draft_patch(
     root = check_repo(repo)
     opts = options or PatchOptions()
     rt = runtime or default_runtime(settings)
-    fmt = opts.format or preferred_format(rt.model_id)
-    if fmt not in FORMATS:
-        raise PatchError(f"Unknown edit format {fmt!r}.", hint="Use one of: " + ", ".join(FORMATS))
-    draft = PatchDraft("", [], fmt, False, rt.model_id, task=task)
+    if opts.format is not None and opts.format not in FORMATS:
+        raise PatchError(f"Unknown edit format {opts.format!r}.",
+                         hint="Use one of: " + ", ".join(FORMATS))
+    draft = PatchDraft("", [], opts.format or "", False, rt.model_id, task=task)
     tally = _Tally()
     with get_meter().window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
         result = (index or default_retriever(root, settings)).search(task, k=opts.top_k)
         packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens, repo=root,
                               max_snippet_tokens=opts.max_snippet_tokens)
+        fmt = draft.format = opts.format or choose_format(rt.model_id, packed.snippets)
         if not packed.snippets:
             draft.error = "No code in the repository matched the task; describe it with names."
         else:
@@ -205,7 +206,7 @@ def draft_patch(
                     if attempt < opts.retries:
                         yield Status(f"The edit could not be applied ({exc.message}); retrying…")
                         messages = [*messages, Message("assistant", draft.reply),
-                                    Message("user", retry_message(fmt, exc.message))]
+                                    Message("user", retry_message(fmt, exc.message, task))]
         window.tokens = tally.completion_tokens
     draft.files = [c.path for c in draft.changes]
     draft.match_methods = [m for c in draft.changes for m in c.methods]

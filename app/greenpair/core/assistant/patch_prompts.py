@@ -95,9 +95,11 @@ def patch_messages(fmt: str, code: str, task: str, *, few_shot: bool = True) -> 
     return messages
 
 
-def retry_message(fmt: str, reason: str) -> str:
-    """The user turn that shows the model why its edit failed."""
+def retry_message(fmt: str, reason: str, task: str) -> str:
+    """The user turn that shows the model why its edit failed (and repeats the task, so a
+    small model does not fall back to the worked example)."""
     return (
         f"Your edit could not be applied: {reason}\n"
-        f"Write the edit again in the same format. {_RETRY_HINT[fmt]}"
+        f"Write the edit again in the same format, for the code above. {_RETRY_HINT[fmt]}\n"
+        f"Task: {task.strip()}"
     )
