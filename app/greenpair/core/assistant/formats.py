@@ -41,7 +41,7 @@ PREFERRED_FORMAT: dict[str, str] = {
 
 def preferred_format(model_id: str) -> str:
     """The edit format measured best for ``model_id`` (the default for others)."""
-    return PREFERRED_FORMAT.get(model_id, DEFAULT_FORMAT)
+    return PREFERRED_FORMAT.get(model_id.removesuffix(".gguf"), DEFAULT_FORMAT)
 
 
 def choose_format(model_id: str, snippets: Sequence[Snippet]) -> str:
