@@ -23,6 +23,7 @@ import math
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -283,6 +284,7 @@ def main() -> int:
             "peak_rss_mb": gp_rss, "stats": stats, "search_ms": search_ms,
         }, indent=2))
     index.close()
+    shutil.rmtree(home, ignore_errors=True)
     return 0
 
 
