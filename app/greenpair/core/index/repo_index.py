@@ -152,9 +152,12 @@ class RepoIndex:
     def update(self, *, embed: bool = True) -> Iterator[IndexProgress]:
         """Bring the index up to date; yields progress. Stop iterating to cancel: the
         index stays consistent and the next run continues where this one stopped."""
+        from greenpair.core.energy import get_meter
         from greenpair.core.index.updater import run_update
 
-        with self._update_lock, self._write_lock():
+        with self._update_lock, self._write_lock(), get_meter().window(
+            "index", repo=str(self.repo)
+        ):
             self.store.forget_vocab()
             yield from run_update(self, embed=embed)
 

@@ -173,6 +173,10 @@ def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
             texts.setdefault(embed_hash, embed_text(chunk))
     known = store.get_vectors(list(texts))
     todo = [h for h in texts if h not in known]
+    if known:
+        from greenpair.core.energy import get_meter
+
+        get_meter().record_saving("embeddings_reused", count=len(known))
     vectors = index.vectors()
     embedder = index.embedder() if todo else None
     embed_started = time.monotonic()
