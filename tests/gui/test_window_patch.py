@@ -28,7 +28,12 @@ EDIT = """src/shop/discounts.py
 
 
 def _draft(qtbot: Any, make_window: Any, repo: Path) -> Any:
+    from greenpair.core.assistant.patch import PatchOptions
+
     window = make_window(runtime=FakeRuntime([EDIT]))
+    # EDIT is a SEARCH/REPLACE reply: ask core for that format (its default is measured
+    # per model and may be whole-function rewrites).
+    window.assistant.patch_options = PatchOptions(format="search_replace")
     window.open_repo(repo)
     wait_indexed(qtbot, window)
     type_and_send(qtbot, window, "Add a QUARTER discount code worth 25% off", propose=True)
