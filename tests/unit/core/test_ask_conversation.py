@@ -133,3 +133,15 @@ def test_an_abandoned_turn_leaves_no_history(tmp_repo: Path) -> None:
     assert "### src/shop/discounts.py:4-10" in rt.prompts[1]  # context shown again
     assert "q1" not in rt.prompts[1]
     assert answer.citations[0].path == "src/shop/discounts.py"
+
+
+def test_savings_reach_the_energy_ledger(tmp_repo: Path) -> None:
+    from greenpair.core.energy import get_meter
+
+    rt = FakeRuntime(["Halves it [src/shop/discounts.py:4-8]."])
+    conv = Conversation(tmp_repo, runtime=rt, index=StaticRetriever(CHUNKS),
+                        options=AskOptions(context_tokens=20))
+    _, answer = _run(conv, "What does HALF do?")
+    assert answer.prompt_tokens_saved > 0
+    savings = get_meter().ledger().totals().savings
+    assert savings["prompt_tokens_saved"].tokens >= answer.prompt_tokens_saved

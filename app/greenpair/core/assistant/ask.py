@@ -214,6 +214,7 @@ class Conversation:
             stats = runtime.last_stats
             window.tokens = stats.completion_tokens
             window.meta["model"] = runtime.model_id
+            _record_savings(packed, stats)
         text = "".join(pieces).strip()
         # Only a finished turn joins the history (an abandoned one leaves no trace).
         self.messages = [*messages, Message("assistant", text)]
@@ -294,3 +295,12 @@ def ask_once(
     """One question in a fresh conversation (``greenpair ask``)."""
     conv = Conversation(repo, runtime=runtime, index=index, options=options)
     yield from conv.ask(question, cancel=cancel)
+
+
+def _record_savings(packed: PackedContext, stats: GenerationStats) -> None:
+    """Tell the energy ledger what packing and the KV cache spared this answer."""
+    meter = get_meter()
+    if packed.tokens_saved > 0:
+        meter.record_saving("prompt_tokens_saved", tokens=packed.tokens_saved)
+    if stats.cached_prompt_tokens > 0:
+        meter.record_saving("kv_cache_tokens_reused", tokens=stats.cached_prompt_tokens)
