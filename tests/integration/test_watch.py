@@ -6,6 +6,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from greenpair.core.index import open_index
 from greenpair.core.index.watcher import Watcher, WatchEvent, watch
 
@@ -67,3 +69,34 @@ def test_an_idle_watcher_uses_no_cpu(tmp_repo: Path) -> None:
         idle.wait(0.5)  # measuring idleness needs some idle wall time
         used = time.process_time() - before
     assert used < 0.05, f"{used:.3f} s of CPU in 0.5 s of idling"
+
+
+def test_on_battery_changes_wait_until_plugged_in(
+    tmp_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from greenpair.core.index import watcher as watcher_module
+
+    recorded = Path(__file__).parents[1] / "data/sysfs/power_supply"
+    power = tmp_path / "power_supply"
+    shutil.copytree(recorded / "discharging", power)
+    monkeypatch.setattr(watcher_module, "BATTERY_RECHECK_S", 0.1)
+    index = open_index(tmp_repo)
+    for _ in index.update(embed=False):
+        pass
+    events: list[WatchEvent] = []
+    arrived = threading.Event()
+
+    def on_event(event: WatchEvent) -> None:
+        events.append(event)
+        arrived.set()
+
+    with Watcher(index, on_event, embed=False, power_root=power).start():
+        (tmp_repo / "src/shop/shipping.py").write_text("def shipping_cost(kg):\n    return kg\n")
+        assert not arrived.wait(1.5), "re-indexed while on battery"
+        shutil.rmtree(power)
+        shutil.copytree(recorded / "charging", power)  # plugged in
+        assert arrived.wait(10), "changes were not re-indexed after plugging in"
+    assert "src/shop/shipping.py" in events[0].paths
+    assert index.search("shipping_cost", k=1).files == ["src/shop/shipping.py"]

@@ -36,6 +36,9 @@ class WatchEvent:
     progress: list[Any] = field(default_factory=list, compare=False, repr=False)
 
 
+BATTERY_RECHECK_S = 60.0
+
+
 class Watcher:
     """Watches a repository and updates its index. Use :func:`watch` to make one.
 
@@ -44,6 +47,9 @@ class Watcher:
         on_event: Called (in the worker thread) after each refresh.
         debounce_s: Quiet time after the last change before re-indexing.
         embed: Whether refreshes also embed (dense vectors); lexical is always updated.
+        power_root: The power_supply directory read to pause on battery (tests pass a
+            recorded tree). While the laptop runs on battery and the settings ask for it,
+            changes are kept and re-indexed once it is plugged in again.
     """
 
     def __init__(
@@ -53,6 +59,7 @@ class Watcher:
         *,
         debounce_s: float = DEBOUNCE_S,
         embed: bool = True,
+        power_root: Path | None = None,
     ) -> None:
         from greenpair.core.repo.walker import IgnoreRules
 
@@ -61,6 +68,7 @@ class Watcher:
         self._on_event = on_event
         self._debounce_s = debounce_s
         self._embed = embed
+        self._power_root = power_root
         self._rules = IgnoreRules(self.repo)
         self._pending: set[str] = set()
         self._pending_lock = threading.Lock()
@@ -123,11 +131,32 @@ class Watcher:
                     break
                 if self._stopping.wait(self._debounce_s - quiet_for):
                     return
+            if self._wait_while_on_battery():
+                return
             with self._pending_lock:
                 paths = tuple(sorted(self._pending))
                 self._pending.clear()
                 self._wake.clear()
             self._refresh(paths)
+
+    def _paused(self) -> bool:
+        from greenpair.core.energy.eco import should_pause_indexing
+
+        if self._power_root is None:
+            return should_pause_indexing(self.index.settings)
+        return should_pause_indexing(self.index.settings, self._power_root)
+
+    def _wait_while_on_battery(self) -> bool:
+        """Hold changes while on battery (re-checked once a minute); True when stopping."""
+        if not self._paused():
+            return False
+        from greenpair.core import messages
+
+        messages.info("On battery: re-indexing waits until the laptop is plugged in.")
+        while self._paused():
+            if self._stopping.wait(BATTERY_RECHECK_S):
+                return True
+        return False
 
     def _refresh(self, paths: tuple[str, ...]) -> None:
         started = time.monotonic()
