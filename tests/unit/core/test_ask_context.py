@@ -7,6 +7,8 @@ from pathlib import Path
 from greenpair.core.assistant.citations import (
     extract_citations,
     fallback_citations,
+    mention_citations,
+    mentioned_symbols,
     validate_citations,
 )
 from greenpair.core.assistant.context import Snippet, pack_context
@@ -117,3 +119,22 @@ def test_bare_path_cites_its_shown_range() -> None:
 
 def test_fallback_cites_top_snippets() -> None:
     assert [str(c) for c in fallback_citations(SHOWN, 1)] == ["src/shop/cart.py:12-20"]
+
+
+DEFS = [
+    Snippet("src/_pytest/_code/code.py", 263, 269, "    def __init__(self):\n        pass\n"),
+    Snippet("src/_pytest/tmpdir.py", 199, 208,
+            "def get_user() -> str | None:\n    import getpass\n"),
+    Snippet("src/shop/cart.py", 18, 21, "    def totalPrice(self):\n        return 1\n"),
+]
+
+
+def test_mentioned_definitions_are_cited() -> None:
+    text = ("The `get_user` function returns None [src/_pytest/_code/code.py:263-269]; "
+            "totalPrice is unrelated, `__init__` too, and `missing_fn` is not shown.")
+    explicit = validate_citations(text, DEFS)
+    added = mention_citations(text, DEFS, explicit)
+    assert [str(c) for c in added] == ["src/_pytest/tmpdir.py:199-208", "src/shop/cart.py:18-21"]
+    assert mention_citations(text, DEFS, [*explicit, *added]) == []  # no duplicates
+    assert mentioned_symbols("Call `Cache.clear_cache()` or set_when") == ["clear_cache",
+                                                                           "set_when"]

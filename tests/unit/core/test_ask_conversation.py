@@ -145,3 +145,17 @@ def test_savings_reach_the_energy_ledger(tmp_repo: Path) -> None:
     assert answer.prompt_tokens_saved > 0
     savings = get_meter().ledger().totals().savings
     assert savings["prompt_tokens_saved"].tokens >= answer.prompt_tokens_saved
+
+
+def test_named_definition_is_cited_and_context_for_generates_nothing(tmp_repo: Path) -> None:
+    rt = FakeRuntime(["The `apply_discount` function halves the total for HALF."])
+    conv = Conversation(tmp_repo, runtime=rt, index=StaticRetriever(CHUNKS))
+    preview = conv.context_for("What does HALF do?")
+    assert [s.header for s in preview.snippets] == ["src/shop/discounts.py:4-10",
+                                                    "src/shop/cart.py:12-21"]
+    assert rt.prompts == []
+    assert conv.messages == []
+    _, answer = _run(conv, "What does HALF do?")
+    assert not answer.citations_fallback
+    assert answer.mention_citations == 1
+    assert [str(c) for c in answer.citations] == ["src/shop/discounts.py:4-10"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from greenpair.core.assistant import prompts
-from greenpair.core.assistant.citations import Citation, fallback_citations, validate_citations
+from greenpair.core.assistant.citations import Citation, check_answer
 from greenpair.core.assistant.context import PackedContext, Snippet, pack_context
 from greenpair.core.assistant.sources import (
     Retriever,
@@ -57,6 +57,7 @@ class AskOptions:
         early_stop: Stop once the ``Sources:`` line is written.
         few_shot: Show the worked example in the prefix.
         fallback_citations: Snippets cited when the model cites nothing valid.
+        cite_mentions: Also cite shown snippets that define a function the answer names.
     """
 
     top_k: int = 8
@@ -70,6 +71,7 @@ class AskOptions:
     early_stop: bool = True
     few_shot: bool = True
     fallback_citations: int = 2
+    cite_mentions: bool = True
 
     @classmethod
     def naive(cls) -> AskOptions:
@@ -90,8 +92,10 @@ class Answer:
     """The finished answer.
 
     ``citations`` holds valid ones (clamped to shown lines); ``rejected_citations`` the
-    ones that named a file or lines the model was not shown. ``citations_fallback`` says
-    the citations are the top snippets used because the model cited nothing valid.
+    ones that named a file or lines the model was not shown. ``mention_citations`` of the
+    citations were added because the answer names a definition in that snippet.
+    ``citations_fallback`` says the citations are the top snippets used because the model
+    cited nothing valid.
     """
 
     answer: str
@@ -104,6 +108,7 @@ class Answer:
     energy: EnergyReport | None = None
     rejected_citations: list[Citation] = field(default_factory=list)
     citations_fallback: bool = False
+    mention_citations: int = 0  # of ``citations``, those added for a named definition
     cached_prompt_tokens: int = 0
     context_tokens: int = 0
     prompt_tokens_saved: int = 0
@@ -126,6 +131,7 @@ class Answer:
             "energy_estimated": None if e is None else e.estimated,
             "gco2e": None if e is None or e.gco2e is None else round(e.gco2e, 6),
             "citations_fallback": self.citations_fallback,
+            "mention_citations": self.mention_citations,
             "rejected_citations": [c.to_json() for c in self.rejected_citations],
             "cached_prompt_tokens": self.cached_prompt_tokens,
             "context_tokens": self.context_tokens,
@@ -221,6 +227,15 @@ class Conversation:
         self.shown = shown
         yield self._answer(text, packed, stats, ttft, window.report)
 
+    def context_for(self, question: str) -> PackedContext:
+        """The snippets the next ``ask(question)`` would show the model (nothing generated)."""
+        result = self.index.search(question, k=self.options.top_k)
+        history = (self.messages, self.shown)
+        try:
+            return self._build_prompt(self.runtime, question, result.chunks)[0]
+        finally:
+            self.messages, self.shown = history  # _build_prompt may reset a full history
+
     def _build_prompt(
         self, runtime: Runtime, question: str, chunks: list[ScoredChunk]
     ) -> tuple[PackedContext, list[Message]]:
@@ -256,25 +271,21 @@ class Conversation:
 
     def _answer(self, text: str, packed: PackedContext, stats: GenerationStats, ttft: float,
                 energy: EnergyReport | None) -> Answer:
-        checked = validate_citations(text, self.shown)
-        valid = [c for c in checked if c.valid]
-        rejected = [c for c in checked if not c.valid]
-        fallback = False
-        if not valid and self.options.fallback_citations > 0:
-            pool = packed.snippets or self.shown
-            valid = fallback_citations(pool, self.options.fallback_citations)
-            fallback = bool(valid)
+        opts = self.options
+        check = check_answer(text, self.shown, mentions=opts.cite_mentions,
+                             fallback=opts.fallback_citations, pool=packed.snippets)
         return Answer(
             answer=text,
-            citations=valid,
+            citations=check.citations,
             model=self.runtime.model_id,
             prompt_tokens=stats.prompt_tokens,
             completion_tokens=stats.completion_tokens,
             ttft_s=ttft,
             tokens_per_s=stats.tokens_per_s,
             energy=energy,
-            rejected_citations=rejected,
-            citations_fallback=fallback,
+            rejected_citations=check.rejected,
+            citations_fallback=check.fallback,
+            mention_citations=check.mentioned,
             cached_prompt_tokens=stats.cached_prompt_tokens,
             context_tokens=packed.tokens,
             prompt_tokens_saved=packed.tokens_saved,

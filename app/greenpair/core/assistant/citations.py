@@ -96,6 +96,78 @@ def validate_citations(text: str, snippets: Sequence[Snippet]) -> list[Citation]
     return out
 
 
+_MENTION = re.compile(r"`([A-Za-z_][\w.]*)(?:\(\))?`|\b([A-Za-z]+_\w+|[a-z]+[A-Z]\w*)\b")
+_DEFINES = r"^\s*(?:@.*\n\s*)*(?:export\s+)?(?:async\s+)?(?:def|class|function|fn|func|interface|struct|enum|trait|type)\s+{}\b"
+
+
+def mentioned_symbols(text: str) -> list[str]:
+    """Identifiers an answer names: anything in backticks, and snake_case or camelCase words."""
+    names: list[str] = []
+    for m in _MENTION.finditer(text):
+        name = (m.group(1) or m.group(2)).rsplit(".", 1)[-1]
+        if name.startswith("__") and name.endswith("__"):
+            continue  # __init__ and friends are defined everywhere
+        if len(name) > 2 and name not in names:
+            names.append(name)
+    return names
+
+
+MAX_MENTION_CITATIONS = 3
+
+
+def mention_citations(text: str, snippets: Sequence[Snippet],
+                      known: Sequence[Citation] = ()) -> list[Citation]:
+    """Cite the shown snippets that define a function or class the answer names.
+
+    The model often names the right function but cites another snippet (or none); a
+    definition it names is grounded in what it was shown, so it is cited too.
+    """
+    out: list[Citation] = []
+    for name in mentioned_symbols(text):
+        pattern = re.compile(_DEFINES.format(re.escape(name)), re.MULTILINE)
+        for s in snippets:
+            if not pattern.search(s.text):
+                continue
+            cite = Citation(s.path, s.start_line, s.end_line)
+            overlaps = any(c.path == cite.path and c.start_line <= cite.end_line
+                           and c.end_line >= cite.start_line for c in [*known, *out])
+            if not overlaps:
+                out.append(cite)
+    return out[:MAX_MENTION_CITATIONS]
+
+
 def fallback_citations(snippets: Sequence[Snippet], n: int = 2) -> list[Citation]:
     """Cite the ``n`` most relevant snippets used (when the model cited nothing valid)."""
     return [Citation(s.path, s.start_line, s.end_line) for s in snippets[:n]]
+
+
+@dataclass
+class CitationCheck:
+    """The outcome of checking an answer's citations."""
+
+    citations: list[Citation]  # valid: written by the model, then named definitions
+    rejected: list[Citation]
+    mentioned: int = 0  # of ``citations``, added for a definition the answer names
+    fallback: bool = False  # ``citations`` are the top snippets: nothing valid was cited
+
+
+def check_answer(text: str, shown: Sequence[Snippet], *, mentions: bool = True,
+                 fallback: int = 2, pool: Sequence[Snippet] | None = None) -> CitationCheck:
+    """Validate an answer's citations against the snippets shown in the conversation.
+
+    Args:
+        text: The answer.
+        shown: Every snippet the model was shown.
+        mentions: Also cite snippets defining a function or class the answer names.
+        fallback: When nothing valid is cited, cite this many top snippets of ``pool``.
+        pool: The snippets of this turn, best first (default: ``shown``).
+    """
+    checked = validate_citations(text, shown)
+    valid = [c for c in checked if c.valid]
+    rejected = [c for c in checked if not c.valid]
+    added = mention_citations(text, shown, valid) if mentions else []
+    result = CitationCheck([*valid, *added], rejected, len(added))
+    if not result.citations and fallback > 0:
+        result.citations = fallback_citations(pool or shown, fallback)
+        result.fallback = bool(result.citations)
+    return result
