@@ -18,6 +18,7 @@ Reported, against the same answers:
 Usage::
 
     nice .venv/bin/python benchmarks/answers.py [--limit N] [--model ID] [--json OUT]
+        [--start N]
     .venv/bin/python benchmarks/answers.py --rescore OUT   # re-check saved answers' citations
 """
 
@@ -87,7 +88,8 @@ def report(rows: list[dict], label: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--limit", type=int, default=0, help="First N queries (0: all 150).")
+    parser.add_argument("--limit", type=int, default=0, help="N queries only (0: all 150).")
+    parser.add_argument("--start", type=int, default=0, help="Skip the first N queries.")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--dev-set", type=Path, default=DEV_SET)
     parser.add_argument("--json", type=Path, default=None, help="Write every answer here.")
@@ -117,6 +119,7 @@ def main() -> None:
             r.update(score(r, corpus))
         report(rows, f"re-scored from {args.rescore}")
         return
+    queries = queries[args.start:]
     queries = queries[: args.limit] if args.limit else queries
     rows = []
     for q in queries:
