@@ -94,6 +94,7 @@ def test_ask_text_output_streams_and_lists_citations(tmp_repo: Path, fake: FakeR
     result = CliRunner().invoke(cli, ["ask", "--repo", str(tmp_repo), "What does HALF do?"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("HALF halves it")
+    assert "Indexing" in result.stderr  # the first run builds the index, with progress
     assert "src/shop/discounts.py:4-6" in result.stderr
     assert "tok/s" in result.stderr
 
@@ -107,3 +108,11 @@ def test_chat_reads_questions_until_eof(tmp_repo: Path, fake: FakeRuntime) -> No
     assert "Two." in result.stdout
     assert len(fake.prompts) == 2
     assert not fake.prompts[1].startswith(fake.prompts[0])  # /reset started over
+
+
+def test_missing_repository_is_a_clear_error(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ask", "--repo", str(tmp_path / "nope"), "anything?"])
+    assert exit_info.value.code == 1
+    assert "does not exist" in capsys.readouterr().err

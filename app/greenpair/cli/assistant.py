@@ -14,6 +14,7 @@ from greenpair.core.errors import GreenpairError, PatchError
 
 if TYPE_CHECKING:
     from greenpair.core.assistant.ask import Answer, Conversation
+    from greenpair.core.assistant.sources import Retriever
     from greenpair.core.energy import EnergyReport
     from greenpair.core.llm.runtime import Runtime
 
@@ -28,6 +29,23 @@ def _runtime(model: str | None) -> Runtime:
     from greenpair.core.assistant.sources import default_runtime, open_model
 
     return open_model(model) if model else default_runtime()
+
+
+def _index(repo: Path) -> Retriever:
+    """The repository's index; the first build shows its progress on stderr."""
+    from greenpair.core.assistant.sources import check_repo
+    from greenpair.core.index import open_index
+
+    index = open_index(check_repo(repo))
+    if not index.is_built():
+        click.secho(f"Indexing {repo} (first time; later runs only redo changed files)…",
+                    dim=True, err=True)
+        for progress in index.update():
+            if progress.files_total:
+                click.secho(f"\r  {progress.phase}: {progress.files_done}/{progress.files_total}"
+                            " files", dim=True, err=True, nl=False)
+        click.echo(err=True)
+    return index
 
 
 def _energy_line(energy: EnergyReport | None, tokens: int, tokens_per_s: float) -> str:
@@ -78,7 +96,7 @@ def ask_cmd(repo: Path, as_json: bool, model: str | None, question: tuple[str, .
     """Answer QUESTION about the repository, with checked citations path:start-end."""
     from greenpair.core.assistant.ask import Conversation
 
-    conv = Conversation(repo, runtime=_runtime(model))
+    conv = Conversation(repo, runtime=_runtime(model), index=_index(repo))
     answer = _ask_one(conv, " ".join(question), stream=not as_json)
     if as_json:
         click.echo(json.dumps(answer.to_json(), indent=2))
@@ -93,7 +111,7 @@ def chat_cmd(repo: Path, model: str | None) -> None:
     """Ask questions in a row; follow-ups reuse the cached context. /reset, /quit."""
     from greenpair.core.assistant.ask import Conversation
 
-    conv = Conversation(repo, runtime=_runtime(model))
+    conv = Conversation(repo, runtime=_runtime(model), index=_index(repo))
     interactive = sys.stdin.isatty()
     if interactive:
         click.secho("Ask about the code (/reset to start over, /quit or Ctrl-D to leave).",
@@ -171,7 +189,7 @@ def patch_cmd(repo: Path, as_json: bool, do_apply: bool, undo: bool, fmt: str | 
     if not task:
         raise click.UsageError("Say what to change, e.g. greenpair patch 'rename foo to bar'.")
     draft: PatchDraft | None = None
-    events = draft_patch(repo, " ".join(task), runtime=_runtime(model),
+    events = draft_patch(repo, " ".join(task), runtime=_runtime(model), index=_index(repo),
                          options=PatchOptions(format=fmt))
     for event in events:
         if isinstance(event, Status) and not as_json:
