@@ -1,10 +1,12 @@
-"""Gitignore rules as git applies them: ``.gitignore`` at every level, ``.git/info/exclude``
-and Greenpair's own ``.greenpairignore``.
+"""Gitignore rules as git applies them: ``.gitignore`` at every level, ``.git/info/exclude``,
+the user's global excludes file (``core.excludesFile``) and Greenpair's own
+``.greenpairignore``.
 
 Precedence follows git: a deeper ignore file overrides a shallower one, the last matching
-pattern of a file wins, and ``.git/info/exclude`` comes last. A ``.greenpairignore`` is read
-like a ``.gitignore`` of the same directory and overrides it. A path inside an ignored
-directory is ignored whatever the negations below say (git never looks inside).
+pattern of a file wins, then ``.git/info/exclude`` and last the global excludes file (read
+only inside a git work tree, as git does). A ``.greenpairignore`` is read like a
+``.gitignore`` of the same directory and overrides it. A path inside an ignored directory
+is ignored whatever the negations below say (git never looks inside).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 from pathlib import Path
 
 import pathspec
+
+from greenpair.core.repo.gitconfig import excludes_file
 
 IGNORE_FILES = (".greenpairignore", ".gitignore")  # highest precedence first
 
@@ -115,7 +119,12 @@ class IgnoreRules:
         self._levels: dict[str, list[list[_Rule]]] = {}
         self._dir_cache: dict[str, bool] = {}
         git_dir = _git_dir(self._top)
-        self._exclude = _rules(git_dir / "info" / "exclude") if git_dir else None
+        self._excludes: list[list[_Rule]] = []  # info/exclude, then the global file
+        if git_dir is not None:
+            for path in (git_dir / "info" / "exclude", excludes_file(git_dir, self._top)):
+                rules = _rules(path) if path is not None else None
+                if rules is not None:
+                    self._excludes.append(rules)
 
     def _level(self, top_rel_dir: str) -> list[list[_Rule]]:
         """Compiled ignore files of a directory (``""`` is the top), loaded once."""
@@ -137,8 +146,10 @@ class IgnoreRules:
                 decision = _decide(rules, sub, is_dir)
                 if decision is not None:
                     return decision
-        if self._exclude is not None:
-            return bool(_decide(self._exclude, path, is_dir))
+        for rules in self._excludes:
+            decision = _decide(rules, path, is_dir)
+            if decision is not None:
+                return decision
         return False
 
     def match(self, rel_path: str, *, is_dir: bool = False) -> bool:
