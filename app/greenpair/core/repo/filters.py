@@ -100,7 +100,7 @@ _VENDORED_DIRS = frozenset(
 # Build output names, vendored only at the top of the tree (``src/build/`` may be code).
 _TOP_BUILD_DIRS = frozenset({"build", "dist", "out", "target", "_build", "coverage"})
 # A file whose presence marks a directory as a cache or an environment.
-_VENDOR_MARKERS = ("pyvenv.cfg", "CACHEDIR.TAG", ".rustc_info.json")
+VENDOR_MARKERS = ("pyvenv.cfg", "CACHEDIR.TAG", ".rustc_info.json")
 
 
 def is_vendored_dir(rel_path: str, names: frozenset[str] | None = None) -> bool:
@@ -120,7 +120,7 @@ def is_vendored_dir(rel_path: str, names: frozenset[str] | None = None) -> bool:
         return True
     if len(parts) == 1 and name in _TOP_BUILD_DIRS:
         return True
-    return names is not None and any(marker in names for marker in _VENDOR_MARKERS)
+    return names is not None and any(marker in names for marker in VENDOR_MARKERS)
 
 
 _GENERATED_NAMES = frozenset(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from greenpair.core.errors import RepositoryError
 from greenpair.core.repo.filters import (
+    VENDOR_MARKERS,
     has_generated_header,
     is_binary_name,
     is_generated_name,
@@ -30,7 +31,7 @@ from greenpair.core.repo.filters import (
     is_vendored_dir,
     looks_binary,
 )
-from greenpair.core.repo.ignore import IgnoreRules
+from greenpair.core.repo.ignore import IGNORE_FILES, IgnoreRules
 from greenpair.core.repo.languages import detect_language
 
 __all__ = [
@@ -40,7 +41,9 @@ __all__ = [
     "WalkedFile",
     "is_secret_path",
     "read_text",
+    "refresh_scope",
     "walk",
+    "walk_paths",
     "walk_summary",
 ]
 
@@ -116,6 +119,32 @@ def read_text(data: bytes) -> tuple[str | None, str]:
         return None, "undecodable"
 
 
+class _PathEntry:
+    """The part of ``os.DirEntry`` the walker uses, for a path it did not list."""
+
+    __slots__ = ("name", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.name = os.path.basename(path)
+
+    def is_symlink(self) -> bool:
+        return stat.S_ISLNK(os.lstat(self.path).st_mode)
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        try:
+            info = os.stat(self.path) if follow_symlinks else os.lstat(self.path)
+        except FileNotFoundError:
+            return False
+        return stat.S_ISDIR(info.st_mode)
+
+    def stat(self) -> os.stat_result:
+        return os.stat(self.path)
+
+
+_DirEntry = os.DirEntry[str] | _PathEntry
+
+
 def _inside(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
@@ -143,35 +172,71 @@ class _Walker:
         for entry in entries:
             if entry.name == ".git":
                 continue
-            rel = rel_dir + entry.name
+            yield from self._entry(entry, rel_dir + entry.name, ancestors)
+
+    def _entry(self, entry: _DirEntry, rel: str, ancestors: tuple[str, ...]) -> Iterator[Entry]:
+        """One entry of a listed directory (a file, or a folder walked in full)."""
+        try:
+            is_link = entry.is_symlink()
+            plain_dir = entry.is_dir(follow_symlinks=False)
+        except OSError as exc:
+            yield SkippedFile(rel, "unreadable", exc.strerror or str(exc))
+            return
+        if self.rules.match(rel, is_dir=plain_dir):
+            yield SkippedFile(rel + "/" if plain_dir else rel, "ignored")
+            return
+        if is_link:
+            problem = self._check_link(entry.path, rel, ancestors)
+            if problem is not None:
+                yield problem
+                return
+        try:
+            is_dir = entry.is_dir()
+        except OSError as exc:
+            yield SkippedFile(rel, "unreadable", exc.strerror or str(exc))
+            return
+        if not is_dir:
+            yield self._file(Path(entry.path), rel, entry)
+        elif is_secret_dir(rel):  # decided by name: never listed
+            yield SkippedFile(rel + "/", "secret")
+        elif is_vendored_dir(rel):
+            yield SkippedFile(rel + "/", "vendored")
+        else:
+            real = os.path.realpath(entry.path)
+            yield from self._dir(entry.path, rel + "/", (*ancestors, real))
+
+    def only(self, rel: str) -> Iterator[Entry]:
+        """What :meth:`run` yields for ``rel`` and below it, without walking the rest.
+
+        Each folder above ``rel`` is checked as the full walk would on its way down
+        (ignored, private, vendored, links); when the walk would not reach ``rel``, or it
+        does not exist, nothing is yielded.
+        """
+        parts = rel.split("/")
+        if ".git" in parts:
+            return
+        abs_dir = str(self.root)
+        ancestors: tuple[str, ...] = (self.real_root,)
+        for depth in range(1, len(parts)):
+            dir_rel = "/".join(parts[:depth])
+            abs_dir = os.path.join(abs_dir, parts[depth - 1])
+            is_link = os.path.islink(abs_dir)  # the walk matches links as files
+            if not os.path.isdir(abs_dir) or self.rules.match(dir_rel, is_dir=not is_link):
+                return
+            if is_link and self._check_link(abs_dir, dir_rel, ancestors) is not None:
+                return
+            if is_secret_dir(dir_rel) or is_vendored_dir(dir_rel):
+                return
             try:
-                is_link = entry.is_symlink()
-                plain_dir = entry.is_dir(follow_symlinks=False)
-            except OSError as exc:
-                yield SkippedFile(rel, "unreadable", exc.strerror or str(exc))
-                continue
-            if self.rules.match(rel, is_dir=plain_dir):
-                yield SkippedFile(rel + "/" if plain_dir else rel, "ignored")
-                continue
-            if is_link:
-                problem = self._check_link(entry.path, rel, ancestors)
-                if problem is not None:
-                    yield problem
-                    continue
-            try:
-                is_dir = entry.is_dir()
-            except OSError as exc:
-                yield SkippedFile(rel, "unreadable", exc.strerror or str(exc))
-                continue
-            if not is_dir:
-                yield self._file(Path(entry.path), rel, entry)
-            elif is_secret_dir(rel):  # decided by name: never listed
-                yield SkippedFile(rel + "/", "secret")
-            elif is_vendored_dir(rel):
-                yield SkippedFile(rel + "/", "vendored")
-            else:
-                real = os.path.realpath(entry.path)
-                yield from self._dir(entry.path, rel + "/", (*ancestors, real))
+                names = frozenset(os.listdir(abs_dir))
+            except OSError:
+                return
+            if is_vendored_dir(dir_rel, names):
+                return
+            ancestors = (*ancestors, os.path.realpath(abs_dir))
+        path = os.path.join(abs_dir, parts[-1])
+        if os.path.lexists(path):
+            yield from self._entry(_PathEntry(path), rel, ancestors)
 
     def _check_link(self, path: str, rel: str, ancestors: tuple[str, ...]) -> SkippedFile | None:
         """Refuse links that loop, leave the root, dangle, or point at a secret."""
@@ -202,7 +267,7 @@ class _Walker:
             return True
         return self.rules.is_ignored(rel, is_dir=is_dir)
 
-    def _file(self, path: Path, rel: str, entry: os.DirEntry[str]) -> Entry:
+    def _file(self, path: Path, rel: str, entry: _DirEntry) -> Entry:
         if is_secret_path(rel):
             return SkippedFile(rel, "secret")
         if is_generated_name(rel):
@@ -257,13 +322,72 @@ def walk(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Entry]:
     Raises:
         RepositoryError: ``root`` is missing or not a directory.
     """
+    root = _check_root(root)
+    yield from _Walker(root.absolute(), max_bytes).run()
+
+
+def _check_root(root: Path) -> Path:
     root = Path(root).expanduser()
     if not root.is_dir():
         raise RepositoryError(
             f"{root} is not a directory.",
             hint="Pass the folder of a repository, e.g. --repo ~/code/myproject.",
         )
-    yield from _Walker(root.absolute(), max_bytes).run()
+    return root
+
+
+def refresh_scope(paths: Iterable[str]) -> list[str] | None:
+    """The folders and files to walk again after ``paths`` changed.
+
+    Nested paths collapse into their outermost one. A changed ignore file
+    (``.gitignore``, ``.greenpairignore``) or vendor marker (``pyvenv.cfg``…) widens the
+    scope to its whole folder, since it decides what the walk keeps there.
+
+    Args:
+        paths: Changed paths relative to the root (files or folders, existing or not).
+
+    Returns:
+        Sorted, non-overlapping relative paths; ``None`` when the whole tree must be
+        walked again (the root itself, or an ignore file at the top).
+    """
+    wide: set[str] = set()
+    for raw in paths:
+        rel = raw.replace(os.sep, "/").strip("/")
+        parent, _, name = rel.rpartition("/")
+        if name in IGNORE_FILES or name in VENDOR_MARKERS:
+            rel = parent
+        if rel in ("", "."):
+            return None
+        wide.add(rel)
+    return sorted(
+        rel for rel in wide
+        if not any(rel[:i] in wide for i, c in enumerate(rel) if c == "/")
+    )
+
+
+def walk_paths(
+    root: Path, paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Entry]:
+    """Walk only some paths of ``root``: what :func:`walk` yields for them and below them.
+
+    The same rules apply (ignore files, secrets, binaries, size, links). A path that no
+    longer exists, or that the full walk would not reach (inside an ignored, vendored or
+    private folder), yields nothing. The full walk stays the reference; this one serves
+    refreshes after a few files changed.
+
+    Args:
+        root: A git work tree or a plain directory.
+        paths: Non-overlapping relative paths, as :func:`refresh_scope` returns them.
+        max_bytes: Files larger than this are skipped as ``too_large``.
+
+    Raises:
+        RepositoryError: ``root`` is missing or not a directory.
+    """
+    root = _check_root(root)
+    walker = _Walker(root.absolute(), max_bytes)
+    for rel in paths:
+        rel = rel.replace(os.sep, "/").strip("/")
+        yield from walker.only(rel) if rel else walker.run()
 
 
 def walk_summary(entries: Iterable[Entry]) -> dict[str, object]:
