@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -149,17 +149,31 @@ class RepoIndex:
         finally:
             handle.close()  # releases the lock
 
-    def update(self, *, embed: bool = True) -> Iterator[IndexProgress]:
+    def update(
+        self, *, embed: bool = True, paths: Iterable[str] | None = None
+    ) -> Iterator[IndexProgress]:
         """Bring the index up to date; yields progress. Stop iterating to cancel: the
-        index stays consistent and the next run continues where this one stopped."""
+        index stays consistent and the next run continues where this one stopped.
+
+        Args:
+            embed: Also embed new chunks (dense vectors); lexical is always updated.
+            paths: Only these repository-relative paths changed (files or folders,
+                existing or deleted): scan them and what is below them instead of the
+                whole repository. Ignored (a full scan) while the index was never
+                completed, or when a change at the top can affect every path.
+        """
         from greenpair.core.energy import get_meter
         from greenpair.core.index.updater import run_update
+        from greenpair.core.repo.walker import refresh_scope
 
+        scope = None if paths is None else refresh_scope(paths)
         with self._update_lock, self._write_lock(), get_meter().window(
             "index", repo=str(self.repo)
         ):
             self.store.forget_vocab()
-            yield from run_update(self, embed=embed)
+            if scope is not None and not self.is_built():
+                scope = None
+            yield from run_update(self, embed=embed, scope=scope)
 
     def is_built(self) -> bool:
         """Whether a full update has completed at least once."""

@@ -51,6 +51,14 @@ CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL,
 """
 
 
+# A path equal to a prefix or below it: a range of the primary key ("0" follows "/").
+_UNDER = "(path = ? OR (path >= ? AND path < ?))"
+
+
+def _under(prefix: str) -> tuple[str, str, str]:
+    return prefix, prefix + "/", prefix + "0"
+
+
 @dataclass(frozen=True)
 class FileRow:
     """The manifest entry of one file."""
@@ -176,8 +184,16 @@ class Store:
         return out
 
     def forget_vocab(self) -> None:
-        """Drop the cached vocabulary (another process may have added terms)."""
-        self._vocab = None
+        """Drop the cached vocabulary when another process added terms since it was read.
+
+        Terms are only ever added, with ids ``1..n`` in order, so the cache is current
+        exactly when the table's largest id is its size.
+        """
+        if self._vocab is None:
+            return
+        largest = self.db.execute("SELECT max(id) FROM terms").fetchone()[0] or 0
+        if largest != len(self._vocab):
+            self._vocab = None
 
     # -- chunks -------------------------------------------------------------------
     def replace_file(
@@ -216,10 +232,24 @@ class Store:
         return [(r[0], Chunk(*r[1:10]), r[10], r[11]) for r in rows]
 
     # -- files --------------------------------------------------------------------
-    def files(self) -> dict[str, FileRow]:
-        """Every manifest row, tombstones included."""
-        rows = self.db.execute("SELECT path, sha256, size, mtime_ns, state FROM files")
+    def files(self, state: int | None = None) -> dict[str, FileRow]:
+        """Every manifest row, tombstones included (or only those in ``state``)."""
+        query = "SELECT path, sha256, size, mtime_ns, state FROM files"
+        rows = self.db.execute(query) if state is None else self.db.execute(
+            query + " WHERE state=?", (state,)
+        )
         return {r[0]: FileRow(*r) for r in rows}
+
+    def files_under(self, scope: Sequence[str]) -> dict[str, FileRow]:
+        """Manifest rows of the given paths and of everything below them."""
+        out: dict[str, FileRow] = {}
+        for prefix in scope:
+            rows = self.db.execute(
+                "SELECT path, sha256, size, mtime_ns, state FROM files"
+                f" WHERE {_UNDER}", _under(prefix)
+            )
+            out.update((r[0], FileRow(*r)) for r in rows)
+        return out
 
     def set_state(self, path: str, sha256: str, state: int) -> None:
         """Move a file to ``state`` if it still has content ``sha256``."""
@@ -238,9 +268,14 @@ class Store:
         """Forget a tombstone for good (its vectors are gone)."""
         self.db.execute("DELETE FROM files WHERE path=? AND state=?", (path, DELETED))
 
-    def replace_skipped(self, entries: Iterable[tuple[str, str, str]]) -> None:
-        """Replace the list of skipped paths."""
-        self.db.execute("DELETE FROM skipped")
+    def replace_skipped(
+        self, entries: Iterable[tuple[str, str, str]], scope: Sequence[str] | None = None
+    ) -> None:
+        """Replace the list of skipped paths (only those at or below ``scope``, if given)."""
+        if scope is None:
+            self.db.execute("DELETE FROM skipped")
+        for prefix in scope or ():
+            self.db.execute(f"DELETE FROM skipped WHERE {_UNDER}", _under(prefix))
         self.db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?)", entries)
 
     def skipped_counts(self) -> dict[str, int]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -78,18 +78,31 @@ def _chunks_of(entry: WalkedFile) -> list[Chunk]:
     ]
 
 
-def run_update(index: RepoIndex, *, embed: bool = True) -> Iterator[IndexProgress]:
-    """The body of ``RepoIndex.update`` (the caller holds the write lock)."""
-    from greenpair.core.repo.walker import WalkedFile, walk
+def run_update(
+    index: RepoIndex, *, embed: bool = True, scope: Sequence[str] | None = None
+) -> Iterator[IndexProgress]:
+    """The body of ``RepoIndex.update`` (the caller holds the write lock).
+
+    ``scope`` (from ``walker.refresh_scope``) limits the scan to those paths and what is
+    below them; files outside it are left as they are.
+    """
+    from greenpair.core.repo.walker import WalkedFile, walk, walk_paths
 
     store = index.store
     started = time.monotonic()
-    yield IndexProgress("scan", message=f"Scanning {index.repo}")
-    manifest = store.files()
+    max_bytes = index.settings.max_file_bytes
+    if scope is None:
+        yield IndexProgress("scan", message=f"Scanning {index.repo}")
+        manifest = store.files()
+        entries = walk(index.repo, max_bytes=max_bytes)
+    else:
+        yield IndexProgress("scan", message=f"Scanning {len(scope)} changed paths")
+        manifest = store.files_under(scope)
+        entries = walk_paths(index.repo, scope, max_bytes=max_bytes)
     changed: list[WalkedFile] = []
     seen: set[str] = set()
     skipped: list[tuple[str, str, str]] = []
-    for n, entry in enumerate(walk(index.repo, max_bytes=index.settings.max_file_bytes), 1):
+    for n, entry in enumerate(entries, 1):
         if isinstance(entry, WalkedFile):
             seen.add(entry.path)
             row = manifest.get(entry.path)
@@ -103,7 +116,7 @@ def run_update(index: RepoIndex, *, embed: bool = True) -> Iterator[IndexProgres
     with store.transaction():
         for path in gone:
             store.tombstone(path)
-        store.replace_skipped(skipped)
+        store.replace_skipped(skipped, scope)
         if gone:
             store.bump_generation()
 
@@ -157,7 +170,7 @@ def _commit_lexical(index: RepoIndex, items: list[tuple[WalkedFile, list[Chunk]]
 
 def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
     store = index.store
-    files = {p: r for p, r in store.files().items() if r.state == LEXICAL}
+    files = store.files(LEXICAL)
     if not files:
         return
     if len(files) <= 200:  # a few edited files: fetch just their chunks
@@ -226,7 +239,7 @@ def _commit_vectors(
 
 def _cleanup(index: RepoIndex) -> None:
     store = index.store
-    tombstones = [p for p, r in store.files().items() if r.state == DELETED]
+    tombstones = list(store.files(DELETED))
     if tombstones:
         vectors = index.vectors()
         for path in tombstones:

@@ -1,11 +1,12 @@
 """Keep an index fresh while files are edited.
 
 A watchdog observer (inotify on Linux, FSEvents on macOS, ReadDirectoryChangesW on
-Windows: no polling) reports changes; paths the ignore rules exclude, ``.git`` internals
-and secret files are dropped at once. A worker thread sleeps on an event until something
-relevant changed, waits for a quiet spell (editors save in bursts), then runs the
-incremental update, which re-reads only files whose content hash changed. Idle, both
-threads are blocked: ~0 % CPU.
+Windows: no polling) reports changes; writes to ignored or secret files and ``.git``
+internals are dropped at once. A worker thread sleeps on an event until something relevant
+changed, waits for a quiet spell (editors save in bursts), then runs the incremental update
+on the changed paths only (a changed folder is walked again whole, a changed ``.gitignore``
+its folder), which re-indexes only files whose content hash changed. Idle, both threads
+are blocked: ~0 % CPU.
 """
 
 from __future__ import annotations
@@ -77,35 +78,47 @@ class Watcher:
         self._stopping = threading.Event()
         self._observer: Any = None
         self._worker: threading.Thread | None = None
+        self._walk_all = False  # after a failed refresh, the next one scans everything
 
     # -- filesystem events (observer thread) ---------------------------------------
-    def _relevant(self, abs_path: str) -> str | None:
+    def _relevant(self, abs_path: str, structural: bool = False) -> str | None:
+        """The repository path of a change worth a refresh, or None.
+
+        Writes to secret or ignored files never wake the worker. A secret or ignored
+        entry that appears, disappears or moves (``structural``) is kept when its folder
+        is walked, so the list of skipped files stays the one a full walk makes; it is
+        never read.
+        """
         from greenpair.core.repo.walker import is_secret_path
 
         try:
-            rel = Path(abs_path).resolve().relative_to(self.repo).as_posix()
+            path = Path(abs_path)  # a link is a change of its own path, not its target's
+            rel = (path.parent.resolve() / path.name).relative_to(self.repo).as_posix()
         except ValueError:
             return None
         if rel in ("", ".") or rel == ".git" or rel.startswith(".git/"):
             return None
-        name = rel.rsplit("/", 1)[-1]
+        parent, _, name = rel.rpartition("/")
         if name in {".gitignore", ".greenpairignore"}:
             from greenpair.core.repo.walker import IgnoreRules
 
             self._rules = IgnoreRules(self.repo)  # the rules themselves changed
             return rel
-        if is_secret_path(rel):
-            return None
         try:
-            if self._rules.is_ignored(rel):
-                return None
+            if not is_secret_path(rel) and not self._rules.is_ignored(rel):
+                return rel
+            if structural and not (parent and self._rules.is_ignored(parent, is_dir=True)):
+                return rel
         except OSError:
-            pass  # vanished while we looked: a deletion, which matters
-        return rel
+            return rel  # vanished while we looked: a deletion, which matters
+        return None
 
     def _on_fs_event(self, event: Any) -> None:
+        structural = event.event_type in {"created", "deleted", "moved"}
         paths = [event.src_path, getattr(event, "dest_path", None)]
-        relevant = [r for p in paths if p for r in [self._relevant(str(p))] if r is not None]
+        relevant = [
+            r for p in paths if p for r in [self._relevant(str(p), structural)] if r is not None
+        ]
         if not relevant:
             return
         with self._pending_lock:
@@ -161,8 +174,11 @@ class Watcher:
     def _refresh(self, paths: tuple[str, ...]) -> None:
         started = time.monotonic()
         progress = []
+        scan_all, self._walk_all = self._walk_all, False
         try:
-            for event in self.index.update(embed=self._embed):
+            for event in self.index.update(
+                embed=self._embed, paths=None if scan_all else paths
+            ):
                 progress.append(event)
                 if self._stopping.is_set():
                     break  # the index stays consistent; the next run finishes
@@ -170,6 +186,7 @@ class Watcher:
             result = WatchEvent(paths, changed, time.monotonic() - started, None, progress)
         except Exception as exc:  # keep watching; report the problem
             log.exception("re-indexing failed")
+            self._walk_all = True  # these paths may not be indexed yet
             result = WatchEvent(paths, 0, time.monotonic() - started, str(exc), progress)
         if self._on_event is not None:
             self._on_event(result)
