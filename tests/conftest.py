@@ -42,6 +42,13 @@ def greenpair_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     if REAL_MODELS_DIR.is_dir():
         (home / "models").symlink_to(REAL_MODELS_DIR, target_is_directory=True)
     monkeypatch.setenv("GREENPAIR_HOME", str(home))
+    # The walker reads git's global excludes file: keep the developer's or CI user's git
+    # configuration out of the results (tests of that feature set their own).
+    empty = tmp_path / "empty-gitconfig"
+    empty.touch()
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     return home
 
 
