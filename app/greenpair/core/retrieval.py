@@ -1,23 +1,28 @@
-"""Hybrid retrieval: lexical, dense, symbol and path evidence, fused and ranked by intent.
+"""Hybrid retrieval: lexical, dense, phrase, symbol and path evidence, fused and ranked
+by intent.
 
-Five rankings of files are computed for a request:
+Issue and PR references (``#123``) and URLs are taken out of the request first. Then six
+rankings of files are computed:
 
 * ``file``: BM25 over whole files (path + content);
 * ``chunk``: BM25 over chunks, a file scored by its best chunk;
 * ``dense``: cosine of the request's embedding to chunk vectors, a file by its best chunk;
+* ``phrase``: adjacent request words found close together, in order, in the candidate
+  chunks the other signals found (see ``index.phrases``);
 * ``symbol``: definitions whose name the request mentions (code-like identifiers count
   fully, plain words half), weighted by how rare the name is;
 * ``path``: file and directory names the request mentions, weighted by rarity.
 
 They are fused by weighted reciprocal rank fusion (Cormack et al., 2009), which needs no
 score calibration, plus a weighted sum of max-normalised scores, which keeps margins (a
-file far ahead, e.g. the only one with an exact match, stays ahead). On the pytest set
-the two together equal rank fusion alone (R@5 .880 / MRR .756 vs .867 / .760). Then intent: a request to change or explain behaviour
-is about source files, so tests, docs, examples, changelogs and config are scaled down
-unless the request mentions them ("add a test", "the docs", "changelog", ...); when its
-first sentence is about tests, examples or the changelog, those files come first and
-source files are scaled down a little instead. Files the request names (their file name,
-or an identifier only they define) keep their score whatever their category.
+file far ahead, e.g. the only one with an exact match, stays ahead). Then intent: a
+request to change or explain behaviour is about source files, so tests, docs, examples,
+changelogs and config are scaled down unless the request mentions them ("add a test",
+"the docs", "changelog", ...); when its first sentence is about tests, examples or the
+changelog, those files come first and source files are scaled down a little instead.
+Files the request names (their file name, or an identifier only they define) keep their
+score whatever their category. Measured choices are in ``benchmarks/retrieval.py``'s
+notes and the README.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from greenpair.core.index import categories, tokens
+from greenpair.core.index import categories, phrases, tokens
 from greenpair.core.index.store import COMMITTED
 from greenpair.core.types import Chunk, ScoredChunk, SearchResult
 
@@ -42,7 +47,11 @@ RRF_K = 20
 NAMED_MAX = 3
 DEPTH = 100  # files taken from each ranking
 CHUNK_DEPTH = 400  # chunks taken from the chunk rankings (lexical and dense)
-WEIGHTS = {"file": 1.0, "chunk": 1.0, "dense": 1.0, "symbol": 0.2, "path": 0.2}
+PHRASE_DEPTH = 400  # candidate chunks read for phrase evidence
+TEXT_CACHE = 20_000  # chunk texts kept in memory between queries
+WEIGHTS = {
+    "file": 1.0, "chunk": 1.0, "dense": 1.0, "phrase": 1.0, "symbol": 0.2, "path": 0.2,
+}
 # Score factor of a category the request is not about (source files keep 1.0).
 OFF_INTENT = {
     categories.TEST: 0.35,
@@ -79,6 +88,17 @@ INTENT_PATTERNS = {
 def intents(query: str) -> set[str]:
     """The non-source categories a request mentions (their files are not scaled down)."""
     return {cat for cat, pattern in INTENT_PATTERNS.items() if pattern.search(query)}
+
+
+_REFERENCES = re.compile(
+    r"(?i)\bhttps?://\S+|\(\s*(?:gh-|#)\d+\s*\)|(?<![\w&])(?:gh-|#)\d+\b"
+)
+
+
+def clean_query(query: str) -> str:
+    """The request without issue/PR references (``#123``, ``(#123)``, ``GH-123``) and
+    URLs: numbers and hosts that say nothing about which code is meant."""
+    return _REFERENCES.sub(" ", query)
 
 
 def headline(query: str) -> str:
@@ -214,7 +234,7 @@ def signals(
     """Each signal's top files (position in ``lex.paths`` → raw score), and the chunk
     evidence (chunk position → score) used to pick supporting chunks."""
     out: dict[str, dict[int, float]] = {}
-    full = query
+    full = clean_query(query)
     query = headline(full) + "\n" + full  # the first sentence counts twice
     file_scores = lex.file_scores(query)
     out["file"] = {f: float(file_scores[f]) for f in _top(file_scores)}
@@ -230,6 +250,15 @@ def signals(
     for r, pos in enumerate(sorted(dense, key=lambda p: -dense[p])):
         chunk_evidence[pos] += 1.0 / (RRF_K + r)
     out["dense"] = _top_dict(_per_file(lex, dense, extra=1))
+
+    candidates = sorted(chunk_evidence, key=lambda p: -chunk_evidence[p])[:PHRASE_DEPTH]
+    texts = _texts(index, lex, candidates)
+    phrase = phrases.scores(
+        query, ((p, texts.get(lex.chunks[p].id, "")) for p in candidates), lex.idf
+    )
+    for r, pos in enumerate(sorted(phrase, key=lambda p: -phrase[p])):
+        chunk_evidence[pos] += 1.0 / (RRF_K + r)
+    out["phrase"] = _top_dict(_per_file(lex, phrase, extra=1))
 
     table = _symbols(lex)
     code_ids = set(tokens.identifiers(full))
@@ -257,6 +286,17 @@ def signals(
                 path_scores[f] += idf
     out["path"] = _top_dict(path_scores)
     return out, chunk_evidence
+
+
+def _texts(index: RepoIndex, lex: LexicalModel, positions: list[int]) -> dict[int, str]:
+    """Texts of chunks by id, read once per lexical snapshot."""
+    missing = [lex.chunks[p].id for p in positions if lex.chunks[p].id not in lex.texts]
+    if len(lex.texts) + len(missing) > TEXT_CACHE:
+        lex.texts.clear()
+        missing = [lex.chunks[p].id for p in positions]
+    if missing:
+        lex.texts.update(index.chunk_texts(missing))
+    return lex.texts
 
 
 def _rank_fusion(evidence: dict[str, dict[int, float]]) -> dict[int, float]:

@@ -119,6 +119,17 @@ class LexicalModel:
         self.chunk_file = np.array(
             [self.path_index.get(m.chunk.path, -1) for m in self.chunks], dtype=np.int64
         )
+        # Chunks holding each term (CSC: one column per term).
+        self.chunk_df = np.diff(self.chunk_matrix.indptr)  # type: ignore[attr-defined]
+        self.texts: dict[int, str] = {}  # chunk id -> text, filled on demand
+
+    def idf(self, term: str) -> float:
+        """BM25 idf of ``term`` over the chunks (0 for a term no chunk has)."""
+        i = self.vocab.get(term)
+        if i is None or i >= self.chunk_df.size:
+            return 0.0
+        n = len(self.chunks)
+        return float(np.log1p((n - self.chunk_df[i] + 0.5) / (self.chunk_df[i] + 0.5)))
 
     def _query(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         counts = Counter(t for t in tokens.tokenize(query) if t in self.vocab)

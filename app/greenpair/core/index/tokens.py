@@ -19,7 +19,7 @@ def _names(text: str) -> list[str]:
     return text.split()
 
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 # lower→Upper, ACRONYMWord, letter↔digit boundaries
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _MAX_TOKEN = 40
@@ -74,7 +74,7 @@ def expand(ident: str) -> tuple[str, ...]:
 def tokenize(text: str) -> list[str]:
     """Lexical tokens of ``text`` (code or prose), in order, with repeats."""
     out: list[str] = []
-    for ident in _IDENT.findall(text):
+    for ident in IDENT.findall(text):
         out.extend(expand(ident))
     return out
 
@@ -83,7 +83,7 @@ def bag(text: str) -> Counter[str]:
     """Term frequencies of ``text``: like ``Counter(tokenize(text))``, but each distinct
     identifier is expanded once (indexing speed)."""
     out: Counter[str] = Counter()
-    for ident, n in Counter(_IDENT.findall(text)).items():
+    for ident, n in Counter(IDENT.findall(text)).items():
         for token in expand(ident):
             out[token] += n
     return out
@@ -104,7 +104,7 @@ def identifiers(text: str) -> list[str]:
     attribute shape (``foo()``, ``a.b``), and backticked words; lowercased, unique."""
     found: dict[str, None] = {}
     for match in re.finditer(r"`([^`\s]{2,80})`", text):
-        for ident in _IDENT.findall(match.group(1)):
+        for ident in IDENT.findall(match.group(1)):
             if len(ident) > 2 and not ident.isdigit():
                 found[ident.lower()] = None
     for match in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(\(\))?", text):
