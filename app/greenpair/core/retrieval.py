@@ -380,7 +380,7 @@ def _pick_chunks(
         top = cands[0][0]
         picked += [(fused[f] * (0.5 + 0.5 * s / top), pos) for s, pos in cands]
     picked.sort(key=lambda sp: -sp[0])
-    texts = index.chunk_texts([lex.chunks[pos].id for _, pos in picked])
+    texts = _texts(index, lex, [pos for _, pos in picked])
     out = []
     for score, pos in picked:
         meta = lex.chunks[pos].chunk

@@ -121,15 +121,6 @@ def _git_untracked(root: Path) -> set[str]:
     return {p for p in out.split("\0") if p}
 
 
-@pytest.fixture(autouse=True)
-def _no_user_git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The walker reads the user's global excludes; these tests compare with git without."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-
-
 @pytest.fixture(scope="module")
 def tricky_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _make_repo(tmp_path_factory.mktemp("gitignore") / "repo")

@@ -12,14 +12,6 @@ from greenpair.core.repo.walker import Entry, refresh_scope, walk, walk_paths
 from tests.unit.core.test_walker_gitignore import _make_repo
 
 
-@pytest.fixture(autouse=True)
-def _no_user_git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-
-
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tricky gitignore repository plus secrets, vendored code, binaries and links."""

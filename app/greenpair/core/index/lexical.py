@@ -47,6 +47,11 @@ def file_document(path: str, text: str) -> Counter[str]:
     return out
 
 
+def bm25_idf(n_docs: int, df: np.ndarray | float) -> np.ndarray:
+    """BM25 idf of terms found in ``df`` of ``n_docs`` documents."""
+    return np.log1p((n_docs - df + 0.5) / (df + 0.5))
+
+
 def _bm25_matrix(
     bags: list[bytes | None], lengths: np.ndarray, n_terms: int, b: float
 ) -> object:
@@ -68,7 +73,7 @@ def _bm25_matrix(
     tf = np.concatenate(tf_parts).astype(np.float32) if tf_parts else np.zeros(0, np.float32)
     n_docs = len(bags)
     df = np.bincount(cols, minlength=n_terms + 1).astype(np.float32)
-    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+    idf = bm25_idf(n_docs, df).astype(np.float32)
     avg = float(lengths.mean()) if n_docs and lengths.mean() > 0 else 1.0
     row_len = np.repeat(lengths.astype(np.float32), np.diff(indptr))
     weight = idf[cols] * tf * (K1 + 1) / (tf + K1 * (1 - b + b * row_len / avg))
@@ -128,8 +133,7 @@ class LexicalModel:
         i = self.vocab.get(term)
         if i is None or i >= self.chunk_df.size:
             return 0.0
-        n = len(self.chunks)
-        return float(np.log1p((n - self.chunk_df[i] + 0.5) / (self.chunk_df[i] + 0.5)))
+        return float(bm25_idf(len(self.chunks), float(self.chunk_df[i])))
 
     def _query(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         counts = Counter(t for t in tokens.tokenize(query) if t in self.vocab)
