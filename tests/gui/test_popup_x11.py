@@ -113,7 +113,10 @@ def test_greenpair_suggest_opens_the_popup_and_escape_closes_it(
     app.cli("suggest", "--mode", "explain")  # what a Wayland user binds to a shortcut
     shown = app.wait_event("shown", after=seen, timeout=20)
     assert shown["mode"] == "explain"
-    wait_for(lambda: display.find_windows(f"^{POPUP}$"), timeout=10, what="the popup")
+    popups = wait_for(lambda: display.find_windows(f"^{POPUP}$"), timeout=10, what="the popup")
+    # Mapped is not yet focused (under load the focus comes later): wait for it.
+    wait_for(lambda: display.xdotool("getwindowfocus", check=False).strip() in popups,
+             timeout=10, what="the popup to take the keyboard focus")
     display.xdotool("key", "Escape")
     app.wait_event("dismissed", after=seen, timeout=10)
     wait_for(lambda: not display.find_windows(f"^{POPUP}$"), timeout=10, what="it to close")
