@@ -1,7 +1,7 @@
 """Hybrid retrieval: lexical, dense, phrase, symbol and path evidence, fused and ranked
 by intent.
 
-Issue and PR references (``#123``) and URLs are taken out of the request first. Then six
+Issue and PR references (``#123``) and URLs are taken out of the request first. Then seven
 rankings of files are computed:
 
 * ``file``: BM25 over whole files (path + content);
@@ -11,6 +11,10 @@ rankings of files are computed:
   chunks the other signals found (see ``index.phrases``);
 * ``symbol``: definitions whose name the request mentions (code-like identifiers count
   fully, plain words half), weighted by how rare the name is;
+* ``qualified``: definitions a dotted reference in the request names by their qualified
+  name: ``Config.getini`` is the method ``getini`` of a class ``Config``, and
+  ``Config.inifile`` also matches a ``Config_inifile`` that code attaches to ``Config``
+  (names compared by their word parts, so case and ``_`` don't matter);
 * ``path``: file and directory names the request mentions, weighted by rarity.
 
 They are fused by weighted reciprocal rank fusion (Cormack et al., 2009), which needs no
@@ -51,6 +55,7 @@ PHRASE_DEPTH = 400  # candidate chunks read for phrase evidence
 TEXT_CACHE = 20_000  # chunk texts kept in memory between queries
 WEIGHTS = {
     "file": 1.0, "chunk": 1.0, "dense": 1.0, "phrase": 1.0, "symbol": 0.2, "path": 0.2,
+    "qualified": 1.0,
 }
 # Score factor of a category the request is not about (source files keep 1.0).
 OFF_INTENT = {
@@ -123,6 +128,8 @@ class _Symbols:
 
     by_name: dict[str, list[int]] = field(default_factory=dict)
     by_path_word: dict[str, set[int]] = field(default_factory=dict)
+    # word parts of ``Parent.name`` and of ``name`` → chunk positions (see ``qualified``)
+    by_parts: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
 
 
 def _symbols(lex: LexicalModel) -> _Symbols:
@@ -135,6 +142,17 @@ def _symbols(lex: LexicalModel) -> _Symbols:
         if meta.chunk.symbol:
             names[meta.chunk.symbol.lower()].append(i)
     table.by_name = dict(names)
+    qualified: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, meta in enumerate(lex.chunks):
+        if meta.chunk.symbol and meta.chunk.kind != "section":  # headings aren't code
+            own = tuple(tokens.split_identifier(meta.chunk.symbol))
+            keys = {own}
+            if meta.chunk.parent:
+                keys.add(tuple(tokens.split_identifier(meta.chunk.parent)) + own)
+            for key in keys:
+                if len(key) > 1:
+                    qualified[key].append(i)
+    table.by_parts = dict(qualified)
     words: dict[str, set[int]] = defaultdict(set)
     for f, path in enumerate(lex.paths):
         parts = path.lower().split("/")
@@ -149,7 +167,7 @@ def _symbols(lex: LexicalModel) -> _Symbols:
 
 
 def _rank(scores: dict[int, float]) -> list[int]:
-    return [f for f, s in sorted(scores.items(), key=lambda kv: -kv[1]) if s > 0][:DEPTH]
+    return [f for f, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])) if s > 0][:DEPTH]
 
 
 def _top(scores: np.ndarray, depth: int = DEPTH) -> list[int]:
@@ -247,16 +265,16 @@ def signals(
     out["chunk"] = _top_dict(_per_file(lex, top_chunks, extra=2))
 
     dense = _dense(index, lex, query)
-    for r, pos in enumerate(sorted(dense, key=lambda p: -dense[p])):
+    for r, pos in enumerate(sorted(dense, key=lambda p: (-dense[p], p))):
         chunk_evidence[pos] += 1.0 / (RRF_K + r)
     out["dense"] = _top_dict(_per_file(lex, dense, extra=1))
 
-    candidates = sorted(chunk_evidence, key=lambda p: -chunk_evidence[p])[:PHRASE_DEPTH]
+    candidates = sorted(chunk_evidence, key=lambda p: (-chunk_evidence[p], p))[:PHRASE_DEPTH]
     texts = _texts(index, lex, candidates)
     phrase = phrases.scores(
         query, ((p, texts.get(lex.chunks[p].id, "")) for p in candidates), lex.idf
     )
-    for r, pos in enumerate(sorted(phrase, key=lambda p: -phrase[p])):
+    for r, pos in enumerate(sorted(phrase, key=lambda p: (-phrase[p], p))):
         chunk_evidence[pos] += 1.0 / (RRF_K + r)
     out["phrase"] = _top_dict(_per_file(lex, phrase, extra=1))
 
@@ -264,21 +282,20 @@ def signals(
     code_ids = set(tokens.identifiers(full))
     plain = {w for w in tokens.words(full) if len(w) > 3 and w not in tokens.STOPWORDS}
     sym_scores: dict[int, float] = defaultdict(float)
-    for name in code_ids | plain:
-        hits = table.by_name.get(name)
-        if not hits:
-            continue
-        files = {int(lex.chunk_file[p]) for p in hits}
-        weight = (1.0 if name in code_ids else 0.5) / math.sqrt(len(files))
-        for p in hits:
-            chunk_evidence[p] += weight / RRF_K
-        for f in files:
-            sym_scores[f] += weight
+    for name in sorted(code_ids | plain):  # sorted: same sums, same ties, every run
+        _add_definitions(
+            lex, table.by_name.get(name), 1.0 if name in code_ids else 0.5,
+            sym_scores, chunk_evidence,
+        )
     out["symbol"] = _top_dict(sym_scores)
+    qualified: dict[int, float] = defaultdict(float)
+    for key in tokens.dotted_keys(full):
+        _add_definitions(lex, table.by_parts.get(key), 1.0, qualified, chunk_evidence)
+    out["qualified"] = _top_dict(qualified)
 
     path_scores: dict[int, float] = defaultdict(float)
     n_files = len(lex.paths)
-    for word in {tokens.stem(w) for w in plain | code_ids}:
+    for word in sorted({tokens.stem(w) for w in plain | code_ids}):
         matched = table.by_path_word.get(word)
         if matched and len(matched) < n_files / 2:
             idf = math.log(n_files / len(matched))
@@ -286,6 +303,25 @@ def signals(
                 path_scores[f] += idf
     out["path"] = _top_dict(path_scores)
     return out, chunk_evidence
+
+
+def _add_definitions(
+    lex: LexicalModel,
+    hits: list[int] | None,
+    weight: float,
+    file_scores: dict[int, float],
+    chunk_evidence: dict[int, float],
+) -> None:
+    """Credit the definitions a request names (chunk positions ``hits``) and their
+    files; a name defined in many files says less about each."""
+    if not hits:
+        return
+    files = sorted({int(lex.chunk_file[p]) for p in hits})
+    weight /= math.sqrt(len(files))
+    for p in hits:
+        chunk_evidence[p] += weight / RRF_K
+    for f in files:
+        file_scores[f] += weight
 
 
 def _texts(index: RepoIndex, lex: LexicalModel, positions: list[int]) -> dict[int, str]:
@@ -351,7 +387,7 @@ def search(index: RepoIndex, query: str, k: int = 10) -> SearchResult:
                 fused[f] *= SOURCE_WHEN_OTHER_INTENT
         elif cat not in wanted:
             fused[f] *= OFF_INTENT.get(cat, 1.0)
-    order = sorted(fused, key=lambda f: -fused[f])[:k]
+    order = sorted(fused, key=lambda f: (-fused[f], f))[:k]
     return SearchResult(
         query=query,
         files=[lex.paths[f] for f in order],

@@ -37,6 +37,7 @@ def test_identifiers_finds_code_like_names_only() -> None:
     assert {"tmp_path_retention_policy", "approx", "fixturerequest"} <= set(found)
     assert "plain" not in found
     assert "words" not in found
+    assert {"cart", "total", "items"} <= set(tokens.identifiers("Cart::total and cart->items"))
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Phrase evidence, request cleaning and module-level names (our own retrieval logic)."""
+"""Phrase evidence, qualified names and request cleaning (our own retrieval logic)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.index import open_index, phrases
+from greenpair.core.index import open_index, phrases, tokens
 from greenpair.core.retrieval import clean_query
 from tests.conftest import make_repo
 
@@ -91,3 +91,124 @@ def test_phrase_evidence_ranks_the_file_with_the_words_together(
     # Without phrase evidence the shorter file with both words apart wins.
     monkeypatch.setitem(retrieval.WEIGHTS, "phrase", 0.0)
     assert index.search(query, k=2).files[0] == "app/messages.py"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ensure Config.inifile is set", [("config", "inifile")]),
+        ("call self.config.getIni()", [("self", "config"), ("config", "get", "ini")]),
+        ("pytest.raises(ValueError)", [("pytest", "raises")]),
+        ("Cart::total and cart->clear()", [("cart", "total"), ("cart", "clear")]),
+        ("no dotted names here, version 3.9", []),
+    ],
+)
+def test_dotted_keys_join_the_word_parts_of_owner_and_attribute(
+    text: str, expected: list[tuple[str, ...]]
+) -> None:
+    assert tokens.dotted_keys(text) == expected
+
+
+QUALIFIED_REPO = {
+    "app/settings.py": '''
+        class Config:
+            def getini(self, name):
+                return self._ini[name]
+    ''',
+    "app/parser.py": '''
+        class Parser:
+            def getini(self, name):
+                """The ini value of the config for name: the config's own value, or the
+                config default when the config has none."""
+                return self.config.values.get(name, self.config.default)
+    ''',
+    "app/legacy.py": '''
+        def Config_inifile(config):
+            return config.inipath
+    ''',
+    "app/ini.py": '''
+        def read_inifile(config, path):
+            """Read the inifile of the config."""
+            with open(path) as handle:
+                return handle.read()
+    ''',
+    **{
+        f"app/util_{i}.py": f"def helper_{i}(items):\n    return sorted(items)[{i}]\n"
+        for i in range(4)
+    },
+}
+
+
+def test_a_dotted_reference_finds_the_definition_by_its_qualified_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from greenpair.core import retrieval
+
+    repo = make_repo(tmp_path / "repo", QUALIFIED_REPO, init_git=False)
+    index = open_index(repo)
+    for _ in index.update(embed=False):
+        pass
+    # Two classes define ``getini``: the owner in the request picks one.
+    assert index.search("Config.getini fails for unknown names", k=3).files[0] == (
+        "app/settings.py"
+    )
+    assert index.search("Parser.getini fails for unknown names", k=3).files[0] == (
+        "app/parser.py"
+    )
+    # A joined name: ``Config_inifile`` is what code attaches to ``Config`` as ``inifile``.
+    evidence, _ = retrieval.signals(index, index.lexical(), "Ensure Config.inifile is set")
+    assert [index.lexical().paths[f] for f in evidence["qualified"]] == ["app/legacy.py"]
+    # Without the qualified-name signal the file that talks most about the config wins.
+    monkeypatch.setitem(retrieval.WEIGHTS, "qualified", 0.0)
+    assert index.search("Config.getini fails for unknown names", k=3).files[0] == (
+        "app/parser.py"
+    )
+
+
+def test_markup_headings_are_not_qualified_definitions(tmp_path: Path) -> None:
+    from greenpair.core import retrieval
+
+    repo = make_repo(tmp_path / "repo", {
+        **QUALIFIED_REPO,
+        "docs/reference.md": "# Config.inifile\n\nThe ini file of the run.\n",
+    }, init_git=False)
+    index = open_index(repo)
+    for _ in index.update(embed=False):
+        pass
+    evidence, _ = retrieval.signals(index, index.lexical(), "Ensure Config.inifile is set")
+    lex = index.lexical()
+    assert [lex.paths[f] for f in evidence["qualified"]] == ["app/legacy.py"]
+
+
+def test_signals_and_search_are_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """Set iteration order depends on PYTHONHASHSEED; rankings must not (ties and float
+    sums are taken in a fixed order)."""
+    import os
+    import subprocess
+    import sys
+
+    names = ["alpha", "beta", "gamma", "delta", "omega", "sigma"]
+    repo = make_repo(tmp_path / "repo", {
+        f"app/{name}.py": "def run(items):\n    return items\n" for name in names
+    }, init_git=False)
+    script = (
+        "import sys, json\n"
+        "from greenpair.core.index import open_index\n"
+        "index = open_index(sys.argv[1])\n"
+        "for _ in index.update(embed=False): pass\n"
+        "from greenpair.core.retrieval import signals\n"
+        "lex = index.lexical()\n"
+        "print(json.dumps([[index.search(q, k=10).files, signals(index, lex, q)[0]]\n"
+        "                  for q in sys.argv[2:]]))\n"
+    )
+    # Files that tie exactly: each query names two of them, by path only.
+    queries = ["alpha beta", "gamma delta", "omega sigma", "sigma alpha", "delta beta"]
+    outputs = set()
+    for seed in ("1", "2", "3", "4", "5"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(repo), *queries],
+            env=env, capture_output=True, text=True, check=True,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

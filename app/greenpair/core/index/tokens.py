@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import pairwise
 
 
 def _names(text: str) -> list[str]:
@@ -23,6 +24,9 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 # lower→Upper, ACRONYMWord, letter↔digit boundaries
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _MAX_TOKEN = 40
+# owner/attribute separators of qualified names: a.b, A::b, a->b
+_SEPARATOR = re.compile(r"\.|::|->")
+_QUALIFIED = re.compile(r"[A-Za-z_]\w*(?:(?:\.|::|->)[A-Za-z_]\w*)+")
 
 STOPWORDS = frozenset(_names(
     """a an the and or but if of to in on at by for with from as is are was were be been
@@ -107,14 +111,16 @@ def identifiers(text: str) -> list[str]:
         for ident in IDENT.findall(match.group(1)):
             if len(ident) > 2 and not ident.isdigit():
                 found[ident.lower()] = None
-    for match in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(\(\))?", text):
+    for match in re.finditer(r"[A-Za-z_]\w*(?:(?:\.|::|->)[A-Za-z_]\w*)*(\(\))?", text):
         token = match.group(0).removesuffix("()")
-        for ident in token.split("."):
+        names = _SEPARATOR.split(token)
+        for ident in names:
             code_like = (
                 "_" in ident.strip("_")
                 or ident.startswith("__")
                 or re.search(r"[a-z][A-Z]", ident) is not None
-                or (match.group(1) is not None or "." in token)
+                or match.group(1) is not None
+                or len(names) > 1
             )
             if code_like and len(ident) > 2:
                 found[ident.lower()] = None
@@ -124,3 +130,19 @@ def identifiers(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Lowercased plain words of a request (for path and intent matching)."""
     return [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9]+", text)]
+
+
+def dotted_keys(text: str) -> list[tuple[str, ...]]:
+    """Each ``owner.attribute`` step of a qualified reference (``Config.inifile``,
+    ``Cart::total``, ``cart->total``) as the word parts of both names joined: the key of
+    a definition named by its qualified name (method ``inifile`` of class ``Config``) or
+    by a joined name (``Config_inifile``)."""
+    found: dict[tuple[str, ...], None] = {}
+    for match in _QUALIFIED.finditer(text):
+        names = _SEPARATOR.split(match.group(0))
+        for owner, attr in pairwise(names):
+            key = tuple(split_identifier(owner) + split_identifier(attr))
+            if len(key) > 1:
+                found[key] = None
+    return list(found)
+
