@@ -1,5 +1,5 @@
-"""Hybrid retrieval: lexical, dense, phrase, symbol and path evidence, fused and ranked
-by intent.
+"""Hybrid retrieval: lexical, dense, phrase, symbol, qualified-name and path evidence,
+fused and ranked by intent.
 
 Issue and PR references (``#123``) and URLs are taken out of the request first. Then seven
 rankings of files are computed:
@@ -11,8 +11,9 @@ rankings of files are computed:
   chunks the other signals found (see ``index.phrases``);
 * ``symbol``: definitions whose name the request mentions (code-like identifiers count
   fully, plain words half), weighted by how rare the name is;
-* ``qualified``: definitions a dotted reference in the request names by their qualified
-  name: ``Config.getini`` is the method ``getini`` of a class ``Config``, and
+* ``qualified``: definitions a qualified reference in the request (``a.b``, ``A::b``,
+  ``a->b``) names by owner and name: ``Config.getini`` is the method ``getini`` of a
+  class ``Config`` (also a Go receiver, a Rust ``impl``, a C++ ``Config::getini``), and
   ``Config.inifile`` also matches a ``Config_inifile`` that code attaches to ``Config``
   (names compared by their word parts, so case and ``_`` don't matter);
 * ``path``: file and directory names the request mentions, weighted by rarity.

@@ -212,3 +212,51 @@ def test_signals_and_search_are_the_same_whatever_the_hash_seed(tmp_path: Path) 
         )
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_qualified_names_across_languages(tmp_path: Path) -> None:
+    """Owners come from the real chunker: a Rust ``impl``, a Go receiver, a C++ ``A::b``."""
+    from greenpair.core import retrieval
+
+    repo = make_repo(tmp_path / "repo", {
+        "src/shop.rs": '''
+            pub struct Cart { items: Vec<u32> }
+
+            impl Cart {
+                pub fn total(&self) -> u32 {
+                    self.items.iter().sum()
+                }
+            }
+        ''',
+        "pkg/order.go": '''
+            package shop
+
+            type Order struct{ lines []int }
+
+            func (o *Order) Total() int {
+                t := 0
+                for _, l := range o.lines {
+                    t += l
+                }
+                return t
+            }
+        ''',
+        "lib/invoice.cpp": '''
+            int Invoice::total() const {
+                int t = 0;
+                for (int l : lines) t += l;
+                return t;
+            }
+        ''',
+    }, init_git=False)
+    index = open_index(repo)
+    for _ in index.update(embed=False):
+        pass
+    lex = index.lexical()
+    for query, expected in [
+        ("Cart::total overflows", "src/shop.rs"),
+        ("order.Total() ignores refunds", "pkg/order.go"),
+        ("Invoice::total is off by one", "lib/invoice.cpp"),
+    ]:
+        evidence, _ = retrieval.signals(index, lex, query)
+        assert [lex.paths[f] for f in evidence["qualified"]] == [expected], query

@@ -145,4 +145,3 @@ def dotted_keys(text: str) -> list[tuple[str, ...]]:
             if len(key) > 1:
                 found[key] = None
     return list(found)
-
