@@ -61,6 +61,13 @@ def _select_all_in(display: XDisplay, window: str) -> None:
     display.xdotool("key", "ctrl+a")  # the selection becomes X11's PRIMARY
 
 
+def _wait_for_focus(display: XDisplay, windows: list[str]) -> None:
+    """The popup takes the keyboard focus; under load it is mapped a little before it is
+    focused, so wait for the focus (a popup that never takes it fails here)."""
+    wait_for(lambda: display.xdotool("getwindowfocus", check=False).strip() in windows,
+             timeout=10, what="the popup to take the keyboard focus")
+
+
 def _suggestion(app: GreenpairApp, display: XDisplay, after: int) -> dict[str, Any]:
     """Wait for a pasteable suggestion; Tab to the next mode while there is none."""
     for _ in range(3):
@@ -85,9 +92,9 @@ def test_hotkey_popup_streams_and_enter_pastes_into_the_other_app(
     shown = app.wait_event("shown", after=seen, timeout=20)
     assert shown["origin"] == "primary"
     assert shown["chars"] == len(TEXT)
-    popup = wait_for(lambda: display.find_windows(f"^{POPUP}$"), timeout=10,
-                     what="the popup window")[0]
-    assert display.xdotool("getwindowfocus").strip() == popup  # it took the keyboard
+    popups = wait_for(lambda: display.find_windows(f"^{POPUP}$"), timeout=10,
+                      what="the popup window")
+    _wait_for_focus(display, popups)  # it took the keyboard
     app.wait_event("first_token", after=seen, timeout=120)  # streamed
     done = _suggestion(app, display, seen)
 
@@ -114,9 +121,7 @@ def test_greenpair_suggest_opens_the_popup_and_escape_closes_it(
     shown = app.wait_event("shown", after=seen, timeout=20)
     assert shown["mode"] == "explain"
     popups = wait_for(lambda: display.find_windows(f"^{POPUP}$"), timeout=10, what="the popup")
-    # Mapped is not yet focused (under load the focus comes later): wait for it.
-    wait_for(lambda: display.xdotool("getwindowfocus", check=False).strip() in popups,
-             timeout=10, what="the popup to take the keyboard focus")
+    _wait_for_focus(display, popups)
     display.xdotool("key", "Escape")
     app.wait_event("dismissed", after=seen, timeout=10)
     wait_for(lambda: not display.find_windows(f"^{POPUP}$"), timeout=10, what="it to close")
