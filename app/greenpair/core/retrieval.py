@@ -13,9 +13,10 @@ rankings of files are computed:
   fully, plain words half), weighted by how rare the name is;
 * ``qualified``: definitions a qualified reference in the request (``a.b``, ``A::b``,
   ``a->b``) names by owner and name: ``Config.getini`` is the method ``getini`` of a
-  class ``Config`` (also a Go receiver, a Rust ``impl``, a C++ ``Config::getini``), and
-  ``Config.inifile`` also matches a ``Config_inifile`` that code attaches to ``Config``
-  (names compared by their word parts, so case and ``_`` don't matter);
+  class ``Config`` (also a Go receiver, a Rust ``impl``, a C++ ``Config::getini``),
+  ``outcomes.skip`` a top-level ``skip`` of a module ``outcomes`` (a Go package is its
+  folder), and ``Config.inifile`` also matches a ``Config_inifile`` that code attaches
+  to ``Config`` (names compared by their word parts, so case and ``_`` don't matter);
 * ``path``: file and directory names the request mentions, weighted by rarity.
 
 They are fused by weighted reciprocal rank fusion (Cormack et al., 2009), which needs no
@@ -129,7 +130,7 @@ class _Symbols:
 
     by_name: dict[str, list[int]] = field(default_factory=dict)
     by_path_word: dict[str, set[int]] = field(default_factory=dict)
-    # word parts of ``Parent.name`` and of ``name`` → chunk positions (see ``qualified``)
+    # word parts of ``owner.name`` and of ``name`` → chunk positions (see ``qualified``)
     by_parts: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
 
 
@@ -148,8 +149,9 @@ def _symbols(lex: LexicalModel) -> _Symbols:
         if meta.chunk.symbol and meta.chunk.kind != "section":  # headings aren't code
             own = tuple(tokens.split_identifier(meta.chunk.symbol))
             keys = {own}
-            if meta.chunk.parent:
-                keys.add(tuple(tokens.split_identifier(meta.chunk.parent)) + own)
+            owner = meta.chunk.parent or _module_name(meta.chunk.path, meta.chunk.language)
+            if owner:
+                keys.add(tuple(tokens.split_identifier(owner)) + own)
             for key in keys:
                 if len(key) > 1:
                     qualified[key].append(i)
@@ -165,6 +167,20 @@ def _symbols(lex: LexicalModel) -> _Symbols:
     table.by_path_word = dict(words)
     lex._greenpair_symbols = table  # type: ignore[attr-defined]
     return table
+
+
+_PACKAGE_FILES = {"__init__", "mod", "index", "lib"}
+
+
+def _module_name(path: str, language: str) -> str:
+    """The name code uses to qualify a top-level definition of ``path``: the file's stem
+    (``outcomes.skip``), or its folder for a package file (``__init__.py``, ``mod.rs``,
+    ``index.js``) and for Go, whose package is its folder (``cart.Total``)."""
+    parts = path.split("/")
+    stem = parts[-1].split(".", 1)[0]
+    if (stem in _PACKAGE_FILES or language == "go") and len(parts) > 1:
+        return parts[-2]
+    return stem
 
 
 def _rank(scores: dict[int, float]) -> list[int]:

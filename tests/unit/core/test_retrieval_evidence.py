@@ -215,7 +215,9 @@ def test_signals_and_search_are_the_same_whatever_the_hash_seed(tmp_path: Path) 
 
 
 def test_qualified_names_across_languages(tmp_path: Path) -> None:
-    """Owners come from the real chunker: a Rust ``impl``, a Go receiver, a C++ ``A::b``."""
+    """Owners come from the real chunker (a Rust ``impl``, a Go receiver, a C++ ``A::b``)
+    or, for top-level definitions, from the module: its file, or its folder for a package
+    file and for Go."""
     from greenpair.core import retrieval
 
     repo = make_repo(tmp_path / "repo", {
@@ -248,6 +250,21 @@ def test_qualified_names_across_languages(tmp_path: Path) -> None:
                 return t;
             }
         ''',
+        "app/outcomes.py": '''
+            def skip(reason):
+                raise Skipped(reason)
+        ''',
+        "app/checks/__init__.py": '''
+            def skip(reason):
+                return reason
+        ''',
+        "pkg/shop/cart.go": '''
+            package shop
+
+            func NewCart() *Cart {
+                return &Cart{}
+            }
+        ''',
     }, init_git=False)
     index = open_index(repo)
     for _ in index.update(embed=False):
@@ -257,6 +274,9 @@ def test_qualified_names_across_languages(tmp_path: Path) -> None:
         ("Cart::total overflows", "src/shop.rs"),
         ("order.Total() ignores refunds", "pkg/order.go"),
         ("Invoice::total is off by one", "lib/invoice.cpp"),
+        ("outcomes.skip() loses the reason", "app/outcomes.py"),
+        ("checks.skip() loses the reason", "app/checks/__init__.py"),
+        ("shop.NewCart returns nil", "pkg/shop/cart.go"),
     ]:
         evidence, _ = retrieval.signals(index, lex, query)
         assert [lex.paths[f] for f in evidence["qualified"]] == [expected], query
