@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -140,21 +141,20 @@ def _symbols(lex: LexicalModel) -> _Symbols:
         return cached
     table = _Symbols()
     names: dict[str, list[int]] = defaultdict(list)
-    for i, meta in enumerate(lex.chunks):
-        if meta.chunk.symbol:
-            names[meta.chunk.symbol.lower()].append(i)
-    table.by_name = dict(names)
     qualified: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for i, meta in enumerate(lex.chunks):
-        if meta.chunk.symbol and meta.chunk.kind != "section":  # headings aren't code
-            own = tuple(tokens.split_identifier(meta.chunk.symbol))
-            keys = {own}
-            owner = meta.chunk.parent or _module_name(meta.chunk.path, meta.chunk.language)
-            if owner:
-                keys.add(tuple(tokens.split_identifier(owner)) + own)
-            for key in keys:
-                if len(key) > 1:
-                    qualified[key].append(i)
+        chunk = meta.chunk
+        if not chunk.symbol:
+            continue
+        names[chunk.symbol.lower()].append(i)
+        if chunk.kind == "section":  # a heading, not a definition code can qualify
+            continue
+        own = tuple(tokens.split_identifier(chunk.symbol))
+        owner = chunk.parent or _module_name(chunk.path, chunk.language)
+        for key in {own, tuple(tokens.split_identifier(owner)) + own}:
+            if len(key) > 1:
+                qualified[key].append(i)
+    table.by_name = dict(names)
     table.by_parts = dict(qualified)
     words: dict[str, set[int]] = defaultdict(set)
     for f, path in enumerate(lex.paths):
@@ -183,8 +183,19 @@ def _module_name(path: str, language: str) -> str:
     return stem
 
 
+def _best_first(scores: dict[int, float]) -> list[int]:
+    """Keys by score, highest first; ties by key, so every run orders them the same."""
+    return sorted(scores, key=lambda key: (-scores[key], key))
+
+
 def _rank(scores: dict[int, float]) -> list[int]:
-    return [f for f, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])) if s > 0][:DEPTH]
+    return [f for f in _best_first(scores) if scores[f] > 0][:DEPTH]
+
+
+def _add_ranks(chunk_evidence: dict[int, float], ranked: Iterable[int]) -> None:
+    """Reciprocal-rank credit of one chunk ranking (best first)."""
+    for r, pos in enumerate(ranked):
+        chunk_evidence[pos] += 1.0 / (RRF_K + r)
 
 
 def _top(scores: np.ndarray, depth: int = DEPTH) -> list[int]:
@@ -277,22 +288,19 @@ def signals(
     chunk_scores = lex.chunk_scores(query)
     chunk_evidence: dict[int, float] = defaultdict(float)  # chunk pos → fused chunk score
     top_chunks = {pos: float(chunk_scores[pos]) for pos in _top(chunk_scores, CHUNK_DEPTH)}
-    for r, pos in enumerate(top_chunks):
-        chunk_evidence[pos] += 1.0 / (RRF_K + r)
+    _add_ranks(chunk_evidence, top_chunks)
     out["chunk"] = _top_dict(_per_file(lex, top_chunks, extra=2))
 
     dense = _dense(index, lex, query)
-    for r, pos in enumerate(sorted(dense, key=lambda p: (-dense[p], p))):
-        chunk_evidence[pos] += 1.0 / (RRF_K + r)
+    _add_ranks(chunk_evidence, _best_first(dense))
     out["dense"] = _top_dict(_per_file(lex, dense, extra=1))
 
-    candidates = sorted(chunk_evidence, key=lambda p: (-chunk_evidence[p], p))[:PHRASE_DEPTH]
+    candidates = _best_first(chunk_evidence)[:PHRASE_DEPTH]
     texts = _texts(index, lex, candidates)
     phrase = phrases.scores(
         query, ((p, texts.get(lex.chunks[p].id, "")) for p in candidates), lex.idf
     )
-    for r, pos in enumerate(sorted(phrase, key=lambda p: (-phrase[p], p))):
-        chunk_evidence[pos] += 1.0 / (RRF_K + r)
+    _add_ranks(chunk_evidence, _best_first(phrase))
     out["phrase"] = _top_dict(_per_file(lex, phrase, extra=1))
 
     table = _symbols(lex)
@@ -404,7 +412,7 @@ def search(index: RepoIndex, query: str, k: int = 10) -> SearchResult:
                 fused[f] *= SOURCE_WHEN_OTHER_INTENT
         elif cat not in wanted:
             fused[f] *= OFF_INTENT.get(cat, 1.0)
-    order = sorted(fused, key=lambda f: (-fused[f], f))[:k]
+    order = _best_first(fused)[:k]
     return SearchResult(
         query=query,
         files=[lex.paths[f] for f in order],

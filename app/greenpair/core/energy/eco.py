@@ -13,12 +13,13 @@ from typing import Any
 from greenpair.core.energy.sensors.battery import DEFAULT_ROOT, on_battery
 
 
-def should_pause_indexing(settings: Any = None, root: Path = DEFAULT_ROOT) -> bool:
+def should_pause_indexing(settings: Any = None, root: Path | None = None) -> bool:
     """Whether background indexing should wait: on battery and the setting asks for it.
 
     Args:
         settings: A ``Settings``; the saved settings when None.
-        root: The power_supply class directory (tests pass a recorded tree).
+        root: The power_supply class directory (tests pass a recorded tree); the
+            system's when None.
     """
     if settings is None:
         from greenpair.core.energy.meter import _load_settings
@@ -26,4 +27,4 @@ def should_pause_indexing(settings: Any = None, root: Path = DEFAULT_ROOT) -> bo
         settings = _load_settings()
     if not getattr(settings, "pause_indexing_on_battery", True):
         return False
-    return on_battery(root)
+    return on_battery(root or DEFAULT_ROOT)

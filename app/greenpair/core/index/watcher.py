@@ -155,8 +155,6 @@ class Watcher:
     def _paused(self) -> bool:
         from greenpair.core.energy.eco import should_pause_indexing
 
-        if self._power_root is None:
-            return should_pause_indexing(self.index.settings)
         return should_pause_indexing(self.index.settings, self._power_root)
 
     def _wait_while_on_battery(self) -> bool:
