@@ -19,6 +19,7 @@
 # version + arguments instead (the wheel is py3-none: any Python 3 can install it).
 #
 # Usage: install-llama.sh PIP VERSION [--build-only]
+#   (installing records the wheel's path in the venv's .llama-wheel)
 #   --build-only: build (or find) the wheel, print its path, install nothing.
 #   GREENPAIR_LLAMA_NO_BUILD=1: fail instead of compiling (tests reuse setup's wheel).
 set -eu
@@ -110,4 +111,6 @@ if [ "$mode" = --build-only ]; then
 else
   "$pip" install -q --force-reinstall --no-deps "$wheel"
   "$pip" install -q "$wheel"  # its pure-Python dependencies
+  # Remembered beside the venv: the wheel test installs this same build into a clean venv.
+  echo "$wheel" >"$(dirname "$(dirname "$pip")")/.llama-wheel"
 fi

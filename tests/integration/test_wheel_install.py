@@ -32,17 +32,25 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
     return result.stdout
 
 
+def _llama_wheel(env: dict[str, str]) -> str:
+    """The llama-cpp-python wheel setup installed in this venv (never compiled here)."""
+    record = Path(sys.prefix) / ".llama-wheel"
+    if record.is_file() and Path(record.read_text().strip()).is_file():
+        return record.read_text().strip()
+    return _run(
+        ["sh", str(ROOT / "packaging" / "install-llama.sh"), str(Path(sys.executable).parent / "pip"),
+         LLAMA_VERSION, "--build-only"],
+        {**env, "GREENPAIR_LLAMA_NO_BUILD": "1"},
+    ).strip().splitlines()[-1]
+
+
 @pytest.fixture(scope="module")
 def clean_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     wheel = _run([sys.executable, str(ROOT / "packaging" / "build_wheel.py"),
                   "--out", str(base / "dist")], env).strip().splitlines()[-1]
-    llama = _run(
-        ["sh", str(ROOT / "packaging" / "install-llama.sh"), str(Path(sys.executable).parent / "pip"),
-         LLAMA_VERSION, "--build-only"],
-        {**env, "GREENPAIR_LLAMA_NO_BUILD": "1"},
-    ).strip().splitlines()[-1]
+    llama = _llama_wheel(env)
     target = base / "venv"
     venv.EnvBuilder(with_pip=True, clear=True).create(target)
     pip = [str(target / "bin" / "python"), "-m", "pip", "install", "-q"]

@@ -74,8 +74,19 @@ def _modules(folder: Path, name: str) -> list[str]:
 
 
 def _ggml(folder: Path) -> Any:
-    """The already loaded libggml (loading libllama loaded it), for its registry API."""
-    lib = ctypes.CDLL(str(folder / f"{_PREFIX}ggml{_SUFFIX}"))
+    """The libggml that libllama loaded, for its registry API.
+
+    Wheels cannot hold symlinks, so ``libggml.so`` and ``libggml.so.0`` are two copies of
+    one library: opening the first by path would load a second instance with a registry of
+    its own. Opening libllama's dependency by its soname alone returns the loaded instance.
+    """
+    path = folder / f"{_PREFIX}ggml{_SUFFIX}"
+    if sys.platform.startswith("linux"):
+        sonames = sorted(p.name for p in folder.glob(f"libggml{_SUFFIX}.*") if p.suffix[1:].isdigit()
+                         and p.name.count(".") == 2)
+        if sonames:
+            path = Path(sonames[0])  # a bare name: matched against loaded libraries first
+    lib = ctypes.CDLL(str(path))
     lib.ggml_backend_reg_count.restype = ctypes.c_size_t
     lib.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
     lib.ggml_backend_dev_count.restype = ctypes.c_size_t
