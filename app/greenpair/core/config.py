@@ -124,6 +124,7 @@ class Settings:
     autostart: bool = False
     pause_indexing_on_battery: bool = True
     sampler_hz: float = 1.0
+    keep_conversations: bool = True  # kept per repository in the data directory
 
     def effective_threads(self) -> int:
         """Threads for generation: the setting, else physical cores − 1 (eco: half)."""
