@@ -14,13 +14,14 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
+    QGridLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -69,11 +70,14 @@ class ConversationsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Kept conversations")
+        self.setMinimumWidth(130)  # the buttons may squeeze; the window stays narrow
         self.title = QLabel("<b>Conversations</b>")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search questions and answers…")
         self.search.setAccessibleName("Search conversations")
         self.search.setClearButtonEnabled(True)
+        for clear in self.search.findChildren(QToolButton):
+            clear.setAccessibleName("Clear the search")
         self.list = QListWidget()
         self.list.setAccessibleName("Conversations")
         self.list.setWordWrap(True)
@@ -86,9 +90,16 @@ class ConversationsPanel(QWidget):
         self.export_button.setToolTip("Save as Markdown, citations as path:lines")
         self.delete_all_button = QPushButton("Delete all")
         self.delete_all_button.setToolTip("Delete every kept conversation of this repository")
-        row = QHBoxLayout()
-        for button in (self.rename_button, self.delete_button, self.export_button):
-            row.addWidget(button)
+        for button, name in ((self.rename_button, "Rename the conversation"),
+                             (self.delete_button, "Delete the conversation"),
+                             (self.export_button, "Export the conversation as Markdown"),
+                             (self.delete_all_button, "Delete all conversations")):
+            button.setAccessibleName(name)
+        row = QGridLayout()
+        row.addWidget(self.rename_button, 0, 0)
+        row.addWidget(self.delete_button, 0, 1)
+        row.addWidget(self.export_button, 1, 0)
+        row.addWidget(self.delete_all_button, 1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -96,7 +107,6 @@ class ConversationsPanel(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.note)
         layout.addLayout(row)
-        layout.addWidget(self.delete_all_button)
         self.search.textChanged.connect(self.search_changed)
         self.list.itemActivated.connect(self._on_activated)
         self.list.itemClicked.connect(self._on_activated)

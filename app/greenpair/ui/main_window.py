@@ -7,6 +7,7 @@ keyboard, shows messages and remembers the window's geometry.
 
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 from typing import Any
@@ -149,9 +150,12 @@ class MainWindow(QMainWindow):
         buttons.addStretch(1)
         buttons.addWidget(self.new_button)
         left = QWidget()
+        left.setMinimumWidth(340)  # with the history pane, the window still fits 800 px
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.chat, 1)
+        self.model_switch = _model_switch(self.settings)
+        column.addWidget(self.model_switch)
         column.addWidget(self.banner)
         column.addWidget(self.input)
         column.addLayout(buttons)
@@ -186,6 +190,9 @@ class MainWindow(QMainWindow):
         self.picker.repo_chosen.connect(self.open_repo)
         self.settings_button.clicked.connect(self.open_settings)
         self.energy_button.clicked.connect(self.open_energy)
+        self.model_switch.model_chosen.connect(self.switch_model)
+        self.model_switch.problem.connect(lambda text: self.show_message(UserMessage(
+            "error", text, "Open Settings → Models to pull or choose another model.")))
         self.index_status.cancel_requested.connect(self.cancel_indexing)
         self.index.started.connect(lambda _repo: self.index_status.start())
         self.index.progress.connect(self.index_status.update_progress)
@@ -393,6 +400,17 @@ class MainWindow(QMainWindow):
         if is_model_problem(message) or is_repo_problem(message):
             self.show_message(message)
 
+    def switch_model(self, model: str) -> None:
+        """Answer with ``model`` from now on (the conversation goes on with it)."""
+        from greenpair.core.config import DEFAULT_MODEL
+
+        settings = copy.deepcopy(self.settings)
+        settings.model = model
+        if model == DEFAULT_MODEL:
+            settings.eco_mode = False  # the user asked for the default model itself
+        self.apply_settings(settings)
+        self.status_label.setText(f"Answers now come from {model}.")
+
     def open_energy(self) -> None:
         """Show the energy page (built on first use; it reads the ledger when shown)."""
         if self.energy_page is None:
@@ -417,6 +435,7 @@ class MainWindow(QMainWindow):
         self.index.settings = settings
         self.assistant.set_settings(settings)
         self.history.set_settings(settings)
+        self.model_switch.set_settings(settings)
         try:
             save_settings(settings)
         except OSError as exc:
@@ -466,6 +485,20 @@ class MainWindow(QMainWindow):
             self.energy_page.close()
         self.bridge.posted.disconnect(self._on_message)
         return done
+
+
+def _model_switch(settings: Settings) -> Any:
+    from greenpair.ui.model_switch import ModelSwitch
+
+    def speeds() -> dict[str, float]:
+        from greenpair.core.energy import get_meter
+        from greenpair.core.llm.choices import measured_speeds
+
+        return measured_speeds(get_meter().ledger())
+
+    from greenpair.core.llm.choices import free_memory_gb
+
+    return ModelSwitch(settings, speeds=speeds, free_gb=free_memory_gb)
 
 
 def repo_problem(path: Path) -> UserMessage | None:

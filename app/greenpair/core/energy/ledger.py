@@ -394,11 +394,13 @@ class Ledger:
             s.joules += j or 0.0
         return out
 
-    def rows_since(self, since: float) -> list[tuple[float, str, float | None, int, str]]:
-        """Detailed rows since ``since``: (ts, kind, joules, tokens, meta JSON), oldest first."""
+    def rows_since(self, since: float) -> list[tuple[float, str, float | None, int, str, float]]:
+        """Detailed rows since ``since``, oldest first: (ts, kind, joules, tokens, meta JSON,
+        duration_s)."""
         with self._lock:
             return self._conn.execute(
-                "SELECT ts, kind, joules, tokens, meta FROM records WHERE ts >= ? ORDER BY ts",
+                "SELECT ts, kind, joules, tokens, meta, duration_s FROM records WHERE ts >= ? "
+                "ORDER BY ts",
                 (since,)).fetchall()
 
     def days_since(self, day: str) -> list[tuple[str, str, int, float, int]]:

@@ -88,7 +88,7 @@ def daily_energy(ledger: Ledger, days: int = 30, now: float | None = None) -> Da
     joules: dict[str, list[float]] = {k: [0.0] * days for k in KINDS}
     counts: dict[str, list[int]] = {k: [0] * days for k in KINDS}
     bucketed = [(datetime.fromtimestamp(ts).date(), kind, j, 1)
-                for ts, kind, j, _tok, _meta in ledger.rows_since(since)]
+                for ts, kind, j, _tok, _meta, _dur in ledger.rows_since(since)]
     bucketed += [(date.fromisoformat(day), kind, j, n)
                  for day, kind, n, j, _tok in ledger.days_since(span[0].isoformat())]
     for day, kind, j, n in bucketed:
@@ -109,7 +109,7 @@ def joules_per_answer(ledger: Ledger, days: int = 30, now: float | None = None
     points = [AnswerPoint(_day_start(date.fromisoformat(day)) + 43200, j / n, int(tok / n))
               for day, kind, n, j, tok in ledger.days_since(span[0].isoformat())
               if kind == "answer" and n > 0]
-    for ts, kind, j, tok, meta in ledger.rows_since(since):
+    for ts, kind, j, tok, meta, _dur in ledger.rows_since(since):
         if kind != "answer" or j is None:
             continue
         try:
@@ -124,7 +124,7 @@ def _unit_costs(ledger: Ledger, since: float) -> tuple[float | None, float | Non
     """(J per processed token, J per suggestion) from the period's generations."""
     joules = tokens = 0.0
     suggestion_j, suggestions = 0.0, 0
-    for _ts, kind, j, tok, meta in ledger.rows_since(since):
+    for _ts, kind, j, tok, meta, _dur in ledger.rows_since(since):
         if kind not in ("answer", "patch", "suggestion") or not j:
             continue
         try:
