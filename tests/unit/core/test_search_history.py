@@ -45,7 +45,8 @@ def test_past_commit_messages_point_at_the_files_they_changed(tmp_path: Path) ->
     commit(repo, "app/report.py", report + "\n# column\n", "Add a column to the monthly report")
 
     history = load(repo)
-    assert history is not None and len(history.commits) == 4  # the initial commit too
+    assert history is not None
+    assert len(history.commits) == 4  # the initial commit too
     index = open_index(repo)
     for _ in index.update(embed=False):
         pass
