@@ -129,6 +129,7 @@ class Settings:
     autostart: bool = False
     pause_indexing_on_battery: bool = True
     sampler_hz: float = 1.0
+    keep_conversations: bool = True  # kept per repository in the data directory
 
     def effective_threads(self) -> int:
         """Threads when backing off: the setting, else physical cores − 1 (eco: half).
