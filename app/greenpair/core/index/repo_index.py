@@ -22,7 +22,7 @@ from greenpair.core.config import Settings, index_dir, load_settings
 from greenpair.core.errors import IndexError_, RepositoryError
 from greenpair.core.index import embedder as embedder_mod
 from greenpair.core.index.lexical import LexicalModel
-from greenpair.core.index.store import COMMITTED, LEXICAL, REBUILD_HINT, Store
+from greenpair.core.index.store import COMMITTED, LEXICAL, REBUILD_HINT, Store, storage_error
 from greenpair.core.types import Chunk, IndexProgress, SearchResult
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,9 @@ class RepoIndex:
                 try:
                     self._vectors = VectorStore(self.folder / "chroma", self.space)
                 except IndexError_ as exc:
+                    problem = storage_error(self.folder, exc)
+                    if problem is not None:  # full or read-only: wiping would lose it
+                        raise problem from exc
                     log.warning("%s Recreating the vector store.", exc.message)
                     with self.store.transaction() as db:
                         db.execute(
@@ -151,7 +154,12 @@ class RepoIndex:
     # -- public API -----------------------------------------------------------------
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
-        handle = open(self.folder / "write.lock", "a+b")  # noqa: SIM115 - held across yields
+        try:
+            handle = open(self.folder / "write.lock", "a+b")  # noqa: SIM115 - held across yields
+        except OSError as exc:
+            raise storage_error(self.folder, exc) or IndexError_(
+                f"Cannot open {self.folder / 'write.lock'}: {exc.strerror or exc}."
+            ) from exc
         try:
             try:
                 import fcntl
@@ -187,7 +195,13 @@ class RepoIndex:
             self.store.forget_vocab()
             if scope is not None and not self.is_built():
                 scope = None
-            yield from run_update(self, embed=embed, scope=scope)
+            try:
+                yield from run_update(self, embed=embed, scope=scope)
+            except Exception as exc:  # only storage failures are translated; the rest re-raised
+                problem = storage_error(self.folder, exc)
+                if problem is None:
+                    raise
+                raise problem from exc
 
     def is_built(self) -> bool:
         """Whether a full update has completed at least once."""
