@@ -75,8 +75,9 @@ class AskOptions:
 
     @classmethod
     def naive(cls) -> AskOptions:
-        """No cache reuse, top-k chunks whole, no early stop: the baseline of green.py."""
-        return cls(reuse_cache=False, pack_context=False, early_stop=False, max_tokens=512,
+        """No cache reuse, top-k chunks whole, no early stop: the baseline of green.py
+        (the same output budget as the green defaults, so only the levers differ)."""
+        return cls(reuse_cache=False, pack_context=False, early_stop=False,
                    max_snippet_tokens=0)
 
 
