@@ -43,14 +43,14 @@ test-core: setup
 	$(PY) -m pytest -m "not gui and not x11"
 
 lint: python-deps
-	$(VENV)/bin/ruff check app tests benchmarks
+	$(VENV)/bin/ruff check app tests benchmarks tools
 	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) benchmarks/retrieval.py
 
 screenshots: setup
-	$(PY) -m greenpair.ui.screenshots docs/screenshots
+	$(PY) tools/screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) build dist app/*.egg-info

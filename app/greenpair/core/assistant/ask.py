@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from greenpair.core.assistant import prompts
 from greenpair.core.assistant.citations import Citation, check_answer
@@ -190,6 +190,31 @@ class Conversation:
         """Forget earlier turns (the next question starts a fresh prefix)."""
         self.messages = []
         self.shown = []
+
+    def state(self) -> dict[str, Any]:
+        """The history as JSON-ready data (kept with a conversation; see ``restore``)."""
+        return {
+            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
+            "shown": [{"path": s.path, "start_line": s.start_line, "end_line": s.end_line,
+                       "text": s.text, "language": s.language} for s in self.shown],
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a kept ``state()``: the next question is a follow-up.
+
+        The prompt prefix is rebuilt exactly as it was, so the runtime's KV cache is reused
+        when it still holds it (a conversation reopened in the same session); after a
+        restart the prefix is processed once, then reused for the next follow-ups.
+        """
+        try:
+            self.messages = [Message(str(m["role"]), str(m["content"]))
+                             for m in state.get("messages", [])]
+            self.shown = [Snippet(path=str(s["path"]), start_line=int(s["start_line"]),
+                                  end_line=int(s["end_line"]), text=str(s["text"]),
+                                  language=str(s.get("language", "")))
+                          for s in state.get("shown", [])]
+        except (KeyError, TypeError, ValueError):
+            self.reset()  # a damaged state: the next question starts afresh
 
     def ask(self, question: str, *, cancel: threading.Event | None = None) -> Iterator[AskEvent]:
         """Answer ``question``: ``Token`` events while streaming, then one ``Answer``.

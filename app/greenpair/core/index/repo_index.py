@@ -24,7 +24,7 @@ from greenpair.core.config import Settings, index_dir, load_settings
 from greenpair.core.errors import IndexError_, RepositoryError
 from greenpair.core.index import embedder as embedder_mod
 from greenpair.core.index.lexical import LexicalModel
-from greenpair.core.index.store import COMMITTED, LEXICAL, REBUILD_HINT, Store
+from greenpair.core.index.store import COMMITTED, LEXICAL, REBUILD_HINT, Store, storage_error
 from greenpair.core.types import Chunk, IndexProgress, SearchResult
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,8 @@ class RepoIndex:
         self._vectors: Any = None
         self._embedder: embedder_mod.Embedder | None = None
         self._lexical: LexicalModel | None = None
+        self._history: Any = None
+        self._history_key: tuple[float, ...] | None = None
         self.store = Store(self.folder / DB_NAME)
         self._check_space()
 
@@ -160,7 +162,10 @@ class RepoIndex:
                     self._vectors = self._open_vectors()
                 except IndexError_ as exc:
                     if self.settings.chroma_url:
-                        raise
+                        raise  # a team server that is down is not damage: wipe nothing
+                    problem = storage_error(self.folder, exc)
+                    if problem is not None:  # full or read-only: wiping would lose it
+                        raise problem from exc
                     log.warning("%s Recreating the vector store.", exc.message)
                     with self.store.transaction() as db:
                         db.execute(
@@ -183,10 +188,27 @@ class RepoIndex:
                 self._lexical = LexicalModel(self.store)
             return self._lexical
 
+    def history(self) -> Any:
+        """The repository's git history for search (None without one), read again when
+        ``HEAD`` moves."""
+        from greenpair.core.index.search import history
+
+        key = history.head_key(self.repo)
+        with self._lock:
+            if key != self._history_key:
+                self._history = history.load(self.repo) if key else None
+                self._history_key = key
+            return self._history
+
     # -- public API -----------------------------------------------------------------
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
-        handle = open(self.folder / "write.lock", "a+b")  # noqa: SIM115 - held across yields
+        try:
+            handle = open(self.folder / "write.lock", "a+b")  # noqa: SIM115 - held across yields
+        except OSError as exc:
+            raise storage_error(self.folder, exc) or IndexError_(
+                f"Cannot open {self.folder / 'write.lock'}: {exc.strerror or exc}."
+            ) from exc
         try:
             try:
                 import fcntl
@@ -222,7 +244,13 @@ class RepoIndex:
             self.store.forget_vocab()
             if scope is not None and not self.is_built():
                 scope = None
-            yield from run_update(self, embed=embed, scope=scope)
+            try:
+                yield from run_update(self, embed=embed, scope=scope)
+            except Exception as exc:  # only storage failures are translated; the rest re-raised
+                problem = storage_error(self.folder, exc)
+                if problem is None:
+                    raise
+                raise problem from exc
 
     def is_built(self) -> bool:
         """Whether a full update has completed at least once."""
@@ -236,7 +264,7 @@ class RepoIndex:
 
     def search(self, query: str, k: int = 10) -> SearchResult:
         """Hybrid search (builds the index first when there is none)."""
-        from greenpair.core.retrieval import search
+        from greenpair.core.index.search import search
 
         self.ensure_built()
         return search(self, query, k)
@@ -282,6 +310,7 @@ class RepoIndex:
             "files_pending_embedding": pending,
             "skipped": skipped,
             "skipped_total": sum(skipped.values()),
+            "generated": self.store.skipped_details("generated"),
             "last_update": float(last) if last else None,
             "embedding": self.space,
         }

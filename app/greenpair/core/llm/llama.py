@@ -227,11 +227,15 @@ class LlamaRuntime:
         temperature: float = 0.2,
         stop: Sequence[str] = (),
         cancel: threading.Event | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
-        """Stream the assistant's reply to ``messages`` in the model's chat format."""
+        """Stream the assistant's reply to ``messages`` in the model's chat format.
+
+        ``grammar`` (GBNF) constrains the reply: tokens that would leave it are never sampled.
+        """
         return self._start(
             lambda: self.tokenize(self.format_chat(messages), special=True),
-            max_tokens, temperature, stop, cancel,
+            max_tokens, temperature, stop, cancel, grammar,
         )
 
     def stream_completion(
@@ -249,16 +253,19 @@ class LlamaRuntime:
             max_tokens, temperature, stop, cancel,
         )
 
+    supports_grammar = True
+
     def _start(self, build: Callable[[], list[int]], max_tokens: int, temperature: float,
-               stop: Sequence[str], cancel: threading.Event | None) -> Iterator[str]:
+               stop: Sequence[str], cancel: threading.Event | None,
+               grammar: str | None = None) -> Iterator[str]:
         holder: list[weakref.ref[Any]] = []
-        gen = self._generate(holder, build, max_tokens, temperature, stop, cancel)
+        gen = self._generate(holder, build, max_tokens, temperature, stop, cancel, grammar)
         holder.append(weakref.ref(gen))
         return gen
 
     def _generate(self, holder: list[weakref.ref[Any]], build: Callable[[], list[int]],
                   max_tokens: int, temperature: float, stop: Sequence[str],
-                  cancel: threading.Event | None) -> Iterator[str]:
+                  cancel: threading.Event | None, grammar: str | None = None) -> Iterator[str]:
         self._acquire(cancel)
         self._active = holder[0] if holder else None
         start = time.perf_counter()
@@ -278,7 +285,7 @@ class LlamaRuntime:
             self._retune(llm)
             stats.threads = self.n_threads
             yield from _decode(llm, tokens, min(max_tokens, budget), temperature, stop,
-                               cancel, stats, start, self._retune)
+                               cancel, stats, start, self._retune, _grammar(llm, grammar))
         finally:
             stats.duration_s = time.perf_counter() - start
             if stats.repetition_saved_tokens:
@@ -364,6 +371,29 @@ def token_bytes(vocab: Any, token: int) -> bytes:
     return buf.raw[:n]
 
 
+def _grammar(llm: Any, text: str | None) -> Any:
+    """A ``LlamaGrammar`` for GBNF ``text`` (None: unconstrained).
+
+    llama-cpp-python parses the grammar only when it builds the sampler and adds a NULL
+    sampler to the chain when parsing fails (a crash later), so parse it once here.
+
+    Raises:
+        ModelError: llama.cpp rejects the grammar (a bug of ours, not the user's).
+    """
+    if not text:
+        return None
+    import llama_cpp
+    from llama_cpp import LlamaGrammar
+
+    check = llama_cpp.llama_sampler_init_grammar(llm._model.vocab, text.encode("utf-8"),
+                                                 b"root")
+    if not check:
+        raise ModelError("llama.cpp rejected the output grammar (see the log).",
+                         hint="Report this: it is a bug in Greenpair.")
+    llama_cpp.llama_sampler_free(check)
+    return LlamaGrammar.from_string(text, verbose=False)
+
+
 def _reused_prefix(llm: Any, tokens: list[int]) -> int:
     """Prompt tokens ``Llama.generate`` will take from the KV cache instead of evaluating."""
     if llm.n_tokens == 0:
@@ -376,7 +406,7 @@ def _reused_prefix(llm: Any, tokens: list[int]) -> int:
 
 def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop: Sequence[str],
             cancel: threading.Event | None, stats: GenerationStats, start: float,
-            retune: Callable[[Any], None] | None = None) -> Iterator[str]:
+            retune: Callable[[Any], None] | None = None, grammar: Any = None) -> Iterator[str]:
     """The token loop: sample, check, detokenize, yield; stop at a loop (``RepetitionGuard``)
     and look at the machine's load every ``RECHECK_S`` (``retune``)."""
     import llama_cpp
@@ -387,7 +417,7 @@ def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop:
     next_check = time.perf_counter() + RECHECK_S
     stats.stop_reason = "length"
     tokens_iter = llm.generate(tokens, temp=temperature, top_k=40, top_p=0.95, min_p=0.05,
-                               repeat_penalty=1.0)
+                               repeat_penalty=1.0, grammar=grammar)
     try:
         for token in tokens_iter:
             if cancel is not None and cancel.is_set():
