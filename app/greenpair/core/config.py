@@ -122,6 +122,7 @@ class Settings:
     allowed_hosts: list[str] = field(default_factory=list)
     remote_url: str = ""  # OpenAI-compatible server; empty: local llama.cpp
     remote_model: str = ""
+    chroma_url: str = ""  # a team's Chroma server (http://host:8000); empty: local vectors
     max_file_bytes: int = 1 << 20
     recent_repos: list[str] = field(default_factory=list)
     hotkey: str = "Ctrl+Alt+Space"
