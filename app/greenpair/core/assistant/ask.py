@@ -1,7 +1,8 @@
 """Answers about a repository, with checked citations.
 
-``Conversation.ask`` retrieves code, packs it into the model's token budget, streams the
-answer as ``Token`` events and ends with an ``Answer``. Follow-up questions keep the
+``Conversation.ask`` retrieves code, packs it into the model's token budget, says which
+code it will read (a ``Sources`` event, before the model starts: the first useful thing the
+user sees), streams the answer as ``Token`` events and ends with an ``Answer``. Follow-up questions keep the
 system prompt, the first context and earlier turns as an unchanged prefix, so the
 runtime's KV cache does not re-process them; snippets new to a follow-up go after it.
 
@@ -88,6 +89,20 @@ class Token:
     text: str
 
 
+@dataclass(frozen=True)
+class Sources:
+    """The snippets the model is about to read (``path:start-end``), known at once."""
+
+    headers: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """One line for the user."""
+        if not self.headers:
+            return "No matching code found; answering without it…"
+        return "Reading " + ", ".join(self.headers) + "…"
+
+
 @dataclass
 class Answer:
     """The finished answer.
@@ -142,7 +157,7 @@ class Answer:
         }
 
 
-AskEvent = Token | Answer
+AskEvent = Token | Sources | Answer
 
 
 class Conversation:
@@ -218,7 +233,8 @@ class Conversation:
             self.reset()  # a damaged state: the next question starts afresh
 
     def ask(self, question: str, *, cancel: threading.Event | None = None) -> Iterator[AskEvent]:
-        """Answer ``question``: ``Token`` events while streaming, then one ``Answer``.
+        """Answer ``question``: a ``Sources`` event, ``Token`` events while streaming, then
+        one ``Answer``.
 
         Raises:
             Cancelled: ``cancel`` was set before the answer started.
@@ -231,6 +247,7 @@ class Conversation:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("The question was cancelled.")
             packed, messages = self._build_prompt(runtime, question, result.chunks)
+            yield Sources(tuple(s.header for s in packed.snippets))
             shown = [*self.shown, *packed.snippets]
             if not opts.reuse_cache:
                 reset_cache(runtime)
