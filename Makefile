@@ -52,14 +52,14 @@ test-core: setup
 	$(PY) -m pytest -m "not gui and not x11"
 
 lint: python-deps
-	$(VENV)/bin/ruff check app tests benchmarks packaging
+	$(VENV)/bin/ruff check app tests benchmarks tools packaging
 	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) benchmarks/retrieval.py
 
 screenshots: setup
-	$(PY) -m greenpair.ui.screenshots docs/screenshots
+	$(PY) tools/screenshots.py docs/screenshots
 
 # The wheel, with the verified ONNX embedder inside (installs and runs without torch).
 wheel: setup

@@ -367,6 +367,11 @@ class SettingsDialog(QDialog):
         form.addRow("Carbon intensity:", self.carbon)
         form.addRow("Allowed hosts:", self.hosts)
         form.addRow("", note)
+        self.keep_conversations = QCheckBox("Keep conversations (per repository, on this "
+                                            "computer only)")
+        self.keep_conversations.setChecked(s.keep_conversations)
+        self.keep_conversations.setAccessibleName("Keep conversations")
+        form.addRow("History:", self.keep_conversations)
         return page
 
     def settings(self) -> Settings:
@@ -379,6 +384,7 @@ class SettingsDialog(QDialog):
         s.unload_after_idle_s = self.unload_after.value() * 60
         s.carbon_intensity_g_per_kwh = float(self.carbon.value())
         s.allowed_hosts = [h.strip() for h in self.hosts.toPlainText().splitlines() if h.strip()]
+        s.keep_conversations = self.keep_conversations.isChecked()
         return copy.deepcopy(s)
 
     def done(self, result: int) -> None:

@@ -101,10 +101,12 @@ def run_update(
         entries = walk_paths(index.repo, scope, max_bytes=max_bytes)
     changed: list[WalkedFile] = []
     seen: set[str] = set()
+    walked: dict[str, str] = {}  # path -> content hash
     skipped: list[tuple[str, str, str]] = []
     for n, entry in enumerate(entries, 1):
         if isinstance(entry, WalkedFile):
             seen.add(entry.path)
+            walked[entry.path] = entry.sha256
             row = manifest.get(entry.path)
             if row is None or row.sha256 != entry.sha256 or row.state == DELETED:
                 changed.append(entry)
@@ -112,6 +114,13 @@ def run_update(
             skipped.append((entry.path, entry.reason, entry.detail))
         if n % 500 == 0:
             yield IndexProgress("scan", files_done=len(seen), message="Scanning")
+    generated = _build_output(index, walked, scope)
+    for path, why in sorted(generated.items()):
+        if path in seen:
+            seen.discard(path)
+            skipped.append((path, "generated", why))
+    if generated:
+        changed = [entry for entry in changed if entry.path not in generated]
     gone = [p for p, row in manifest.items() if p not in seen and row.state != DELETED]
     with store.transaction():
         for path in gone:
@@ -146,6 +155,25 @@ def run_update(
         "done", len(changed), len(changed), total_chunks, total_chunks, eta_s=0.0,
         message=f"{len(changed)} changed, {len(gone)} removed",
     )
+
+
+def _build_output(
+    index: RepoIndex, walked: dict[str, str], scope: Sequence[str] | None
+) -> dict[str, str]:
+    """Walked files that are build output (see ``repo.build_output``), with the reason.
+
+    A refresh of some paths judges them against the whole tree: the files indexed
+    outside its scope and those recognised before.
+    """
+    from greenpair.core.repo.build_output import recognise
+
+    universe = walked
+    if scope is not None:
+        universe = {p: row.sha256 for p, row in index.store.files().items()
+                    if row.state != DELETED}
+        universe.update(dict.fromkeys(index.store.skipped_paths("generated"), ""))
+        universe.update(walked)
+    return {p: why for p, why in recognise(universe).items() if p in walked}
 
 
 def _commit_lexical(index: RepoIndex, items: list[tuple[WalkedFile, list[Chunk]]]) -> int:
@@ -186,11 +214,17 @@ def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
             texts.setdefault(embed_hash, embed_text(chunk))
     known = store.get_vectors(list(texts))
     todo = [h for h in texts if h not in known]
+    vectors = index.vectors()
+    shared = vectors.known(todo)  # a team's Chroma server: vectors someone already made
+    if shared:
+        with store.transaction():
+            store.put_vectors(shared.items())
+        known.update(shared)
+        todo = [h for h in todo if h not in shared]
     if known:
         from greenpair.core.energy import get_meter
 
         get_meter().record_saving("embeddings_reused", count=len(known))
-    vectors = index.vectors()
     embedder = index.embedder() if todo else None
     embed_started = time.monotonic()
     total = len(todo)
@@ -232,7 +266,7 @@ def _commit_vectors(
     if items:
         found = store.get_vectors([h for _, h in items])
         matrix = np.stack([found[h] for _, h in items])
-        vectors.add([cid for cid, _ in items], matrix, row.path, row.sha256)
+        vectors.add(row.path, row.sha256, [h for _, h in items], matrix)
     with store.transaction():
         store.set_state(row.path, row.sha256, COMMITTED)
 

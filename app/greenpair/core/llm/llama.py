@@ -20,8 +20,10 @@ from typing import Any
 from greenpair.core import messages as user_messages
 from greenpair.core.errors import ModelError
 from greenpair.core.llm import catalog, chat_format, store
+from greenpair.core.llm.repetition import RepetitionGuard
 from greenpair.core.llm.runtime import GenerationStats, Message
 from greenpair.core.llm.textstream import StopFilter
+from greenpair.core.llm.threads import RECHECK_S, ThreadPolicy, default_policy
 
 log = logging.getLogger(__name__)
 _FALLBACK_CTX = 4096
@@ -33,10 +35,15 @@ class LlamaRuntime:
     Args:
         model: A catalog id or the path of a GGUF file.
         n_ctx: Context size (default: the catalog's ``default_context``, else 4096).
-        n_threads: CPU threads (default: physical cores − 1).
+        n_threads: CPU threads, always (default: chosen per generation by ``thread_policy``).
+        thread_policy: Chooses the threads of each generation (default: every physical
+            core while the machine is otherwise idle and on mains power, else cores − 1).
         n_gpu_layers: Layers to offload to a GPU/Metal when the build supports it.
-        prompt_lookup: Draft this many tokens by prompt lookup (0: off; measured slower
-            on CPUs, see ``benchmarks/inference.py``).
+        prompt_lookup: Draft this many tokens by prompt lookup (0: off; see
+            ``benchmarks/speculative.py``).
+        draft_model: A smaller model of the same tokenizer (catalog id or GGUF path) that
+            drafts ``draft_tokens`` tokens for speculative decoding (None: off).
+        draft_tokens: Tokens the draft model guesses per step.
         unload_after_idle_s: Free the model after this long without a generation (0: never).
         seed: Sampling seed (None: random).
     """
@@ -47,8 +54,11 @@ class LlamaRuntime:
         *,
         n_ctx: int | None = None,
         n_threads: int | None = None,
+        thread_policy: ThreadPolicy | None = None,
         n_gpu_layers: int = 0,
         prompt_lookup: int = 0,
+        draft_model: str | Path | None = None,
+        draft_tokens: int = 4,
         unload_after_idle_s: float = 0.0,
         seed: int | None = None,
     ) -> None:
@@ -56,13 +66,16 @@ class LlamaRuntime:
         self.info = None if store.is_path_like(model) else catalog.get(str(model))
         self.model_id = self.info.id if self.info else Path(model).name
         self._n_ctx = n_ctx or (self.info.default_context if self.info else _FALLBACK_CTX)
-        if n_threads is None:
-            from greenpair.core.config import Settings
-
-            n_threads = Settings().effective_threads()
-        self.n_threads = n_threads
+        if thread_policy is None:
+            thread_policy = default_policy(n_threads or 0)
+        elif n_threads:
+            thread_policy.fixed = n_threads
+        self.threads = thread_policy
+        self.n_threads = thread_policy.fixed or thread_policy.background
         self.n_gpu_layers = n_gpu_layers
         self.prompt_lookup = prompt_lookup
+        self.draft_model = draft_model
+        self.draft_tokens = draft_tokens
         self.unload_after_idle_s = unload_after_idle_s
         self.seed = seed
         self.last_stats = GenerationStats()
@@ -110,7 +123,15 @@ class LlamaRuntime:
             user_messages.warning("This llama.cpp build has no GPU support; running on the CPU.")
             gpu_layers = 0
         kwargs: dict[str, Any] = {}
-        if self.prompt_lookup:
+        self.n_threads = self.threads.fixed or self.threads.background
+        if self.draft_model is not None:
+            from greenpair.core.llm.speculative import DraftModel
+
+            draft_path, _ = store.resolve(self.draft_model)
+            kwargs["draft_model"] = DraftModel(draft_path, num_pred_tokens=self.draft_tokens,
+                                               n_ctx=self._n_ctx, n_threads=self.n_threads)
+            kwargs["logits_all"] = True  # sizes the score buffer; see _decode
+        elif self.prompt_lookup:
             from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
             kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.prompt_lookup)
@@ -160,6 +181,9 @@ class LlamaRuntime:
     def _free(self) -> None:
         with self._load_lock:
             if self._llm is not None:
+                draft = getattr(self._llm, "draft_model", None)
+                if hasattr(draft, "close"):
+                    draft.close()
                 self._llm.close()
                 self._llm = None
                 self._chat = None
@@ -223,11 +247,15 @@ class LlamaRuntime:
         temperature: float = 0.2,
         stop: Sequence[str] = (),
         cancel: threading.Event | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
-        """Stream the assistant's reply to ``messages`` in the model's chat format."""
+        """Stream the assistant's reply to ``messages`` in the model's chat format.
+
+        ``grammar`` (GBNF) constrains the reply: tokens that would leave it are never sampled.
+        """
         return self._start(
             lambda: self.tokenize(self.format_chat(messages), special=True),
-            max_tokens, temperature, stop, cancel,
+            max_tokens, temperature, stop, cancel, grammar,
         )
 
     def stream_completion(
@@ -245,16 +273,19 @@ class LlamaRuntime:
             max_tokens, temperature, stop, cancel,
         )
 
+    supports_grammar = True
+
     def _start(self, build: Callable[[], list[int]], max_tokens: int, temperature: float,
-               stop: Sequence[str], cancel: threading.Event | None) -> Iterator[str]:
+               stop: Sequence[str], cancel: threading.Event | None,
+               grammar: str | None = None) -> Iterator[str]:
         holder: list[weakref.ref[Any]] = []
-        gen = self._generate(holder, build, max_tokens, temperature, stop, cancel)
+        gen = self._generate(holder, build, max_tokens, temperature, stop, cancel, grammar)
         holder.append(weakref.ref(gen))
         return gen
 
     def _generate(self, holder: list[weakref.ref[Any]], build: Callable[[], list[int]],
                   max_tokens: int, temperature: float, stop: Sequence[str],
-                  cancel: threading.Event | None) -> Iterator[str]:
+                  cancel: threading.Event | None, grammar: str | None = None) -> Iterator[str]:
         self._acquire(cancel)
         self._active = holder[0] if holder else None
         start = time.perf_counter()
@@ -271,12 +302,34 @@ class LlamaRuntime:
                 )
             stats.prompt_tokens = len(tokens)
             stats.cached_prompt_tokens = _reused_prefix(llm, tokens)
+            self._retune(llm)
+            stats.threads = self.n_threads
             yield from _decode(llm, tokens, min(max_tokens, budget), temperature, stop,
-                               cancel, stats, start)
+                               cancel, stats, start, self._retune, _grammar(llm, grammar))
         finally:
             stats.duration_s = time.perf_counter() - start
+            if stats.repetition_saved_tokens:
+                from greenpair.core.energy import get_meter
+
+                get_meter().record_saving("repetition_tokens_saved",
+                                          tokens=stats.repetition_saved_tokens)
             self._active = None
             self._release(schedule_idle=True)
+
+    def _retune(self, llm: Any) -> None:
+        """Give the context the thread count the policy chooses now (if it changed)."""
+        if not self.threads.adaptive:
+            return
+        choice = self.threads.choose()
+        if choice.threads != self.n_threads:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(llm._ctx.ctx, choice.threads, choice.threads)
+            draft = getattr(llm, "draft_model", None)
+            if hasattr(draft, "set_threads"):
+                draft.set_threads(choice.threads)
+            log.debug("%d threads (%s)", choice.threads, choice.reason)
+            self.n_threads = choice.threads
 
     # -- one generation at a time ------------------------------------------------------------
 
@@ -341,6 +394,29 @@ def token_bytes(vocab: Any, token: int) -> bytes:
     return buf.raw[:n]
 
 
+def _grammar(llm: Any, text: str | None) -> Any:
+    """A ``LlamaGrammar`` for GBNF ``text`` (None: unconstrained).
+
+    llama-cpp-python parses the grammar only when it builds the sampler and adds a NULL
+    sampler to the chain when parsing fails (a crash later), so parse it once here.
+
+    Raises:
+        ModelError: llama.cpp rejects the grammar (a bug of ours, not the user's).
+    """
+    if not text:
+        return None
+    import llama_cpp
+    from llama_cpp import LlamaGrammar
+
+    check = llama_cpp.llama_sampler_init_grammar(llm._model.vocab, text.encode("utf-8"),
+                                                 b"root")
+    if not check:
+        raise ModelError("llama.cpp rejected the output grammar (see the log).",
+                         hint="Report this: it is a bug in Greenpair.")
+    llama_cpp.llama_sampler_free(check)
+    return LlamaGrammar.from_string(text, verbose=False)
+
+
 def _reused_prefix(llm: Any, tokens: list[int]) -> int:
     """Prompt tokens ``Llama.generate`` will take from the KV cache instead of evaluating."""
     if llm.n_tokens == 0:
@@ -352,15 +428,24 @@ def _reused_prefix(llm: Any, tokens: list[int]) -> int:
 
 
 def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop: Sequence[str],
-            cancel: threading.Event | None, stats: GenerationStats, start: float) -> Iterator[str]:
-    """The token loop: sample, check, detokenize, yield."""
+            cancel: threading.Event | None, stats: GenerationStats, start: float,
+            retune: Callable[[Any], None] | None = None, grammar: Any = None) -> Iterator[str]:
+    """The token loop: sample, check, detokenize, yield; stop at a loop (``RepetitionGuard``)
+    and look at the machine's load every ``RECHECK_S`` (``retune``)."""
     import llama_cpp
 
     vocab = llm._model.vocab
     text = StopFilter(stop)
+    guard = RepetitionGuard()
+    next_check = time.perf_counter() + RECHECK_S
+    drafting = llm.draft_model is not None
+    if drafting:
+        # Llama computes logits for every position when it drafts; the prompt needs only
+        # the last one (the output layer for each prompt token is a large extra cost).
+        llm._logits_all = False
     stats.stop_reason = "length"
     tokens_iter = llm.generate(tokens, temp=temperature, top_k=40, top_p=0.95, min_p=0.05,
-                               repeat_penalty=1.0)
+                               repeat_penalty=1.0, grammar=grammar)
     try:
         for token in tokens_iter:
             if cancel is not None and cancel.is_set():
@@ -368,6 +453,8 @@ def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop:
                 break
             if stats.completion_tokens == 0:
                 stats.ttft_s = time.perf_counter() - start
+                if drafting:
+                    llm._logits_all = True  # drafted tokens are checked in one batch
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 stats.stop_reason = "stop"
                 break
@@ -380,6 +467,13 @@ def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop:
                 break
             if stats.completion_tokens >= max_new:
                 break
+            if guard.feed(token):
+                stats.stop_reason = "repetition"
+                stats.repetition_saved_tokens = max_new - stats.completion_tokens
+                break
+            if retune is not None and time.perf_counter() >= next_check:
+                retune(llm)
+                next_check = time.perf_counter() + RECHECK_S
         tail = text.flush()
         if tail:
             yield tail
