@@ -75,7 +75,7 @@ def _print_answer_footer(answer: Answer) -> None:
 
 
 def _ask_one(conv: Conversation, question: str, *, stream: bool) -> Answer:
-    from greenpair.core.assistant.ask import Token
+    from greenpair.core.assistant.ask import Sources, Token
 
     answer: Answer | None = None
     for event in conv.ask(question):
@@ -83,6 +83,9 @@ def _ask_one(conv: Conversation, question: str, *, stream: bool) -> Answer:
             if stream:
                 click.echo(event.text, nl=False)
                 sys.stdout.flush()
+        elif isinstance(event, Sources):
+            if stream:  # what will be read, before the model starts
+                click.secho(event.text, dim=True, err=True)
         else:
             answer = event
     assert answer is not None

@@ -1,7 +1,8 @@
 """Answers about a repository, with checked citations.
 
-``Conversation.ask`` retrieves code, packs it into the model's token budget, streams the
-answer as ``Token`` events and ends with an ``Answer``. Follow-up questions keep the
+``Conversation.ask`` retrieves code, packs it into the model's token budget, says which
+code it will read (a ``Sources`` event, before the model starts: the first useful thing the
+user sees), streams the answer as ``Token`` events and ends with an ``Answer``. Follow-up questions keep the
 system prompt, the first context and earlier turns as an unchanged prefix, so the
 runtime's KV cache does not re-process them; snippets new to a follow-up go after it.
 
@@ -76,8 +77,9 @@ class AskOptions:
 
     @classmethod
     def naive(cls) -> AskOptions:
-        """No cache reuse, top-k chunks whole, no early stop: the baseline of green.py."""
-        return cls(reuse_cache=False, pack_context=False, early_stop=False, max_tokens=512,
+        """No cache reuse, top-k chunks whole, no early stop: the baseline of green.py
+        (the same output budget as the green defaults, so only the levers differ)."""
+        return cls(reuse_cache=False, pack_context=False, early_stop=False,
                    max_snippet_tokens=0)
 
 
@@ -86,6 +88,20 @@ class Token:
     """A piece of the answer as it streams."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The snippets the model is about to read (``path:start-end``), known at once."""
+
+    headers: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """One line for the user."""
+        if not self.headers:
+            return "No matching code found; answering without it…"
+        return "Reading " + ", ".join(self.headers) + "…"
 
 
 @dataclass
@@ -144,7 +160,7 @@ class Answer:
         }
 
 
-AskEvent = Token | Answer
+AskEvent = Token | Sources | Answer
 
 
 class Conversation:
@@ -220,7 +236,8 @@ class Conversation:
             self.reset()  # a damaged state: the next question starts afresh
 
     def ask(self, question: str, *, cancel: threading.Event | None = None) -> Iterator[AskEvent]:
-        """Answer ``question``: ``Token`` events while streaming, then one ``Answer``.
+        """Answer ``question``: a ``Sources`` event, ``Token`` events while streaming, then
+        one ``Answer``.
 
         Raises:
             Cancelled: ``cancel`` was set before the answer started.
@@ -233,6 +250,7 @@ class Conversation:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("The question was cancelled.")
             packed, messages = self._build_prompt(runtime, question, result.chunks)
+            yield Sources(tuple(s.header for s in packed.snippets))
             shown = [*self.shown, *packed.snippets]
             if not opts.reuse_cache:
                 reset_cache(runtime)
