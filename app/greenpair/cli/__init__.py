@@ -30,6 +30,7 @@ _COMMANDS: dict[str, str] = {
     "suggest": "greenpair.cli.suggest:suggest_cmd",
     "config": "greenpair.cli.config:config_group",
     "gui": "greenpair.cli.gui:gui_cmd",
+    "audit": "greenpair.cli.audit:audit_cmd",
 }
 
 
