@@ -16,9 +16,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from greenpair.core.egress import (
     require_strace,
     traced_argv,
 )
-from greenpair.core.errors import ModelError, PrivacyError
+from greenpair.core.errors import Cancelled, ModelError, PrivacyError
 
 DEFAULT_MAX_FILES = 200
 STEP_TIMEOUT_S = 900
@@ -214,21 +216,45 @@ class TracedRun:
 
 def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
                timeout: float = STEP_TIMEOUT_S, namespace: bool = True,
-               stdin: str | None = None) -> TracedRun:
+               stdin: str | None = None, cancel: threading.Event | None = None) -> TracedRun:
     """Run ``argv`` traced (see :func:`~greenpair.core.egress.traced_argv`) to the end.
+
+    Args:
+        argv: The command.
+        trace_file: Where the trace goes.
+        env: Its environment.
+        timeout: Seconds before it is killed (an error).
+        namespace: In a fresh network namespace when the system allows one.
+        stdin: Text for its standard input.
+        cancel: Set from another thread to kill it (checked twice a second).
 
     Raises:
         PrivacyError: strace is missing, the command ran past ``timeout``, or no trace
             was written.
+        Cancelled: ``cancel`` was set.
     """
     traced = traced_argv(argv, trace_file, namespace=namespace)
-    try:
-        done = subprocess.run(traced, env=env, capture_output=True, text=True, input=stdin,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise PrivacyError(f"`{' '.join(argv)}` ran past {timeout:.0f} s while traced."
-                           ) from exc
-    return TracedRun(done.returncode, done.stdout, done.stderr, read_egress(trace_file))
+    proc = subprocess.Popen(traced, env=env, text=True, start_new_session=True,
+                            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            out, err = proc.communicate(stdin, timeout=min(left, 0.5) if cancel else left)
+            break
+        except subprocess.TimeoutExpired:
+            stdin = None  # communicate() keeps what it was given the first time
+            stopped = cancel is not None and cancel.is_set()
+            if not stopped and time.monotonic() < deadline:
+                continue
+            os.killpg(proc.pid, signal.SIGKILL)  # strace and everything it traces
+            proc.communicate()
+            if stopped:
+                raise Cancelled("The privacy audit was cancelled.") from None
+            raise PrivacyError(f"`{' '.join(argv)}` ran past {timeout:.0f} s while traced."
+                               ) from None
+    return TracedRun(proc.returncode, out, err, read_egress(trace_file))
 
 
 def run_audit(
@@ -238,6 +264,7 @@ def run_audit(
     max_files: int = DEFAULT_MAX_FILES,
     query: str = "the main entry point",
     work_dir: Path | None = None,
+    cancel: threading.Event | None = None,
 ) -> Generator[AuditStep, None, AuditReport]:
     """Run the traced session on a scratch copy of ``repo``.
 
@@ -248,6 +275,8 @@ def run_audit(
         query: What the session searches and asks for.
         work_dir: Where the scratch copy and data directory go (default: a new temporary
             folder, removed afterwards).
+        cancel: Set from another thread to stop the running command (the window's
+            worker passes its cancel event).
 
     Yields:
         An :class:`AuditStep` before each entry point runs.
@@ -258,6 +287,7 @@ def run_audit(
     Raises:
         PrivacyError: strace is missing or a trace was not written.
         ModelError: The model is not on this machine.
+        Cancelled: ``cancel`` was set.
     """
     strace = require_strace()
     model_path = _audit_model(model)
@@ -285,7 +315,8 @@ def run_audit(
                     name, args, 0, 0.0, [], note="skipped: the model's patch did not apply"))
                 continue
             started = time.monotonic()
-            done = run_traced(greenpair_argv(*args), base / f"{number}.trace", env)
+            done = run_traced(greenpair_argv(*args), base / f"{number}.trace", env,
+                              cancel=cancel)
             run = EntryPointRun(name, args, done.exit_code, time.monotonic() - started,
                                 done.attempts)
             if name == "patch --apply":
