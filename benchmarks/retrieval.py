@@ -1,18 +1,19 @@
-"""Retrieval quality and index time on the pytest 9.0.2 localization set.
+"""Retrieval quality on the three localization sets, in one run, with one setting.
 
-Greenpair (hybrid search through ``RepoIndex``) against, in the same run:
+For each set (pytest 9.0.2, rxjs 7.8.2, pydantic-core 2.41.5; ``../shared/bench/``):
+Greenpair's search against a whole-file BM25 baseline (k1=1.2, b=0.75, document = path +
+content, identifiers split on snake_case/camelCase with the whole kept, as in the sets'
+README), with changelog paths removed from both rankings. Prints R@1/5/10 (all, any) and
+MRR per set and their mean, an ablation table (each signal or stage removed in turn:
+R@5(any)/MRR per set), search ms/query, and per corpus the index time and peak RSS of a
+build from scratch (each corpus indexed in its own process).
 
-* a whole-file BM25 baseline (k1=1.2, b=0.75, document = path + content, identifiers split
-  on snake_case/camelCase with the whole identifier kept), as in the set's README;
-* for index time, a naive dense index: 60-line chunks of every file with the path
-  prepended, embedded by sentence-transformers (torch) in file order (``--skip-naive``
-  leaves it out; it takes minutes).
+Indexes are cached under ``--home`` (default ``.cache/bench-home``) and only refreshed
+between runs: the signals are query-time, so trying a ranking never re-embeds.
+``--rebuild`` builds them from scratch (and times that).
 
-Prints R@1/5/10 (all and any) and MRR with changelog paths removed from both rankings,
-and again with every non-source file removed (the set README's definition), plus index
-times and peak RSS.
-
-    python benchmarks/retrieval.py [--corpus DIR] [--queries FILE] [--skip-naive]
+    python benchmarks/retrieval.py [--corpora DIR] [--sets pytest,rxjs] [--rebuild]
+        [--no-dense] [--no-ablation] [--limit N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -22,54 +23,34 @@ import json
 import math
 import os
 import re
-import resource
-import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "app"))
-DEFAULT_QUERIES = ROOT.parent / "shared" / "bench" / "localization" / "pytest-9.0.2.jsonl"
+# ``../shared/`` beside the repository (a worktree one level deeper looks one level up)
+SHARED = next((p / "shared" / "bench" for p in (ROOT.parent, ROOT.parent.parent)
+               if (p / "shared" / "bench").is_dir()), ROOT.parent / "shared" / "bench")
+SETS = {"pytest": "pytest-9.0.2", "rxjs": "rxjs-7.8.2", "pydantic-core": "pydantic-core-2.41.5"}
 CHANGELOG = re.compile(r"(?i)(^|/)(changelogs?/|changelog[^/]*$|changes[^/]*$)")
-_NON_SOURCE_DIRS = re.compile(
-    r"(^|/)(test|tests|testing|doc|docs|changelog|\.github|ci|examples|bench|scripts|fuzz)/"
-)
-_NON_SOURCE_NAMES = re.compile(r"^(test_.*\.py|.*_test\.py|conftest\.py|setup\.py|noxfile\.py)$")
+COLUMNS = ["R@1 all", "R@1 any", "R@5 all", "R@5 any", "R@10 all", "R@10 any", "MRR"]
 
 
-def is_source(path: str) -> bool:
-    """The set README's "source file": a .py file outside test/doc/... directories."""
-    name = path.rsplit("/", 1)[-1]
-    return (
-        path.endswith(".py")
-        and not _NON_SOURCE_DIRS.search(path)
-        and not _NON_SOURCE_NAMES.match(name)
-    )
+def corpora(folder: Path) -> Path:
+    """The corpora folder, fetched once with ``get-corpora.sh`` when a corpus is missing."""
+    if not all((folder / name).is_dir() for name in SETS.values()):
+        subprocess.run(["bash", str(SHARED / "get-corpora.sh"), str(folder)], check=True,
+                       stdout=subprocess.DEVNULL)
+    return folder
 
 
-def fetch_corpus() -> Path:
-    """The pytest 9.0.2 sdist, downloaded once into Greenpair's cache directory."""
-    from greenpair.core.config import cache_dir
-
-    folder = cache_dir() / "bench"
-    corpus = folder / "sdist" / "pytest-9.0.2"
-    if corpus.is_dir():
-        return corpus
-    sdist = folder / "sdist"
-    sdist.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-         "pytest==9.0.2", "-d", str(sdist)],
-        check=True,
-    )
-    with tarfile.open(sdist / "pytest-9.0.2.tar.gz") as tar:
-        tar.extractall(sdist, filter="data")
-    return corpus
+def load_set(name: str) -> list[dict]:
+    path = SHARED / "localization" / f"{SETS[name]}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 # -- whole-file BM25 baseline ---------------------------------------------------------
@@ -96,10 +77,9 @@ def read_corpus(root: Path) -> dict[str, str]:
             if b"\0" in data:
                 continue
             try:
-                text = data.decode("utf-8")
+                docs[path.relative_to(root).as_posix()] = data.decode("utf-8")
             except UnicodeDecodeError:
                 continue
-            docs[path.relative_to(root).as_posix()] = text
     return docs
 
 
@@ -115,177 +95,163 @@ class BM25:
             df.update(c.keys())
         n = len(self.paths)
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self.postings: dict[str, list[int]] = {}
+        for i, c in enumerate(self.tf):
+            for t in c:
+                self.postings.setdefault(t, []).append(i)
 
     def rank(self, query: str) -> list[str]:
         q = Counter(t for t in bm25_tokens(query) if t in self.idf)
-        scores = []
-        for i, tf in enumerate(self.tf):
-            s = 0.0
-            norm = self.k1 * (1 - self.b + self.b * self.len[i] / self.avg)
-            for t, qn in q.items():
-                f = tf.get(t)
-                if f:
-                    s += qn * self.idf[t] * f * (self.k1 + 1) / (f + norm)
-            scores.append(s)
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
-        return [self.paths[i] for i in order if scores[i] > 0]
+        scores: dict[int, float] = {}
+        for t, qn in q.items():
+            for i in self.postings[t]:
+                f = self.tf[i][t]
+                norm = self.k1 * (1 - self.b + self.b * self.len[i] / self.avg)
+                scores[i] = scores.get(i, 0.0) + qn * self.idf[t] * f * (self.k1 + 1) / (f + norm)
+        return [self.paths[i] for i in sorted(scores, key=lambda i: (-scores[i], i))]
 
 
 # -- metrics -----------------------------------------------------------------------
 def metrics(rankings: list[list[str]], golds: list[list[str]]) -> dict[str, float]:
+    rankings = [[p for p in r if not CHANGELOG.search(p)] for r in rankings]
     out: dict[str, float] = {}
     n = len(golds)
+    pairs = list(zip(rankings, golds, strict=True))
     for k in (1, 5, 10):
-        out[f"R@{k} all"] = sum(set(g) <= set(r[:k]) for r, g in zip(rankings, golds, strict=True)) / n
-        out[f"R@{k} any"] = sum(bool(set(g) & set(r[:k])) for r, g in zip(rankings, golds, strict=True)) / n
+        out[f"R@{k} all"] = sum(set(g) <= set(r[:k]) for r, g in pairs) / n
+        out[f"R@{k} any"] = sum(bool(set(g) & set(r[:k])) for r, g in pairs) / n
     rr = []
-    for r, g in zip(rankings, golds, strict=True):
+    for r, g in pairs:
         ranks = [i for i, p in enumerate(r) if p in g]
         rr.append(1.0 / (ranks[0] + 1) if ranks else 0.0)
     out["MRR"] = sum(rr) / n
     return out
 
 
-COLUMNS = ["R@1 all", "R@1 any", "R@5 all", "R@5 any", "R@10 all", "R@10 any", "MRR"]
+def mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {c: sum(r[c] for r in rows) / len(rows) for c in rows[0]}
 
 
-def print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
-    print(f"\n{title}")
-    print(f"| method | {' | '.join(COLUMNS)} |")
-    print("|---|" + "---|" * len(COLUMNS))
-    for name, m in rows.items():
-        print(f"| {name} | " + " | ".join(f"{m[c]:.3f}" for c in COLUMNS) + " |")
+def build(corpus: Path, home: Path, *, rebuild: bool, dense: bool) -> dict:
+    """Index one corpus in its own process (its peak RSS is the corpus's own)."""
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "localization_index.py"), str(corpus)]
+    cmd += ["--rebuild"] * rebuild + ["--no-dense"] * (not dense)
+    env = {**os.environ, "GREENPAIR_HOME": str(home), "PYTHONPATH": str(ROOT / "app")}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def evaluate(rankings: dict[str, list[list[str]]], golds: list[list[str]]) -> None:
-    no_changelog = {
-        name: [[p for p in r if not CHANGELOG.search(p)] for r in rs]
-        for name, rs in rankings.items()
-    }
-    print_table("Changelog paths removed from both rankings:",
-                {n: metrics(r, golds) for n, r in no_changelog.items()})
-    source_only = {
-        name: [[p for p in r if is_source(p)] for r in rs] for name, rs in rankings.items()
-    }
-    print_table("Every non-source file (tests, docs, config) removed from both rankings:",
-                {n: metrics(r, golds) for n, r in source_only.items()})
+def ablations() -> dict[str, object]:
+    from greenpair.core.index.search import DEFAULT, SIGNALS
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def naive_dense(docs: dict[str, str], queries: list[str]) -> tuple[float, list[list[str]]]:
-    """60-line chunks of every file, path prepended, torch, embedded in file order."""
-    import numpy as np
-    from sentence_transformers import SentenceTransformer
-
-    from greenpair.core.index.onnx_export import source_dir
-
-    started = time.perf_counter()
-    model = SentenceTransformer(str(source_dir()), device="cpu")
-    texts, owners = [], []
-    for path in sorted(docs):
-        lines = docs[path].splitlines()
-        for i in range(0, max(len(lines), 1), 60):
-            texts.append(path + "\n" + "\n".join(lines[i : i + 60]))
-            owners.append(path)
-    vectors = []
-    for i in range(0, len(texts), 32):  # one call per batch: no global length sort
-        vectors.append(model.encode(texts[i : i + 32], batch_size=32,
-                                    normalize_embeddings=True, show_progress_bar=False))
-    matrix = np.concatenate(vectors)
-    elapsed = time.perf_counter() - started
-    print(f"naive dense: {len(texts)} chunks embedded in {elapsed:.1f} s")
-    qv = model.encode(queries, normalize_embeddings=True, show_progress_bar=False)
-    rankings = []
-    for sims in qv @ matrix.T:
-        best: dict[str, float] = {}
-        for owner, s in zip(owners, sims, strict=True):
-            best[owner] = max(best.get(owner, -1.0), float(s))
-        rankings.append(sorted(best, key=lambda p: -best[p]))
-    return elapsed, rankings
+    out: dict[str, object] = {"(none: the default)": DEFAULT}
+    for signal in SIGNALS:
+        if DEFAULT.weights.get(signal, 0) > 0:
+            out[signal] = replace(DEFAULT, weights={**DEFAULT.weights, signal: 0.0})
+    for stage in DEFAULT.stages():
+        out[stage] = replace(DEFAULT, **{stage: False})
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, help="corpus root (default: fetch the sdist)")
-    parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES)
-    parser.add_argument("--skip-naive", action="store_true", help="skip the naive dense baseline")
-    parser.add_argument("--precision", default=None, help="embedding precision: fp32 or int8")
-    parser.add_argument("--max-tokens", type=int, default=None, help="embedding truncation")
-    parser.add_argument("--embed-policy", default="source", choices=["source", "code", "all"])
+    parser.add_argument("--corpora", type=Path, default=ROOT / ".cache" / "corpora")
+    parser.add_argument("--home", type=Path, default=ROOT / ".cache" / "bench-home")
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--rebuild", action="store_true", help="index from scratch")
     parser.add_argument("--no-dense", action="store_true", help="lexical signals only")
+    parser.add_argument("--no-ablation", action="store_true")
+    parser.add_argument("--limit", type=int, help="first N queries of each set")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    # A private data directory: the index is built from scratch and timed.
-    home = tempfile.mkdtemp(prefix="greenpair-bench-")
-    from greenpair.core import config
+    home = args.home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["GREENPAIR_HOME"] = str(home)
+    folder = corpora(args.corpora.resolve())
+    names = args.sets.split(",")
 
-    real_models = config.models_dir()
-    corpus = (args.corpus or fetch_corpus()).resolve()
-    os.environ["GREENPAIR_HOME"] = home
-    os.symlink(real_models, Path(home) / "models")
+    from greenpair.core.index import open_index
+    from greenpair.core.index.search import DEFAULT, fuse, gather
+    from greenpair.core.index.search.evidence import best_first
 
-    from greenpair.core.index import embedder, open_index
-
-    items = [json.loads(line) for line in args.queries.read_text().splitlines() if line.strip()]
-    queries = [it["query"] for it in items]
-    golds = [it["gold"] for it in items]
-
-    t0 = time.perf_counter()
-    docs = read_corpus(corpus)
-    bm25 = BM25(docs)
-    bm25_time = time.perf_counter() - t0
-    bm25_rankings = [bm25.rank(q) for q in queries]
-
-    precision = args.precision or embedder.DEFAULT_PRECISION
-    max_tokens = args.max_tokens or embedder.DEFAULT_MAX_TOKENS
-    t0 = time.perf_counter()
-    index = open_index(
-        corpus, precision=precision, max_tokens=max_tokens, embed_policy=args.embed_policy
-    )
-    phases: dict[str, float] = {}
-    last = time.perf_counter()
-    for event in index.update(embed=not args.no_dense):
-        now = time.perf_counter()
-        phases[event.phase] = phases.get(event.phase, 0.0) + now - last
-        last = now
-    gp_time = time.perf_counter() - t0
-    gp_rss = peak_rss_mb()
-    stats = index.stats()
-    t0 = time.perf_counter()
-    gp_rankings = [index.search(q, k=1000).files for q in queries]
-    search_ms = (time.perf_counter() - t0) / len(queries) * 1000
-
-    print(f"corpus: {corpus} ({len(docs)} text files); queries: {args.queries} ({len(items)})")
-    print(f"Greenpair: {stats['files']} files, {stats['chunks']} chunks, "
-          f"{stats['embedded_chunks']} embedded ({precision}, {max_tokens} tokens, policy "
-          f"{args.embed_policy}); "
-          f"skipped {stats['skipped']}")
-    print("Greenpair index phases (s): " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
-    rankings = {"BM25 whole files": bm25_rankings, "Greenpair": gp_rankings}
-    naive_time = None
-    if not args.skip_naive:
-        naive_time, naive_rankings = naive_dense(docs, queries)
-        rankings["naive dense (MiniLM 60-line)"] = naive_rankings
-    evaluate(rankings, golds)
-    print("\nIndex time (full, from scratch, model load included):")
-    print(f"  BM25 baseline     {bm25_time:8.2f} s")
-    print(f"  Greenpair         {gp_time:8.2f} s   (peak RSS {gp_rss:.0f} MB)")
-    if naive_time is not None:
-        print(f"  naive dense       {naive_time:8.2f} s   -> Greenpair / naive = "
-              f"{gp_time / naive_time:.3f}")
-    print(f"Greenpair search: {search_ms:.1f} ms per query (warm)")
+    variants = {"(none: the default)": DEFAULT} if args.no_ablation else ablations()
+    report: dict[str, dict] = {}
+    for name in names:
+        corpus = folder / SETS[name]
+        items = load_set(name)[: args.limit]
+        golds = [it["gold"] for it in items]
+        built = build(corpus, home, rebuild=args.rebuild, dense=not args.no_dense)
+        t0 = time.perf_counter()
+        bm25 = BM25(read_corpus(corpus))
+        bm25_s = time.perf_counter() - t0
+        bm25_rankings = [bm25.rank(it["query"]) for it in items]
+        index = open_index(corpus)
+        lex = index.lexical()
+        gather(index, lex, "warm up the embedder", dense=not args.no_dense)
+        t0 = time.perf_counter()
+        evidence = []
+        for it in items:
+            ev = gather(index, lex, it["query"], dense=not args.no_dense)
+            fuse(lex, ev, DEFAULT)
+            evidence.append(ev)
+        search_ms = (time.perf_counter() - t0) / len(items) * 1000
+        rows = {"BM25 whole files": metrics(bm25_rankings, golds)}
+        for variant, ranking in variants.items():
+            ranked = []
+            for ev in evidence:
+                fused = fuse(lex, ev, ranking)
+                ranked.append([lex.paths[f] for f in best_first(fused)])
+            rows[variant] = metrics(ranked, golds)
+        index.close()
+        report[name] = {"rows": rows, "search_ms": search_ms, "build": built,
+                        "bm25_index_s": bm25_s, "queries": len(items)}
+    _print(report, names, variants)
     if args.json:
-        args.json.write_text(json.dumps({
-            "greenpair_index_s": gp_time, "naive_index_s": naive_time, "bm25_index_s": bm25_time,
-            "peak_rss_mb": gp_rss, "stats": stats, "search_ms": search_ms,
-        }, indent=2))
-    index.close()
-    shutil.rmtree(home, ignore_errors=True)
+        args.json.write_text(json.dumps(report, indent=2, default=str))
     return 0
+
+
+def _print(report: dict[str, dict], names: list[str], variants: dict[str, object]) -> None:
+    default = "(none: the default)"
+    print("Changelog paths removed from every ranking (the sets' README method).")
+    for name in names:
+        r = report[name]
+        print(f"\n{SETS[name]} ({r['queries']} queries)")
+        print(f"| method | {' | '.join(COLUMNS)} |")
+        print("|---|" + "---|" * len(COLUMNS))
+        for label, key in (("BM25 whole files", "BM25 whole files"), ("Greenpair", default)):
+            m = r["rows"][key]
+            print(f"| {label} | " + " | ".join(f"{m[c]:.3f}" for c in COLUMNS) + " |")
+    print("\nMean over sets")
+    print(f"| method | {' | '.join(COLUMNS)} |")
+    print("|---|" + "---|" * len(COLUMNS))
+    for label, key in (("BM25 whole files", "BM25 whole files"), ("Greenpair", default)):
+        m = mean([report[n]["rows"][key] for n in names])
+        print(f"| {label} | " + " | ".join(f"{m[c]:.3f}" for c in COLUMNS) + " |")
+    if len(variants) > 1:
+        print("\nAblation: one signal or stage removed -> R@5(any) / MRR")
+        print("| removed | " + " | ".join(names) + " | mean |")
+        print("|---|" + "---|" * (len(names) + 1))
+        for variant in variants:
+            cells = [report[n]["rows"][variant] for n in names]
+            m = mean(cells)
+            print(f"| {variant} | " + " | ".join(
+                f"{c['R@5 any']:.3f} / {c['MRR']:.3f}" for c in [*cells, m]) + " |")
+    print("\nSearch and index, per corpus (index: a build from scratch in its own process)")
+    print("| corpus | search ms/query | files | chunks | embedded | skipped | index s "
+          "| peak RSS MB | BM25 index s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in names:
+        r = report[name]
+        b = r["build"]
+        s = b["stats"]
+        skipped = ", ".join(f"{n} {k}" for k, n in s["skipped"].items())
+        print(f"| {SETS[name]} | {r['search_ms']:.1f} | {s['files']} | {s['chunks']} | "
+              f"{s['embedded_chunks']} | {skipped} | {b['index_s']:.1f} | "
+              f"{b['peak_rss_mb']} | {r['bm25_index_s']:.1f} |")
+        if s.get("generated"):
+            print(f"|  generated: {json.dumps(s['generated'])} |")
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 
 # Resolve the real models directory once, before any test moves GREENPAIR_HOME.
 from greenpair.core import config as _config
@@ -28,6 +30,19 @@ from greenpair.core import config as _config
 REAL_MODELS_DIR = _config.models_dir()
 pytest_plugins = ["pytester", "tests.helpers.skip_guard"]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Property tests: CI-sized by default; `pytest --hypothesis-profile=long` digs deeper.
+# No example database: a run never writes under the repository (.hypothesis/).
+_FUZZ_CHECKS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile(
+    "default", max_examples=60, deadline=None, database=None,
+    suppress_health_check=_FUZZ_CHECKS,
+)
+settings.register_profile(
+    "long", max_examples=3000, deadline=None, database=None,
+    suppress_health_check=_FUZZ_CHECKS,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

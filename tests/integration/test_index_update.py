@@ -22,8 +22,8 @@ from greenpair.core import messages
 from greenpair.core.errors import RepositoryError
 from greenpair.core.index import RepoIndex, open_index
 from greenpair.core.index.embedder import Embedder
+from greenpair.core.index.search.dense import dense_scores
 from greenpair.core.index.store import COMMITTED, LEXICAL
-from greenpair.core.retrieval import _dense
 from tests.conftest import make_repo
 
 
@@ -189,7 +189,7 @@ def test_stopping_midway_serves_no_stale_results_and_resumes(tmp_path: Path) -> 
     # The new content is searchable at once (lexical), the old content is never served.
     assert index.search("render invoice pdf", k=1).files == ["pkg/module_0.py"]
     lex = index.lexical()
-    stale = [p for p in _dense(index, lex, "handle request kind 1 of module 0")
+    stale = [p for p in dense_scores(index, lex, "handle request kind 1 of module 0", 400)
              if lex.chunks[p].chunk.path == "pkg/module_0.py"]
     assert stale == []
     old = index.search("handler_0_1 handle request kind 1 of module 0", k=10)

@@ -28,6 +28,7 @@ _COMMANDS: dict[str, str] = {
     "energy": "greenpair.cli.energy:energy_cmd",
     "doctor": "greenpair.cli.energy:doctor_cmd",
     "suggest": "greenpair.cli.suggest:suggest_cmd",
+    "serve": "greenpair.cli.serve:serve_group",
     "config": "greenpair.cli.config:config_group",
     "gui": "greenpair.cli.gui:gui_cmd",
     "audit": "greenpair.cli.audit:audit_cmd",

@@ -99,8 +99,9 @@ def physical_cores() -> int:
 class Settings:
     """Typed user settings with defaults in code. Stored as JSON in the data directory.
 
-    ``threads`` of 0 means "physical cores − 1" (at least 1), which keeps the desktop
-    responsive while the model generates.
+    ``threads`` of 0 lets each generation choose (``core/llm/threads.py``): every physical
+    core while the machine is otherwise idle and on mains power, physical cores − 1 when
+    other work keeps a core busy or on battery (so the desktop stays responsive).
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -126,7 +127,9 @@ class Settings:
     sampler_hz: float = 1.0
 
     def effective_threads(self) -> int:
-        """Threads for generation: the setting, else physical cores − 1 (eco: half)."""
+        """Threads when backing off: the setting, else physical cores − 1 (eco: half).
+
+        A generation the user waits for may take every core (``ThreadPolicy``)."""
         if self.threads > 0:
             return self.threads
         cores = physical_cores()

@@ -72,7 +72,7 @@ def test_search_works_before_any_embedding(tmp_repo: Path) -> None:
 
 
 def test_named_files_by_identifier_or_file_name(tmp_repo: Path) -> None:
-    from greenpair.core.retrieval import named_files
+    from greenpair.core.index.search.names import named_files
 
     index = open_index(tmp_repo)
     for _ in index.update(embed=False):

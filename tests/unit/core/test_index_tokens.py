@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from greenpair.core.index import categories, tokens
-from greenpair.core.retrieval import intents
+from greenpair.core.index.search.query import intents
 
 
 @pytest.mark.parametrize(
@@ -38,28 +38,6 @@ def test_identifiers_finds_code_like_names_only() -> None:
     assert "plain" not in found
     assert "words" not in found
     assert {"cart", "total", "items"} <= set(tokens.identifiers("Cart::total and cart->items"))
-
-
-@pytest.mark.parametrize(
-    ("path", "category"),
-    [
-        ("src/shop/cart.py", categories.SOURCE),
-        ("lib/server.go", categories.SOURCE),
-        ("tests/test_cart.py", categories.TEST),
-        ("pkg/cart_test.go", categories.TEST),
-        ("web/cart.spec.ts", categories.TEST),
-        ("src/test/java/CartTest.java", categories.TEST),
-        ("docs/usage.md", categories.DOCS),
-        ("README.md", categories.DOCS),
-        ("examples/demo.py", categories.EXAMPLE),
-        ("CHANGELOG.md", categories.CHANGELOG),
-        ("changelog/123.bugfix.rst", categories.CHANGELOG),
-        ("pyproject.toml", categories.CONFIG),
-        ("scripts/release.py", categories.OTHER),
-    ],
-)
-def test_category(path: str, category: str) -> None:
-    assert categories.category(path) == category
 
 
 @pytest.mark.parametrize(

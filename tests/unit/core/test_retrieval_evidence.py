@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from greenpair.core.index import open_index, phrases, tokens
-from greenpair.core.retrieval import clean_query
+from greenpair.core.index import open_index, tokens
+from greenpair.core.index.search import DEFAULT, gather, phrases, search
+from greenpair.core.index.search.query import clean_query
 from tests.conftest import make_repo
 
 
@@ -58,10 +60,8 @@ def test_clean_query_drops_issue_references_and_urls(query: str, expected: str) 
 
 
 def test_phrase_evidence_ranks_the_file_with_the_words_together(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    from greenpair.core import retrieval
-
     repo = make_repo(tmp_path / "repo", {
         "app/policy.py": '''
             import warnings
@@ -89,8 +89,8 @@ def test_phrase_evidence_ranks_the_file_with_the_words_together(
     query = "Make it an error by default"
     assert index.search(query, k=2).files[0] == "app/policy.py"
     # Without phrase evidence the shorter file with both words apart wins.
-    monkeypatch.setitem(retrieval.WEIGHTS, "phrase", 0.0)
-    assert index.search(query, k=2).files[0] == "app/messages.py"
+    no_phrase = replace(DEFAULT, weights={**DEFAULT.weights, "phrase": 0.0})
+    assert search(index, query, 2, no_phrase).files[0] == "app/messages.py"
 
 
 @pytest.mark.parametrize(
@@ -140,10 +140,8 @@ QUALIFIED_REPO = {
 
 
 def test_a_dotted_reference_finds_the_definition_by_its_qualified_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    from greenpair.core import retrieval
-
     repo = make_repo(tmp_path / "repo", QUALIFIED_REPO, init_git=False)
     index = open_index(repo)
     for _ in index.update(embed=False):
@@ -156,18 +154,16 @@ def test_a_dotted_reference_finds_the_definition_by_its_qualified_name(
         "app/parser.py"
     )
     # A joined name: ``Config_inifile`` is what code attaches to ``Config`` as ``inifile``.
-    evidence, _ = retrieval.signals(index, index.lexical(), "Ensure Config.inifile is set")
+    evidence = gather(index, index.lexical(), "Ensure Config.inifile is set").files
     assert [index.lexical().paths[f] for f in evidence["qualified"]] == ["app/legacy.py"]
     # Without the qualified-name signal the file that talks most about the config wins.
-    monkeypatch.setitem(retrieval.WEIGHTS, "qualified", 0.0)
-    assert index.search("Config.getini fails for unknown names", k=3).files[0] == (
+    no_qualified = replace(DEFAULT, weights={**DEFAULT.weights, "qualified": 0.0})
+    assert search(index, "Config.getini fails for unknown names", 3, no_qualified).files[0] == (
         "app/parser.py"
     )
 
 
 def test_markup_headings_are_not_qualified_definitions(tmp_path: Path) -> None:
-    from greenpair.core import retrieval
-
     repo = make_repo(tmp_path / "repo", {
         **QUALIFIED_REPO,
         "docs/reference.md": "# Config.inifile\n\nThe ini file of the run.\n",
@@ -175,7 +171,7 @@ def test_markup_headings_are_not_qualified_definitions(tmp_path: Path) -> None:
     index = open_index(repo)
     for _ in index.update(embed=False):
         pass
-    evidence, _ = retrieval.signals(index, index.lexical(), "Ensure Config.inifile is set")
+    evidence = gather(index, index.lexical(), "Ensure Config.inifile is set").files
     lex = index.lexical()
     assert [lex.paths[f] for f in evidence["qualified"]] == ["app/legacy.py"]
 
@@ -196,9 +192,9 @@ def test_signals_and_search_are_the_same_whatever_the_hash_seed(tmp_path: Path) 
         "from greenpair.core.index import open_index\n"
         "index = open_index(sys.argv[1])\n"
         "for _ in index.update(embed=False): pass\n"
-        "from greenpair.core.retrieval import signals\n"
+        "from greenpair.core.index.search import gather\n"
         "lex = index.lexical()\n"
-        "print(json.dumps([[index.search(q, k=10).files, signals(index, lex, q)[0]]\n"
+        "print(json.dumps([[index.search(q, k=10).files, gather(index, lex, q).files]\n"
         "                  for q in sys.argv[2:]]))\n"
     )
     # Files that tie exactly: each query names two of them, by path only.
@@ -218,8 +214,6 @@ def test_qualified_names_across_languages(tmp_path: Path) -> None:
     """Owners come from the real chunker (a Rust ``impl``, a Go receiver, a C++ ``A::b``)
     or, for top-level definitions, from the module: its file, or its folder for a package
     file and for Go."""
-    from greenpair.core import retrieval
-
     repo = make_repo(tmp_path / "repo", {
         "src/shop.rs": '''
             pub struct Cart { items: Vec<u32> }
@@ -278,5 +272,5 @@ def test_qualified_names_across_languages(tmp_path: Path) -> None:
         ("checks.skip() loses the reason", "app/checks/__init__.py"),
         ("shop.NewCart returns nil", "pkg/shop/cart.go"),
     ]:
-        evidence, _ = retrieval.signals(index, lex, query)
+        evidence = gather(index, lex, query).files
         assert [lex.paths[f] for f in evidence["qualified"]] == [expected], query

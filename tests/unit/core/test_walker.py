@@ -208,18 +208,21 @@ def test_vendored_directories(tmp_path: Path, seen: dict[str, list[str]]) -> Non
         "vendor/github.com/x/y.go": "x\n", "third_party/z.c": "x\n",
         "env/pyvenv.cfg": "home = /usr\n", "env/lib/site.py": "x\n",
         ".venv/lib/x.py": "x\n", "build/lib/x.py": "x\n", "dist/x.js": "x\n",
+        "target/debug/x.d": "x\n",
         "src/build/steps.py": "x = 1\n", "src/__pycache__/x.cpython-311.pyc": b"\x00",
         "pkg.egg-info/PKG-INFO": "x\n", "src/app.py": "x = 1\n",
     })
     seen["listed"].clear()
     entries = _by_path(root)
     for rel in ["node_modules/", "web/node_modules/", "vendor/", "third_party/", ".venv/",
-                "build/", "dist/", "src/__pycache__/", "pkg.egg-info/"]:
+                "target/", "src/__pycache__/", "pkg.egg-info/"]:
         assert entries[rel] == SkippedFile(rel, "vendored"), rel
         assert str(root / rel.rstrip("/")) not in seen["listed"], f"{rel} was listed"
     assert entries["env/"] == SkippedFile("env/", "vendored", "marker file")  # pyvenv.cfg
     assert not any(p.startswith(str(root / "env") + os.sep) for p in seen["listed"])
-    assert _reason(entries, "src/build/steps.py") == "walked"  # only top-level build/
+    assert _reason(entries, "src/build/steps.py") == "walked"  # only top-level target/
+    # build/ and dist/ are walked: the index tells build output by its structure
+    assert _reason(entries, "build/lib/x.py") == _reason(entries, "dist/x.js") == "walked"
     assert _reason(entries, "src/app.py") == "walked"
 
 

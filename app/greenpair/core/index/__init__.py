@@ -2,7 +2,7 @@
 
 ``open_index(repo)`` returns a :class:`RepoIndex`; ``RepoIndex.update()`` is an
 incremental generator of progress events; ``RepoIndex.search()`` is hybrid retrieval
-(``greenpair.core.retrieval``). ``watcher.watch(repo)`` keeps an index fresh.
+(``greenpair.core.index.search``). ``watcher.watch(repo)`` keeps an index fresh.
 """
 
 from greenpair.core.index.repo_index import RepoIndex, open_index

@@ -37,8 +37,29 @@ _CONFIG_NAMES = frozenset(_names(
     pom.xml gemfile rakefile justfile
     """
 ))
-CHANGELOG_RE = re.compile(r"(?i)(^|/)(changelogs?/|changelog[^/]*$|changes[^/]*$|news[^/]*$|history\.[a-z]+$|release[-_ ]?notes[^/]*$)")
-_TEST_DIR = re.compile(r"(?i)(^|/)(tests?|testing|__tests__|spec|specs|test_?data|fixtures|e2e)/")
+_PROSE_EXTENSIONS = frozenset(_names("md markdown rst txt adoc asciidoc org rdoc"))
+# Names of a release history; a changelog only where one is kept (see ``_is_changelog``).
+_CHANGELOG_NAME = re.compile(
+    r"(?i)^(change[-_ ]?logs?|changes|history|news|release[-_ ]?notes|releases|whatsnew)"
+    r"([-_.][\w.-]*)?$"
+)
+# Folders of changelog entries (towncrier fragments, per-release notes).
+_CHANGELOG_DIR = re.compile(
+    r"(?i)(^|/)(change[-_]?logs?(\.d)?|changes|newsfragments|news|release[-_]?notes"
+    r"|whatsnew)/"
+)
+_DOC_DIR_NAMES = frozenset(_names("doc docs documentation man site website"))
+# Folders of tests wherever they are.
+_TEST_DIR = re.compile(
+    r"(?i)(^|/)(tests|__tests__|__mocks__|spec|specs|test_?data|fixtures|e2e|"
+    r"integration[-_]tests?)/"
+)
+# ``test/`` and ``testing/`` hold a project's tests at its top (``test/``, ``src/test/``,
+# ``packages/x/test/``) but a test framework inside a package (``django/test/``).
+_TOP_TEST_DIR = frozenset(_names("test testing"))
+_CONTAINERS = frozenset(_names(
+    "packages crates libs apps modules plugins projects components services extensions"
+))
 _TEST_NAME = re.compile(
     r"(?i)(^test_.*|.*_test\.[a-z]+|.*_tests\.[a-z]+|.*\.(test|spec)\.[a-z]+|conftest\.py"
     r"|.*Tests?\.(java|kt|cs|swift|scala|php)|.*_spec\.rb)$"
@@ -51,18 +72,45 @@ _TOOLING_DIR = re.compile(
 )
 
 
+def _is_changelog(folders: list[str], name: str, ext: str) -> bool:
+    """A release history: prose named like one (``CHANGELOG.md``, ``HISTORY.rst``,
+    ``NEWS``) at the top or in a docs folder, or an entry in a changelog folder.
+    ``src/app/history.py`` and ``lib/changes.py`` are code, not changelogs."""
+    if ext in _CODE_EXTENSIONS:
+        return False
+    if _CHANGELOG_DIR.search("/".join(folders) + "/"):  # fragments: 123.bugfix.rst
+        return True
+    if ext and ext not in _PROSE_EXTENSIONS:
+        return False
+    in_docs = 0 < len(folders) <= 2 and folders[0].lower() in _DOC_DIR_NAMES
+    return (not folders or in_docs) and _CHANGELOG_NAME.match(name) is not None
+
+
+def _in_test_dir(folders: list[str]) -> bool:
+    path = "/".join(folders) + "/"
+    if _TEST_DIR.search(path):
+        return True
+    for i, folder in enumerate(folders):
+        if folder.lower() in _TOP_TEST_DIR:
+            above = [f.lower() for f in folders[:i]]
+            if not above or above == ["src"] or (len(above) == 2 and above[0] in _CONTAINERS):
+                return True
+    return False
+
+
 def category(path: str) -> str:
     """The category of a repository-relative path (POSIX separators)."""
-    name = path.rsplit("/", 1)[-1]
+    *folders, name = path.split("/")
     lower = name.lower()
     ext = lower.rsplit(".", 1)[-1] if "." in lower else ""
-    if CHANGELOG_RE.search(path):
+    if _is_changelog(folders, name, ext):
         return CHANGELOG
-    if _TEST_NAME.match(name) or _TEST_DIR.search(path):
+    if _TEST_NAME.match(name) or _in_test_dir(folders):
         return TEST
     if _EXAMPLE_DIR.search(path):
         return EXAMPLE
-    if _DOC_DIR.search(path) or ext in _DOC_EXTENSIONS or lower.startswith(("readme", "license", "contributing", "authors")):
+    if (_DOC_DIR.search(path) or ext in _DOC_EXTENSIONS
+            or lower.startswith(("readme", "license", "contributing", "authors"))):
         return DOCS
     if lower in _CONFIG_NAMES or ext in _CONFIG_EXTENSIONS or name.startswith("."):
         return CONFIG

@@ -78,6 +78,8 @@ class RepoIndex:
         self._vectors: Any = None
         self._embedder: embedder_mod.Embedder | None = None
         self._lexical: LexicalModel | None = None
+        self._history: Any = None
+        self._history_key: tuple[float, ...] | None = None
         self.store = Store(self.folder / DB_NAME)
         self._check_space()
 
@@ -134,6 +136,18 @@ class RepoIndex:
                 self._lexical = LexicalModel(self.store)
             return self._lexical
 
+    def history(self) -> Any:
+        """The repository's git history for search (None without one), read again when
+        ``HEAD`` moves."""
+        from greenpair.core.index.search import history
+
+        key = history.head_key(self.repo)
+        with self._lock:
+            if key != self._history_key:
+                self._history = history.load(self.repo) if key else None
+                self._history_key = key
+            return self._history
+
     # -- public API -----------------------------------------------------------------
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
@@ -187,7 +201,7 @@ class RepoIndex:
 
     def search(self, query: str, k: int = 10) -> SearchResult:
         """Hybrid search (builds the index first when there is none)."""
-        from greenpair.core.retrieval import search
+        from greenpair.core.index.search import search
 
         self.ensure_built()
         return search(self, query, k)
@@ -233,6 +247,7 @@ class RepoIndex:
             "files_pending_embedding": pending,
             "skipped": skipped,
             "skipped_total": sum(skipped.values()),
+            "generated": self.store.skipped_details("generated"),
             "last_update": float(last) if last else None,
             "embedding": self.space,
         }

@@ -278,6 +278,23 @@ class Store:
             self.db.execute(f"DELETE FROM skipped WHERE {_UNDER}", _under(prefix))
         self.db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?)", entries)
 
+    def skipped_paths(self, reason: str) -> list[str]:
+        """Paths skipped for ``reason``."""
+        rows = self.db.execute("SELECT path FROM skipped WHERE reason=?", (reason,))
+        return [r[0] for r in rows]
+
+    def skipped_details(self, reason: str) -> dict[str, int]:
+        """Why paths were skipped for ``reason`` (the detail with folder names kept and
+        file names folded: ``compiled copy``, ``in build output folder dist/ ...``)."""
+        rows = self.db.execute(
+            "SELECT detail, count(*) FROM skipped WHERE reason=? GROUP BY detail", (reason,)
+        )
+        out: dict[str, int] = {}
+        for detail, n in rows:
+            key = detail.split(" of ", 1)[0] if detail.startswith(("compiled", "copy")) else detail
+            out[key] = out.get(key, 0) + n
+        return dict(sorted(out.items()))
+
     def skipped_counts(self) -> dict[str, int]:
         """Skipped paths by reason."""
         rows = self.db.execute("SELECT reason, count(*) FROM skipped GROUP BY reason")

@@ -101,10 +101,12 @@ def run_update(
         entries = walk_paths(index.repo, scope, max_bytes=max_bytes)
     changed: list[WalkedFile] = []
     seen: set[str] = set()
+    walked: dict[str, str] = {}  # path -> content hash
     skipped: list[tuple[str, str, str]] = []
     for n, entry in enumerate(entries, 1):
         if isinstance(entry, WalkedFile):
             seen.add(entry.path)
+            walked[entry.path] = entry.sha256
             row = manifest.get(entry.path)
             if row is None or row.sha256 != entry.sha256 or row.state == DELETED:
                 changed.append(entry)
@@ -112,6 +114,13 @@ def run_update(
             skipped.append((entry.path, entry.reason, entry.detail))
         if n % 500 == 0:
             yield IndexProgress("scan", files_done=len(seen), message="Scanning")
+    generated = _build_output(index, walked, scope)
+    for path, why in sorted(generated.items()):
+        if path in seen:
+            seen.discard(path)
+            skipped.append((path, "generated", why))
+    if generated:
+        changed = [entry for entry in changed if entry.path not in generated]
     gone = [p for p, row in manifest.items() if p not in seen and row.state != DELETED]
     with store.transaction():
         for path in gone:
@@ -146,6 +155,25 @@ def run_update(
         "done", len(changed), len(changed), total_chunks, total_chunks, eta_s=0.0,
         message=f"{len(changed)} changed, {len(gone)} removed",
     )
+
+
+def _build_output(
+    index: RepoIndex, walked: dict[str, str], scope: Sequence[str] | None
+) -> dict[str, str]:
+    """Walked files that are build output (see ``repo.build_output``), with the reason.
+
+    A refresh of some paths judges them against the whole tree: the files indexed
+    outside its scope and those recognised before.
+    """
+    from greenpair.core.repo.build_output import recognise
+
+    universe = walked
+    if scope is not None:
+        universe = {p: row.sha256 for p, row in index.store.files().items()
+                    if row.state != DELETED}
+        universe.update(dict.fromkeys(index.store.skipped_paths("generated"), ""))
+        universe.update(walked)
+    return {p: why for p, why in recognise(universe).items() if p in walked}
 
 
 def _commit_lexical(index: RepoIndex, items: list[tuple[WalkedFile, list[Chunk]]]) -> int:

@@ -20,8 +20,10 @@ from typing import Any
 from greenpair.core import messages as user_messages
 from greenpair.core.errors import ModelError
 from greenpair.core.llm import catalog, chat_format, store
+from greenpair.core.llm.repetition import RepetitionGuard
 from greenpair.core.llm.runtime import GenerationStats, Message
 from greenpair.core.llm.textstream import StopFilter
+from greenpair.core.llm.threads import RECHECK_S, ThreadPolicy, default_policy
 
 log = logging.getLogger(__name__)
 _FALLBACK_CTX = 4096
@@ -33,7 +35,9 @@ class LlamaRuntime:
     Args:
         model: A catalog id or the path of a GGUF file.
         n_ctx: Context size (default: the catalog's ``default_context``, else 4096).
-        n_threads: CPU threads (default: physical cores − 1).
+        n_threads: CPU threads, always (default: chosen per generation by ``thread_policy``).
+        thread_policy: Chooses the threads of each generation (default: every physical
+            core while the machine is otherwise idle and on mains power, else cores − 1).
         n_gpu_layers: Layers to offload to a GPU/Metal when the build supports it.
         prompt_lookup: Draft this many tokens by prompt lookup (0: off; measured slower
             on CPUs, see ``benchmarks/inference.py``).
@@ -47,6 +51,7 @@ class LlamaRuntime:
         *,
         n_ctx: int | None = None,
         n_threads: int | None = None,
+        thread_policy: ThreadPolicy | None = None,
         n_gpu_layers: int = 0,
         prompt_lookup: int = 0,
         unload_after_idle_s: float = 0.0,
@@ -56,11 +61,12 @@ class LlamaRuntime:
         self.info = None if store.is_path_like(model) else catalog.get(str(model))
         self.model_id = self.info.id if self.info else Path(model).name
         self._n_ctx = n_ctx or (self.info.default_context if self.info else _FALLBACK_CTX)
-        if n_threads is None:
-            from greenpair.core.config import Settings
-
-            n_threads = Settings().effective_threads()
-        self.n_threads = n_threads
+        if thread_policy is None:
+            thread_policy = default_policy(n_threads or 0)
+        elif n_threads:
+            thread_policy.fixed = n_threads
+        self.threads = thread_policy
+        self.n_threads = thread_policy.fixed or thread_policy.background
         self.n_gpu_layers = n_gpu_layers
         self.prompt_lookup = prompt_lookup
         self.unload_after_idle_s = unload_after_idle_s
@@ -117,6 +123,7 @@ class LlamaRuntime:
             kwargs["logits_all"] = True
         if self.seed is not None:
             kwargs["seed"] = self.seed
+        self.n_threads = self.threads.fixed or self.threads.background
         try:
             llm = llama_cpp.Llama(
                 model_path=str(path), n_ctx=self._n_ctx, n_threads=self.n_threads,
@@ -268,12 +275,31 @@ class LlamaRuntime:
                 )
             stats.prompt_tokens = len(tokens)
             stats.cached_prompt_tokens = _reused_prefix(llm, tokens)
+            self._retune(llm)
+            stats.threads = self.n_threads
             yield from _decode(llm, tokens, min(max_tokens, budget), temperature, stop,
-                               cancel, stats, start)
+                               cancel, stats, start, self._retune)
         finally:
             stats.duration_s = time.perf_counter() - start
+            if stats.repetition_saved_tokens:
+                from greenpair.core.energy import get_meter
+
+                get_meter().record_saving("repetition_tokens_saved",
+                                          tokens=stats.repetition_saved_tokens)
             self._active = None
             self._release(schedule_idle=True)
+
+    def _retune(self, llm: Any) -> None:
+        """Give the context the thread count the policy chooses now (if it changed)."""
+        if not self.threads.adaptive:
+            return
+        choice = self.threads.choose()
+        if choice.threads != self.n_threads:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(llm._ctx.ctx, choice.threads, choice.threads)
+            log.debug("%d threads (%s)", choice.threads, choice.reason)
+            self.n_threads = choice.threads
 
     # -- one generation at a time ------------------------------------------------------------
 
@@ -349,12 +375,16 @@ def _reused_prefix(llm: Any, tokens: list[int]) -> int:
 
 
 def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop: Sequence[str],
-            cancel: threading.Event | None, stats: GenerationStats, start: float) -> Iterator[str]:
-    """The token loop: sample, check, detokenize, yield."""
+            cancel: threading.Event | None, stats: GenerationStats, start: float,
+            retune: Callable[[Any], None] | None = None) -> Iterator[str]:
+    """The token loop: sample, check, detokenize, yield; stop at a loop (``RepetitionGuard``)
+    and look at the machine's load every ``RECHECK_S`` (``retune``)."""
     import llama_cpp
 
     vocab = llm._model.vocab
     text = StopFilter(stop)
+    guard = RepetitionGuard()
+    next_check = time.perf_counter() + RECHECK_S
     stats.stop_reason = "length"
     tokens_iter = llm.generate(tokens, temp=temperature, top_k=40, top_p=0.95, min_p=0.05,
                                repeat_penalty=1.0)
@@ -377,6 +407,13 @@ def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop:
                 break
             if stats.completion_tokens >= max_new:
                 break
+            if guard.feed(token):
+                stats.stop_reason = "repetition"
+                stats.repetition_saved_tokens = max_new - stats.completion_tokens
+                break
+            if retune is not None and time.perf_counter() >= next_check:
+                retune(llm)
+                next_check = time.perf_counter() + RECHECK_S
         tail = text.flush()
         if tail:
             yield tail

@@ -26,7 +26,7 @@ def _settings_key(settings: Settings) -> tuple[Any, ...]:
     if settings.remote_url:
         return ("remote", settings.remote_url, settings.remote_model,
                 tuple(settings.allowed_hosts))
-    return ("llama", settings.effective_model(), settings.effective_threads(),
+    return ("llama", settings.effective_model(), settings.threads, settings.eco_mode,
             settings.gpu_layers, settings.context_size, settings.unload_after_idle_s)
 
 
@@ -39,11 +39,12 @@ def _build(settings: Settings) -> Any:
             allowed_hosts=settings.allowed_hosts,
         )
     from greenpair.core.llm.llama import LlamaRuntime
+    from greenpair.core.llm.threads import default_policy
 
     return LlamaRuntime(
         settings.effective_model(),
         n_ctx=settings.context_size or None,
-        n_threads=settings.effective_threads(),
+        thread_policy=default_policy(settings.threads, settings.eco_mode),
         n_gpu_layers=settings.gpu_layers,
         unload_after_idle_s=float(settings.unload_after_idle_s),
     )

@@ -22,7 +22,9 @@ class GenerationStats:
     completion_tokens: int = 0
     ttft_s: float = 0.0  # time to first token
     duration_s: float = 0.0
-    stop_reason: str = ""  # "stop", "length", "cancelled"
+    stop_reason: str = ""  # "stop", "length", "cancelled", "repetition"
+    repetition_saved_tokens: int = 0  # budget left when a loop was cut off
+    threads: int = 0  # CPU threads at the start (local backends)
 
     @property
     def tokens_per_s(self) -> float:

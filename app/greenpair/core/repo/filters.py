@@ -98,7 +98,9 @@ _VENDORED_DIRS = frozenset(
     }
 )
 # Build output names, vendored only at the top of the tree (``src/build/`` may be code).
-_TOP_BUILD_DIRS = frozenset({"build", "dist", "out", "target", "_build", "coverage"})
+# ``dist/``, ``build/`` and ``out/`` are walked: what in them is build output is told by
+# its structure (``repo.build_output``), and some projects keep their build scripts there.
+_TOP_BUILD_DIRS = frozenset({"target", "_build", "coverage"})
 # A file whose presence marks a directory as a cache or an environment.
 VENDOR_MARKERS = ("pyvenv.cfg", "CACHEDIR.TAG", ".rustc_info.json")
 

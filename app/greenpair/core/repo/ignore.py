@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
@@ -33,6 +34,59 @@ def _read_lines(path: Path) -> list[str] | None:
 # pathspec marks the "/" after a directory match with this regex group; a pattern whose
 # regex has it can match a path itself (file or, with a trailing slash, directory).
 _DIR_MARK = "ps_d"
+_DIR_ONLY = f"(?P<{_DIR_MARK}>/)"
+_FILE_OR_DIR = f"(?:{_DIR_ONLY}|$)"
+_STARS = re.compile(r"(?<!\\)\*{3,}")
+
+
+def _as_git_reads(line: str) -> str:
+    """Rewrite the spellings pathspec reads differently from git into git's meaning.
+
+    git's wildmatch treats a run of three or more stars like ``**`` (pathspec: like
+    ``*``), and ``a/**/`` as the folders below ``a`` (pathspec: ``a`` itself). Both were
+    found by the property test against ``git check-ignore``.
+    """
+    line = _STARS.sub("**", line)
+    stripped = line.rstrip()
+    if stripped.endswith("/**/") and not stripped.endswith("\\/**/"):
+        line = stripped[:-1] + "/*/"
+    return line
+
+
+def _no_slash_in_classes(regex: str) -> str:
+    """Make every bracket expression of a pathspec regex refuse ``/``.
+
+    git matches ignore patterns with ``WM_PATHNAME``: ``[!a]`` or ``[--0]`` never match a
+    slash. pathspec turns ``[!a]`` into ``[^a]``, which does, so ``[!a]*[!a]`` would wrongly
+    ignore the folder ``!a`` (found by the property test against ``git check-ignore``).
+    """
+    out: list[str] = []
+    i, n = 0, len(regex)
+    while i < n:
+        char = regex[i]
+        if char == "\\":
+            out.append(regex[i : i + 2])
+            i += 2
+            continue
+        if char != "[":
+            out.append(char)
+            i += 1
+            continue
+        j = i + 1
+        if j < n and regex[j] == "^":
+            out.append("[^/")
+            j += 1
+        else:
+            out.append("(?!/)[")
+        if j < n and regex[j] == "]":  # a leading ``]`` is a member, not the end
+            out.append("]")
+            j += 1
+        while j < n and regex[j] != "]":
+            step = 2 if regex[j] == "\\" else 1
+            out.append("\\[" if regex[j] == "[" else regex[j : j + step])  # no nested set
+            j += step
+        i = j
+    return "".join(out)
 
 
 class _Rule:
@@ -43,36 +97,66 @@ class _Rule:
     and still respect negations below them.
     """
 
-    __slots__ = ("exact", "ignore", "inside")
+    __slots__ = ("exact", "exact_dir", "ignore", "inside")
 
     def __init__(self, regex: re.Pattern[str], ignore: bool) -> None:
         self.ignore = ignore
+        pattern = regex.pattern
+        if "[" in pattern:
+            pattern = _no_slash_in_classes(pattern)
+        self.exact: re.Pattern[str] | None = None
+        self.exact_dir: re.Pattern[str] | None = None
+        self.inside: re.Pattern[str] | None = None
         if _DIR_MARK in regex.groupindex:
-            self.exact: re.Pattern[str] | None = re.compile(f"(?:{regex.pattern})\\Z")
-            self.inside = None
+            self.exact = re.compile(f"(?:{pattern})\\Z")
+            # A directory matches only through the mark (the "/" after it): ``a/***``
+            # must not match the folder ``a`` by letting its stars match nothing.
+            self.exact_dir = re.compile(f"(?:{pattern.replace(_FILE_OR_DIR, _DIR_ONLY)})\\Z")
         else:  # ``dir/**`` or ``*``: anything strictly inside a prefix
-            self.exact = None
-            self.inside = regex
+            self.inside = re.compile(pattern)
 
     def matches(self, path: str, is_dir: bool) -> bool:
         if self.exact is not None:
-            return self.exact.search(path + "/" if is_dir else path) is not None
+            if is_dir:
+                assert self.exact_dir is not None
+                return self.exact_dir.search(path + "/") is not None
+            return self.exact.search(path) is not None
         assert self.inside is not None
         return self.inside.search(path) is not None
 
 
-def _rules(path: Path) -> list[_Rule] | None:
-    """The patterns of one ignore file, last first (the last match wins)."""
-    lines = _read_lines(path)
-    if not lines:
-        return None
-    spec = pathspec.GitIgnoreSpec.from_lines(lines)
-    rules = [
-        _Rule(pattern.regex, bool(pattern.include))
-        for pattern in spec.patterns
-        if pattern.include is not None and isinstance(pattern.regex, re.Pattern)
-    ]
-    return rules[::-1] or None
+@dataclass(frozen=True)
+class BadPattern:
+    """A line of an ignore file that git skips as invalid (a lone ``!``, a trailing ``\\``).
+
+    Attributes:
+        file: The ignore file, relative to the walked root when inside it.
+        line: 1-based line number.
+        text: The line as written.
+    """
+
+    file: str
+    line: int
+    text: str
+
+
+def _compile(lines: list[str]) -> tuple[list[_Rule], list[tuple[int, str]]]:
+    """Compile ignore lines one by one; returns the rules (last first) and the lines
+    that are not valid patterns (skipped, as git does, instead of failing the file)."""
+    rules: list[_Rule] = []
+    bad: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, 1):
+        try:
+            patterns = pathspec.GitIgnoreSpec.from_lines([_as_git_reads(line)]).patterns
+        except ValueError:  # GitIgnorePatternError / GitWildMatchPatternError
+            bad.append((number, line))
+            continue
+        rules.extend(
+            _Rule(pattern.regex, bool(pattern.include))
+            for pattern in patterns
+            if pattern.include is not None and isinstance(pattern.regex, re.Pattern)
+        )
+    return rules[::-1], bad
 
 
 def _decide(rules: list[_Rule], path: str, is_dir: bool) -> bool | None:
@@ -120,18 +204,38 @@ class IgnoreRules:
         self._dir_cache: dict[str, bool] = {}
         git_dir = _git_dir(self._top)
         self._excludes: list[list[_Rule]] = []  # info/exclude, then the global file
+        self._bad: list[BadPattern] = []
         if git_dir is not None:
             for path in (git_dir / "info" / "exclude", excludes_file(git_dir, self._top)):
-                rules = _rules(path) if path is not None else None
+                rules = self._load(path) if path is not None else None
                 if rules is not None:
                     self._excludes.append(rules)
+
+    def _load(self, path: Path) -> list[_Rule] | None:
+        """The rules of one ignore file, last first; invalid lines are noted and skipped."""
+        lines = _read_lines(path)
+        if not lines:
+            return None
+        rules, bad = _compile(lines)
+        if bad:
+            try:
+                name = path.relative_to(self.root).as_posix()
+            except ValueError:
+                name = str(path)
+            self._bad.extend(BadPattern(name, number, text) for number, text in bad)
+        return rules or None
+
+    def take_bad_patterns(self) -> list[BadPattern]:
+        """Invalid ignore lines met since the last call (each file is read once)."""
+        bad, self._bad = self._bad, []
+        return bad
 
     def _level(self, top_rel_dir: str) -> list[list[_Rule]]:
         """Compiled ignore files of a directory (``""`` is the top), loaded once."""
         specs = self._levels.get(top_rel_dir)
         if specs is None:
             base = self._top / top_rel_dir if top_rel_dir else self._top
-            specs = [r for name in IGNORE_FILES if (r := _rules(base / name)) is not None]
+            specs = [r for name in IGNORE_FILES if (r := self._load(base / name)) is not None]
             self._levels[top_rel_dir] = specs
         return specs
 

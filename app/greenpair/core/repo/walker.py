@@ -49,7 +49,7 @@ __all__ = [
 
 REASONS = (
     "secret", "binary", "too_large", "generated", "minified", "vendored", "symlink_loop",
-    "symlink_outside", "unreadable", "undecodable", "ignored", "duplicate",
+    "symlink_outside", "unreadable", "undecodable", "ignored", "duplicate", "bad_ignore_line",
 )
 DEFAULT_MAX_BYTES = 1 << 20
 
@@ -182,7 +182,9 @@ class _Walker:
         except OSError as exc:
             yield SkippedFile(rel, "unreadable", exc.strerror or str(exc))
             return
-        if self.rules.match(rel, is_dir=plain_dir):
+        ignored = self.rules.match(rel, is_dir=plain_dir)
+        yield from self._bad_lines()
+        if ignored:
             yield SkippedFile(rel + "/" if plain_dir else rel, "ignored")
             return
         if is_link:
@@ -234,9 +236,18 @@ class _Walker:
             if is_vendored_dir(dir_rel, names):
                 return
             ancestors = (*ancestors, os.path.realpath(abs_dir))
+        yield from self._bad_lines()
         path = os.path.join(abs_dir, parts[-1])
         if os.path.lexists(path):
             yield from self._entry(_PathEntry(path), rel, ancestors)
+
+    def _bad_lines(self) -> Iterator[SkippedFile]:
+        """Ignore-file lines that are not valid patterns: skipped as git skips them."""
+        for bad in self.rules.take_bad_patterns():
+            yield SkippedFile(
+                f"{bad.file}:{bad.line}", "bad_ignore_line",
+                f"{bad.text!r} is not a valid pattern; git skips this line too",
+            )
 
     def _check_link(self, path: str, rel: str, ancestors: tuple[str, ...]) -> SkippedFile | None:
         """Refuse links that loop, leave the root, dangle, or point at a secret."""

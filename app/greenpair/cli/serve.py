@@ -1,0 +1,113 @@
+"""``greenpair serve``: the OpenAI-compatible API for editors (a client of core).
+
+``greenpair serve --repo PATH`` listens on 127.0.0.1; ``greenpair serve token`` prints the
+bearer token that clients must send. Binding to another address needs ``--allow-remote``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from greenpair.core.errors import GreenpairError, PrivacyError
+
+if TYPE_CHECKING:
+    from greenpair.core.llm.runtime import Runtime
+
+DEFAULT_PORT = 8765
+
+
+def check_bind_host(host: str, allow_remote: bool) -> None:
+    """Refuse a non-loopback address unless the user said ``--allow-remote``.
+
+    Raises:
+        PrivacyError: ``host`` is not loopback and ``allow_remote`` is False.
+    """
+    from greenpair.core.privacy import is_loopback_host
+
+    if not is_loopback_host(host) and not allow_remote:
+        raise PrivacyError(
+            f"Refusing to listen on {host}: only this machine (127.0.0.1) by default.",
+            hint="Add --allow-remote to serve other machines (clients still need the token "
+                 "from `greenpair serve token`); put TLS in front of it on a shared network.",
+        )
+
+
+def _runtime(model: str | None) -> Runtime:
+    from greenpair.core.assistant.sources import default_runtime, open_model
+
+    return open_model(model) if model else default_runtime()
+
+
+def _build_indexes(repos: list[Path]) -> None:
+    from greenpair.core.index import open_index
+
+    for repo in repos:
+        index = open_index(repo)
+        click.secho(f"Indexing {repo} (only changed files are redone)…", dim=True, err=True)
+        for progress in index.update():
+            if progress.files_total:
+                click.secho(f"\r  {progress.phase}: {progress.files_done}/"
+                            f"{progress.files_total} files", dim=True, err=True, nl=False)
+        click.echo(err=True)
+        index.close()
+
+
+@click.group("serve", invoke_without_command=True)
+@click.option("--repo", "repos", type=click.Path(path_type=Path, file_okay=False),
+              multiple=True, help="A repository to serve (repeat; the first is the default). "
+              "Default: the current folder.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--model", default=None, help="A catalog model id or a GGUF path "
+              "(default: the settings' model or remote server).")
+@click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host.")
+@click.option("--queue", "queue", default=8, show_default=True, type=int,
+              help="Generation requests allowed to wait; more get HTTP 429.")
+@click.option("--no-index", is_flag=True, help="Do not update the indexes at start.")
+@click.pass_context
+def serve_group(ctx: click.Context, repos: tuple[Path, ...], host: str, port: int,
+                model: str | None, allow_remote: bool, queue: int, no_index: bool) -> None:
+    """Serve an OpenAI-compatible API (chat, completions with FIM, search, embeddings)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from greenpair.core.assistant.sources import check_repo
+    from greenpair.core.energy import get_meter
+    from greenpair.core.llm.remote import RemoteRuntime
+    from greenpair.server.app import create_app
+    from greenpair.server.auth import load_or_create_token, token_path
+    from greenpair.server.services import Limits, Services
+
+    check_bind_host(host, allow_remote)
+    paths = [check_repo(r) for r in (repos or (Path("."),))]
+    if len({p.name for p in paths}) != len(paths):
+        raise GreenpairError("Two served repositories have the same folder name.",
+                             hint="Clients name repositories by folder name; rename one.")
+    if not no_index:
+        _build_indexes(paths)
+    runtime = _runtime(model)
+    services = Services(repos=paths, runtime=runtime, meter=get_meter(),
+                        limits=Limits(generate_waiting=queue),
+                        remote_energy=isinstance(runtime, RemoteRuntime))
+    app = create_app(services, load_or_create_token())
+    click.secho(f"Greenpair serves {', '.join(p.name for p in paths)} with "
+                f"{services.model_id} on http://{host}:{port}/v1", err=True)
+    click.secho(f"Token: {token_path()} (`greenpair serve token`)", dim=True, err=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        services.close()
+
+
+@serve_group.command("token")
+@click.option("--path", "show_path", is_flag=True, help="Print the file's path instead.")
+def token_cmd(show_path: bool) -> None:
+    """Print the bearer token clients send (created on first use)."""
+    from greenpair.server.auth import load_or_create_token, token_path
+
+    token = load_or_create_token()
+    click.echo(str(token_path()) if show_path else token)

@@ -1,0 +1,94 @@
+"""Gather every signal's evidence for one request, at file and chunk level.
+
+Signals (each a small module or a function of the lexical model):
+
+* ``file``: BM25 over whole files (path + content);
+* ``chunk``: BM25 over chunks (definitions, sections, windows);
+* ``dense``: cosine of the request's embedding to chunk vectors (``dense``);
+* ``phrase``: adjacent request words close together in candidate chunks (``phrases``);
+* ``symbol``, ``qualified``, ``path``: names the request mentions (``names``);
+* ``history``: files that past commits with a similar message changed (``history``).
+
+The request is cleaned of references first (``query.clean_query``), and its first
+sentence counts twice in the lexical signals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from greenpair.core.index.search import names, phrases
+from greenpair.core.index.search.chunks import texts
+from greenpair.core.index.search.dense import dense_scores
+from greenpair.core.index.search.history import history_scores
+from greenpair.core.index.search.query import clean_query, headline
+
+if TYPE_CHECKING:
+    from greenpair.core.index.lexical import LexicalModel
+    from greenpair.core.index.repo_index import RepoIndex
+
+SIGNALS = ("file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "history")
+DEPTH = 100  # files taken from the file ranking
+CHUNK_DEPTH = 400  # chunks taken from the chunk rankings (lexical and dense)
+PHRASE_DEPTH = 400  # candidate chunks read for phrase evidence
+
+
+@dataclass
+class Evidence:
+    """What every signal found for one request.
+
+    Attributes:
+        files: Signal → file position (in ``lex.paths``) → raw score, for the signals
+            scored per file (``file``, ``symbol``, ``qualified``, ``path``).
+        chunks: Signal → chunk position → raw score, for the signals scored per chunk.
+        named: Files the request names (their file name, or an identifier only they
+            define).
+    """
+
+    query: str
+    files: dict[str, dict[int, float]] = field(default_factory=dict)
+    chunks: dict[str, dict[int, float]] = field(default_factory=dict)
+    named: set[int] = field(default_factory=set)
+
+
+def top(scores: np.ndarray, depth: int) -> dict[int, float]:
+    """The ``depth`` best positions of a score array with a positive score."""
+    if scores.size == 0:
+        return {}
+    n = min(depth, scores.size)
+    idx = np.argpartition(-scores, n - 1)[:n]
+    return {int(i): float(scores[i]) for i in idx[np.argsort(-scores[idx])] if scores[i] > 0}
+
+
+def best_first(scores: dict[int, float]) -> list[int]:
+    """Keys by score, highest first; ties by key, so every run orders them the same."""
+    return sorted(scores, key=lambda key: (-scores[key], key))
+
+
+def gather(index: RepoIndex, lex: LexicalModel, query: str, *, dense: bool = True) -> Evidence:
+    """Every signal's evidence for ``query``."""
+    full = clean_query(query)
+    weighted = headline(full) + "\n" + full  # the first sentence counts twice
+    ev = Evidence(query=query)
+    ev.files["file"] = top(lex.file_scores(weighted), DEPTH)
+    ev.chunks["chunk"] = top(lex.chunk_scores(weighted), CHUNK_DEPTH)
+    ev.chunks["dense"] = dense_scores(index, lex, weighted, CHUNK_DEPTH) if dense else {}
+    candidates: dict[int, float] = defaultdict(float)
+    for signal in ("chunk", "dense"):
+        for r, pos in enumerate(best_first(ev.chunks[signal])):
+            candidates[pos] += 1.0 / (20 + r)
+    picked = best_first(candidates)[:PHRASE_DEPTH]
+    found = texts(index, lex, picked)
+    ev.chunks["phrase"] = phrases.scores(
+        weighted, ((p, found.get(lex.chunks[p].id, "")) for p in picked), lex.idf
+    )
+    ev.files["symbol"], ev.chunks["symbol"] = names.symbol_scores(lex, full)
+    ev.files["qualified"], ev.chunks["qualified"] = names.qualified_scores(lex, full)
+    ev.files["path"] = names.path_scores(lex, full)
+    ev.files["history"] = history_scores(index.history(), lex, full)
+    ev.named = names.named_files(lex, query)
+    return ev

@@ -1,0 +1,90 @@
+"""File categories from the structure of a repository, not from a word in a name."""
+
+from __future__ import annotations
+
+import pytest
+
+from greenpair.core.index import categories
+
+SOURCE, TEST, DOCS, CHANGELOG = (
+    categories.SOURCE, categories.TEST, categories.DOCS, categories.CHANGELOG,
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "category"),
+    [
+        ("src/shop/cart.py", SOURCE),
+        ("lib/server.go", SOURCE),
+        ("tests/test_cart.py", TEST),
+        ("web/cart.spec.ts", TEST),
+        ("docs/usage.md", DOCS),
+        ("README.md", DOCS),
+        ("examples/demo.py", categories.EXAMPLE),
+        ("pyproject.toml", categories.CONFIG),
+        ("scripts/release.py", categories.OTHER),
+    ],
+)
+def test_category(path: str, category: str) -> None:
+    assert categories.category(path) == category
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["src/app/history.py", "lib/changes.py", "src/news_feed.py", "app/models/release_notes.rb",
+     "changes/diff.py", "src/history/index.ts"],
+)
+def test_code_named_like_a_changelog_is_source(path: str) -> None:
+    assert categories.category(path) == SOURCE
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "CHANGELOG.md", "CHANGES.rst", "HISTORY.rst", "History.md", "NEWS", "RELEASE_NOTES.md",
+        "doc/en/changelog.rst",  # pytest
+        "docs/history.md",
+        "docs/whatsnew/3.0.rst",
+        "changelog/12345.bugfix.rst",  # towncrier fragments
+        "newsfragments/99.feature",
+    ],
+)
+def test_changelogs_are_prose_at_the_top_or_in_docs(path: str) -> None:
+    assert categories.category(path) == CHANGELOG
+
+
+def test_changelog_words_deep_in_the_tree_are_docs_not_the_changelog() -> None:
+    assert categories.category("src/widgets/changelog.md") == DOCS
+    assert categories.category("docs/api/reference/history.md") == DOCS
+
+
+@pytest.mark.parametrize(
+    ("path", "category"),
+    [
+        # Django: django/test/ is the test framework users import; tests/ are its tests.
+        ("django/test/client.py", SOURCE),
+        ("django/test/utils.py", SOURCE),
+        ("tests/test_client/tests.py", TEST),
+        ("numpy/testing/_private/utils.py", SOURCE),
+        ("testing/python/fixtures.py", TEST),  # pytest's own tests at the top
+        # Go: _test.go beside the code
+        ("pkg/cart/cart.go", SOURCE),
+        ("pkg/cart/cart_test.go", TEST),
+        ("internal/testutil/fake.go", SOURCE),
+        # Rust: tests/ holds integration tests; #[cfg(test)] modules live in source files
+        ("tests/integration.rs", TEST),
+        ("crates/core/tests/parse.rs", TEST),
+        ("src/parser.rs", SOURCE),
+        ("src/test.rs", SOURCE),
+        # JS/TS: __tests__ anywhere, test/ at a package's top
+        ("src/components/__tests__/Button.test.tsx", TEST),
+        ("src/components/__tests__/helpers.js", TEST),
+        ("packages/ui/test/render.ts", TEST),
+        ("test/index.js", TEST),
+        # Java/Maven
+        ("src/test/java/CartTest.java", TEST),
+        ("src/main/java/shop/test/Fixture.java", SOURCE),
+    ],
+)
+def test_real_layouts(path: str, category: str) -> None:
+    assert categories.category(path) == category

@@ -1,0 +1,86 @@
+"""Parts of ``greenpair serve`` that are our own logic: token, bind check, queue, filter."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from greenpair.cli import cli
+from greenpair.core.errors import PrivacyError
+from greenpair.server.admission import Admission, Busy
+from greenpair.server.auth import bearer_matches, load_or_create_token, token_path
+from greenpair.server.chat import SourcesLineFilter
+
+
+def test_token_is_created_once_private_and_printed() -> None:
+    first = load_or_create_token()
+    assert first.startswith("gp-")
+    assert len(first) > 30
+    assert load_or_create_token() == first
+    assert stat.S_IMODE(token_path().stat().st_mode) == 0o600
+    result = CliRunner().invoke(cli, ["serve", "token"])
+    assert result.exit_code == 0
+    assert result.output.strip() == first
+    assert bearer_matches(f"Bearer {first}", first)
+    assert not bearer_matches(f"Basic {first}", first)
+    assert not bearer_matches(None, first)
+    assert not bearer_matches("Bearer nope", first)
+
+
+def test_non_loopback_host_needs_allow_remote() -> None:
+    from greenpair.cli.serve import check_bind_host
+
+    check_bind_host("127.0.0.1", False)
+    check_bind_host("::1", False)
+    with pytest.raises(PrivacyError, match=r"Refusing to listen on 0\.0\.0\.0"):
+        check_bind_host("0.0.0.0", False)
+    check_bind_host("0.0.0.0", True)
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--no-index"])
+    assert result.exit_code != 0
+    assert "Refusing to listen" in str(result.exception)
+
+
+def test_admission_refuses_past_the_queue_and_serves_in_order() -> None:
+    async def scenario() -> list[str]:
+        gate = Admission("generate", slots=1, max_waiting=2, typical_s=3.0)
+        order: list[str] = []
+        await gate.acquire()  # running
+
+        async def waiter(name: str) -> None:
+            await gate.acquire()
+            order.append(name)
+            gate.release(1.0)
+
+        tasks = [asyncio.create_task(waiter(n)) for n in ("a", "b")]
+        await asyncio.sleep(0)
+        assert gate.waiting == 2
+        with pytest.raises(Busy) as busy:
+            await gate.acquire()
+        assert busy.value.retry_after_s == 9  # 3 s x (2 waiting + 1 running)
+        gate.release(1.0)
+        await asyncio.gather(*tasks)
+        assert gate.running == 0
+        assert gate.refused == 1
+        return order
+
+    assert asyncio.run(scenario()) == ["a", "b"]
+
+
+@pytest.mark.parametrize("pieces", [
+    ["The total ", "is summed.\n", "Sources: cart.py:1-9", "\n"],
+    ["The total is summed.\nSou", "rces: wrong.py:3-4"],
+    ["The total is summed.", "\n", "Sources", ": x.py:1"],
+])
+def test_sources_line_is_held_back(pieces: list[str]) -> None:
+    f = SourcesLineFilter()
+    out = "".join(f.feed(p) for p in pieces) + f.finish()
+    assert out.strip() == "The total is summed."
+
+
+def test_lines_that_only_start_like_sources_pass() -> None:
+    f = SourcesLineFilter()
+    out = "".join(f.feed(p) for p in ["So", "urce code is read.\nS", "o fast"]) + f.finish()
+    assert out == "Source code is read.\nSo fast"
