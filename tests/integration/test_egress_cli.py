@@ -30,12 +30,21 @@ from tests.helpers.x11 import wait_for
 
 __all__ = ["traced_env"]  # a fixture
 pytestmark = [pytest.mark.model, pytest.mark.slow]
+HALF_TO_60 = """src/shop/discounts.py
+<<<<<<< SEARCH
+    if code == "HALF":
+        return total / 2
+=======
+    if code == "HALF":
+        return total * 0.4
+>>>>>>> REPLACE"""
 
 def test_cli_entry_points_make_no_egress_attempt(
     tmp_repo: Path, tiny_model_path: Path, traced_env: dict[str, str], tmp_path: Path
 ) -> None:
     repo, model = str(tmp_repo), str(tiny_model_path)
     (tmp_repo / ".env").write_text("SECRET_TOKEN=do-not-send\n")
+    original = (tmp_repo / "src/shop/discounts.py").read_bytes()
     steps: list[tuple[str, list[str], str | None]] = [
         ("index", ["index", "--repo", repo, "--json"], None),
         ("search", ["search", "--repo", repo, "cart total price"], None),
@@ -62,14 +71,33 @@ def test_cli_entry_points_make_no_egress_attempt(
         if name == "patch --apply":
             applied = done.exit_code == 0 and json.loads(done.stdout)["applied"]
             assert applied or "No valid patch" in done.stderr, done.stderr
-        elif name == "patch --undo" and not applied:
-            assert "no applied patch to undo" in done.stderr  # the tiny model's patch failed
+            if not applied:  # the tiny model's reply did not validate: apply one here, so
+                _apply_known_patch(tmp_repo)  # the traced --undo has real work to do
         elif done.exit_code != 0:
             failures.append(f"{name}: exit {done.exit_code}: {done.stderr[-500:]}")
         if name == "index":
             assert json.loads(done.stdout)["embedded_chunks"] > 0  # the embedder really ran
     assert not failures, failures
+    assert (tmp_repo / "src/shop/discounts.py").read_bytes() == original  # undone
     assert table == {name: 0 for name, _, _ in steps}, table
+
+
+def _apply_known_patch(repo: Path) -> None:
+    """Apply a valid patch through core (a scripted reply stands in for the model)."""
+    from greenpair.core.assistant.patch import PatchOptions, apply_patch, draft_patch
+    from greenpair.core.index import open_index
+    from greenpair.core.llm.fake import FakeRuntime
+
+    runtime = FakeRuntime()
+    runtime.queue(HALF_TO_60)
+    index = open_index(repo)
+    try:
+        *_, draft = draft_patch(repo, "make HALF give 60% off", runtime=runtime, index=index,
+                                options=PatchOptions(format="search_replace"))
+        apply_patch(repo, draft)
+    finally:
+        index.close()
+    assert b"0.4" in (repo / "src/shop/discounts.py").read_bytes()
 
 
 @pytest.mark.parametrize("telemetry_guard", [True, False],
