@@ -32,7 +32,7 @@ def test_audit_json_on_a_real_repository_is_clean(
     assert report["network_namespace"] is True  # root here and in CI
     assert report["tracer"].startswith("strace")
     assert report["files_copied"] == 5  # the .env secret was not copied
-    assert report["model"] == str(tiny_model_path)
+    assert Path(report["model"]).resolve() == tiny_model_path.resolve()
     names = [e["name"] for e in report["entry_points"]]
     assert names == ["index", "search", "ask", "patch --apply", "patch --undo"]
     by_name = {e["name"]: e for e in report["entry_points"]}
