@@ -221,6 +221,12 @@ def chat_streams(url: str, token: str, streams: int, max_tokens: int,
             "errors": [r.get("error") for r in results if not r.get("ok")]}
 
 
+def _show(name: str, result: dict[str, object]) -> dict[str, object]:
+    """Print a phase's figures as soon as they are known (one JSON line)."""
+    print(json.dumps({name: result}), flush=True)
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", type=Path, default=CORPUS)
@@ -248,10 +254,12 @@ def main() -> int:
         _wait_ready(url, token, proc, args.start_limit)
         report["startup_s"] = round(time.perf_counter() - t0, 1)
         chat_streams(url, token, 1, 4, 300)  # load the model, warm the caches
-        report["chat_alone"] = chat_streams(url, token, 1, args.max_tokens, 300)
-        report["chat_concurrent"] = chat_streams(url, token, args.streams, args.max_tokens,
-                                                 600)
-        report["search_http"] = search_load(url, token, queries, args.clients, args.seconds)
+        report["chat_alone"] = _show("chat_alone", chat_streams(url, token, 1,
+                                                                args.max_tokens, 300))
+        report["chat_concurrent"] = _show("chat_concurrent", chat_streams(
+            url, token, args.streams, args.max_tokens, 600))
+        report["search_http"] = _show("search_http", search_load(
+            url, token, queries, args.clients, args.seconds))
     finally:
         proc.terminate()
         try:

@@ -70,6 +70,8 @@ def _print_answer_footer(answer: Answer) -> None:
     for c in answer.rejected_citations:
         click.secho(f"  dropped: {c} (not in the code shown to the model)", fg="yellow", err=True)
     line = _energy_line(answer.energy, answer.completion_tokens, answer.tokens_per_s)
+    if answer.energy_scope:
+        line += f" · energy {answer.energy_scope} (the model runs on a server)"
     click.secho(line, dim=True, err=True)
 
 

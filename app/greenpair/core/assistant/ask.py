@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from greenpair.core.llm.runtime import Runtime
 
 PROMPT_MARGIN_TOKENS = 64  # chat-template tokens the plain count does not see
+REMOTE_ENERGY_SCOPE = "measured on this machine only"
 
 
 @dataclass
@@ -130,6 +131,7 @@ class Answer:
     prompt_tokens_saved: int = 0
     context: list[str] = field(default_factory=list)  # snippet headers shown this turn
     stop_reason: str = ""
+    energy_scope: str = ""  # "this machine only" when the model runs on a server
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair ask --json`` contract (plus extra keys)."""
@@ -154,6 +156,7 @@ class Answer:
             "prompt_tokens_saved": self.prompt_tokens_saved,
             "context": self.context,
             "stop_reason": self.stop_reason,
+            "energy_scope": self.energy_scope or None,
         }
 
 
@@ -334,6 +337,8 @@ class Conversation:
             prompt_tokens_saved=packed.tokens_saved,
             context=[s.header for s in packed.snippets],
             stop_reason=stats.stop_reason,
+            energy_scope=REMOTE_ENERGY_SCOPE if getattr(self.runtime, "runs_remotely", False)
+            else "",
         )
 
 
