@@ -62,7 +62,8 @@ def resolve_inside(repo: Path, rel_path: str) -> Path:
 
 
 def is_binary_file(path: Path) -> bool:
-    """True when ``path`` looks binary (a NUL byte early on, or not UTF-8)."""
+    """True when ``path`` looks binary (a NUL byte early on, or neither UTF-8 nor
+    ISO-8859-1 text)."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -72,7 +73,9 @@ def is_binary_file(path: Path) -> bool:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        return True
+        from greenpair.core.repo.filters import is_latin1_text
+
+        return not is_latin1_text(data)
     return False
 
 
