@@ -69,11 +69,13 @@ def _print_answer_footer(answer: Answer) -> None:
     for c in answer.rejected_citations:
         click.secho(f"  dropped: {c} (not in the code shown to the model)", fg="yellow", err=True)
     line = _energy_line(answer.energy, answer.completion_tokens, answer.tokens_per_s)
+    if answer.energy_scope:
+        line += f" · energy {answer.energy_scope} (the model runs on a server)"
     click.secho(line, dim=True, err=True)
 
 
 def _ask_one(conv: Conversation, question: str, *, stream: bool) -> Answer:
-    from greenpair.core.assistant.ask import Token
+    from greenpair.core.assistant.ask import Sources, Token
 
     answer: Answer | None = None
     for event in conv.ask(question):
@@ -81,6 +83,9 @@ def _ask_one(conv: Conversation, question: str, *, stream: bool) -> Answer:
             if stream:
                 click.echo(event.text, nl=False)
                 sys.stdout.flush()
+        elif isinstance(event, Sources):
+            if stream:  # what will be read, before the model starts
+                click.secho(event.text, dim=True, err=True)
         else:
             answer = event
     assert answer is not None

@@ -53,7 +53,7 @@ class ModelSwitch(QWidget):
         self.combo.setAccessibleName("Model")
         self.combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.combo.setMinimumContentsLength(12)
+        self.combo.setMinimumContentsLength(26)
         self.combo.setToolTip("The model that answers (Settings → Models to pull more)")
         self.detail = QLabel()
         self.detail.setAccessibleName("Model memory and speed")
