@@ -47,6 +47,7 @@ LANGUAGE_SNIPPETS = {
     "php": ["<?php", "function f() {", "}", "class A {", "?>"],
     "kotlin": ["fun f() {", "}", "class A {", "object O {", "data class D("],
     "bash": ["f() {", "}", "function g {", "if [ x ]; then", "fi", "<<EOF", "EOF"],
+    "markdown": ["# Title", "## Section", "```", "```python", "- item", "> quote", "---"],
 }
 
 
