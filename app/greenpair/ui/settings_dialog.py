@@ -1,8 +1,8 @@
-"""Settings: the model manager, performance, energy and privacy.
+"""Settings: the model manager, performance, energy and privacy, servers.
 
 The dialog edits a copy of the core ``Settings``; the caller saves it on OK. Pulling and
 verifying models run in workers (with progress, and pulling can be cancelled), and so does
-the privacy audit (``greenpair audit``: a traced session whose report is shown here).
+the privacy audit (``AuditPanel``: ``greenpair audit``'s traced session and its report).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -38,7 +37,9 @@ from PySide6.QtWidgets import (
 )
 
 from greenpair.core.config import Settings, physical_cores
+from greenpair.ui.audit_panel import AuditPanel
 from greenpair.ui.message_bridge import describe_error
+from greenpair.ui.settings_servers import ServersPage
 from greenpair.ui.workers import CoreWorker, start_worker
 
 log = logging.getLogger(__name__)
@@ -67,14 +68,14 @@ class SettingsDialog(QDialog):
         self.setAccessibleName("Settings")
         self._settings = copy.deepcopy(settings)
         self._worker: CoreWorker | None = None
-        self._audit_worker: CoreWorker | None = None
-        self.audit_result: Any = None  # the last AuditReport
         self._catalog = self._load_catalog()
         tabs = QTabWidget()
         tabs.setAccessibleName("Settings sections")
         tabs.addTab(self._models_tab(), "Models")
         tabs.addTab(self._performance_tab(), "Performance")
         tabs.addTab(self._energy_privacy_tab(), "Energy and privacy")
+        self.servers = ServersPage(self._settings)
+        tabs.addTab(self.servers, "Servers")
         self.tabs = tabs
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -371,75 +372,14 @@ class SettingsDialog(QDialog):
         form.addRow("Carbon intensity:", self.carbon)
         form.addRow("Allowed hosts:", self.hosts)
         form.addRow("", note)
-        self._audit_rows(form)
+        self.keep_conversations = QCheckBox("Keep conversations (per repository, on this "
+                                            "computer only)")
+        self.keep_conversations.setChecked(s.keep_conversations)
+        self.keep_conversations.setAccessibleName("Keep conversations")
+        form.addRow("History:", self.keep_conversations)
+        self.audit = AuditPanel(self._settings.recent_repos)
+        form.addRow("Privacy audit:", self.audit)
         return page
-
-    # -- privacy audit ----------------------------------------------------------------------
-
-    def _audit_rows(self, form: QFormLayout) -> None:
-        self.audit_button = QPushButton("Run a privacy audit")
-        self.audit_button.setAccessibleName("Run a privacy audit")
-        self.audit_button.setToolTip(
-            "Index, search, ask and patch a scratch copy of the repository with the small "
-            "model, under a system-call tracer, and list every connection attempted")
-        self.audit_button.clicked.connect(self.run_audit)
-        self.audit_status = QLabel(f"Audits a copy of {self.audit_repo()} (needs strace).")
-        self.audit_status.setWordWrap(True)
-        self.audit_status.setAccessibleName("Privacy audit status")
-        self.audit_report = QPlainTextEdit()
-        self.audit_report.setReadOnly(True)
-        self.audit_report.setAccessibleName("Privacy audit report")
-        self.audit_report.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.audit_report.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.audit_report.setVisible(False)
-        form.addRow("Privacy audit:", self.audit_button)
-        form.addRow("", self.audit_status)
-        form.addRow(self.audit_report)
-
-    def audit_repo(self) -> Path:
-        """What the audit copies: the last repository opened, else Greenpair's own code."""
-        for recent in self._settings.recent_repos:
-            if Path(recent).is_dir():
-                return Path(recent)
-        import greenpair
-
-        return Path(greenpair.__file__).parent
-
-    def run_audit(self) -> None:
-        """Run ``greenpair audit`` in a worker; the report appears below the button."""
-        from greenpair.core.audit import run_audit
-
-        if self._audit_worker is not None:
-            return
-        repo = self.audit_repo()
-        self.audit_button.setEnabled(False)
-        self.audit_result = None
-        self.audit_status.setText(f"Auditing a scratch copy of {repo}…")
-        self._audit_worker = start_worker(
-            run_audit, repo, on_yield=self._on_audit_step, on_return=self._on_audit_done,
-            on_error=self._on_audit_error, on_finish=self._on_audit_finished,
-            forward_errors=False, pass_cancel=True)
-
-    def _on_audit_step(self, step: Any) -> None:
-        self.audit_status.setText(f"Step {step.number} of {step.total}: greenpair {step.name}, "
-                                  "traced…")
-
-    def _on_audit_done(self, report: Any) -> None:
-        self.audit_result = report
-        verdict = "Clean: 0 attempts to connect beyond this machine." if report.clean else \
-            f"{len(report.attempts)} attempt(s) to connect beyond this machine: see below."
-        self.audit_status.setText(verdict)
-        self.audit_report.setPlainText(report.to_text())
-        self.audit_report.setVisible(True)
-
-    def _on_audit_error(self, exc: BaseException) -> None:
-        message = describe_error(exc)
-        self.audit_status.setText(message.full_text() if message else
-                                  f"The audit failed: {exc}")
-
-    def _on_audit_finished(self) -> None:
-        self._audit_worker = None
-        self.audit_button.setEnabled(True)
 
     def settings(self) -> Settings:
         """The edited settings (not saved)."""
@@ -451,11 +391,13 @@ class SettingsDialog(QDialog):
         s.unload_after_idle_s = self.unload_after.value() * 60
         s.carbon_intensity_g_per_kwh = float(self.carbon.value())
         s.allowed_hosts = [h.strip() for h in self.hosts.toPlainText().splitlines() if h.strip()]
+        s.keep_conversations = self.keep_conversations.isChecked()
+        self.servers.apply(s)
         return copy.deepcopy(s)
 
     def done(self, result: int) -> None:
         """Stop a running pull or verification when the dialog closes."""
-        for worker in (self._worker, self._audit_worker):
-            if worker is not None:
-                worker.quit()
+        if self._worker is not None:
+            self._worker.quit()
+        self.audit.stop()
         super().done(result)

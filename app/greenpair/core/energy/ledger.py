@@ -394,6 +394,22 @@ class Ledger:
             s.joules += j or 0.0
         return out
 
+    def rows_since(self, since: float) -> list[tuple[float, str, float | None, int, str, float]]:
+        """Detailed rows since ``since``, oldest first: (ts, kind, joules, tokens, meta JSON,
+        duration_s)."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT ts, kind, joules, tokens, meta, duration_s FROM records WHERE ts >= ? "
+                "ORDER BY ts",
+                (since,)).fetchall()
+
+    def days_since(self, day: str) -> list[tuple[str, str, int, float, int]]:
+        """Rolled-up days from ``day`` (YYYY-MM-DD) on: (day, kind, n, joules, tokens)."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT day, kind, n, joules, tokens FROM daily WHERE day >= ? ORDER BY day",
+                (day,)).fetchall()
+
     def last(self, kind: str | None = None) -> Record | None:
         """The latest detailed record (of ``kind`` when given)."""
         sql = (
