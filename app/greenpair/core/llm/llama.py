@@ -115,6 +115,9 @@ class LlamaRuntime:
                 "llama-cpp-python is not installed.", hint="Run `make setup` (or pip install "
                 "llama-cpp-python) in Greenpair's environment."
             ) from exc
+        from greenpair.core.llm import backends
+
+        backends.ensure_loaded()  # a portable build's CPU variant (and GPU modules)
         gpu_layers = self.n_gpu_layers
         if gpu_layers and not llama_cpp.llama_supports_gpu_offload():
             user_messages.warning("This llama.cpp build has no GPU support; running on the CPU.")
