@@ -252,3 +252,20 @@ def _url(text: str) -> Any:
     from PySide6.QtCore import QUrl
 
     return QUrl(text)
+
+
+def test_the_settings_dialog_turns_keeping_off(qtbot: Any, make_window: Any,
+                                               tmp_repo: Path) -> None:
+    from greenpair.ui.settings_dialog import SettingsDialog
+
+    window = make_window(runtime=FakeRuntime([ANSWER]))
+    _open(qtbot, window, tmp_repo)
+    dialog = SettingsDialog(window.settings, window)
+    qtbot.addWidget(dialog)
+    assert dialog.keep_conversations.isChecked()
+    dialog.keep_conversations.setChecked(False)
+    window.apply_settings(dialog.settings())
+    assert window.settings.keep_conversations is False
+    assert "off" in window.conversations.note.text()
+    _ask(qtbot, window, "How is the total computed?")
+    assert ConversationStore().for_repo(tmp_repo.resolve()) == []
