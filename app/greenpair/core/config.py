@@ -122,6 +122,8 @@ class Settings:
     allowed_hosts: list[str] = field(default_factory=list)
     remote_url: str = ""  # OpenAI-compatible server; empty: local llama.cpp
     remote_model: str = ""
+    remote_context_size: int = 0  # 0: ask the server (2,048 when it cannot say)
+    chroma_url: str = ""  # a team's Chroma server (http://host:8000); empty: local vectors
     max_file_bytes: int = 1 << 20
     recent_repos: list[str] = field(default_factory=list)
     hotkey: str = "Ctrl+Alt+Space"

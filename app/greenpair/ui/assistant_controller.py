@@ -220,7 +220,7 @@ class AssistantController(QObject):
         if kind == "Token":
             turn.status = ""  # "waiting for the index…" is over once text arrives
             self.chat.append_text(event.text)
-        elif kind == "Status":
+        elif kind in {"Status", "Sources"}:  # Sources: the code about to be read
             self.chat.set_status(event.text)
         elif kind == "Answer":
             self._on_answer(event)

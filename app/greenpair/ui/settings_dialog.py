@@ -1,4 +1,4 @@
-"""Settings: the model manager, performance, energy and privacy.
+"""Settings: the model manager, performance, energy and privacy, servers.
 
 The dialog edits a copy of the core ``Settings``; the caller saves it on OK. Pulling and
 verifying models run in workers (with progress, and pulling can be cancelled).
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from greenpair.core.config import Settings, physical_cores
 from greenpair.ui.message_bridge import describe_error
+from greenpair.ui.settings_servers import ServersPage
 from greenpair.ui.workers import CoreWorker, start_worker
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._models_tab(), "Models")
         tabs.addTab(self._performance_tab(), "Performance")
         tabs.addTab(self._energy_privacy_tab(), "Energy and privacy")
+        self.servers = ServersPage(self._settings)
+        tabs.addTab(self.servers, "Servers")
         self.tabs = tabs
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -385,6 +388,7 @@ class SettingsDialog(QDialog):
         s.carbon_intensity_g_per_kwh = float(self.carbon.value())
         s.allowed_hosts = [h.strip() for h in self.hosts.toPlainText().splitlines() if h.strip()]
         s.keep_conversations = self.keep_conversations.isChecked()
+        self.servers.apply(s)
         return copy.deepcopy(s)
 
     def done(self, result: int) -> None:

@@ -1,7 +1,8 @@
 """Answers about a repository, with checked citations.
 
-``Conversation.ask`` retrieves code, packs it into the model's token budget, streams the
-answer as ``Token`` events and ends with an ``Answer``. Follow-up questions keep the
+``Conversation.ask`` retrieves code, packs it into the model's token budget, says which
+code it will read (a ``Sources`` event, before the model starts: the first useful thing the
+user sees), streams the answer as ``Token`` events and ends with an ``Answer``. Follow-up questions keep the
 system prompt, the first context and earlier turns as an unchanged prefix, so the
 runtime's KV cache does not re-process them; snippets new to a follow-up go after it.
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from greenpair.core.llm.runtime import Runtime
 
 PROMPT_MARGIN_TOKENS = 64  # chat-template tokens the plain count does not see
+REMOTE_ENERGY_SCOPE = "measured on this machine only"
 
 
 @dataclass
@@ -75,8 +77,9 @@ class AskOptions:
 
     @classmethod
     def naive(cls) -> AskOptions:
-        """No cache reuse, top-k chunks whole, no early stop: the baseline of green.py."""
-        return cls(reuse_cache=False, pack_context=False, early_stop=False, max_tokens=512,
+        """No cache reuse, top-k chunks whole, no early stop: the baseline of green.py
+        (the same output budget as the green defaults, so only the levers differ)."""
+        return cls(reuse_cache=False, pack_context=False, early_stop=False,
                    max_snippet_tokens=0)
 
 
@@ -85,6 +88,20 @@ class Token:
     """A piece of the answer as it streams."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The snippets the model is about to read (``path:start-end``), known at once."""
+
+    headers: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """One line for the user."""
+        if not self.headers:
+            return "No matching code found; answering without it…"
+        return "Reading " + ", ".join(self.headers) + "…"
 
 
 @dataclass
@@ -114,6 +131,7 @@ class Answer:
     prompt_tokens_saved: int = 0
     context: list[str] = field(default_factory=list)  # snippet headers shown this turn
     stop_reason: str = ""
+    energy_scope: str = ""  # "this machine only" when the model runs on a server
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair ask --json`` contract (plus extra keys)."""
@@ -138,10 +156,11 @@ class Answer:
             "prompt_tokens_saved": self.prompt_tokens_saved,
             "context": self.context,
             "stop_reason": self.stop_reason,
+            "energy_scope": self.energy_scope or None,
         }
 
 
-AskEvent = Token | Answer
+AskEvent = Token | Sources | Answer
 
 
 class Conversation:
@@ -217,7 +236,8 @@ class Conversation:
             self.reset()  # a damaged state: the next question starts afresh
 
     def ask(self, question: str, *, cancel: threading.Event | None = None) -> Iterator[AskEvent]:
-        """Answer ``question``: ``Token`` events while streaming, then one ``Answer``.
+        """Answer ``question``: a ``Sources`` event, ``Token`` events while streaming, then
+        one ``Answer``.
 
         Raises:
             Cancelled: ``cancel`` was set before the answer started.
@@ -230,6 +250,7 @@ class Conversation:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("The question was cancelled.")
             packed, messages = self._build_prompt(runtime, question, result.chunks)
+            yield Sources(tuple(s.header for s in packed.snippets))
             shown = [*self.shown, *packed.snippets]
             if not opts.reuse_cache:
                 reset_cache(runtime)
@@ -316,6 +337,8 @@ class Conversation:
             prompt_tokens_saved=packed.tokens_saved,
             context=[s.header for s in packed.snippets],
             stop_reason=stats.stop_reason,
+            energy_scope=REMOTE_ENERGY_SCOPE if getattr(self.runtime, "runs_remotely", False)
+            else "",
         )
 
 

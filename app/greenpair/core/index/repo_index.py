@@ -1,7 +1,8 @@
 """``RepoIndex``: the index of one repository, stored under ``index_dir(repo)``.
 
 Layout of the index folder: ``index.sqlite3`` (manifest, chunks, terms, embeddings
-cache; see ``store``), ``chroma/`` (the vector store) and ``write.lock`` (one writer per
+cache; see ``store``), ``chroma-XXXX/`` (the local vector store; or a shared Chroma server, see
+``vectors``) and ``write.lock`` (one writer per
 repository across processes). The index is derived data: when it is damaged it is
 rebuilt (``open_index(..., rebuild=True)`` or ``greenpair index --rebuild``).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import threading
 from collections.abc import Iterable, Iterator
@@ -97,23 +99,70 @@ class RepoIndex:
             self.store.set_meta("space", tag)
         self._wipe_vectors()
 
-    def _wipe_vectors(self) -> None:
-        from greenpair.core.index.vectors import VectorStore
+    def _check_vector_home(self) -> None:
+        """Re-commit every file's vectors when they are to live somewhere else (another
+        Chroma server, or local again). The embeddings cache is kept: nothing is
+        re-embedded."""
+        home = f"{self.settings.chroma_url or 'local'}|content-ids"
+        if self.store.get_meta("vector_home") == home:
+            return
+        with self.store.transaction() as db:
+            db.execute("UPDATE files SET state=? WHERE state=?", (LEXICAL, COMMITTED))
+            self.store.set_meta("vector_home", home)
+        self._wipe_vectors()
 
+    def _wipe_vectors(self) -> None:
+        """Drop the local vector store; the next one gets a fresh folder name, so a Chroma
+        system cached for the old path (possibly broken) is never reused."""
         if self._vectors is not None:
             self._vectors.close()
         self._vectors = None
-        VectorStore.wipe(self.folder / "chroma")
+        old = self.store.get_meta("vectors_dir")
+        for name in filter(None, (old, "chroma")):  # "chroma": the layout before 2026-12-02
+            shutil.rmtree(self.folder / name, ignore_errors=True)
+        with self.store.transaction():
+            self.store.set_meta("vectors_dir", f"chroma-{secrets.token_hex(4)}")
 
-    def vectors(self) -> Any:
-        """The Chroma vector store (opened on first use; recreated when damaged)."""
+    def _open_vectors(self) -> Any:
         from greenpair.core.index.vectors import VectorStore
 
+        url = self.settings.chroma_url
+        if url:
+            from greenpair.core.index.identity import repo_identity
+
+            return VectorStore.shared_store(url, repo_identity(self.repo), self.space,
+                                            self._resolve, self.settings.allowed_hosts)
+        name = self.store.get_meta("vectors_dir")
+        if not name:
+            self._wipe_vectors()
+            name = self.store.get_meta("vectors_dir")
+        return VectorStore.local(self.folder / str(name), self.space, self._resolve)
+
+    def _resolve(self, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str],
+                                                                    list[int]]:
+        """This index's chunk ids for vector keys ``(path, file sha, embed hash)``."""
+        db = self.store.db
+        out: dict[tuple[str, str, str], list[int]] = {}
+        for key in set(keys):
+            out[key] = [r[0] for r in db.execute(
+                "SELECT id FROM chunks WHERE path=? AND file_sha=? AND embed_hash=?", key)]
+        return out
+
+    def vectors(self) -> Any:
+        """The vector store (opened on first use; a damaged local one is recreated).
+
+        Raises:
+            IndexError_: The shared Chroma server cannot be reached.
+            PrivacyError: The shared server is neither loopback nor allow-listed.
+        """
         with self._lock:
             if self._vectors is None:
+                self._check_vector_home()
                 try:
-                    self._vectors = VectorStore(self.folder / "chroma", self.space)
+                    self._vectors = self._open_vectors()
                 except IndexError_ as exc:
+                    if self.settings.chroma_url:
+                        raise  # a team server that is down is not damage: wipe nothing
                     problem = storage_error(self.folder, exc)
                     if problem is not None:  # full or read-only: wiping would lose it
                         raise problem from exc
@@ -123,7 +172,7 @@ class RepoIndex:
                             "UPDATE files SET state=? WHERE state=?", (LEXICAL, COMMITTED)
                         )
                     self._wipe_vectors()
-                    self._vectors = VectorStore(self.folder / "chroma", self.space)
+                    self._vectors = self._open_vectors()
             return self._vectors
 
     def embedder(self) -> embedder_mod.Embedder:
@@ -316,5 +365,6 @@ def _remove_index(folder: Path) -> None:
     for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(folder / name)
-    shutil.rmtree(folder / "chroma", ignore_errors=True)
+    for sub in folder.glob("chroma*"):
+        shutil.rmtree(sub, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
