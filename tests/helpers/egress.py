@@ -140,12 +140,17 @@ class TracedProcess:
 
 @contextmanager
 def traced_process(argv: list[str], tmp: Path, env: dict[str, str], *, name: str,
-                   stdin: IO[Any] | None = None) -> Iterator[TracedProcess]:
-    """Start ``argv`` traced; on exit it is ended (SIGTERM, then SIGKILL) if still running."""
+                   stdin: IO[Any] | None = None, loopback: bool = False
+                   ) -> Iterator[TracedProcess]:
+    """Start ``argv`` traced; on exit it is ended (SIGTERM, then SIGKILL) if still running.
+
+    ``loopback``: bring up the namespace's loopback first (for ``serve``).
+    """
     trace = tmp / f"{name}.trace"
     log = tmp / f"{name}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(traced_argv(argv, trace), env=env, stdout=out, stderr=out,
+        proc = subprocess.Popen(traced_argv(argv, trace, loopback=loopback), env=env,
+                                stdout=out, stderr=out,
                                 stdin=stdin or subprocess.DEVNULL, start_new_session=True)
     running = TracedProcess(proc, trace, log, env)
     try:

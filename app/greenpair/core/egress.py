@@ -230,16 +230,20 @@ def require_strace() -> str:
     return strace
 
 
-def traced_argv(argv: list[str], trace_file: Path, *, namespace: bool = True) -> list[str]:
+def traced_argv(argv: list[str], trace_file: Path, *, namespace: bool = True,
+                loopback: bool = False) -> list[str]:
     """``argv`` wrapped in the network namespace (when available) and the tracer.
 
     Args:
         argv: The command to run.
         trace_file: Where strace writes the trace (``-o``).
         namespace: Run it in a fresh network namespace when the system allows one.
+        loopback: Bring the namespace's loopback interface up first (``ip link set lo
+            up``), for a command that serves on 127.0.0.1; without it, a fresh namespace
+            has no working interface at all.
 
     Raises:
-        PrivacyError: strace is missing.
+        PrivacyError: strace is missing, or ``loopback`` was asked for without ``ip``.
     """
     strace = require_strace()
     tracer = [strace, "-f", "-qq", "-e", "signal=none", "-s", "64",
@@ -247,4 +251,11 @@ def traced_argv(argv: list[str], trace_file: Path, *, namespace: bool = True) ->
     if _strace_supports_comm(strace):
         tracer.insert(1, "--decode-pids=comm")
     prefix = namespace_prefix() if namespace else None
+    if prefix is not None and loopback:
+        ip = shutil.which("ip")
+        if ip is None:
+            raise PrivacyError("Bringing up loopback in the network namespace needs `ip`.",
+                               hint="Install it (Debian/Ubuntu: apt-get install iproute2).")
+        # sh execs the tracer once lo is up, so the tracer keeps the pid Popen sees.
+        prefix = (*prefix, "sh", "-c", f'{ip} link set lo up && exec "$@"', "sh")
     return [*(prefix or ()), *tracer, "--", *argv]
