@@ -216,7 +216,8 @@ class TracedRun:
 
 def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
                timeout: float = STEP_TIMEOUT_S, namespace: bool = True,
-               stdin: str | None = None, cancel: threading.Event | None = None) -> TracedRun:
+               loopback: bool = False, stdin: str | None = None,
+               cancel: threading.Event | None = None) -> TracedRun:
     """Run ``argv`` traced (see :func:`~greenpair.core.egress.traced_argv`) to the end.
 
     Args:
@@ -225,6 +226,7 @@ def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
         env: Its environment.
         timeout: Seconds before it is killed (an error).
         namespace: In a fresh network namespace when the system allows one.
+        loopback: Bring that namespace's loopback interface up first.
         stdin: Text for its standard input.
         cancel: Set from another thread to kill it (checked twice a second).
 
@@ -233,7 +235,7 @@ def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
             was written.
         Cancelled: ``cancel`` was set.
     """
-    traced = traced_argv(argv, trace_file, namespace=namespace)
+    traced = traced_argv(argv, trace_file, namespace=namespace, loopback=loopback)
     proc = subprocess.Popen(traced, env=env, text=True, start_new_session=True,
                             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
