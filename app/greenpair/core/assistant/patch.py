@@ -36,7 +36,9 @@ from greenpair.core.assistant.sources import (
     default_retriever,
     default_runtime,
 )
-from greenpair.core.energy import EnergyReport, get_meter
+from greenpair.core.assistant.targets import focused_context
+from greenpair.core.energy import EnergyReport
+from greenpair.core.energy.service import EnergyMeter, meter_or_default
 from greenpair.core.errors import PatchError
 from greenpair.core.llm.runtime import Message
 
@@ -58,6 +60,11 @@ class PatchOptions:
         retries: Extra attempts after a failed edit.
         few_shot: Show the worked example.
         grammar: Constrain the reply to the format (runtimes with ``supports_grammar``).
+        focus: Show the definitions the task names whole (and what they call) instead of
+            the packed retrieval (``targets.focused_context``).
+        prefer_path: The file the user has open (settles a name defined in several places).
+        ambiguity: "rank" (take the best-ranked definition) or "ask" (raise
+            ``AmbiguousTarget`` so the caller can ask the user).
     """
 
     format: str | None = None
@@ -69,6 +76,9 @@ class PatchOptions:
     retries: int = 1
     few_shot: bool = True
     grammar: bool = True
+    focus: bool = True
+    prefer_path: str | None = None
+    ambiguity: str = "rank"
 
 
 @dataclass(frozen=True)
@@ -189,8 +199,12 @@ def draft_patch(
     cancel: threading.Event | None = None,
     options: PatchOptions | None = None,
     settings: Settings | None = None,
+    meter: EnergyMeter | None = None,
 ) -> Iterator[PatchEvent]:
-    """Draft a patch for ``task``: ``Status``/``Token`` events, then one ``PatchDraft``."""
+    """Draft a patch for ``task``: ``Status``/``Token`` events, then one ``PatchDraft``.
+
+    ``meter`` measures the draft (default: the process's meter).
+    """
     root = check_repo(repo)
     opts = options or PatchOptions()
     rt = runtime or default_runtime(settings)
@@ -199,11 +213,15 @@ def draft_patch(
                          hint="Use one of: " + ", ".join(FORMATS))
     draft = PatchDraft("", [], opts.format or "", False, rt.model_id, task=task)
     tally = _Tally()
-    with get_meter().window("patch", repo=str(root), model=rt.model_id) as window:
+    with meter_or_default(meter).window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
         result = (index or default_retriever(root, settings)).search(task, k=opts.top_k)
-        packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens, repo=root,
-                              max_snippet_tokens=opts.max_snippet_tokens)
+        packed = focused_context(root, task, result.chunks, rt.count_tokens,
+                                 prefer_path=opts.prefer_path,
+                                 ambiguity=opts.ambiguity) if opts.focus else None
+        if packed is None:
+            packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens,
+                                  repo=root, max_snippet_tokens=opts.max_snippet_tokens)
         fmt = draft.format = opts.format or choose_format(rt.model_id, packed.snippets)
         if not packed.snippets:
             draft.error = "No code in the repository matched the task; describe it with names."
