@@ -1,7 +1,8 @@
 """The window at rest and while the model writes: idle CPU and event-loop latency.
 
 1. Idle CPU: the real window, open on an indexed repository (watcher running), with
-   nothing to do; the process's CPU time over ``--seconds`` (target: < 1 % of one core),
+   nothing to do, then with the energy page open, then with it hidden; the process's
+   CPU time over ``--seconds`` each (target: < 1 % of one core),
    and every timer event delivered meanwhile, by receiver (target: none of the window's;
    Qt's QPixmapCache flushes itself once after drawing). Baseline in the same
    process: an empty ``QWidget`` for the same time.
@@ -126,7 +127,9 @@ def main() -> int:
     from greenpair.ui.app import create_application
     from greenpair.ui.caret import REST_AFTER_MS
     from greenpair.ui.main_window import MainWindow
-    from greenpair.ui.screenshots import QUESTION, write_demo_repo
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from screenshots import QUESTION, write_demo_repo
 
     app = create_application([sys.argv[0]])
 
@@ -156,6 +159,21 @@ def main() -> int:
           f"{100 * cpu / args.seconds:.3f} %  "
           f"timer events: {sum(timers.values())} {dict(timers)}")
     print(f"  target < 1 %: {'met' if cpu / args.seconds < 0.01 else 'NOT met'}")
+
+    # The energy page open (plots of the ledger), then hidden: it reads the ledger when
+    # shown and runs no timer, so both should cost what the window alone costs.
+    window.open_energy()
+    run_loop(2.0)
+    open_cpu, open_timers = idle_cpu(app, args.seconds)
+    window.energy_page.hide()
+    run_loop(1.0)
+    hidden_cpu, hidden_timers = idle_cpu(app, args.seconds)
+    for name, used, counts in (("energy page open", open_cpu, open_timers),
+                               ("energy page hidden", hidden_cpu, hidden_timers)):
+        share = used / args.seconds
+        print(f"  Greenpair window + {name}: {100 * share:.3f} %  "
+              f"timer events: {sum(counts.values())} {dict(counts)}  "
+              f"target < 1 %: {'met' if share < 0.01 else 'NOT met'}")
 
     idle_late = lateness(5.0)
     window.input.setPlainText(QUESTION)

@@ -98,11 +98,11 @@ def test_a_corrupt_index_is_rebuilt_and_the_user_told(qtbot: Any, make_window: A
 
 def test_geometry_is_remembered(qtbot: Any, make_window: Any, greenpair_home: Path) -> None:
     window = make_window()
-    window.resize(710, 510)
+    window.resize(780, 510)
     window.close()
     assert (greenpair_home / "window.ini").is_file()
     again = make_window()
-    assert (again.width(), again.height()) == (710, 510)
+    assert (again.width(), again.height()) == (780, 510)
 
 
 INTERACTIVE = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit,

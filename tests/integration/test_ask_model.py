@@ -59,7 +59,7 @@ def test_cancel_stops_between_tokens(tmp_repo: Path, tiny: Runtime) -> None:
     events = []
     for event in conv.ask("Write a long story about the cart.", cancel=cancel):
         events.append(event)
-        if len(events) == 2:
+        if len(events) == 3:  # Sources, then two tokens
             cancel.set()
     answer = _answer(events)
     assert answer.stop_reason == "cancelled"

@@ -266,9 +266,9 @@ def test_a_damaged_index_is_rebuilt_with_a_warning(tmp_repo: Path) -> None:
 def test_a_damaged_vector_store_is_recreated(tmp_repo: Path) -> None:
     index = open_index(tmp_repo)
     run(index)
-    folder = index.folder
+    folder = index.folder / str(index.store.get_meta("vectors_dir"))
     index.close()
-    chroma = folder / "chroma" / "chroma.sqlite3"
+    chroma = folder / "chroma.sqlite3"
     chroma.write_bytes(b"garbage" * 1000)
     index = open_index(tmp_repo)
     run(index)

@@ -35,3 +35,19 @@ def config_set(key: str, value: str) -> None:
     settings.set_from_text(key, value)
     save_settings(settings)
     click.echo(f"{key} = {json.dumps(getattr(settings, key))}")
+
+
+@config_group.command("set-api-key")
+@click.option("--url", default=None, help="The model server (default: the remote_url setting).")
+@click.option("--delete", is_flag=True, help="Remove the stored key.")
+def config_set_api_key(url: str | None, delete: bool) -> None:
+    """Store the model server's API key in the OS keyring (never in the settings file)."""
+    from greenpair.core.config import load_settings
+    from greenpair.core.llm.credentials import store_api_key
+
+    url = url or load_settings().remote_url
+    if not url:
+        raise click.UsageError("Set remote_url first, or pass --url.")
+    key = "" if delete else click.prompt("API key", hide_input=True)
+    store_api_key(url, key.strip())
+    click.echo(f"{'Removed' if delete else 'Stored'} the API key for {url} in the OS keyring.")

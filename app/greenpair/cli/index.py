@@ -105,15 +105,26 @@ def run_index(index: RepoIndex, *, progress: bool = True) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print statistics as JSON on stdout.")
 @click.option("--rebuild", is_flag=True, help="Delete the stored index and build it again.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def index_cmd(repo: Path, as_json: bool, rebuild: bool, quiet: bool) -> None:
+@click.option("--chroma-url", default=None, metavar="URL",
+              help="Keep the vectors on a team's Chroma server (default: the chroma_url "
+                   "setting; empty: in the local index).")
+def index_cmd(repo: Path, as_json: bool, rebuild: bool, quiet: bool,
+              chroma_url: str | None) -> None:
     """Index a repository (incremental: only changed files are redone)."""
+    from greenpair.core.config import load_settings
     from greenpair.core.index import open_index
 
     _print_messages()
-    index = open_index(repo, rebuild=rebuild)
+    settings = load_settings()
+    if chroma_url is not None:
+        settings.chroma_url = chroma_url
+    index = open_index(repo, settings, rebuild=rebuild)
     try:
         summary = run_index(index, progress=not quiet)
         stats = {**index.stats(), **summary}
+        store = index.vectors()
+        stats["vector_store"] = {"where": store.where, "shared": store.shared,
+                                 "vectors": store.count(), **store.counters}
     finally:
         index.close()
     if as_json:

@@ -42,17 +42,16 @@ def _runtime(model: str | None) -> Runtime:
 
 
 def _build_indexes(repos: list[Path]) -> None:
+    from greenpair.cli.index import run_index
     from greenpair.core.index import open_index
 
     for repo in repos:
         index = open_index(repo)
         click.secho(f"Indexing {repo} (only changed files are redone)…", dim=True, err=True)
-        for progress in index.update():
-            if progress.files_total:
-                click.secho(f"\r  {progress.phase}: {progress.files_done}/"
-                            f"{progress.files_total} files", dim=True, err=True, nl=False)
-        click.echo(err=True)
-        index.close()
+        try:
+            run_index(index)
+        finally:
+            index.close()
 
 
 @click.group("serve", invoke_without_command=True)

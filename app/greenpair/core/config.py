@@ -25,6 +25,19 @@ ECO_MODEL = "qwen2.5-coder-0.5b"
 TINY_MODEL = "smollm2-135m"
 
 
+def _make_dir(path: Path) -> Path:
+    """Create a state folder, or say why it cannot be and how to fix it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot create {path}: {exc.strerror or exc}.",
+            hint="Make the data directory writable, free some space, or set GREENPAIR_HOME "
+            "to a folder you can write.",
+        ) from exc
+    return path
+
+
 def data_dir() -> Path:
     """The one directory holding all of Greenpair's state (created on demand)."""
     home = os.environ.get("GREENPAIR_HOME")
@@ -34,29 +47,22 @@ def data_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_dir(path)
 
 
 def models_dir() -> Path:
     """Where assembled model files are kept."""
-    path = data_dir() / "models"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_dir(data_dir() / "models")
 
 
 def cache_dir() -> Path:
     """Disposable caches (downloaded wheels, exported embedding models)."""
-    path = data_dir() / "cache"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_dir(data_dir() / "cache")
 
 
 def logs_dir() -> Path:
     """Log files."""
-    path = data_dir() / "logs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_dir(data_dir() / "logs")
 
 
 def settings_path() -> Path:
@@ -79,9 +85,7 @@ def repo_key(repo: Path) -> str:
 
 def index_dir(repo: Path) -> Path:
     """Where the index of ``repo`` is stored (outside the repository)."""
-    path = data_dir() / "indexes" / repo_key(repo)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_dir(data_dir() / "indexes" / repo_key(repo))
 
 
 def physical_cores() -> int:
@@ -118,6 +122,8 @@ class Settings:
     allowed_hosts: list[str] = field(default_factory=list)
     remote_url: str = ""  # OpenAI-compatible server; empty: local llama.cpp
     remote_model: str = ""
+    remote_context_size: int = 0  # 0: ask the server (2,048 when it cannot say)
+    chroma_url: str = ""  # a team's Chroma server (http://host:8000); empty: local vectors
     max_file_bytes: int = 1 << 20
     recent_repos: list[str] = field(default_factory=list)
     hotkey: str = "Ctrl+Alt+Space"
@@ -125,6 +131,7 @@ class Settings:
     autostart: bool = False
     pause_indexing_on_battery: bool = True
     sampler_hz: float = 1.0
+    keep_conversations: bool = True  # kept per repository in the data directory
 
     def effective_threads(self) -> int:
         """Threads when backing off: the setting, else physical cores − 1 (eco: half).
@@ -207,33 +214,88 @@ def on_settings_changed(callback: Callable[[Settings], None]) -> None:
     _listeners.append(callback)
 
 
+_warned: set[tuple[str, int]] = set()  # (path, mtime_ns) already reported
+
+
+def _warn_once(path: Path, text: str) -> None:
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        key = (str(path), 0)
+    if key not in _warned:
+        _warned.add(key)
+        from greenpair.core import messages
+
+        messages.warning(text)
+
+
+def _read_raw(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """The JSON object in ``path``, or ``(None, why)`` when it does not parse."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, str(exc)
+    if not isinstance(raw, dict):
+        return None, "it does not hold a JSON object"
+    return raw, ""
+
+
 def load_settings() -> Settings:
     """Read the settings file (defaults when there is none).
 
-    Raises:
-        ConfigError: The file exists but is not valid JSON or has wrong types.
+    A file that does not parse gives the defaults and a warning (once per version of the
+    file); a value of the wrong type falls back to its default with a warning. The file
+    itself is kept as it is: :func:`save_settings` refuses to overwrite it.
     """
     path = settings_path()
     if not path.exists():
         return Settings()
+    raw, why = _read_raw(path)
+    if raw is None:
+        _warn_once(path, f"The settings file {path} does not parse ({why}); using the "
+                   "defaults. The file is kept as it is: fix it or delete it.")
+        return Settings()
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"Cannot read the settings file {path}: {exc}.",
-            hint="Fix the file or delete it to go back to the defaults.",
-        ) from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"The settings file {path} does not hold a JSON object.")
-    return Settings.from_dict(raw)
+        return Settings.from_dict(raw)
+    except ConfigError:
+        pass
+    defaults = Settings()
+    kept: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            Settings.from_dict({key: value})
+        except ConfigError as exc:
+            _warn_once(path, f"{exc.message} Using the default, {getattr(defaults, key)!r}.")
+        else:
+            kept[key] = value
+    return Settings.from_dict(kept)
 
 
 def save_settings(settings: Settings) -> None:
-    """Write the settings atomically and notify listeners."""
+    """Write the settings atomically and notify listeners.
+
+    Raises:
+        ConfigError: The settings file on disk does not parse; it is kept rather than
+            overwritten (it may hold the user's hand edits).
+    """
     path = settings_path()
+    if path.exists() and _read_raw(path)[0] is None:
+        raise ConfigError(
+            f"Not saving the settings: {path} does not parse ({_read_raw(path)[1]}), and "
+            "saving would overwrite it.",
+            hint="Fix the file or delete it, then change the setting again.",
+        )
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(settings.to_dict(), indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(settings.to_dict(), indent=2, sort_keys=True),
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot save the settings in {path}: {exc.strerror or exc}.",
+            hint="Free some space or make the data directory writable "
+            "(set GREENPAIR_HOME to move it).",
+        ) from exc
     for callback in list(_listeners):
         callback(settings)
 

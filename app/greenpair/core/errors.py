@@ -31,6 +31,10 @@ class IndexError_(GreenpairError):
     """The index is missing, corrupt or could not be written."""
 
 
+class StorageError(GreenpairError):
+    """The data directory cannot be written (disk full, read-only): nothing is damaged."""
+
+
 class ModelError(GreenpairError):
     """A model is missing, corrupt, or failed to load or generate."""
 

@@ -95,7 +95,12 @@ def run_app(repo: Path | None = None, minimised: bool = False) -> int:
         # Shows the window (or keeps it in the tray); owned by the application.
         install_desktop_integration(app, window, minimised=minimised)
     target = repo or default_repo(settings)
-    if target is not None:
+    from greenpair.ui import welcome
+
+    if welcome.needed(settings):  # first run: pull a model, then index
+        welcome.show_welcome(window, settings,
+                             then=lambda: target is not None and window.open_repo(target))
+    elif target is not None:
         window.open_repo(target)
     app.aboutToQuit.connect(window.shutdown)
     try:

@@ -43,11 +43,16 @@ class AssistantController(QObject):
         busy_changed(bool): A generation started or ended.
         problem(object): A ``UserMessage`` for an error the user can fix.
         patch_ready(): A drafted diff is shown in the diff view.
+        turn_finished(object, object): A turn ended well (the chat's ``Turn``, core's
+            ``Answer`` or ``PatchDraft``); the history keeps it.
+        conversation_reset(): The next question starts a new conversation.
     """
 
     busy_changed = Signal(bool)
     problem = Signal(object)
     patch_ready = Signal()
+    turn_finished = Signal(object, object)
+    conversation_reset = Signal()
 
     def __init__(self, chat: ChatView, diff: DiffView, settings: Settings,
                  runtime: Any = None, parent: QObject | None = None) -> None:
@@ -62,6 +67,7 @@ class AssistantController(QObject):
         self.patch_options: Any = None  # core's PatchOptions (None: its defaults)
         self._worker: CoreWorker | None = None
         self._started = 0.0
+        self._before_last: dict[str, Any] | None = None  # the state before the last answer
         diff.apply_requested.connect(self.apply)
         diff.discard_requested.connect(self.discard)
         diff.undo_requested.connect(self.undo)
@@ -76,6 +82,7 @@ class AssistantController(QObject):
         self.stop()
         self.repo, self.index, self.conversation, self.draft = repo, None, None, None
         self.diff.clear()
+        self.conversation_reset.emit()
 
     def set_index(self, index: Any) -> None:
         """The repository's open index (shared with the index controller)."""
@@ -84,26 +91,82 @@ class AssistantController(QObject):
     def set_settings(self, settings: Settings) -> None:
         """New settings: the next question starts a fresh conversation."""
         self.settings = settings
+        state = self.conversation.state() if self.conversation is not None else None
         self.conversation = None
+        if state is not None:  # the same conversation goes on with the new model
+            self._new_conversation().restore(state)
 
     def new_conversation(self) -> None:
         """Forget earlier turns."""
         self.stop()
         self.conversation = None
         self.chat.clear()
+        self.conversation_reset.emit()
+
+    def _new_conversation(self) -> Any:
+        from greenpair.core.assistant.ask import Conversation
+
+        assert self.repo is not None
+        self.conversation = Conversation(self.repo, runtime=self.runtime, index=self.index,
+                                         settings=self.settings)
+        return self.conversation
+
+    def restore(self, kept: Any) -> bool:
+        """Reopen a kept conversation (core's ``KeptConversation``): its turns are shown
+        and the next question is a follow-up with the context rebuilt."""
+        if self.repo is None:
+            return False
+        self.stop()
+        self._new_conversation().restore(kept.state)
+        self._before_last = None
+        turns = []
+        for t in kept.turns:
+            refs = [CitationRef(c.path, c.start_line, c.end_line) for c in t.citations]
+            turns.append(Turn(question=t.question, kind=t.kind, text=t.answer, state="done",
+                              citations=refs, stats=t.stats,
+                              sources={c.label: c.text for c in t.citations if c.text}))
+        self.chat.load_turns(turns)
+        return True
+
+    def regenerate(self) -> bool:
+        """Ask the last question again, as if the last answer had not been written."""
+        last = self.chat.current
+        if self.busy or last is None or last.kind != "ask" or last.state == "streaming":
+            return False
+        if self.conversation is not None:
+            if self._before_last is not None:
+                self.conversation.restore(self._before_last)
+            else:  # reopened: drop the last question and answer from the prefix
+                state = self.conversation.state()
+                state["messages"] = state["messages"][:-2]
+                self.conversation.restore(state)
+        self.chat.drop_last()
+        return self.ask(last.question, regenerated=True)
+
+    def propose_from(self, index: int) -> bool:
+        """Draft a patch doing what answer ``index`` of the chat describes."""
+        if not 0 <= index < len(self.chat.turns):
+            return False
+        turn = self.chat.turns[index]
+        answer = turn.text if len(turn.text) <= 2000 else turn.text[:2000] + "…"
+        return self.propose(f"Make the change this answer describes.\n\nQuestion: "
+                            f"{turn.question}\n\nAnswer:\n{answer}")
 
     # -- asking --------------------------------------------------------------------------
 
-    def ask(self, question: str) -> bool:
-        """Ask ``question``; returns False when nothing was started."""
+    def ask(self, question: str, *, regenerated: bool = False) -> bool:
+        """Ask ``question``; returns False when nothing was started.
+
+        ``regenerated`` marks a second try of the last question (the history replaces
+        the kept answer instead of adding one).
+        """
         if self.busy or self.repo is None or not question.strip():
             return False
         if self.conversation is None:
-            from greenpair.core.assistant.ask import Conversation
-
-            self.conversation = Conversation(self.repo, runtime=self.runtime, index=self.index,
-                                             settings=self.settings)
+            self._new_conversation()
+        self._before_last = self.conversation.state()
         turn = self.chat.begin_turn(question, "ask")
+        turn.regenerated = regenerated
         self._run(turn, self.conversation.ask, question)
         return True
 
@@ -157,7 +220,7 @@ class AssistantController(QObject):
         if kind == "Token":
             turn.status = ""  # "waiting for the index…" is over once text arrives
             self.chat.append_text(event.text)
-        elif kind == "Status":
+        elif kind in {"Status", "Sources"}:  # Sources: the code about to be read
             self.chat.set_status(event.text)
         elif kind == "Answer":
             self._on_answer(event)
@@ -174,11 +237,19 @@ class AssistantController(QObject):
                             tokens_per_s=event.tokens_per_s, energy=energy, model=event.model)
 
     def _on_answer(self, answer: Any) -> None:
+        from greenpair.core.history.keeping import cited_lines
+
+        turn = self.chat.current
         self.chat.finish_turn(text=answer.answer or "(The model gave no answer.)",
                               citations=_refs(answer.citations),
                               rejected=_refs(getattr(answer, "rejected_citations", [])),
                               fallback=bool(getattr(answer, "citations_fallback", False)),
                               stats=self._stats(answer))
+        if turn is not None:
+            shown = self.conversation.shown if self.conversation is not None else []
+            turn.sources = {c.label: c.text for c in cited_lines(answer.citations, shown)
+                            if c.text}
+            self.turn_finished.emit(turn, answer)
 
     def _on_draft(self, draft: Any) -> None:
         self.draft = draft
@@ -201,6 +272,8 @@ class AssistantController(QObject):
         self.diff.set_draft(draft.diff, list(draft.files))
         self.diff.show_status("Not applied yet. Apply writes it to your files; Undo restores them.")
         self.patch_ready.emit()
+        if self.chat.current is not None:
+            self.turn_finished.emit(self.chat.current, draft)
 
     def _on_error(self, turn: Turn, exc: BaseException) -> None:
         if type(exc).__name__ == "Cancelled":

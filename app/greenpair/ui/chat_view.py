@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from greenpair.ui import render
@@ -21,6 +21,7 @@ from greenpair.ui.render import CitationRef
 from greenpair.ui.theme import Colours, colours
 
 RENDER_INTERVAL_MS = 40
+ACTION_SCHEME = "greenpair-act"
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Turn:
     status: str = ""  # a progress note while streaming (patch: "checking the edit…")
     error: str = ""
     hint: str = ""
+    sources: dict[str, str] = field(default_factory=dict)  # citation label -> cited text
+    regenerated: bool = False  # a second try of the previous question
 
     def shown_citations(self) -> list[CitationRef]:
         """The validated citations, or those written so far while streaming."""
@@ -55,9 +58,15 @@ class ChatView(QWidget):
 
     Signals:
         citation_activated(str, int, int): A citation was clicked (path, start, end).
+        copied(str): Text was copied to the clipboard (what: "code", "answer").
+        propose_requested(int): "Propose a change from this answer" (the turn's index).
+        regenerate_requested(): "Regenerate" under the last answer.
     """
 
     citation_activated = Signal(str, int, int)
+    copied = Signal(str)
+    propose_requested = Signal(int)
+    regenerate_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +176,44 @@ class ChatView(QWidget):
         self.turns.clear()
         self.render_now()
 
+    def load_turns(self, turns: list[Turn]) -> None:
+        """Show finished turns (a reopened conversation), scrolled to the end."""
+        self.turns = list(turns)
+        self.render_now(scroll_to_end=True)
+
+    def drop_last(self) -> Turn | None:
+        """Remove the last turn (to regenerate it); returns it."""
+        turn = self.turns.pop() if self.turns else None
+        self.render_now(scroll_to_end=True)
+        return turn
+
+    def cited_text(self, path: str, start: int, end: int) -> str:
+        """The text the cited lines had when the answer was written ("" if not known)."""
+        label = CitationRef(path, start, end).label
+        for turn in reversed(self.turns):
+            if label in turn.sources:
+                return turn.sources[label]
+        return ""
+
+    def copy_answer(self, index: int = -1) -> bool:
+        """Copy an answer's Markdown to the clipboard (default: the last one)."""
+        if not self.turns or not -len(self.turns) <= index < len(self.turns):
+            return False
+        QGuiApplication.clipboard().setText(self.turns[index].text)
+        self.copied.emit("answer")
+        return True
+
+    def copy_code(self, index: int, block: int) -> bool:
+        """Copy the ``block``-th code block of turn ``index`` to the clipboard."""
+        if not 0 <= index < len(self.turns):
+            return False
+        blocks = render.code_blocks(self.turns[index].text)
+        if not 0 <= block < len(blocks):
+            return False
+        QGuiApplication.clipboard().setText(blocks[block])
+        self.copied.emit("code")
+        return True
+
     def citations(self) -> list[CitationRef]:
         """Citations of the last turn that has some."""
         for turn in reversed(self.turns):
@@ -214,7 +261,7 @@ class ChatView(QWidget):
     def _html(self, c: Colours) -> str:
         if not self.turns:
             return _empty_state(c)
-        return "".join(_turn_html(turn, i == len(self.turns) - 1, c)
+        return "".join(_turn_html(turn, i, i == len(self.turns) - 1, c)
                        for i, turn in enumerate(self.turns))
 
     def changeEvent(self, event: QEvent) -> None:
@@ -225,6 +272,9 @@ class ChatView(QWidget):
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
         text = url.toString()
+        if text.startswith(ACTION_SCHEME + ":"):
+            self._on_action(text[len(ACTION_SCHEME) + 1:].split("/"))
+            return
         ref = render.parse_citation_url(text)
         if ref is None:
             found = render.find_citations(text)
@@ -234,6 +284,31 @@ class ChatView(QWidget):
             self.citation_activated.emit(ref.path, ref.start_line, ref.end_line)
         elif url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)  # the user's own click: their browser
+
+
+    def _on_action(self, parts: list[str]) -> None:
+        try:
+            action, index = parts[0], int(parts[1])
+            block = int(parts[2]) if len(parts) > 2 else -1
+        except (IndexError, ValueError):
+            return
+        if action == "code":
+            self.copy_code(index, block)
+        elif action == "answer":
+            self.copy_answer(index)
+        elif action == "propose" and 0 <= index < len(self.turns):
+            self.propose_requested.emit(index)
+        elif action == "regenerate" and index == len(self.turns) - 1:
+            self.regenerate_requested.emit()
+
+
+def _actions_html(index: int, last: bool) -> str:
+    links = [(f"answer/{index}", "Copy answer"),
+             (f"propose/{index}", "Propose a change from this answer")]
+    if last:
+        links.append((f"regenerate/{index}", "Regenerate"))
+    return '<p style="font-size:small;">' + " &nbsp;·&nbsp; ".join(
+        f'<a href="{ACTION_SCHEME}:{target}">{label}</a>' for target, label in links) + "</p>"
 
 
 def _empty_state(c: Colours) -> str:
@@ -257,7 +332,7 @@ def _empty_state(c: Colours) -> str:
 _SOURCES_LINE = re.compile(r"\n\s*[*_]*Sources?[*_]*\s*:[^\n]*\s*$", re.IGNORECASE)
 
 
-def _turn_html(turn: Turn, last: bool, c: Colours) -> str:
+def _turn_html(turn: Turn, index: int, last: bool, c: Colours) -> str:
     who = "You asked" if turn.kind == "ask" else "You asked for a change"
     parts = [
         f'<table width="100%" cellpadding="8" cellspacing="0" '
@@ -271,7 +346,8 @@ def _turn_html(turn: Turn, last: bool, c: Colours) -> str:
         # The checked sources are listed below; the model's own line would repeat them.
         text = _SOURCES_LINE.sub("", text)
     if text:
-        parts.append(render.markdown_to_html(text, c, allowed))
+        copy = f"{ACTION_SCHEME}:code/{index}" if turn.state != "streaming" else ""
+        parts.append(render.markdown_to_html(text, c, allowed, copy_links=copy))
     elif turn.state == "streaming":
         parts.append(f'<p style="color:{c.muted};"><i>Reading the code and thinking…</i></p>')
     if turn.state == "streaming":
@@ -302,4 +378,6 @@ def _turn_html(turn: Turn, last: bool, c: Colours) -> str:
     if turn.stats:
         parts.append(f'<p style="color:{c.muted}; font-size:small;">'
                      f"{render.escape(turn.stats)}</p>")
+    if turn.state == "done" and turn.text and turn.kind == "ask":
+        parts.append(_actions_html(index, last))
     return "".join(parts)

@@ -175,6 +175,8 @@ class CodeViewer(QWidget):
         self.path: str | None = None
         self.start_line = 0
         self.end_line = 0
+        self.changed_note = ""  # why the shown lines differ from the cited ones
+        self._loaded = ""
         self._title = QLabel("No file open. Click a citation in an answer to see the code.")
         self._title.setWordWrap(True)
         self._title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -198,8 +200,17 @@ class CodeViewer(QWidget):
         layout.addWidget(self.text, 1)
         layout.addStretch(0)
 
-    def show_file(self, repo: Path, path: str, start_line: int, end_line: int) -> bool:
+    def show_file(self, repo: Path, path: str, start_line: int, end_line: int, *,
+                  old_text: str = "") -> bool:
         """Show ``path`` (repository-relative) with lines ``start..end`` highlighted.
+
+        Args:
+            repo: The repository root.
+            path: The cited file.
+            start_line: First cited line (1-based).
+            end_line: Last cited line.
+            old_text: The cited lines' text when the answer was written: if the file
+                changed since, the nearest match is shown and the title says so.
 
         Returns:
             False (and a plain-words ``message``) when the file cannot be shown.
@@ -209,13 +220,29 @@ class CodeViewer(QWidget):
             self.message.emit(problem)
             return False
         count = self.text.blockCount()
+        note = ""
+        if old_text:
+            from greenpair.core.history.relocate import relocate
+
+            found = relocate(old_text, start_line, end_line, self.text.toPlainText())
+            if found is None:
+                note = (" — the file changed since the answer and the cited lines are not "
+                        "in it any more; showing where they were")
+            elif not found.exact:
+                note = (f" — the file changed since the answer; showing the nearest match "
+                        f"({found.ratio:.0%} alike; cited as lines {start_line}-{end_line})")
+            elif found.start_line != start_line:
+                note = (f" — the file changed since the answer; the cited lines moved from "
+                        f"line {start_line}")
+            if found is not None:
+                start_line, end_line = found.start_line, found.end_line
         start = min(max(1, start_line), count)
         end = min(max(start, end_line), count)
         self.start_line, self.end_line = start, end
         label = f"{path}:{start}-{end}" if end != start else f"{path}:{start}"
-        note = ""
-        if start_line > count:
+        if not note and start_line > count:
             note = f" — the file now has {count} lines; it changed since the answer"
+        self.changed_note = note
         self._title.setText(f"<b>{label}</b>{note}")
         self._mark(start, end)
         self._scroll_to(start, end)
@@ -235,7 +262,8 @@ class CodeViewer(QWidget):
         except OSError as exc:
             return f"Cannot read {path}: {exc.strerror or exc}."
         text = data.decode("utf-8", errors="replace")
-        if self.repo != root or self.path != path:
+        if self.repo != root or self.path != path or text != self._loaded:
+            self._loaded = text  # reloaded when the file changed since it was shown
             self.text.setPlainText(text)
             style = colours(self.palette()).pygments_style
             lines = lex_lines(text, path, style) if len(data) <= MAX_HIGHLIGHT_BYTES else []

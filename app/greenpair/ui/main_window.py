@@ -7,6 +7,7 @@ keyboard, shows messages and remembers the window's geometry.
 
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ from greenpair.ui.banner import Banner
 from greenpair.ui.caret import CaretRest
 from greenpair.ui.chat_view import ChatView
 from greenpair.ui.code_viewer import CodeViewer
+from greenpair.ui.conversations_panel import ConversationsPanel
 from greenpair.ui.diff_view import DiffView
+from greenpair.ui.history_controller import HistoryController
 from greenpair.ui.index_controller import IndexController
 from greenpair.ui.index_status import IndexStatus
 from greenpair.ui.message_bridge import MessageBridge, UserMessage, describe_error, global_bridge
@@ -86,12 +89,15 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else load_settings()
         self.runtime = runtime
         self.repo: Path | None = None
+        self._shut_down = False
+        self.energy_page: Any = None
         self.setWindowTitle("Greenpair")
         self.setWindowIcon(app_icon())
         self.setAccessibleName("Greenpair")
         self._build()
         self.index = IndexController(self.settings, self)
         self.assistant = AssistantController(self.chat, self.diff, self.settings, runtime, self)
+        self.history = HistoryController(self.conversations, self.assistant, self.settings, self)
         self._connect()
         self._shortcuts()
         self._restore_geometry()
@@ -113,6 +119,10 @@ class MainWindow(QMainWindow):
         top = QHBoxLayout()
         top.addWidget(self.picker, 2)
         top.addWidget(self.index_status, 3)
+        self.energy_button = QPushButton("Energy")
+        self.energy_button.setAccessibleName("Energy page")
+        self.energy_button.setToolTip("Where the energy went, last 30 days (Ctrl+Shift+E)")
+        top.addWidget(self.energy_button)
         top.addWidget(self.settings_button)
 
         self.chat = ChatView()
@@ -140,9 +150,12 @@ class MainWindow(QMainWindow):
         buttons.addStretch(1)
         buttons.addWidget(self.new_button)
         left = QWidget()
+        left.setMinimumWidth(340)  # with the history pane, the window still fits 800 px
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.chat, 1)
+        self.model_switch = _model_switch(self.settings)
+        column.addWidget(self.model_switch)
         column.addWidget(self.banner)
         column.addWidget(self.input)
         column.addLayout(buttons)
@@ -153,11 +166,15 @@ class MainWindow(QMainWindow):
         self.side.setAccessibleName("Code and changes")
         self.side.addTab(self.viewer, "Code")
         self.side.addTab(self.diff, "Change")
+        self.conversations = ConversationsPanel()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.conversations)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.side)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([250, 560, 390])
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -172,6 +189,12 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.picker.repo_chosen.connect(self.open_repo)
         self.settings_button.clicked.connect(self.open_settings)
+        self.energy_button.clicked.connect(self.open_energy)
+        self.model_switch.model_chosen.connect(self.switch_model)
+        # The speed shown is measured on past answers: re-read it after each one.
+        self.assistant.turn_finished.connect(lambda *_: self.model_switch.refresh())
+        self.model_switch.problem.connect(lambda text: self.show_message(UserMessage(
+            "error", text, "Open Settings → Models to pull or choose another model.")))
         self.index_status.cancel_requested.connect(self.cancel_indexing)
         self.index.started.connect(lambda _repo: self.index_status.start())
         self.index.progress.connect(self.index_status.update_progress)
@@ -189,6 +212,12 @@ class MainWindow(QMainWindow):
         self.assistant.problem.connect(self._on_problem)
         self.assistant.patch_ready.connect(lambda: self.side.setCurrentWidget(self.diff))
         self.chat.citation_activated.connect(self.open_citation)
+        self.chat.copied.connect(lambda what: self.status_label.setText(
+            "Code copied." if what == "code" else "Answer copied (Markdown)."))
+        self.chat.propose_requested.connect(self._propose_from)
+        self.chat.regenerate_requested.connect(self._regenerate)
+        self.history.problem.connect(self.show_message)
+        self.history.info.connect(self.status_label.setText)
         self.viewer.message.connect(lambda text: self.show_message(UserMessage("warning", text)))
 
     def _shortcuts(self) -> None:
@@ -202,6 +231,7 @@ class MainWindow(QMainWindow):
         bind("Ctrl+L", self.focus_input)
         bind("Ctrl+O", self.picker.browse)
         bind("Ctrl+,", self.open_settings)
+        bind("Ctrl+Shift+E", self.open_energy)
         bind("Ctrl+N", self.assistant.new_conversation)
         for n in range(1, 10):
             bind(f"Alt+{n}", lambda n=n: self.chat.open_citation(n))
@@ -226,6 +256,8 @@ class MainWindow(QMainWindow):
         self.picker.set_recent(self.settings.recent_repos, path)
         self.setWindowTitle(f"Greenpair — {path.name}")
         self.assistant.set_repo(path)
+        self.chat.clear()
+        self.history.set_repo(path)
         self.index.open(path)
         self._update_buttons()
         return True
@@ -315,6 +347,15 @@ class MainWindow(QMainWindow):
             self.chat.set_status("Waiting for the first indexing to finish, then reading "
                                  "the code…")
 
+    def _propose_from(self, index: int) -> None:
+        if not self.assistant.busy and self._ready_to_generate() \
+                and self.assistant.propose_from(index):
+            self.side.setCurrentWidget(self.diff)
+
+    def _regenerate(self) -> None:
+        if not self.assistant.busy and self._ready_to_generate():
+            self.assistant.regenerate()
+
     def stop(self) -> None:
         """Stop the answer being written (Esc)."""
         self.assistant.stop()
@@ -327,7 +368,8 @@ class MainWindow(QMainWindow):
         """Show cited lines in the code viewer."""
         if self.repo is None:
             return
-        if self.viewer.show_file(self.repo, path, start, end):
+        old = self.chat.cited_text(path, start, end)
+        if self.viewer.show_file(self.repo, path, start, end, old_text=old):
             self.side.setCurrentWidget(self.viewer)
 
     def _update_buttons(self) -> None:
@@ -360,6 +402,27 @@ class MainWindow(QMainWindow):
         if is_model_problem(message) or is_repo_problem(message):
             self.show_message(message)
 
+    def switch_model(self, model: str) -> None:
+        """Answer with ``model`` from now on (the conversation goes on with it)."""
+        from greenpair.core.config import DEFAULT_MODEL
+
+        settings = copy.deepcopy(self.settings)
+        settings.model = model
+        if model == DEFAULT_MODEL:
+            settings.eco_mode = False  # the user asked for the default model itself
+        self.apply_settings(settings)
+        self.status_label.setText(f"Answers now come from {model}.")
+
+    def open_energy(self) -> None:
+        """Show the energy page (built on first use; it reads the ledger when shown)."""
+        if self.energy_page is None:
+            from greenpair.ui.energy_page import default_energy_page
+
+            self.energy_page = default_energy_page(lambda: self.settings, self)
+        self.energy_page.show()
+        self.energy_page.raise_()
+        self.energy_page.activateWindow()
+
     def open_settings(self) -> None:
         """The settings dialog; saved on OK."""
         from greenpair.ui.settings_dialog import SettingsDialog
@@ -373,6 +436,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.index.settings = settings
         self.assistant.set_settings(settings)
+        self.history.set_settings(settings)
+        self.model_switch.set_settings(settings)
         try:
             save_settings(settings)
         except OSError as exc:
@@ -409,13 +474,33 @@ class MainWindow(QMainWindow):
         Returns:
             True when every worker stopped in time.
         """
+        if self._shut_down:
+            return True
+        self._shut_down = True
         self.assistant.stop()
         self.caret.stop()
         self.index.shutdown()
         done = shutdown_workers(timeout_ms)
         self.index.close()
+        self.history.close()
+        if self.energy_page is not None:
+            self.energy_page.close()
         self.bridge.posted.disconnect(self._on_message)
         return done
+
+
+def _model_switch(settings: Settings) -> Any:
+    from greenpair.ui.model_switch import ModelSwitch
+
+    def speeds() -> dict[str, float]:
+        from greenpair.core.energy import get_meter
+        from greenpair.core.llm.choices import measured_speeds
+
+        return measured_speeds(get_meter().ledger())
+
+    from greenpair.core.llm.choices import free_memory_gb
+
+    return ModelSwitch(settings, speeds=speeds, free_gb=free_memory_gb)
 
 
 def repo_problem(path: Path) -> UserMessage | None:

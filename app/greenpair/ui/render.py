@@ -149,8 +149,15 @@ def _text_like(tok: Token, content: str) -> Token:
     return new
 
 
+def code_blocks(text: str) -> list[str]:
+    """The fenced and indented code blocks of ``text``, in order (what Copy copies)."""
+    return [tok.content for tok in _markdown().parse(text)
+            if tok.type in ("fence", "code_block")]
+
+
 def markdown_to_html(text: str, colours: Colours,
-                     citations: set[CitationRef] | None = None) -> str:
+                     citations: set[CitationRef] | None = None, *,
+                     copy_links: str = "") -> str:
     """Render an answer.
 
     Args:
@@ -158,12 +165,15 @@ def markdown_to_html(text: str, colours: Colours,
         colours: The palette's colours.
         citations: Only these become links (None: every citation-like reference, which is
             what a streaming answer shows until the validated list arrives).
+        copy_links: When set, each code block gets a "Copy" link to
+            ``{copy_links}/{n}`` (n: the block's 0-based number in ``code_blocks``).
 
     Returns:
         HTML for ``QTextBrowser``.
     """
     md = _markdown()
     tokens = md.parse(text)
+    blocks = 0
     for tok in tokens:
         if tok.type == "inline" and tok.children:
             tok.children = _linkify(tok.children, citations)
@@ -171,6 +181,10 @@ def markdown_to_html(text: str, colours: Colours,
             lang = tok.info.strip().split()[0] if tok.info.strip() else ""
             tok.type = "html_block"
             tok.content = highlight_code(tok.content, lang, colours)
+            if copy_links:
+                tok.content = (f'<p align="right" style="margin:0px;"><a href="{copy_links}/'
+                               f'{blocks}">Copy code</a></p>') + tok.content
+            blocks += 1
     # The html_block tokens are ours: raw HTML from the model was disabled at parse time.
     renderer = _markdown(allow_html=True)
     return renderer.renderer.render(tokens, renderer.options, {})

@@ -1,7 +1,8 @@
-"""Settings: the model manager, performance, energy and privacy.
+"""Settings: the model manager, performance, energy and privacy, servers.
 
 The dialog edits a copy of the core ``Settings``; the caller saves it on OK. Pulling and
-verifying models run in workers (with progress, and pulling can be cancelled).
+verifying models run in workers (with progress, and pulling can be cancelled), and so does
+the privacy audit (``AuditPanel``: ``greenpair audit``'s traced session and its report).
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from PySide6.QtWidgets import (
 )
 
 from greenpair.core.config import Settings, physical_cores
+from greenpair.ui.audit_panel import AuditPanel
 from greenpair.ui.message_bridge import describe_error
+from greenpair.ui.settings_servers import ServersPage
 from greenpair.ui.workers import CoreWorker, start_worker
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._models_tab(), "Models")
         tabs.addTab(self._performance_tab(), "Performance")
         tabs.addTab(self._energy_privacy_tab(), "Energy and privacy")
+        self.servers = ServersPage(self._settings)
+        tabs.addTab(self.servers, "Servers")
         self.tabs = tabs
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -367,6 +372,13 @@ class SettingsDialog(QDialog):
         form.addRow("Carbon intensity:", self.carbon)
         form.addRow("Allowed hosts:", self.hosts)
         form.addRow("", note)
+        self.keep_conversations = QCheckBox("Keep conversations (per repository, on this "
+                                            "computer only)")
+        self.keep_conversations.setChecked(s.keep_conversations)
+        self.keep_conversations.setAccessibleName("Keep conversations")
+        form.addRow("History:", self.keep_conversations)
+        self.audit = AuditPanel(self._settings.recent_repos)
+        form.addRow("Privacy audit:", self.audit)
         return page
 
     def settings(self) -> Settings:
@@ -379,10 +391,13 @@ class SettingsDialog(QDialog):
         s.unload_after_idle_s = self.unload_after.value() * 60
         s.carbon_intensity_g_per_kwh = float(self.carbon.value())
         s.allowed_hosts = [h.strip() for h in self.hosts.toPlainText().splitlines() if h.strip()]
+        s.keep_conversations = self.keep_conversations.isChecked()
+        self.servers.apply(s)
         return copy.deepcopy(s)
 
     def done(self, result: int) -> None:
         """Stop a running pull or verification when the dialog closes."""
         if self._worker is not None:
             self._worker.quit()
+        self.audit.stop()
         super().done(result)

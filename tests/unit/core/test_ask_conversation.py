@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant.ask import Answer, AskOptions, Conversation, Token
+from greenpair.core.assistant.ask import Answer, AskOptions, Conversation, Sources, Token
 from greenpair.core.assistant.sources import StaticRetriever
 from greenpair.core.assistant.streaming import stream_with_stop
 from greenpair.core.errors import Cancelled, RepositoryError
@@ -22,7 +22,9 @@ CHUNKS = [
 
 def _run(conv: Conversation, question: str, **kw: object) -> tuple[str, Answer]:
     events = list(conv.ask(question, **kw))  # type: ignore[arg-type]
-    *tokens, answer = events
+    sources, *tokens, answer = events
+    assert isinstance(sources, Sources)  # what will be read comes first
+    assert list(sources.headers) == answer.context
     assert isinstance(answer, Answer)
     assert all(isinstance(t, Token) for t in tokens)
     return "".join(t.text for t in tokens), answer  # type: ignore[union-attr]
@@ -109,7 +111,7 @@ def test_cancel_midway_gives_a_partial_answer(tmp_repo: Path) -> None:
     events = []
     for event in conv.ask("q", cancel=cancel):
         events.append(event)
-        if len(events) == 2:
+        if len(events) == 3:  # Sources, then two tokens
             cancel.set()
     answer = events[-1]
     assert isinstance(answer, Answer)
@@ -127,7 +129,8 @@ def test_an_abandoned_turn_leaves_no_history(tmp_repo: Path) -> None:
     rt = FakeRuntime(["one two three four", "Fine [src/shop/discounts.py:4-10]."])
     conv = Conversation(tmp_repo, runtime=rt, index=StaticRetriever(CHUNKS))
     stream = conv.ask("q1")
-    next(stream)
+    next(stream)  # Sources
+    next(stream)  # the first token
     stream.close()  # the user closed the chat mid-answer
     _, answer = _run(conv, "q2")
     assert "### src/shop/discounts.py:4-10" in rt.prompts[1]  # context shown again

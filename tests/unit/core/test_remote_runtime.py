@@ -20,10 +20,15 @@ from greenpair.core.llm.runtime import Message, Runtime
 class FakeServer:
     """Streams ``words`` as SSE chunks; records the requests it got."""
 
-    def __init__(self, words: list[str], *, status: int = 200) -> None:
+    def __init__(self, words: list[str], *, status: int = 200, busy_first: int = 0,
+                 specials: tuple[str, ...] = ("<|fim_prefix|>", "<|fim_suffix|>",
+                                              "<|fim_middle|>")) -> None:
         self.words = words
         self.status = status
+        self.busy_first = busy_first  # answer 503 this many times first
+        self.specials = specials  # one token each in the fake vocabulary
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.auth: list[str] = []
         self.disconnected = threading.Event()
         self.gate = threading.Event()  # when cleared, the server waits after 2 chunks
         self.gate.set()
@@ -37,6 +42,15 @@ class FakeServer:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append((self.path, body))
+                if self.path.startswith("/v1/"):
+                    server.auth.append(self.headers.get("Authorization", ""))
+                if self.path == "/extras/tokenize":
+                    self._json(200, {"tokens": server.tokenize(body["input"])})
+                    return
+                if server.busy_first > 0:
+                    server.busy_first -= 1
+                    self._json(503, {"error": "loading"}, {"Retry-After": "0"})
+                    return
                 if server.status != 200:
                     self.send_response(server.status)
                     msg = b'{"error": "model not found"}'
@@ -64,6 +78,16 @@ class FakeServer:
                 except (BrokenPipeError, ConnectionResetError):
                     server.disconnected.set()
 
+            def _json(self, status: int, data: object,
+                      headers: dict[str, str] | None = None) -> None:
+                raw = json.dumps(data).encode()
+                self.send_response(status)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
             def _send(self, text: str) -> None:
                 self.wfile.write(text.encode())
                 self.wfile.flush()
@@ -72,6 +96,15 @@ class FakeServer:
                 pass
 
         return Handler
+
+    def tokenize(self, text: str) -> list[int]:
+        """A BOS token, then one token per special marker or other non-space character."""
+        for special in self.specials:
+            text = text.replace(special, f" {special} ")
+        out = [1]
+        for word in text.split():
+            out.extend([7] if word in self.specials else [ord(c) for c in word])
+        return out
 
 
 @pytest.fixture
@@ -110,10 +143,10 @@ def test_streams_a_chat_reply_and_fills_stats(serve: Any) -> None:
 
 def test_completion_endpoint_and_client_side_stop(serve: Any) -> None:
     fake = FakeServer(["def f():", "\n    return 1", "\n\nEND", " junk"])
-    rt = RemoteRuntime(serve(fake) + "/v1", model="qwen2.5-coder")
+    rt = RemoteRuntime(serve(fake) + "/v1", model="any-name")
     text = "".join(rt.stream_completion(rt.fim_prompt("a", "b"), stop=["END"]))
     assert text == "def f():\n    return 1\n\n"
-    path, body = fake.requests[0]
+    path, body = next(r for r in fake.requests if r[0].startswith("/v1/"))
     assert path == "/v1/completions"
     assert body["prompt"] == "<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>"
     assert rt.last_stats.stop_reason == "stop"
@@ -187,7 +220,54 @@ def test_an_allow_listed_host_is_used_by_the_shared_runtime(no_network: list[obj
         manager.release_runtime()
 
 
-def test_fim_is_refused_for_models_without_known_fim_tokens() -> None:
-    rt = RemoteRuntime("http://127.0.0.1:9", model="llama3")
-    with pytest.raises(ModelError, match="Fill-in-the-middle"):
+def test_fim_is_refused_when_the_server_cannot_say() -> None:
+    rt = RemoteRuntime("http://127.0.0.1:9", model="qwen2.5-coder-1.5b")
+    with pytest.raises(ModelError, match="no fill-in-the-middle tokens"):
         rt.fim_prompt("a", "b")
+
+
+def test_fim_follows_the_vocabulary_not_the_name(serve: Any) -> None:
+    starcoder = FakeServer([], specials=("<fim_prefix>", "<fim_suffix>", "<fim_middle>"))
+    rt = RemoteRuntime(serve(starcoder), model="qwen2.5-coder-in-name-only")
+    assert rt.fim_prompt("a", "b") == "<fim_prefix>a<fim_suffix>b<fim_middle>"
+    plain = RemoteRuntime(serve(FakeServer([], specials=())), model="qwen2.5-coder")
+    with pytest.raises(ModelError, match="no fill-in-the-middle tokens"):
+        plain.fim_prompt("a", "b")
+
+
+def test_tokens_are_counted_by_the_servers_tokenizer(serve: Any) -> None:
+    fake = FakeServer([])
+    rt = RemoteRuntime(serve(fake), model="m")
+    assert rt.count_tokens("one two  three") == 11  # the BOS token is not counted
+    assert rt.count_tokens("one two  three") == 11
+    assert sum(1 for p, b in fake.requests if b.get("input") == "one two  three") == 1  # cached
+    assert rt.probe.exact
+
+
+def test_a_busy_server_is_asked_again(serve: Any) -> None:
+    fake = FakeServer(["ok"], busy_first=2)
+    rt = RemoteRuntime(serve(fake), model="m")
+    assert "".join(rt.stream_chat([Message("user", "hi")])) == "ok"
+    assert sum(1 for p, _ in fake.requests if p == "/v1/chat/completions") == 3
+    always = FakeServer(["ok"], busy_first=99)
+    with pytest.raises(ModelError, match="HTTP 503"):
+        list(RemoteRuntime(serve(always), model="m").stream_chat([Message("user", "hi")]))
+    assert sum(1 for p, _ in always.requests if p == "/v1/chat/completions") == 4
+
+
+def test_the_api_key_comes_from_the_environment_never_the_settings(
+        serve: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from greenpair.core.config import load_settings, save_settings, settings_path
+    from greenpair.core.llm.credentials import ENV_VAR
+
+    fake = FakeServer(["ok"])
+    url = serve(fake)
+    monkeypatch.setenv(ENV_VAR, "sk-secret-123")
+    save_settings(Settings(remote_url=url, remote_model="m"))
+    try:
+        rt = manager.get_runtime(load_settings())
+        assert "".join(rt.stream_chat([Message("user", "hi")])) == "ok"
+    finally:
+        manager.release_runtime()
+    assert "sk-secret-123" not in settings_path().read_text()
+    assert fake.auth == ["Bearer sk-secret-123"]

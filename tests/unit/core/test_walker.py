@@ -229,6 +229,8 @@ def test_vendored_directories(tmp_path: Path, seen: dict[str, list[str]]) -> Non
 def test_encodings(tmp_path: Path) -> None:
     root = _write(tmp_path / "r", {
         "latin1.txt": "café crème\n".encode("latin-1"),
+        "sjis.txt": "日本語のテキスト\n".encode("shift_jis"),
+        "cp1252.txt": "“quoted”\n".encode("cp1252"),
         "bom8.py": codecs.BOM_UTF8 + b"x = 1\n",
         "utf16.txt": "hello wörld\n".encode("utf-16"),  # with a BOM
         "utf16be.txt": codecs.BOM_UTF16_BE + "héllo\n".encode("utf-16-be"),
@@ -236,7 +238,8 @@ def test_encodings(tmp_path: Path) -> None:
         "empty.py": b"",
     })
     entries = _by_path(root)
-    assert _reason(entries, "latin1.txt") == "undecodable"
+    assert entries["latin1.txt"].text == "café crème\n"  # type: ignore[union-attr]
+    assert _reason(entries, "sjis.txt") == _reason(entries, "cp1252.txt") == "undecodable"
     assert entries["bom8.py"].text == "x = 1\n"  # type: ignore[union-attr]
     assert entries["utf16.txt"].text == "hello wörld\n"  # type: ignore[union-attr]
     assert entries["utf16be.txt"].text == "héllo\n"  # type: ignore[union-attr]

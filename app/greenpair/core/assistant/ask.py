@@ -1,7 +1,8 @@
 """Answers about a repository, with checked citations.
 
-``Conversation.ask`` retrieves code, packs it into the model's token budget, streams the
-answer as ``Token`` events and ends with an ``Answer``. Follow-up questions keep the
+``Conversation.ask`` retrieves code, packs it into the model's token budget, says which
+code it will read (a ``Sources`` event, before the model starts: the first useful thing the
+user sees), streams the answer as ``Token`` events and ends with an ``Answer``. Follow-up questions keep the
 system prompt, the first context and earlier turns as an unchanged prefix, so the
 runtime's KV cache does not re-process them; snippets new to a follow-up go after it.
 
@@ -16,7 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from greenpair.core.assistant import prompts
 from greenpair.core.assistant.citations import Citation, check_answer
@@ -29,7 +30,8 @@ from greenpair.core.assistant.sources import (
     reset_cache,
 )
 from greenpair.core.assistant.streaming import stream_with_stop
-from greenpair.core.energy import EnergyReport, get_meter
+from greenpair.core.energy import EnergyReport
+from greenpair.core.energy.service import EnergyMeter, meter_or_default
 from greenpair.core.errors import Cancelled
 from greenpair.core.llm.runtime import GenerationStats, Message
 from greenpair.core.types import Chunk, ScoredChunk
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from greenpair.core.llm.runtime import Runtime
 
 PROMPT_MARGIN_TOKENS = 64  # chat-template tokens the plain count does not see
+REMOTE_ENERGY_SCOPE = "measured on this machine only"
 
 
 @dataclass
@@ -75,8 +78,9 @@ class AskOptions:
 
     @classmethod
     def naive(cls) -> AskOptions:
-        """No cache reuse, top-k chunks whole, no early stop: the baseline of green.py."""
-        return cls(reuse_cache=False, pack_context=False, early_stop=False, max_tokens=512,
+        """No cache reuse, top-k chunks whole, no early stop: the baseline of green.py
+        (the same output budget as the green defaults, so only the levers differ)."""
+        return cls(reuse_cache=False, pack_context=False, early_stop=False,
                    max_snippet_tokens=0)
 
 
@@ -85,6 +89,20 @@ class Token:
     """A piece of the answer as it streams."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The snippets the model is about to read (``path:start-end``), known at once."""
+
+    headers: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """One line for the user."""
+        if not self.headers:
+            return "No matching code found; answering without it…"
+        return "Reading " + ", ".join(self.headers) + "…"
 
 
 @dataclass
@@ -114,6 +132,7 @@ class Answer:
     prompt_tokens_saved: int = 0
     context: list[str] = field(default_factory=list)  # snippet headers shown this turn
     stop_reason: str = ""
+    energy_scope: str = ""  # "this machine only" when the model runs on a server
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair ask --json`` contract (plus extra keys)."""
@@ -138,10 +157,11 @@ class Answer:
             "prompt_tokens_saved": self.prompt_tokens_saved,
             "context": self.context,
             "stop_reason": self.stop_reason,
+            "energy_scope": self.energy_scope or None,
         }
 
 
-AskEvent = Token | Answer
+AskEvent = Token | Sources | Answer
 
 
 class Conversation:
@@ -153,6 +173,7 @@ class Conversation:
         index: What ranks code for a question (default: the repository's index).
         options: Green defaults unless given.
         settings: Passed to the default runtime and index.
+        meter: Measures each answer (default: the process's meter).
     """
 
     def __init__(
@@ -163,8 +184,10 @@ class Conversation:
         index: Retriever | None = None,
         options: AskOptions | None = None,
         settings: Settings | None = None,
+        meter: EnergyMeter | None = None,
     ) -> None:
         self.repo = check_repo(repo)
+        self.meter = meter_or_default(meter)
         self.options = options or AskOptions()
         self._settings = settings
         self._runtime = runtime
@@ -191,20 +214,47 @@ class Conversation:
         self.messages = []
         self.shown = []
 
+    def state(self) -> dict[str, Any]:
+        """The history as JSON-ready data (kept with a conversation; see ``restore``)."""
+        return {
+            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
+            "shown": [{"path": s.path, "start_line": s.start_line, "end_line": s.end_line,
+                       "text": s.text, "language": s.language} for s in self.shown],
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a kept ``state()``: the next question is a follow-up.
+
+        The prompt prefix is rebuilt exactly as it was, so the runtime's KV cache is reused
+        when it still holds it (a conversation reopened in the same session); after a
+        restart the prefix is processed once, then reused for the next follow-ups.
+        """
+        try:
+            self.messages = [Message(str(m["role"]), str(m["content"]))
+                             for m in state.get("messages", [])]
+            self.shown = [Snippet(path=str(s["path"]), start_line=int(s["start_line"]),
+                                  end_line=int(s["end_line"]), text=str(s["text"]),
+                                  language=str(s.get("language", "")))
+                          for s in state.get("shown", [])]
+        except (KeyError, TypeError, ValueError):
+            self.reset()  # a damaged state: the next question starts afresh
+
     def ask(self, question: str, *, cancel: threading.Event | None = None) -> Iterator[AskEvent]:
-        """Answer ``question``: ``Token`` events while streaming, then one ``Answer``.
+        """Answer ``question``: a ``Sources`` event, ``Token`` events while streaming, then
+        one ``Answer``.
 
         Raises:
             Cancelled: ``cancel`` was set before the answer started.
         """
         opts = self.options
-        with get_meter().window("answer", repo=str(self.repo)) as window:
+        with self.meter.window("answer", repo=str(self.repo)) as window:
             start = time.perf_counter()
             runtime = self.runtime
             result = self.index.search(question, k=opts.top_k)
             if cancel is not None and cancel.is_set():
                 raise Cancelled("The question was cancelled.")
             packed, messages = self._build_prompt(runtime, question, result.chunks)
+            yield Sources(tuple(s.header for s in packed.snippets))
             shown = [*self.shown, *packed.snippets]
             if not opts.reuse_cache:
                 reset_cache(runtime)
@@ -220,7 +270,7 @@ class Conversation:
             stats = runtime.last_stats
             window.tokens = stats.completion_tokens
             window.meta["model"] = runtime.model_id
-            _record_savings(packed, stats)
+            _record_savings(self.meter, packed, stats)
         text = "".join(pieces).strip()
         # Only a finished turn joins the history (an abandoned one leaves no trace).
         self.messages = [*messages, Message("assistant", text)]
@@ -291,6 +341,8 @@ class Conversation:
             prompt_tokens_saved=packed.tokens_saved,
             context=[s.header for s in packed.snippets],
             stop_reason=stats.stop_reason,
+            energy_scope=REMOTE_ENERGY_SCOPE if getattr(self.runtime, "runs_remotely", False)
+            else "",
         )
 
 
@@ -302,15 +354,15 @@ def ask_once(
     index: Retriever | None = None,
     options: AskOptions | None = None,
     cancel: threading.Event | None = None,
+    meter: EnergyMeter | None = None,
 ) -> Iterator[AskEvent]:
     """One question in a fresh conversation (``greenpair ask``)."""
-    conv = Conversation(repo, runtime=runtime, index=index, options=options)
+    conv = Conversation(repo, runtime=runtime, index=index, options=options, meter=meter)
     yield from conv.ask(question, cancel=cancel)
 
 
-def _record_savings(packed: PackedContext, stats: GenerationStats) -> None:
+def _record_savings(meter: EnergyMeter, packed: PackedContext, stats: GenerationStats) -> None:
     """Tell the energy ledger what packing and the KV cache spared this answer."""
-    meter = get_meter()
     if packed.tokens_saved > 0:
         meter.record_saving("prompt_tokens_saved", tokens=packed.tokens_saved)
     if stats.cached_prompt_tokens > 0:

@@ -25,16 +25,17 @@ NO_NEWLINE = "\\ No newline at end of file\n"
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
-def _split(data: bytes | None) -> list[str]:
+def _split(data: bytes | None, encoding: str = "utf-8") -> list[str]:
     """Lines with their ends; only ``\n`` ends a line (as for git)."""
     if not data:
         return []
-    return _LINE.findall(data.decode("utf-8"))
+    return _LINE.findall(data.decode(encoding))
 
 
 def file_diff(change: FileChange) -> str:
     """The unified diff (git style, ``a/``/``b/`` prefixes) of one change."""
-    old, new = _split(change.before), _split(change.after)
+    old = _split(change.before, change.encoding)
+    new = _split(change.after, change.encoding)
     src = "/dev/null" if change.before is None else f"a/{change.path}"
     out: list[str] = []
     if change.before is None:
@@ -78,7 +79,12 @@ def check_applies(changes: Sequence[FileChange], diff: str) -> None:
                 dest = root / c.path
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(c.before)
-        (root / ".patch.diff").write_text(diff, encoding="utf-8")
+        if all(c.encoding == "utf-8" for c in changes):
+            (root / ".patch.diff").write_text(diff, encoding="utf-8")
+        else:  # each file's hunks in its own encoding, as git compares bytes
+            (root / ".patch.diff").write_bytes(
+                b"".join(file_diff(c).encode(c.encoding) for c in changes)
+            )
         env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(root.parent),
                "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
         for args in (["apply", "--check", ".patch.diff"], ["apply", ".patch.diff"]):
@@ -112,8 +118,8 @@ def syntax_regressions(changes: Sequence[FileChange]) -> list[str]:
 
     problems = []
     for c in changes:
-        new = c.after.decode("utf-8")
-        old = c.before.decode("utf-8") if c.before is not None else None
+        new = c.after.decode(c.encoding)
+        old = c.before.decode(c.encoding) if c.before is not None else None
         language = detect_language(c.path, new)
         if language is None:
             continue

@@ -35,6 +35,7 @@ class FileChange:
     before: bytes | None
     after: bytes
     methods: list[str] = field(default_factory=list)  # how each edit matched
+    encoding: str = "utf-8"  # of before and after (latin-1 files stay latin-1)
 
 
 @dataclass
@@ -44,6 +45,7 @@ class _Working:
     text: str
     newline: str
     methods: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"  # or latin-1: written back in the file's own encoding
 
 
 def _definition_spans(language: str | None, text: str, name: str) -> list[tuple[int, int]]:
@@ -205,9 +207,12 @@ def _load(repo: Path, rel: str) -> _Working:
     if not target.exists():
         return _Working(rel, None, "", "\n")
     data = target.read_bytes()
-    text = data.decode("utf-8")
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"  # a BOM stays in the text
+    except UnicodeDecodeError:
+        text, encoding = data.decode("latin-1"), "latin-1"  # the guard let only that in
     newline = "\r\n" if "\r\n" in text else "\n"
-    return _Working(rel, data, text, newline)
+    return _Working(rel, data, text, newline, encoding=encoding)
 
 
 def apply_edits(repo: Path, edits: Sequence[Edit],
@@ -238,9 +243,18 @@ def apply_edits(repo: Path, edits: Sequence[Edit],
             _apply_search(work, edit, hint)
     changes = []
     for work in files.values():
-        after = work.text.encode("utf-8")
+        try:
+            after = work.text.encode(work.encoding)
+        except UnicodeEncodeError as exc:
+            raise PatchError(
+                f"{work.path} is a {work.encoding} file and the new code has characters it "
+                f"cannot hold ({exc.object[exc.start:exc.end]!r}).",
+                hint="Ask for the change without those characters, or convert the file to "
+                "UTF-8 first.",
+            ) from exc
         if work.before is None or after != work.before:
-            changes.append(FileChange(work.path, work.before, after, work.methods))
+            changes.append(FileChange(work.path, work.before, after, work.methods,
+                                      work.encoding))
     if not changes:
         raise PatchError("The edit changes nothing: the new code equals the old.")
     return changes

@@ -50,19 +50,26 @@ def resolve_inside(repo: Path, rel_path: str) -> Path:
             f"Refusing to touch {rel_path!r}: only paths relative to the repository are allowed.",
             hint="The model proposed an absolute path; ask again naming a file in the repository.",
         )
+    if rel_path.startswith("~") or pure.parts[:1] == ("$HOME",):
+        raise RefusedPath(
+            f"Refusing to touch {rel_path!r}: it names a file in a home directory.",
+            hint="Greenpair only edits files inside the repository you opened.",
+        )
     target = (root / pure).resolve()
     if target != root and root not in target.parents:
         raise RefusedPath(
             f"Refusing to touch {rel_path!r}: it is outside the repository {root}.",
             hint="Greenpair only edits files inside the repository you opened.",
         )
-    if ".git" in target.relative_to(root).parts:
+    # Case-insensitively: on macOS and Windows ``.GIT/hooks`` is ``.git/hooks``.
+    if ".git" in (part.lower() for part in target.relative_to(root).parts):
         raise RefusedPath(f"Refusing to touch {rel_path!r}: it is inside .git.")
     return target
 
 
 def is_binary_file(path: Path) -> bool:
-    """True when ``path`` looks binary (a NUL byte early on, or not UTF-8)."""
+    """True when ``path`` looks binary (a NUL byte early on, or neither UTF-8 nor
+    ISO-8859-1 text)."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -72,7 +79,9 @@ def is_binary_file(path: Path) -> bool:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        return True
+        from greenpair.core.repo.filters import is_latin1_text
+
+        return not is_latin1_text(data)
     return False
 
 

@@ -3,8 +3,11 @@
 ``draft_patch`` yields ``Status`` and ``Token`` events and ends with a ``PatchDraft``.
 The model's reply is parsed in the chosen edit format, matched tolerantly against the
 files, turned into a unified diff and checked (``git apply`` on a scratch copy, no new
-tree-sitter errors). If that fails, the model sees why and tries once more. Refused paths
-(outside the repository, secrets, binaries) are never retried.
+tree-sitter errors). The reply is constrained by a grammar of the format
+(``edit_grammar``) when the runtime supports it, so it is well-formed by construction; a
+reply that still fails to apply (or an unconstrained one that is malformed) is shown to
+the model once more. Refused paths (outside the repository, secrets, binaries) and replies
+cut off by the token budget or the repetition guard are never retried.
 
 ``apply_patch`` writes a draft to the working tree (never commits) and ``undo_last``
 restores the files byte for byte.
@@ -13,7 +16,7 @@ restores the files byte for byte.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING
 from greenpair.core.assistant import backup
 from greenpair.core.assistant.context import PackedContext, pack_context
 from greenpair.core.assistant.diffs import validate
+from greenpair.core.assistant.edit_grammar import complete_prefix, edit_grammar
 from greenpair.core.assistant.editing import FileChange, apply_edits
 from greenpair.core.assistant.edits import FORMATS, parse_edits
 from greenpair.core.assistant.formats import choose_format
@@ -32,7 +36,9 @@ from greenpair.core.assistant.sources import (
     default_retriever,
     default_runtime,
 )
-from greenpair.core.energy import EnergyReport, get_meter
+from greenpair.core.assistant.targets import focused_context
+from greenpair.core.energy import EnergyReport
+from greenpair.core.energy.service import EnergyMeter, meter_or_default
 from greenpair.core.errors import PatchError
 from greenpair.core.llm.runtime import Message
 
@@ -53,6 +59,12 @@ class PatchOptions:
         max_tokens: Longest reply.
         retries: Extra attempts after a failed edit.
         few_shot: Show the worked example.
+        grammar: Constrain the reply to the format (runtimes with ``supports_grammar``).
+        focus: Show the definitions the task names whole (and what they call) instead of
+            the packed retrieval (``targets.focused_context``).
+        prefer_path: The file the user has open (settles a name defined in several places).
+        ambiguity: "rank" (take the best-ranked definition) or "ask" (raise
+            ``AmbiguousTarget`` so the caller can ask the user).
     """
 
     format: str | None = None
@@ -63,6 +75,10 @@ class PatchOptions:
     temperature: float = 0.0
     retries: int = 1
     few_shot: bool = True
+    grammar: bool = True
+    focus: bool = True
+    prefer_path: str | None = None
+    ambiguity: str = "rank"
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,8 @@ class PatchDraft:
     reply: str = ""
     match_methods: list[str] = field(default_factory=list)
     task: str = ""
+    constrained: bool = False  # the reply was sampled under the format's grammar
+    stop_reason: str = ""  # of the last reply: "stop", "length", "repetition", "cancelled"
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair patch --json`` contract (plus extra keys)."""
@@ -117,6 +135,8 @@ class PatchDraft:
             "error": self.error,
             "attempts": self.attempts,
             "match_methods": self.match_methods,
+            "constrained": self.constrained,
+            "stop_reason": self.stop_reason,
         }
 
 
@@ -152,6 +172,24 @@ def _attempt(repo: Path, fmt: str, reply: str, packed: PackedContext) -> tuple[
     return changes, validate(changes)
 
 
+def reply_budget(fmt: str, packed: PackedContext, count: Callable[[str], int],
+                 floor: int) -> int:
+    """Tokens a reply may take: ``floor``, or enough to rewrite the longest snippet whole
+    (a whole-function rewrite copies it) with room to add to it."""
+    if fmt != "function" or not packed.snippets:
+        return floor
+    longest = max(count(s.text) for s in packed.snippets)
+    return max(floor, int(longest * 1.3) + 96)
+
+
+def _cut_off_message(reason: str, budget: int) -> str:
+    if reason == "repetition":
+        return ("The model started repeating itself before the edit was complete; "
+                "describe the change more precisely (which function, what to do).")
+    return (f"The edit did not fit in {budget:,} tokens; ask for a smaller change "
+            "(one function at a time).")
+
+
 def draft_patch(
     repo: Path,
     task: str,
@@ -161,8 +199,12 @@ def draft_patch(
     cancel: threading.Event | None = None,
     options: PatchOptions | None = None,
     settings: Settings | None = None,
+    meter: EnergyMeter | None = None,
 ) -> Iterator[PatchEvent]:
-    """Draft a patch for ``task``: ``Status``/``Token`` events, then one ``PatchDraft``."""
+    """Draft a patch for ``task``: ``Status``/``Token`` events, then one ``PatchDraft``.
+
+    ``meter`` measures the draft (default: the process's meter).
+    """
     root = check_repo(repo)
     opts = options or PatchOptions()
     rt = runtime or default_runtime(settings)
@@ -171,29 +213,47 @@ def draft_patch(
                          hint="Use one of: " + ", ".join(FORMATS))
     draft = PatchDraft("", [], opts.format or "", False, rt.model_id, task=task)
     tally = _Tally()
-    with get_meter().window("patch", repo=str(root), model=rt.model_id) as window:
+    with meter_or_default(meter).window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
         result = (index or default_retriever(root, settings)).search(task, k=opts.top_k)
-        packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens, repo=root,
-                              max_snippet_tokens=opts.max_snippet_tokens)
+        packed = focused_context(root, task, result.chunks, rt.count_tokens,
+                                 prefer_path=opts.prefer_path,
+                                 ambiguity=opts.ambiguity) if opts.focus else None
+        if packed is None:
+            packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens,
+                                  repo=root, max_snippet_tokens=opts.max_snippet_tokens)
         fmt = draft.format = opts.format or choose_format(rt.model_id, packed.snippets)
         if not packed.snippets:
             draft.error = "No code in the repository matched the task; describe it with names."
         else:
             yield Status(f"Drafting a {fmt} edit of {', '.join(packed.paths())}…")
             messages = patch_messages(fmt, packed.render(), task, few_shot=opts.few_shot)
+            extra = {}
+            if opts.grammar and getattr(rt, "supports_grammar", False):
+                grammar = edit_grammar(fmt, packed.snippets)
+                if grammar:
+                    extra["grammar"] = grammar
+                    draft.constrained = True
+            max_tokens = reply_budget(fmt, packed, rt.count_tokens, opts.max_tokens)
             for attempt in range(1 + max(0, opts.retries)):
                 draft.attempts = attempt + 1
                 pieces: list[str] = []
-                for piece in rt.stream_chat(messages, max_tokens=opts.max_tokens,
-                                            temperature=opts.temperature, cancel=cancel):
+                for piece in rt.stream_chat(messages, max_tokens=max_tokens,
+                                            temperature=opts.temperature, cancel=cancel,
+                                            **extra):
                     pieces.append(piece)
                     yield Token(piece)
                 tally.add(rt)
                 draft.reply = "".join(pieces)
+                draft.stop_reason = rt.last_stats.stop_reason
                 if cancel is not None and cancel.is_set():
                     draft.error = "Cancelled."
                     break
+                if draft.constrained and draft.stop_reason in {"length", "repetition"}:
+                    draft.reply = complete_prefix(fmt, draft.reply)  # the finished blocks
+                    if not draft.reply:
+                        draft.error = _cut_off_message(draft.stop_reason, max_tokens)
+                        break
                 try:
                     draft.changes, draft.diff = _attempt(root, fmt, draft.reply, packed)
                     draft.error = None

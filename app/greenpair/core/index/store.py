@@ -15,6 +15,7 @@ Tables:
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import threading
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from greenpair.core.errors import IndexError_
+from greenpair.core.errors import IndexError_, StorageError
 from greenpair.core.types import Chunk
 
 SCHEMA_VERSION = 1
@@ -49,6 +50,35 @@ CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT '');
 """
+
+
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM}
+_STORAGE_TEXTS = ("disk is full", "no space left", "readonly database", "read-only file system",
+                  "quota exceeded", "unable to open database file")
+
+
+def storage_error(folder: Path, exc: BaseException) -> StorageError | None:
+    """A :class:`StorageError` when ``exc`` (or what caused it) means the data directory
+    cannot be written (full, read-only), else ``None`` (damage, or a bug).
+
+    A full disk must never be taken for a damaged index: rebuilding would delete it.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen).lower()
+        full = "full" in text or "no space" in text or getattr(seen, "errno", None) in (
+            errno.ENOSPC, errno.EDQUOT)
+        if getattr(seen, "errno", None) in _STORAGE_ERRNOS or any(
+            t in text for t in _STORAGE_TEXTS
+        ):
+            why = "the disk is full" if full else "the data directory is read-only"
+            return StorageError(
+                f"Cannot write the index in {folder}: {why}. The index is kept as it was.",
+                hint="Free some space or make it writable, or set GREENPAIR_HOME to a "
+                "folder on another disk.",
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 # A path equal to a prefix or below it: a range of the primary key ("0" follows "/").
@@ -108,6 +138,9 @@ class Store:
             db.execute("SELECT count(*) FROM files").fetchone()
         except sqlite3.DatabaseError as exc:
             self.close()
+            problem = storage_error(path.parent, exc)
+            if problem is not None:
+                raise problem from exc
             raise IndexError_(
                 f"The index at {path.parent} is damaged ({exc}).", hint=REBUILD_HINT
             ) from exc

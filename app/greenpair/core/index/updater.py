@@ -214,11 +214,15 @@ def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
             texts.setdefault(embed_hash, embed_text(chunk))
     known = store.get_vectors(list(texts))
     todo = [h for h in texts if h not in known]
-    if known:
-        from greenpair.core.energy import get_meter
-
-        get_meter().record_saving("embeddings_reused", count=len(known))
     vectors = index.vectors()
+    shared = vectors.known(todo)  # a team's Chroma server: vectors someone already made
+    if shared:
+        with store.transaction():
+            store.put_vectors(shared.items())
+        known.update(shared)
+        todo = [h for h in todo if h not in shared]
+    if known:
+        index.meter.record_saving("embeddings_reused", count=len(known))
     embedder = index.embedder() if todo else None
     embed_started = time.monotonic()
     total = len(todo)
@@ -260,7 +264,7 @@ def _commit_vectors(
     if items:
         found = store.get_vectors([h for _, h in items])
         matrix = np.stack([found[h] for _, h in items])
-        vectors.add([cid for cid, _ in items], matrix, row.path, row.sha256)
+        vectors.add(row.path, row.sha256, [h for _, h in items], matrix)
     with store.transaction():
         store.set_state(row.path, row.sha256, COMMITTED)
 

@@ -1,6 +1,6 @@
 """The model catalog: which models Greenpair knows, their pinned hashes and sources.
 
-The catalog ships with the package (``greenpair/data/catalog.toml``, a link to the
+The catalog ships with the package (``greenpair/data/catalog.toml``, a copy of the
 repository's ``models/catalog.toml``). Entries in ``<data dir>/catalog.toml`` are added to
 it, replacing built-in entries of the same id, so a user can register their own models.
 """

@@ -39,8 +39,11 @@ class LlamaRuntime:
         thread_policy: Chooses the threads of each generation (default: every physical
             core while the machine is otherwise idle and on mains power, else cores − 1).
         n_gpu_layers: Layers to offload to a GPU/Metal when the build supports it.
-        prompt_lookup: Draft this many tokens by prompt lookup (0: off; measured slower
-            on CPUs, see ``benchmarks/inference.py``).
+        prompt_lookup: Draft this many tokens by prompt lookup (0: off; see
+            ``benchmarks/speculative.py``).
+        draft_model: A smaller model of the same tokenizer (catalog id or GGUF path) that
+            drafts ``draft_tokens`` tokens for speculative decoding (None: off).
+        draft_tokens: Tokens the draft model guesses per step.
         unload_after_idle_s: Free the model after this long without a generation (0: never).
         seed: Sampling seed (None: random).
     """
@@ -54,6 +57,8 @@ class LlamaRuntime:
         thread_policy: ThreadPolicy | None = None,
         n_gpu_layers: int = 0,
         prompt_lookup: int = 0,
+        draft_model: str | Path | None = None,
+        draft_tokens: int = 4,
         unload_after_idle_s: float = 0.0,
         seed: int | None = None,
     ) -> None:
@@ -69,6 +74,8 @@ class LlamaRuntime:
         self.n_threads = thread_policy.fixed or thread_policy.background
         self.n_gpu_layers = n_gpu_layers
         self.prompt_lookup = prompt_lookup
+        self.draft_model = draft_model
+        self.draft_tokens = draft_tokens
         self.unload_after_idle_s = unload_after_idle_s
         self.seed = seed
         self.last_stats = GenerationStats()
@@ -108,12 +115,23 @@ class LlamaRuntime:
                 "llama-cpp-python is not installed.", hint="Run `make setup` (or pip install "
                 "llama-cpp-python) in Greenpair's environment."
             ) from exc
+        from greenpair.core.llm import backends
+
+        backends.ensure_loaded()  # a portable build's CPU variant (and GPU modules)
         gpu_layers = self.n_gpu_layers
         if gpu_layers and not llama_cpp.llama_supports_gpu_offload():
             user_messages.warning("This llama.cpp build has no GPU support; running on the CPU.")
             gpu_layers = 0
         kwargs: dict[str, Any] = {}
-        if self.prompt_lookup:
+        self.n_threads = self.threads.fixed or self.threads.background
+        if self.draft_model is not None:
+            from greenpair.core.llm.speculative import DraftModel
+
+            draft_path, _ = store.resolve(self.draft_model)
+            kwargs["draft_model"] = DraftModel(draft_path, num_pred_tokens=self.draft_tokens,
+                                               n_ctx=self._n_ctx, n_threads=self.n_threads)
+            kwargs["logits_all"] = True  # sizes the score buffer; see _decode
+        elif self.prompt_lookup:
             from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
             kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.prompt_lookup)
@@ -123,7 +141,6 @@ class LlamaRuntime:
             kwargs["logits_all"] = True
         if self.seed is not None:
             kwargs["seed"] = self.seed
-        self.n_threads = self.threads.fixed or self.threads.background
         try:
             llm = llama_cpp.Llama(
                 model_path=str(path), n_ctx=self._n_ctx, n_threads=self.n_threads,
@@ -164,6 +181,9 @@ class LlamaRuntime:
     def _free(self) -> None:
         with self._load_lock:
             if self._llm is not None:
+                draft = getattr(self._llm, "draft_model", None)
+                if hasattr(draft, "close"):
+                    draft.close()
                 self._llm.close()
                 self._llm = None
                 self._chat = None
@@ -227,11 +247,15 @@ class LlamaRuntime:
         temperature: float = 0.2,
         stop: Sequence[str] = (),
         cancel: threading.Event | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
-        """Stream the assistant's reply to ``messages`` in the model's chat format."""
+        """Stream the assistant's reply to ``messages`` in the model's chat format.
+
+        ``grammar`` (GBNF) constrains the reply: tokens that would leave it are never sampled.
+        """
         return self._start(
             lambda: self.tokenize(self.format_chat(messages), special=True),
-            max_tokens, temperature, stop, cancel,
+            max_tokens, temperature, stop, cancel, grammar,
         )
 
     def stream_completion(
@@ -249,16 +273,19 @@ class LlamaRuntime:
             max_tokens, temperature, stop, cancel,
         )
 
+    supports_grammar = True
+
     def _start(self, build: Callable[[], list[int]], max_tokens: int, temperature: float,
-               stop: Sequence[str], cancel: threading.Event | None) -> Iterator[str]:
+               stop: Sequence[str], cancel: threading.Event | None,
+               grammar: str | None = None) -> Iterator[str]:
         holder: list[weakref.ref[Any]] = []
-        gen = self._generate(holder, build, max_tokens, temperature, stop, cancel)
+        gen = self._generate(holder, build, max_tokens, temperature, stop, cancel, grammar)
         holder.append(weakref.ref(gen))
         return gen
 
     def _generate(self, holder: list[weakref.ref[Any]], build: Callable[[], list[int]],
                   max_tokens: int, temperature: float, stop: Sequence[str],
-                  cancel: threading.Event | None) -> Iterator[str]:
+                  cancel: threading.Event | None, grammar: str | None = None) -> Iterator[str]:
         self._acquire(cancel)
         self._active = holder[0] if holder else None
         start = time.perf_counter()
@@ -278,7 +305,7 @@ class LlamaRuntime:
             self._retune(llm)
             stats.threads = self.n_threads
             yield from _decode(llm, tokens, min(max_tokens, budget), temperature, stop,
-                               cancel, stats, start, self._retune)
+                               cancel, stats, start, self._retune, _grammar(llm, grammar))
         finally:
             stats.duration_s = time.perf_counter() - start
             if stats.repetition_saved_tokens:
@@ -298,6 +325,9 @@ class LlamaRuntime:
             import llama_cpp
 
             llama_cpp.llama_set_n_threads(llm._ctx.ctx, choice.threads, choice.threads)
+            draft = getattr(llm, "draft_model", None)
+            if hasattr(draft, "set_threads"):
+                draft.set_threads(choice.threads)
             log.debug("%d threads (%s)", choice.threads, choice.reason)
             self.n_threads = choice.threads
 
@@ -364,6 +394,29 @@ def token_bytes(vocab: Any, token: int) -> bytes:
     return buf.raw[:n]
 
 
+def _grammar(llm: Any, text: str | None) -> Any:
+    """A ``LlamaGrammar`` for GBNF ``text`` (None: unconstrained).
+
+    llama-cpp-python parses the grammar only when it builds the sampler and adds a NULL
+    sampler to the chain when parsing fails (a crash later), so parse it once here.
+
+    Raises:
+        ModelError: llama.cpp rejects the grammar (a bug of ours, not the user's).
+    """
+    if not text:
+        return None
+    import llama_cpp
+    from llama_cpp import LlamaGrammar
+
+    check = llama_cpp.llama_sampler_init_grammar(llm._model.vocab, text.encode("utf-8"),
+                                                 b"root")
+    if not check:
+        raise ModelError("llama.cpp rejected the output grammar (see the log).",
+                         hint="Report this: it is a bug in Greenpair.")
+    llama_cpp.llama_sampler_free(check)
+    return LlamaGrammar.from_string(text, verbose=False)
+
+
 def _reused_prefix(llm: Any, tokens: list[int]) -> int:
     """Prompt tokens ``Llama.generate`` will take from the KV cache instead of evaluating."""
     if llm.n_tokens == 0:
@@ -376,7 +429,7 @@ def _reused_prefix(llm: Any, tokens: list[int]) -> int:
 
 def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop: Sequence[str],
             cancel: threading.Event | None, stats: GenerationStats, start: float,
-            retune: Callable[[Any], None] | None = None) -> Iterator[str]:
+            retune: Callable[[Any], None] | None = None, grammar: Any = None) -> Iterator[str]:
     """The token loop: sample, check, detokenize, yield; stop at a loop (``RepetitionGuard``)
     and look at the machine's load every ``RECHECK_S`` (``retune``)."""
     import llama_cpp
@@ -385,9 +438,14 @@ def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop:
     text = StopFilter(stop)
     guard = RepetitionGuard()
     next_check = time.perf_counter() + RECHECK_S
+    drafting = llm.draft_model is not None
+    if drafting:
+        # Llama computes logits for every position when it drafts; the prompt needs only
+        # the last one (the output layer for each prompt token is a large extra cost).
+        llm._logits_all = False
     stats.stop_reason = "length"
     tokens_iter = llm.generate(tokens, temp=temperature, top_k=40, top_p=0.95, min_p=0.05,
-                               repeat_penalty=1.0)
+                               repeat_penalty=1.0, grammar=grammar)
     try:
         for token in tokens_iter:
             if cancel is not None and cancel.is_set():
@@ -395,6 +453,8 @@ def _decode(llm: Any, tokens: list[int], max_new: int, temperature: float, stop:
                 break
             if stats.completion_tokens == 0:
                 stats.ttft_s = time.perf_counter() - start
+                if drafting:
+                    llm._logits_all = True  # drafted tokens are checked in one batch
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 stats.stop_reason = "stop"
                 break

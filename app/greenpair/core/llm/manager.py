@@ -24,19 +24,24 @@ _key: tuple[Any, ...] | None = None
 
 def _settings_key(settings: Settings) -> tuple[Any, ...]:
     if settings.remote_url:
+        from greenpair.core.llm.credentials import api_key
+
         return ("remote", settings.remote_url, settings.remote_model,
-                tuple(settings.allowed_hosts))
+                tuple(settings.allowed_hosts), settings.remote_context_size,
+                api_key(settings.remote_url))
     return ("llama", settings.effective_model(), settings.threads, settings.eco_mode,
             settings.gpu_layers, settings.context_size, settings.unload_after_idle_s)
 
 
 def _build(settings: Settings) -> Any:
     if settings.remote_url:
+        from greenpair.core.llm.credentials import api_key
         from greenpair.core.llm.remote import RemoteRuntime
 
         return RemoteRuntime(
             settings.remote_url, model=settings.remote_model or settings.effective_model(),
-            allowed_hosts=settings.allowed_hosts,
+            allowed_hosts=settings.allowed_hosts, n_ctx=settings.remote_context_size,
+            api_key=api_key(settings.remote_url),
         )
     from greenpair.core.llm.llama import LlamaRuntime
     from greenpair.core.llm.threads import default_policy

@@ -76,7 +76,11 @@ class Runtime(Protocol):
         stop: Sequence[str] = (),
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        """Stream the assistant's reply to ``messages`` piece by piece."""
+        """Stream the assistant's reply to ``messages`` piece by piece.
+
+        Backends whose ``supports_grammar`` is True also take ``grammar=`` (GBNF text) and
+        never sample a token that leaves it.
+        """
         ...
 
     def stream_completion(

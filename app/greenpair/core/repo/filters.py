@@ -199,6 +199,19 @@ def looks_binary(data: bytes) -> bool:
     return controls / len(head) > 0.1
 
 
+_C1 = bytes(range(0x80, 0xA0))
+
+
+def is_latin1_text(data: bytes) -> bool:
+    """Tell whether non-UTF-8 ``data`` is ISO-8859-1 text (an old European source file).
+
+    Real Latin-1 text never holds the C1 control bytes 0x80–0x9F, while the other 8-bit
+    and multi-byte encodings a repository may hold (cp1252 quotes, Shift-JIS, GBK) do;
+    those stay undecodable rather than indexed as mojibake.
+    """
+    return not looks_binary(data) and len(data.translate(None, _C1)) == len(data)
+
+
 _MINIFIED_MAX_LINE = 5000
 _MINIFIED_MEAN_LINE = 300
 

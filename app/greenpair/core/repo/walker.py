@@ -25,6 +25,7 @@ from greenpair.core.repo.filters import (
     has_generated_header,
     is_binary_name,
     is_generated_name,
+    is_latin1_text,
     is_minified,
     is_secret_dir,
     is_secret_path,
@@ -92,7 +93,8 @@ def _open_bytes(path: Path) -> bytes:
 def read_text(data: bytes) -> tuple[str | None, str]:
     """Decode file bytes as text.
 
-    UTF-8 (with or without a BOM) and UTF-16/32 with a BOM are accepted; anything else is
+    UTF-8 (with or without a BOM), UTF-16/32 with a BOM and plain ISO-8859-1 (see
+    :func:`~greenpair.core.repo.filters.is_latin1_text`) are accepted; anything else is
     refused rather than guessed, so the index never holds mojibake.
 
     Args:
@@ -116,7 +118,10 @@ def read_text(data: bytes) -> tuple[str | None, str]:
     try:
         return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError:
-        return None, "undecodable"
+        pass
+    if is_latin1_text(data):
+        return data.decode("latin-1"), ""
+    return None, "undecodable"
 
 
 class _PathEntry:

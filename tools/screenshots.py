@@ -1,11 +1,16 @@
-"""Screenshots of the real app for the README: ``python -m greenpair.ui.screenshots OUTDIR``.
+"""Screenshots of the real app for the README: ``python tools/screenshots.py OUTDIR``.
 
 Runs the real window offscreen on a small demo repository (written to a temporary
 folder, with a temporary data directory so the user's settings are untouched): the real
 index, the real model (the default one when it is installed, else the tiny one) and the
 real patch pipeline. Writes ``empty.png``, ``indexing.png``, ``answer.png``,
-``code_viewer.png``, ``patch.png``, ``patch_side_by_side.png``, ``settings.png`` and
+``code_viewer.png``, ``patch.png``, ``patch_side_by_side.png``, ``conversations.png``,
+``cited_file_changed.png``, ``model_switch.png``, ``energy.png``, ``settings.png`` and
 ``error.png``.
+
+A developer tool, kept out of the package (``make screenshots`` runs it). The energy
+page's ledger gets 30 days of sample rows (``tests/helpers/ledger_rows.py``) besides the
+rows this run records, so that its plots have something to show.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("greenpair.screenshots")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "app"))
+sys.path.insert(0, str(ROOT))
 
 DEMO_FILES = {
     "README.md": """
@@ -138,6 +146,7 @@ KNOWN_EDIT = """shop/discounts.py
 """
 
 QUESTION = "How is the cart total computed, and where are discount codes applied?"
+SECOND_QUESTION = "Which discount codes exist?"
 TASK = ('In shop/discounts.py, make apply_discount accept the code "QUARTER", which takes '
         "25% off the total.")
 
@@ -253,6 +262,10 @@ def take(out: Path, model: str | None) -> None:
     _save(window, out, "patch_side_by_side.png")
     window.diff.tabs.setCurrentIndex(0)
 
+    _history_shots(app, window, out, repo, refs)
+    _model_switch_shot(window, out)
+    _energy_shot(window, out)
+
     dialog = SettingsDialog(window.settings, window)
     dialog.select_model(chosen)
     dialog.show()
@@ -268,8 +281,67 @@ def take(out: Path, model: str | None) -> None:
     QApplication.processEvents()
 
 
+def _history_shots(app: Any, window: Any, out: Path, repo: Path, refs: list[Any]) -> None:
+    """A second kept conversation, the first one reopened; a cited file edited since."""
+    first = window.history.current_id
+    window.assistant.new_conversation()
+    window.input.setPlainText(SECOND_QUESTION)
+    window.ask()
+    _wait(app, lambda: not window.assistant.busy, 900)
+    window.input.setPlainText("")
+    if first is not None:
+        window.history.open(first)
+    _save(window, out, "conversations.png")
+    ref = next((r for r in refs if (repo / r.path).is_file()), None)
+    if ref is None:
+        log.warning("no citation to reopen after an edit; cited_file_changed.png skipped")
+        return
+    path = repo / ref.path
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    # The user edits the file after the answer: a comment block above the cited lines and
+    # one cited line changed.
+    edited = [*lines[:ref.start_line - 1], "# Prices are in euros.\n", "\n"]
+    cited = lines[ref.start_line - 1:ref.end_line]
+    if cited:
+        cited[-1] = cited[-1].rstrip("\n") + "  # edited\n"
+    path.write_text("".join(edited + cited + lines[ref.end_line:]), encoding="utf-8")
+    window.open_citation(ref.path, ref.start_line, ref.end_line)
+    _save(window, out, "cited_file_changed.png")
+    path.write_text(text, encoding="utf-8")
+
+
+def _model_switch_shot(window: Any, out: Path) -> None:
+    """The model switch refusing a model that does not fit (free memory pinned low)."""
+    switch = window.model_switch
+    current = window.settings.effective_model()
+    bigger = max((c for c in switch.choices if c.installed and c.id != current),
+                 key=lambda c: c.ram_gb, default=None)
+    if bigger is None:
+        log.warning("only one model is installed; model_switch.png shows the switch alone")
+    else:
+        switch._free_gb = lambda: max(0.1, bigger.ram_gb / 2)
+        switch.choose(bigger.id)
+    _save(window, out, "model_switch.png")
+    window.banner.dismiss()
+
+
+def _energy_shot(window: Any, out: Path) -> None:
+    """The energy page over 30 days of sample rows and this run's real ones."""
+    from tests.helpers.ledger_rows import fill_ledger
+
+    from greenpair.core.energy import get_meter
+
+    fill_ledger(get_meter().ledger(), 30)
+    window.open_energy()
+    page = window.energy_page
+    page.resize(1100, 720)
+    _save(page, out, "energy.png")
+    page.hide()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m greenpair.ui.screenshots OUTDIR [--model ID]``."""
+    """Command line: ``python tools/screenshots.py OUTDIR [--model ID]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--model", help="model id or GGUF path (default: the default model)")

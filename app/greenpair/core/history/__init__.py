@@ -1,0 +1,1 @@
+"""Kept conversations: a per-repository SQLite store, search and Markdown export."""

@@ -1,0 +1,53 @@
+"""Edit grammars: literals, SEARCH chains of shown lines, heads of shown definitions, and
+the complete prefix of a reply cut off mid-block."""
+
+from __future__ import annotations
+
+from greenpair.core.assistant.context import Snippet
+from greenpair.core.assistant.edit_grammar import (
+    complete_prefix,
+    definition_heads,
+    edit_grammar,
+    literal,
+)
+
+CODE = 'def shout(text):\n    """Upper-case \\"text\\"."""\n\treturn text.upper()\n'
+SNIP = Snippet("util/strings.py", 3, 5, CODE, language="python")
+
+
+def test_literal_escapes_quotes_backslashes_and_controls() -> None:
+    assert literal('a"b\\c\n\t\r\x01é') == '"a\\"b\\\\c\\n\\t\\r\\x01é"'
+
+
+def test_search_part_is_a_chain_of_the_snippets_lines() -> None:
+    g = edit_grammar("search_replace", [SNIP])
+    assert g is not None
+    assert 'block0 ::= "util/strings.py\\n" "<<<<<<< SEARCH\\n" search0' in g
+    assert 'l0-0-0 ::= "def shout(text):\\n" l0-0-1?' in g
+    assert 'l0-0-2 ::= "\\treturn text.upper()\\n"\n' in g  # the last line ends the chain
+    assert "search0 ::= l0-0-0 | l0-0-1 | l0-0-2" in g
+
+
+def test_function_blocks_start_with_a_shown_definition_head() -> None:
+    other = Snippet("a.js", 1, 3, "export function total(xs) {\n  return 1;\n}\n", "javascript")
+    heads = definition_heads([SNIP, other])
+    assert heads == {"util/strings.py": ["def shout"], "a.js": ["export function total"]}
+    g = edit_grammar("function", [SNIP, other])
+    assert g is not None
+    assert 'head0 ::= "def shout"' in g
+    assert 'head1 ::= "export function total"' in g
+
+
+def test_no_grammar_without_code_or_definitions() -> None:
+    assert edit_grammar("search_replace", []) is None
+    assert edit_grammar("function", [Snippet("a.txt", 1, 1, "just text\n")]) is None
+    assert edit_grammar("udiff", [SNIP]) is None
+
+
+def test_complete_prefix_keeps_finished_blocks() -> None:
+    block = "a.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n"
+    assert complete_prefix("search_replace", block + "a.py\n<<<<<<< SEARCH\nx =") == block
+    assert complete_prefix("search_replace", "a.py\n<<<<<<< SEARCH\nx = 1\n") == ""
+    fn = "a.py\n```python\ndef f():\n    return 1\n```\n"
+    assert complete_prefix("function", fn + "a.py\n```python\ndef f():\n") == fn
+    assert complete_prefix("function", "a.py\n```python\ndef f():\n") == ""
