@@ -14,6 +14,7 @@ from greenpair.core.errors import GreenpairError, PatchError
 
 if TYPE_CHECKING:
     from greenpair.core.assistant.ask import Answer, Conversation
+    from greenpair.core.assistant.patch import PatchDraft, PatchOptions
     from greenpair.core.assistant.sources import Retriever
     from greenpair.core.energy import EnergyReport
     from greenpair.core.llm.runtime import Runtime
@@ -161,6 +162,30 @@ def _print_diff(diff: str) -> None:
         click.secho(line, fg=fg if color else None)
 
 
+def _draft(repo: Path, task: str, model: str | None, options: PatchOptions,
+           as_json: bool) -> PatchDraft:
+    """Draft a patch; a function defined in several places is asked about (one line)."""
+    from greenpair.core.assistant.patch import PatchDraft, Status, draft_patch
+    from greenpair.core.assistant.targets import AmbiguousTarget
+
+    runtime, index = _runtime(model), _index(repo)
+    while True:
+        try:
+            for event in draft_patch(repo, task, runtime=runtime, index=index, options=options):
+                if isinstance(event, Status) and not as_json:
+                    click.secho(event.text, dim=True, err=True)
+                elif isinstance(event, PatchDraft):
+                    return event
+        except AmbiguousTarget as exc:
+            click.secho(exc.message, err=True)
+            pick = click.prompt("Which one", type=click.IntRange(1, len(exc.choices)),
+                                err=True)
+            options.prefer_path = exc.choices[pick - 1].path
+            options.ambiguity = "rank"
+            continue
+        raise AssertionError("draft_patch ended without a draft")
+
+
 @click.command("patch")
 @_repo_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
@@ -168,19 +193,14 @@ def _print_diff(diff: str) -> None:
 @click.option("--undo", is_flag=True, help="Restore the files of the last applied patch.")
 @click.option("--format", "fmt", type=click.Choice(["search_replace", "function", "udiff"]),
               default=None, help="Edit format to ask the model for (default: measured best).")
+@click.option("--file", "prefer_path", default=None,
+              help="The file to change when the task names a function defined in several.")
 @_model_option
 @click.argument("task", nargs=-1)
 def patch_cmd(repo: Path, as_json: bool, do_apply: bool, undo: bool, fmt: str | None,
-              model: str | None, task: tuple[str, ...]) -> None:
+              prefer_path: str | None, model: str | None, task: tuple[str, ...]) -> None:
     """Draft a patch for TASK and print it as a unified diff (--apply writes it)."""
-    from greenpair.core.assistant.patch import (
-        PatchDraft,
-        PatchOptions,
-        Status,
-        apply_patch,
-        draft_patch,
-        undo_last,
-    )
+    from greenpair.core.assistant.patch import PatchOptions, apply_patch, undo_last
 
     if undo:
         if task or do_apply:
@@ -193,15 +213,9 @@ def patch_cmd(repo: Path, as_json: bool, do_apply: bool, undo: bool, fmt: str | 
         return
     if not task:
         raise click.UsageError("Say what to change, e.g. greenpair patch 'rename foo to bar'.")
-    draft: PatchDraft | None = None
-    events = draft_patch(repo, " ".join(task), runtime=_runtime(model), index=_index(repo),
-                         options=PatchOptions(format=fmt))
-    for event in events:
-        if isinstance(event, Status) and not as_json:
-            click.secho(event.text, dim=True, err=True)
-        elif isinstance(event, PatchDraft):
-            draft = event
-    assert draft is not None
+    draft = _draft(repo, " ".join(task), model, PatchOptions(
+        format=fmt, prefer_path=prefer_path,
+        ambiguity="ask" if sys.stdin.isatty() and not as_json else "rank"), as_json)
     if draft.error is None and do_apply:
         apply_patch(repo, draft)
     if as_json:

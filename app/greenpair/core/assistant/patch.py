@@ -36,6 +36,7 @@ from greenpair.core.assistant.sources import (
     default_retriever,
     default_runtime,
 )
+from greenpair.core.assistant.targets import focused_context
 from greenpair.core.energy import EnergyReport, get_meter
 from greenpair.core.errors import PatchError
 from greenpair.core.llm.runtime import Message
@@ -58,6 +59,11 @@ class PatchOptions:
         retries: Extra attempts after a failed edit.
         few_shot: Show the worked example.
         grammar: Constrain the reply to the format (runtimes with ``supports_grammar``).
+        focus: Show the definitions the task names whole (and what they call) instead of
+            the packed retrieval (``targets.focused_context``).
+        prefer_path: The file the user has open (settles a name defined in several places).
+        ambiguity: "rank" (take the best-ranked definition) or "ask" (raise
+            ``AmbiguousTarget`` so the caller can ask the user).
     """
 
     format: str | None = None
@@ -69,6 +75,9 @@ class PatchOptions:
     retries: int = 1
     few_shot: bool = True
     grammar: bool = True
+    focus: bool = True
+    prefer_path: str | None = None
+    ambiguity: str = "rank"
 
 
 @dataclass(frozen=True)
@@ -202,8 +211,12 @@ def draft_patch(
     with get_meter().window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
         result = (index or default_retriever(root, settings)).search(task, k=opts.top_k)
-        packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens, repo=root,
-                              max_snippet_tokens=opts.max_snippet_tokens)
+        packed = focused_context(root, task, result.chunks, rt.count_tokens,
+                                 prefer_path=opts.prefer_path,
+                                 ambiguity=opts.ambiguity) if opts.focus else None
+        if packed is None:
+            packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens,
+                                  repo=root, max_snippet_tokens=opts.max_snippet_tokens)
         fmt = draft.format = opts.format or choose_format(rt.model_id, packed.snippets)
         if not packed.snippets:
             draft.error = "No code in the repository matched the task; describe it with names."
