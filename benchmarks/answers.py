@@ -1,7 +1,8 @@
 """How often does ``ask`` cite a file that really holds the answer?
 
 Dev set: ``/work/shared/bench/localization/pytest-9.0.2.jsonl`` (150 real pytest commit
-messages, ``gold`` = the source files the commit changed), corpus = the pytest 9.0.2 sdist.
+messages, ``gold`` = the source files the commit changed), corpus = the pytest 9.0.2 sdist;
+``--dev-set`` takes another set, whose corpus is ``/work/corpora/<set name>``.
 Each query is asked in a fresh conversation as "Which code is responsible for this? <query>"
 through the full product path (index → retrieval → packing → the model → citation checks).
 
@@ -100,7 +101,8 @@ def main() -> None:
     from greenpair.core.index import open_index
     from greenpair.core.llm.manager import open_runtime
 
-    corpus = corpus_dir()
+    local = Path("/work/corpora") / args.dev_set.stem  # the set's corpus, when fetched
+    corpus = local if local.is_dir() else corpus_dir()
     index = open_index(corpus)
     t0 = time.perf_counter()
     for _ in index.update():

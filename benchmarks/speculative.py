@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--draft-tokens", type=int, default=4)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--kinds", default="answer,patch")
+    parser.add_argument("--per-kind", type=int, default=2, help="tasks of each kind")
     args = parser.parse_args()
 
     from greenpair.core.llm.manager import open_runtime
@@ -103,7 +104,8 @@ def main() -> None:
         rt.load()
         list(rt.stream_chat([Message("user", "Say hi.")], max_tokens=4))
     kinds = set(args.kinds.split(","))
-    work = [t for t in tasks(args.corpus) if t[0] in kinds]
+    work = [t for k in ("answer", "patch") if k in kinds
+            for t in [t for t in tasks(args.corpus) if t[0] == k][:args.per_kind]]
     print(f"{args.model}, {args.threads} threads; lookup {args.lookup} tokens; draft "
           f"{args.draft} × {args.draft_tokens}; {len(work)} tasks, settings interleaved",
           flush=True)

@@ -165,6 +165,8 @@ def test_start_on_login_writes_and_removes_the_xdg_autostart_entry(
 def test_open_pause_and_quit_emit_their_signals(qtbot: Any, tray: TrayMonitor) -> None:
     with qtbot.waitSignal(tray.open_requested, timeout=1000):
         tray.open_action.trigger()
+    with qtbot.waitSignal(tray.energy_requested, timeout=1000):
+        tray.energy_action.trigger()
     with qtbot.waitSignal(tray.pause_indexing_toggled, timeout=1000) as blocker:
         tray.pause_action.trigger()
     assert blocker.args == [True]

@@ -191,6 +191,8 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.open_settings)
         self.energy_button.clicked.connect(self.open_energy)
         self.model_switch.model_chosen.connect(self.switch_model)
+        # The speed shown is measured on past answers: re-read it after each one.
+        self.assistant.turn_finished.connect(lambda *_: self.model_switch.refresh())
         self.model_switch.problem.connect(lambda text: self.show_message(UserMessage(
             "error", text, "Open Settings → Models to pull or choose another model.")))
         self.index_status.cancel_requested.connect(self.cancel_indexing)

@@ -67,6 +67,7 @@ class TrayMonitor(QObject):
 
     Signals:
         open_requested(): "Open Greenpair" or a click on the icon.
+        energy_requested(): "Energy page…".
         pause_indexing_toggled(bool): The user paused (True) or resumed indexing.
         quit_requested(): "Quit".
 
@@ -75,6 +76,7 @@ class TrayMonitor(QObject):
     """
 
     open_requested = Signal()
+    energy_requested = Signal()
     pause_indexing_toggled = Signal(bool)
     quit_requested = Signal()
     _sampled = Signal(object)  # a PowerReading, from the meter's sampler thread
@@ -101,6 +103,7 @@ class TrayMonitor(QObject):
     def _build_menu(self) -> None:
         menu = self.menu
         self.open_action = menu.addAction("&Open Greenpair", self.open_requested.emit)
+        self.energy_action = menu.addAction("&Energy page…", self.energy_requested.emit)
         menu.addSeparator()
         self.panel = EnergyPanel(self.plot)
         panel_action = QWidgetAction(menu)

@@ -266,9 +266,7 @@ def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
         known.update(shared)
         todo = [h for h in todo if h not in shared]
     if known:
-        from greenpair.core.energy import get_meter
-
-        get_meter().record_saving("embeddings_reused", count=len(known))
+        index.meter.record_saving("embeddings_reused", count=len(known))
     embedder = index.embedder() if todo else None
     embed_started = time.monotonic()
     total = len(todo)
