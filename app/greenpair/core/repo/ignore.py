@@ -179,6 +179,15 @@ def _git_dir(top: Path) -> Path | None:
     return None
 
 
+def linked_worktree_of(folder: Path, git_dir: Path | None) -> bool:
+    """Whether ``folder`` is a linked worktree (``git worktree add``) of the repository
+    whose git directory is ``git_dir``: a second checkout of the same code."""
+    if git_dir is None or not (folder / ".git").is_file():
+        return False
+    own = _git_dir(folder)  # a linked worktree's resolves to the shared (common) one
+    return own is not None and own.resolve() == git_dir.resolve()
+
+
 def _find_top(root: Path) -> Path:
     """The work tree that contains ``root`` (``root`` itself for plain directories)."""
     for candidate in (root, *root.parents):
@@ -202,7 +211,7 @@ class IgnoreRules:
         self._prefix = "" if rel == "." else rel + "/"
         self._levels: dict[str, list[list[_Rule]]] = {}
         self._dir_cache: dict[str, bool] = {}
-        git_dir = _git_dir(self._top)
+        git_dir = self.git_dir = _git_dir(self._top)
         self._excludes: list[list[_Rule]] = []  # info/exclude, then the global file
         self._bad: list[BadPattern] = []
         if git_dir is not None:
