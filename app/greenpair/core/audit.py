@@ -50,7 +50,7 @@ class EntryPointRun:
 
     name: str
     args: list[str]
-    exit_code: int
+    exit_code: int | None  # None: skipped
     seconds: float
     attempts: list[Attempt]
     note: str = ""
@@ -116,7 +116,8 @@ class AuditReport:
             f"  {'entry point':<14} {'exit':>4} {'seconds':>8} {'attempts':>9}",
         ]
         for run in self.entry_points:
-            lines.append(f"  {run.name:<14} {run.exit_code:>4} {run.seconds:>8.1f} "
+            code = "-" if run.exit_code is None else str(run.exit_code)
+            lines.append(f"  {run.name:<14} {code:>4} {run.seconds:>8.1f} "
                          f"{len(run.attempts):>9}" + (f"  ({run.note})" if run.note else ""))
         lines.append("")
         if self.clean:
@@ -255,7 +256,7 @@ def run_audit(
             yield AuditStep(name, number, len(steps))
             if name == "patch --undo" and not applied:
                 report.entry_points.append(EntryPointRun(
-                    name, args, 0, 0.0, [], note="skipped: the model's patch did not apply"))
+                    name, args, None, 0.0, [], note="skipped: the model's patch did not apply"))
                 continue
             started = time.monotonic()
             done = run_traced(greenpair_argv(*args), base / f"{number}.trace", env,
