@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from greenpair.core.index import tokens
+from greenpair.core.index import categories, tokens
 from greenpair.core.index.store import Store, unpack
 from greenpair.core.types import Chunk
 
 K1 = 1.2
 CHUNK_B = 0.75
-FILE_B = 0.3  # weak length normalisation: long files hold more of the code that changes
+FILE_B = 0.75  # the usual BM25 length normalisation: a long file must not win on volume
 
 
 @dataclass
@@ -123,6 +123,11 @@ class LexicalModel:
         )
         self.chunk_file = np.array(
             [self.path_index.get(m.chunk.path, -1) for m in self.chunks], dtype=np.int64
+        )
+        # Chunks of prose (docs, text, config), as positions in ``self.chunks``.
+        self.prose_chunks = np.array(
+            [i for i, m in enumerate(self.chunks) if not categories.is_code(m.chunk.language)],
+            dtype=np.int64,
         )
         # Chunks holding each term (CSC: one column per term).
         self.chunk_df = np.diff(self.chunk_matrix.indptr)  # type: ignore[attr-defined]

@@ -3,10 +3,12 @@
 Signals (each a small module or a function of the lexical model):
 
 * ``file``: BM25 over whole files (path + content);
-* ``chunk``: BM25 over chunks (definitions, sections, windows);
+* ``chunk``: BM25 over chunks of code (definitions and module code; prose is left to
+  the file signal);
 * ``dense``: cosine of the request's embedding to chunk vectors (``dense``);
 * ``phrase``: adjacent request words close together in candidate chunks (``phrases``);
 * ``symbol``, ``qualified``, ``path``: names the request mentions (``names``);
+* ``exports``: module entry files, for a request about exports (``names``);
 * ``history``: files that past commits with a similar message changed (``history``).
 
 The request is cleaned of references first (``query.clean_query``), and its first
@@ -25,13 +27,15 @@ from greenpair.core.index.search import names, phrases
 from greenpair.core.index.search.chunks import texts
 from greenpair.core.index.search.dense import dense_scores
 from greenpair.core.index.search.history import history_scores
-from greenpair.core.index.search.query import clean_query, headline
+from greenpair.core.index.search.query import about_exports, clean_query, headline
 
 if TYPE_CHECKING:
     from greenpair.core.index.lexical import LexicalModel
     from greenpair.core.index.repo_index import RepoIndex
 
-SIGNALS = ("file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "history")
+SIGNALS = (
+    "file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "exports", "history",
+)
 DEPTH = 100  # files taken from the file ranking
 CHUNK_DEPTH = 400  # chunks taken from the chunk rankings (lexical and dense)
 PHRASE_DEPTH = 400  # candidate chunks read for phrase evidence
@@ -74,8 +78,14 @@ def gather(index: RepoIndex, lex: LexicalModel, query: str, *, dense: bool = Tru
     full = clean_query(query)
     weighted = headline(full) + "\n" + full  # the first sentence counts twice
     ev = Evidence(query=query)
-    ev.files["file"] = top(lex.file_scores(weighted), DEPTH)
-    ev.chunks["chunk"] = top(lex.chunk_scores(weighted), CHUNK_DEPTH)
+    file_scores = lex.file_scores(weighted)
+    ev.files["file"] = top(file_scores, DEPTH)
+    if about_exports(full):
+        ev.files["exports"] = {f: float(file_scores[f]) for f in names.entry_files(lex)
+                               if file_scores[f] > 0}
+    chunk_scores = lex.chunk_scores(weighted)
+    chunk_scores[lex.prose_chunks] = 0.0  # prose is the file signal's
+    ev.chunks["chunk"] = top(chunk_scores, CHUNK_DEPTH)
     ev.chunks["dense"] = dense_scores(index, lex, weighted, CHUNK_DEPTH) if dense else {}
     candidates: dict[int, float] = defaultdict(float)
     for signal in ("chunk", "dense"):
