@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.audit import run_traced
+from greenpair.core.egress import run_traced
 from tests.helpers.egress import (
     IDLE_S,
     STEP_TIMEOUT_S,
