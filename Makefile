@@ -44,6 +44,8 @@ models: python-deps
 run: setup
 	$(VENV)/bin/greenpair
 
+# pytest ends with a one-line skip summary; under CI=true (.ci/run) a skipped model or
+# X11 test fails the run (tests/helpers/skip_guard.py).
 test: setup
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest

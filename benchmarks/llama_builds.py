@@ -92,12 +92,17 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=physical_cores())
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=64)
+    for kind in ("portable", "native"):
+        parser.add_argument(f"--{kind}-wheel", type=Path, default=None,
+                            help=f"the {kind} wheel (default: setup's cached build)")
     args = parser.parse_args()
     model = find_model(args.model)
     if model is None:
         raise SystemExit(f"model {args.model} not pulled")
     with tempfile.TemporaryDirectory() as tmp:
-        sites = {kind: _unpack(_wheel(kind), Path(tmp) / kind) for kind in ("portable", "native")}
+        wheels = {"portable": args.portable_wheel or _wheel("portable"),
+                  "native": args.native_wheel or _wheel("native")}
+        sites = {kind: _unpack(wheel, Path(tmp) / kind) for kind, wheel in wheels.items()}
         runs: dict[str, list[list[float]]] = {kind: [] for kind in sites}
         variant = {}
         for _ in range(args.rounds):

@@ -148,8 +148,8 @@ def ablations() -> dict[str, object]:
     for signal in SIGNALS:
         if DEFAULT.weights.get(signal, 0) > 0:
             out[signal] = replace(DEFAULT, weights={**DEFAULT.weights, signal: 0.0})
-    for stage in DEFAULT.stages():
-        out[stage] = replace(DEFAULT, **{stage: False})
+    for stage, change in DEFAULT.stages().items():
+        out[stage] = replace(DEFAULT, **change)
     return out
 
 

@@ -163,14 +163,17 @@ def search_baseline(args: argparse.Namespace, queries: list[str], seconds: float
 
 def chat_streams(url: str, token: str, streams: int, max_tokens: int,
                  limit_s: float) -> dict[str, object]:
-    """``streams`` openai clients streaming at once (arrivals 50 ms apart)."""
+    """``streams`` openai clients streaming at once (arrivals 200 ms apart)."""
     import openai
 
     results: list[dict[str, object]] = [{} for _ in range(streams)]
     t_zero = time.perf_counter()
 
+    clients = [openai.OpenAI(base_url=url, api_key=token, max_retries=0, timeout=limit_s)
+               for _ in range(streams)]  # made first: a slow client start would reorder them
+
     def worker(n: int) -> None:
-        client = openai.OpenAI(base_url=url, api_key=token, max_retries=0, timeout=limit_s)
+        client = clients[n]
         sent = time.perf_counter()
         first = None
         pieces = 0
@@ -205,7 +208,7 @@ def chat_streams(url: str, token: str, streams: int, max_tokens: int,
         t = threading.Thread(target=worker, args=(n,))
         t.start()
         threads.append(t)
-        time.sleep(0.05)  # distinct arrival order
+        time.sleep(0.2)  # distinct arrival order
     for t in threads:
         t.join(limit_s + 30)
     ok = [r for r in results if r.get("ok")]

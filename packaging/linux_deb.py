@@ -106,6 +106,7 @@ def deb_tree(app: Path, tree: Path, version: str) -> Path:
 
 def build(app: Path, out: Path, version: str) -> list[Path]:
     """Build ``greenpair_<version>_<arch>.deb`` and the ``.tar.gz`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
     work = app.parent.parent
     tree = deb_tree(app, work / "deb", version)
     deb = out / f"greenpair_{version}_{_arch()}.deb"

@@ -4,7 +4,9 @@
   settings); the provisioned models are linked into it read-only.
 * Tests using ``qtbot``/``qapp`` get the ``gui`` marker, so ``-m "not gui"`` runs the
   core suite without Qt.
-* Real-model fixtures fail (never skip) under ``CI=true`` when the model is missing.
+* Real-model fixtures fail (never skip) under ``CI=true`` when the model is missing, and
+  ``tests/helpers/skip_guard.py`` prints a one-line skip summary and fails a CI run in
+  which any model or X11 test was skipped.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from greenpair.core import config as _config
 
 REAL_MODELS_DIR = _config.models_dir()
+pytest_plugins = ["pytester", "tests.helpers.skip_guard"]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 # Property tests: CI-sized by default; `pytest --hypothesis-profile=long` digs deeper.

@@ -47,7 +47,7 @@ def test_keep_restart_reopen_and_follow_up_with_the_tiny_model(
     window.assistant.turn_finished.connect(lambda _turn, result: results.append(result))
     _ask(qtbot, window, "Where is the total price of the cart computed?")
     first = window.chat.current
-    [listed] = window.history.store.list(tmp_repo.resolve())
+    [listed] = window.history.store.for_repo(tmp_repo.resolve())
     assert listed.title == "Where is the total price of the cart computed?"
     assert listed.turns == 1
     assert listed.tokens > 0
@@ -163,7 +163,7 @@ def test_search_rename_export_delete_and_delete_all(qtbot: Any, make_window: Any
     window.history.confirm = lambda _parent, _text: True
     panel.delete_all_button.click()
     assert panel.ids() == []
-    assert ConversationStore().list(tmp_repo.resolve()) == []
+    assert ConversationStore().for_repo(tmp_repo.resolve()) == []
 
 
 def test_keeping_off_keeps_nothing(qtbot: Any, make_window: Any, tmp_repo: Path) -> None:
@@ -172,7 +172,7 @@ def test_keeping_off_keeps_nothing(qtbot: Any, make_window: Any, tmp_repo: Path)
     assert "off" in window.conversations.note.text()
     _ask(qtbot, window, "How is the total computed?")
     assert window.conversations.ids() == []
-    assert ConversationStore().list(tmp_repo.resolve()) == []
+    assert ConversationStore().for_repo(tmp_repo.resolve()) == []
 
 
 def test_copy_regenerate_and_propose_from_an_answer(qtbot: Any, make_window: Any,
@@ -205,7 +205,7 @@ def test_copy_regenerate_and_propose_from_an_answer(qtbot: Any, make_window: Any
     assert len(window.chat.turns) == 1
     assert "then adds the tax" in window.chat.turns[0].text
     assert len(window.assistant.conversation.messages) == len(before)
-    [kept] = window.history.store.list(tmp_repo.resolve())
+    [kept] = window.history.store.for_repo(tmp_repo.resolve())
     turns = window.history.store.get(kept.id).turns
     assert len(turns) == 1
     assert "then adds the tax" in turns[0].answer
@@ -252,3 +252,20 @@ def _url(text: str) -> Any:
     from PySide6.QtCore import QUrl
 
     return QUrl(text)
+
+
+def test_the_settings_dialog_turns_keeping_off(qtbot: Any, make_window: Any,
+                                               tmp_repo: Path) -> None:
+    from greenpair.ui.settings_dialog import SettingsDialog
+
+    window = make_window(runtime=FakeRuntime([ANSWER]))
+    _open(qtbot, window, tmp_repo)
+    dialog = SettingsDialog(window.settings, window)
+    qtbot.addWidget(dialog)
+    assert dialog.keep_conversations.isChecked()
+    dialog.keep_conversations.setChecked(False)
+    window.apply_settings(dialog.settings())
+    assert window.settings.keep_conversations is False
+    assert "off" in window.conversations.note.text()
+    _ask(qtbot, window, "How is the total computed?")
+    assert ConversationStore().for_repo(tmp_repo.resolve()) == []

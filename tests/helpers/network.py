@@ -1,4 +1,10 @@
-"""Make every non-loopback network connection fail (the privacy tests use this)."""
+"""Make every non-loopback network connection fail: a fast aid for unit tests.
+
+It patches Python's ``socket`` only, so native code (ONNX Runtime's telemetry client),
+subprocesses and the C resolver are invisible to it. The proof that nothing leaves is at
+the system-call level: ``tests/integration/test_egress_*.py`` and ``greenpair audit``
+(``greenpair.core.egress``).
+"""
 
 from __future__ import annotations
 

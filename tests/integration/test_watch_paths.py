@@ -37,9 +37,9 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     names: list[str] = []
     real = walker._open_bytes
 
-    def spy(path: Path) -> bytes:
+    def spy(path: Path, limit: int = -1) -> bytes:
         names.append(Path(path).name)
-        return real(path)
+        return real(path, limit)
 
     monkeypatch.setattr(walker, "_open_bytes", spy)
     return names

@@ -31,6 +31,7 @@ _COMMANDS: dict[str, str] = {
     "serve": "greenpair.cli.serve:serve_group",
     "config": "greenpair.cli.config:config_group",
     "gui": "greenpair.cli.gui:gui_cmd",
+    "audit": "greenpair.cli.audit:audit_cmd",
 }
 
 

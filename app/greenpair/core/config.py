@@ -125,6 +125,7 @@ class Settings:
     remote_context_size: int = 0  # 0: ask the server (2,048 when it cannot say)
     chroma_url: str = ""  # a team's Chroma server (http://host:8000); empty: local vectors
     max_file_bytes: int = 1 << 20
+    max_files: int = 100_000  # files indexed per repository; past it, a message says why
     recent_repos: list[str] = field(default_factory=list)
     hotkey: str = "Ctrl+Alt+Space"
     start_minimised: bool = False

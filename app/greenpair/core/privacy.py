@@ -1,8 +1,11 @@
 """Egress policy: nothing leaves the machine unless the user allow-lists a host.
 
 ``enforce_offline_environment`` switches every library we load into offline, no-telemetry
-mode. It runs when ``greenpair.core`` is imported, before any of those libraries is.
-``check_host`` guards the only code that opens connections on purpose (the optional
+mode. It runs when the ``greenpair`` package is imported (``greenpair/__init__.py``), so it
+comes first whichever entry point starts: the CLI, the window, ``python -m greenpair``, the
+tests and the benchmarks; native libraries read these variables when they load, after it.
+The proof that nothing leaves is at the system-call level (``greenpair.core.egress``,
+``greenpair audit``). ``check_host`` guards the only code that opens connections on purpose (the optional
 OpenAI-compatible backend and URL model downloads).
 """
 
@@ -16,7 +19,18 @@ from urllib.parse import urlsplit
 
 from greenpair.core.errors import PrivacyError
 
+# What each dependency reads (checked against its documentation or source):
+# * onnxruntime (the embedder): its compiled module carries a telemetry client that
+#   resolves mobile.events.data.microsoft.com unless ORT_DISABLE_TELEMETRY is set before
+#   it loads; ``onnxruntime.disable_telemetry_events()`` alone does not stop it.
+# * huggingface_hub / transformers / sentence-transformers / datasets: offline mode (no
+#   hub lookups, no implicit token) and no telemetry.
+# * chromadb: posthog product telemetry (we also pass anonymized_telemetry=False).
+# * DO_NOT_TRACK / DISABLE_TELEMETRY: the cross-tool conventions others honour.
+# llama.cpp, tokenizers, tree-sitter, PySide6, pynput and watchdog have no telemetry or
+# update check (tokenizers only gets its fork-safety setting here).
 _OFFLINE_ENV = {
+    "ORT_DISABLE_TELEMETRY": "1",
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
@@ -31,7 +45,11 @@ _OFFLINE_ENV = {
 
 
 def enforce_offline_environment() -> None:
-    """Put Hugging Face, Chroma and friends in offline, no-telemetry mode."""
+    """Put ONNX Runtime, Hugging Face, Chroma and friends in offline, no-telemetry mode.
+
+    Idempotent and cheap; called on import of ``greenpair`` (and of ``greenpair.core``, for
+    code that imports the core package directly).
+    """
     for key, value in _OFFLINE_ENV.items():
         os.environ[key] = value
 

@@ -129,7 +129,7 @@ def _events(state: ServerState, repo: Path, question: str, opts: AskOptions,
             cancel: threading.Event) -> Iterator[AskEvent]:
     services = state.services
     conv = Conversation(repo, runtime=services.runtime, index=services.retriever(repo),
-                        options=opts)
+                        options=opts, meter=services.meter)
     yield from conv.ask(question, cancel=cancel)
 
 
@@ -193,7 +193,7 @@ async def _chat_stream(state: ServerState, events: ThreadStream, repo: Path,
                 shown = text_filter.feed(event.text)
                 if shown:
                     yield chunk({"content": shown})
-            else:
+            elif isinstance(event, Answer):
                 answer = event
     except Exception as exc:  # noqa: BLE001 - the stream has started: report in-band
         yield sse({"error": {"message": getattr(exc, "message", str(exc)),

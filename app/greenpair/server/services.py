@@ -1,5 +1,8 @@
 """What the server holds: one model, one embedder, one meter, several repositories.
 
+They are services passed in, not process-wide singletons: each repository's index gets
+the server's meter and embedder, each answer the server's runtime and meter.
+
 ``Services`` is built once by ``greenpair serve`` and passed to ``create_app``; every
 request borrows from it. Each served repository has one ``RepoIndex``, opened on first
 use and kept for later requests (its searches are thread-safe). A request names its
@@ -20,7 +23,7 @@ from greenpair.core.errors import GreenpairError
 if TYPE_CHECKING:
     from greenpair.core.assistant.sources import Retriever
     from greenpair.core.config import Settings
-    from greenpair.core.energy import Meter
+    from greenpair.core.energy.service import EnergyMeter
     from greenpair.core.index.embedder import Embedder
     from greenpair.core.llm.runtime import Runtime
 
@@ -58,13 +61,13 @@ class Services:
 
     repos: Sequence[Path]
     runtime: Runtime
-    meter: Meter
+    meter: EnergyMeter
     settings: Settings | None = None
     embedder: Embedder | None = None
     retrievers: dict[Path, Retriever] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     remote_energy: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: Any = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
         self.repos = [Path(r).expanduser().resolve() for r in self.repos]
@@ -107,7 +110,8 @@ class Services:
             if found is None:
                 from greenpair.core.index import open_index
 
-                found = open_index(repo, self.settings)
+                found = open_index(repo, self.settings, meter=self.meter,
+                                   embedder=self.embedding_model())
                 self.retrievers[repo] = found
             return found
 

@@ -302,12 +302,11 @@ class ChatView(QWidget):
             self.regenerate_requested.emit()
 
 
-def _actions_html(index: int, last: bool, turn: Turn) -> str:
-    links = [(f"answer/{index}", "Copy answer")]
-    if turn.kind == "ask":
-        links.append((f"propose/{index}", "Propose a change from this answer"))
-        if last:
-            links.append((f"regenerate/{index}", "Regenerate"))
+def _actions_html(index: int, last: bool) -> str:
+    links = [(f"answer/{index}", "Copy answer"),
+             (f"propose/{index}", "Propose a change from this answer")]
+    if last:
+        links.append((f"regenerate/{index}", "Regenerate"))
     return '<p style="font-size:small;">' + " &nbsp;·&nbsp; ".join(
         f'<a href="{ACTION_SCHEME}:{target}">{label}</a>' for target, label in links) + "</p>"
 
@@ -379,6 +378,6 @@ def _turn_html(turn: Turn, index: int, last: bool, c: Colours) -> str:
     if turn.stats:
         parts.append(f'<p style="color:{c.muted}; font-size:small;">'
                      f"{render.escape(turn.stats)}</p>")
-    if turn.state == "done" and turn.text:
-        parts.append(_actions_html(index, last, turn))
+    if turn.state == "done" and turn.text and turn.kind == "ask":
+        parts.append(_actions_html(index, last))
     return "".join(parts)

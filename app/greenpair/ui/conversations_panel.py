@@ -42,10 +42,11 @@ def _title_dialog(parent: QWidget, title: str) -> str | None:
 
 
 def summary_line(summary: Any) -> str:
-    """The second line of a listed conversation: date, model, tokens, joules."""
+    """What a listed conversation shows under its title: date and model, then tokens
+    and joules (two lines)."""
     joules = f"{summary.joules:.0f} J" if summary.joules >= 1 else f"{summary.joules:.2f} J"
     model = summary.model.rsplit("/", 1)[-1] or "no model yet"
-    return f"{_when(summary.updated)} · {model} · {summary.tokens:,} tok · {joules}"
+    return f"{_when(summary.updated)} · {model}\n{summary.tokens:,} tokens · {joules}"
 
 
 class ConversationsPanel(QWidget):
@@ -82,6 +83,7 @@ class ConversationsPanel(QWidget):
         self.list.setAccessibleName("Conversations")
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
+        self.list.setSpacing(2)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.rename_button = QPushButton("Rename")
@@ -125,7 +127,7 @@ class ConversationsPanel(QWidget):
         for s in summaries:
             item = QListWidgetItem(f"{s.title}\n{summary_line(s)}")
             item.setData(ID_ROLE, s.id)
-            item.setToolTip(f"{s.title}\n{s.turns} answer(s) · {summary_line(s)}")
+            item.setToolTip(f"{s.title}\n{s.turns} answer(s)\n{summary_line(s)}")
             self.list.addItem(item)
             if s.id == current:
                 self.list.setCurrentItem(item)
@@ -163,9 +165,9 @@ class ConversationsPanel(QWidget):
         self.open_requested.emit(int(item.data(ID_ROLE)))
 
     def _on_rename(self) -> None:
-        item = self.list.currentItem()
-        if item is None:
+        if self.list.currentRow() < 0:
             return
+        item = self.list.currentItem()
         title = self.ask_title(self, item.text().split("\n", 1)[0])
         if title is not None and title.strip():
             self.rename_requested.emit(int(item.data(ID_ROLE)), title)

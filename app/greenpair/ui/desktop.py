@@ -73,9 +73,16 @@ class DesktopIntegration(QObject):
         self.tray_shown = False
         self.server.message_received.connect(self._on_message)
         self.tray.open_requested.connect(lambda: show_window(self.window))
+        self.tray.energy_requested.connect(self._open_energy)
         self.tray.quit_requested.connect(quit_app)
         self.tray.pause_indexing_toggled.connect(self._on_pause_indexing)
         on_settings_changed(_weak_settings_listener(self))
+
+    def _open_energy(self) -> None:
+        """The tray's "Energy page…": the window's energy page (the window may stay hidden)."""
+        opener = getattr(self.window, "open_energy", None)
+        if opener is not None:
+            opener()
 
     def start(self, *, minimised: bool = False) -> bool:
         """Start everything; show the window unless it starts minimised in the tray.

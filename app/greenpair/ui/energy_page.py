@@ -58,13 +58,17 @@ def _fmt_j(joules: float) -> str:
     return f"{joules:,.1f} J"
 
 
-def _plot(title: str, left: str, *, dates: bool) -> Any:
+def _plot(title: str, left: str, *, dates: bool, palette: Any) -> Any:
     import pyqtgraph as pg
 
+    c = colours(palette)
     axis = {"bottom": pg.DateAxisItem()} if dates else {}
-    plot = pg.PlotWidget(axisItems=axis)
-    plot.setTitle(title)
-    plot.setLabel("left", left)
+    plot = pg.PlotWidget(axisItems=axis, background=c.base)
+    plot.setTitle(title, color=c.text)
+    plot.setLabel("left", left, color=c.text)
+    for name in ("left", "bottom"):
+        plot.getAxis(name).setPen(c.muted)
+        plot.getAxis(name).setTextPen(c.text)
     plot.showGrid(x=False, y=True, alpha=0.25)
     plot.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)
@@ -102,9 +106,13 @@ class EnergyPage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         QShortcut(QKeySequence("F5"), self, self.refresh)
         QShortcut(QKeySequence("Ctrl+W"), self, self.close)
-        self.daily_plot = _plot(f"Energy per day, last {DAYS} days", "J", dates=True)
-        self.daily_plot.addLegend(offset=(10, 5), colCount=4)
-        self.answer_plot = _plot("Energy per answer", "J / answer", dates=True)
+        palette = self.palette()
+        self.daily_plot = _plot(f"Energy per day, last {DAYS} days", "J", dates=True,
+                                palette=palette)
+        self.daily_plot.addLegend(offset=(10, 5), colCount=4,
+                                  labelTextColor=colours(palette).text)
+        self.answer_plot = _plot("Energy per answer", "J / answer", dates=True,
+                                 palette=palette)
         self.avoided = QLabel()
         self.avoided.setTextFormat(Qt.TextFormat.RichText)
         self.avoided.setWordWrap(True)
@@ -113,15 +121,15 @@ class EnergyPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
-        grid = QGridLayout()
-        grid.addWidget(self.daily_plot, 0, 0, 1, 2)
-        grid.addWidget(self.answer_plot, 1, 0)
-        grid.addWidget(self.avoided, 1, 1)
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 2)
+        plots = QGridLayout()
+        plots.addWidget(self.daily_plot, 0, 0, 1, 2)
+        plots.addWidget(self.answer_plot, 1, 0)
+        plots.addWidget(self.avoided, 1, 1)
+        plots.setColumnStretch(0, 3)
+        plots.setColumnStretch(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(grid, 1)
+        layout.addLayout(plots, 1)
         self.daily: Any = None
         self.points: list[Any] = []
         self.avoided_work: Any = None
@@ -165,7 +173,7 @@ class EnergyPage(QWidget):
             plot.addItem(bars)
             base = [b + v for b, v in zip(base, values, strict=True)]
         if xs:
-            plot.setXRange(xs[0] - 86400, xs[-1] + 86400, padding=0)
+            plot.setXRange(xs[0] - 0.6 * 86400, xs[-1] + 0.6 * 86400, padding=0)
         plot.setYRange(0, max(base, default=0) * 1.25 or 1.0, padding=0)
 
     def _draw_answers(self) -> None:
@@ -183,6 +191,10 @@ class EnergyPage(QWidget):
         plot.plot(xs, ys, pen=pg.mkPen(colour, width=1.5), symbol="o", symbolSize=5,
                   symbolBrush=colour, symbolPen=None)
         plot.setYRange(0, max(ys) * 1.15, padding=0)
+        days = self.daily.days  # the same 30 days as the plot above
+        first = datetime(days[0].year, days[0].month, days[0].day).timestamp()
+        plot.setXRange(first - 0.1 * 86400, first + len(days) * 86400 + 0.1 * 86400,
+                       padding=0)
 
     def _show_summary(self, ledger: Any, now: float) -> None:
         from greenpair.core.energy.trends import KIND_LABELS, period_days
@@ -224,8 +236,10 @@ class EnergyPage(QWidget):
                       else f"{a.counts.get(name, 0):,.0f} times")
             est = f' <span style="color:{c.muted};">(estimated)</span>' \
                 if name in a.estimated else ""
+            value = (f"<b>{_fmt_j(a.joules[name])}</b>{est}" if a.joules[name] > 0
+                     else f'<span style="color:{c.muted};">not priced</span>')
             rows.append(f"<tr><td>{label}</td><td align='right'>{amount}</td>"
-                        f"<td align='right'><b>{_fmt_j(a.joules[name])}</b>{est}</td></tr>")
+                        f"<td align='right'>{value}</td></tr>")
         body = "".join(rows) or (f"<tr><td style='color:{c.muted};'>Nothing avoided yet."
                                  "</td></tr>")
         self.avoided.setText(

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from greenpair.core.config import Settings, data_dir, load_settings, remember_repo, save_settings
+from greenpair.core.errors import GreenpairError
 from greenpair.ui.assistant_controller import AssistantController
 from greenpair.ui.banner import Banner
 from greenpair.ui.caret import CaretRest
@@ -191,6 +192,8 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.open_settings)
         self.energy_button.clicked.connect(self.open_energy)
         self.model_switch.model_chosen.connect(self.switch_model)
+        # The speed shown is measured on past answers: re-read it after each one.
+        self.assistant.turn_finished.connect(lambda *_: self.model_switch.refresh())
         self.model_switch.problem.connect(lambda text: self.show_message(UserMessage(
             "error", text, "Open Settings → Models to pull or choose another model.")))
         self.index_status.cancel_requested.connect(self.cancel_indexing)
@@ -249,7 +252,7 @@ class MainWindow(QMainWindow):
         remember_repo(self.settings, path)
         try:
             save_settings(self.settings)
-        except OSError as exc:
+        except (OSError, GreenpairError) as exc:  # full disk; a settings file kept as it is
             self.show_message(describe_error(exc) or UserMessage("error", str(exc)))
         self.picker.set_recent(self.settings.recent_repos, path)
         self.setWindowTitle(f"Greenpair — {path.name}")
@@ -438,7 +441,7 @@ class MainWindow(QMainWindow):
         self.model_switch.set_settings(settings)
         try:
             save_settings(settings)
-        except OSError as exc:
+        except (OSError, GreenpairError) as exc:  # full disk; a settings file kept as it is
             self.show_message(describe_error(exc) or UserMessage("error", str(exc)))
             return
         self.status_label.setText("Settings saved.")

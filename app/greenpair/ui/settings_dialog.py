@@ -1,7 +1,8 @@
 """Settings: the model manager, performance, energy and privacy, servers.
 
 The dialog edits a copy of the core ``Settings``; the caller saves it on OK. Pulling and
-verifying models run in workers (with progress, and pulling can be cancelled).
+verifying models run in workers (with progress, and pulling can be cancelled), and so does
+the privacy audit (``AuditPanel``: ``greenpair audit``'s traced session and its report).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from greenpair.core.config import Settings, physical_cores
+from greenpair.ui.audit_panel import AuditPanel
 from greenpair.ui.message_bridge import describe_error
 from greenpair.ui.settings_servers import ServersPage
 from greenpair.ui.workers import CoreWorker, start_worker
@@ -375,6 +377,8 @@ class SettingsDialog(QDialog):
         self.keep_conversations.setChecked(s.keep_conversations)
         self.keep_conversations.setAccessibleName("Keep conversations")
         form.addRow("History:", self.keep_conversations)
+        self.audit = AuditPanel(self._settings.recent_repos)
+        form.addRow("Privacy audit:", self.audit)
         return page
 
     def settings(self) -> Settings:
@@ -395,4 +399,5 @@ class SettingsDialog(QDialog):
         """Stop a running pull or verification when the dialog closes."""
         if self._worker is not None:
             self._worker.quit()
+        self.audit.stop()
         super().done(result)

@@ -26,9 +26,9 @@ def test_sequence_splits_identifiers_in_order_without_stopwords() -> None:
 def test_a_pair_counts_only_close_and_in_order() -> None:
     pairs = phrases.query_pairs("error by default", flat_idf)
     assert list(pairs) == [("error", "default")]
-    near = phrases.score(pairs, "treat the warning as error_default here")
-    far = phrases.score(pairs, "an error happened; later, much later, a default value")
-    backwards = phrases.score(pairs, "default error")
+    near = phrases.score(pairs, phrases.positions("treat the warning as error_default here"))
+    far = phrases.score(pairs, phrases.positions("an error happened; later, much later, a default value"))
+    backwards = phrases.score(pairs, phrases.positions("default error"))
     assert near > 0
     assert far == 0
     assert backwards == 0
@@ -36,15 +36,16 @@ def test_a_pair_counts_only_close_and_in_order() -> None:
 
 def test_pair_counts_saturate_and_common_pairs_carry_nothing() -> None:
     pairs = phrases.query_pairs("error by default", flat_idf)
-    once = phrases.score(pairs, "error default")
-    many = phrases.score(pairs, " ".join(["error default"] * 20))
+    once = phrases.score(pairs, phrases.positions("error default"))
+    many = phrases.score(pairs, phrases.positions(" ".join(["error default"] * 20)))
     assert once < many < once * (phrases.K1 + 1)
     assert phrases.query_pairs("error by default", lambda w: 0.5) == {}
 
 
 def test_scores_keep_only_candidates_with_evidence() -> None:
     texts = [(1, "error_default = True"), (2, "nothing to see")]
-    assert set(phrases.scores("error by default", texts, flat_idf)) == {1}
+    found = [(key, phrases.positions(text)) for key, text in texts]
+    assert set(phrases.scores("error by default", found, flat_idf)) == {1}
 
 
 @pytest.mark.parametrize(
@@ -87,8 +88,13 @@ def test_phrase_evidence_ranks_the_file_with_the_words_together(
     for _ in index.update(embed=False):
         pass
     query = "Make it an error by default"
-    assert index.search(query, k=2).files[0] == "app/policy.py"
-    # Without phrase evidence the shorter file with both words apart wins.
+    lex = index.lexical()
+    phrase = gather(index, lex, query).chunks["phrase"]
+    assert {lex.chunks[p].chunk.path for p in phrase} == {"app/policy.py"}
+    # Weighted up, phrase evidence puts the file with the words together first; without
+    # it the shorter file with both words apart wins.
+    strong = replace(DEFAULT, weights={**DEFAULT.weights, "phrase": 1.0})
+    assert search(index, query, 2, strong).files[0] == "app/policy.py"
     no_phrase = replace(DEFAULT, weights={**DEFAULT.weights, "phrase": 0.0})
     assert search(index, query, 2, no_phrase).files[0] == "app/messages.py"
 
@@ -156,11 +162,9 @@ def test_a_dotted_reference_finds_the_definition_by_its_qualified_name(
     # A joined name: ``Config_inifile`` is what code attaches to ``Config`` as ``inifile``.
     evidence = gather(index, index.lexical(), "Ensure Config.inifile is set").files
     assert [index.lexical().paths[f] for f in evidence["qualified"]] == ["app/legacy.py"]
-    # Without the qualified-name signal the file that talks most about the config wins.
-    no_qualified = replace(DEFAULT, weights={**DEFAULT.weights, "qualified": 0.0})
-    assert search(index, "Config.getini fails for unknown names", 3, no_qualified).files[0] == (
-        "app/parser.py"
-    )
+    # The owner picks the definition: only Config's getini is credited.
+    evidence = gather(index, index.lexical(), "Config.getini fails for unknown names").files
+    assert [index.lexical().paths[f] for f in evidence["qualified"]] == ["app/settings.py"]
 
 
 def test_markup_headings_are_not_qualified_definitions(tmp_path: Path) -> None:

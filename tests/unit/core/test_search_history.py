@@ -76,3 +76,16 @@ def test_no_history_without_git(tmp_path: Path) -> None:
         pass
     assert gather(index, index.lexical(), "discount rounding").files["history"] == {}
     index.close()
+
+
+def test_history_of_a_worktree(tmp_path: Path) -> None:
+    """A worktree's ``.git`` is a file that points at its git folder."""
+    from greenpair.core.index.search.history import head_key
+
+    repo = make_repo(tmp_path / "repo", FILES)
+    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"))
+    assert (tmp_path / "wt" / ".git").is_file()
+    assert head_key(tmp_path / "wt") is not None
+    history = load(tmp_path / "wt")
+    assert history is not None
+    assert len(history.commits) == 1

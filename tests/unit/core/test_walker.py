@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import codecs
 import hashlib
 import json
@@ -290,15 +289,15 @@ def test_special_files_are_not_opened(tmp_path: Path) -> None:
 
 def test_permission_denied_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _write(tmp_path / "r", {"locked.py": "x = 1\n", "open.py": "y = 2\n"})
-    real_open = builtins.open
+    real_open = os.open
     locked = str(root / "locked.py")
 
-    def guarded_open(file: object, *args: object, **kwargs: object) -> object:
+    def guarded_open(file: object, *args: object, **kwargs: object) -> int:
         if os.fspath(file) == locked:  # type: ignore[arg-type]
             raise PermissionError(13, "Permission denied", locked)
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_open)
     entries = _by_path(root)
     assert entries["locked.py"] == SkippedFile("locked.py", "unreadable", "Permission denied")
     assert _reason(entries, "open.py") == "walked"

@@ -79,9 +79,9 @@ def test_secret_files_are_never_opened(tree: Path, monkeypatch: pytest.MonkeyPat
     opened: list[str] = []
     real_open = walker._open_bytes
 
-    def spy(path: Path) -> bytes:
+    def spy(path: Path, limit: int = -1) -> bytes:
         opened.append(Path(path).relative_to(tree).as_posix())
-        return real_open(path)
+        return real_open(path, limit)
 
     monkeypatch.setattr(walker, "_open_bytes", spy)
     entries = list(walk_paths(tree, [".env", "deploy", "config", "src/mod.py"]))

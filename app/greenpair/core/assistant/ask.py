@@ -30,7 +30,8 @@ from greenpair.core.assistant.sources import (
     reset_cache,
 )
 from greenpair.core.assistant.streaming import stream_with_stop
-from greenpair.core.energy import EnergyReport, get_meter
+from greenpair.core.energy import EnergyReport
+from greenpair.core.energy.service import EnergyMeter, meter_or_default
 from greenpair.core.errors import Cancelled
 from greenpair.core.llm.runtime import GenerationStats, Message
 from greenpair.core.types import Chunk, ScoredChunk
@@ -172,6 +173,7 @@ class Conversation:
         index: What ranks code for a question (default: the repository's index).
         options: Green defaults unless given.
         settings: Passed to the default runtime and index.
+        meter: Measures each answer (default: the process's meter).
     """
 
     def __init__(
@@ -182,8 +184,10 @@ class Conversation:
         index: Retriever | None = None,
         options: AskOptions | None = None,
         settings: Settings | None = None,
+        meter: EnergyMeter | None = None,
     ) -> None:
         self.repo = check_repo(repo)
+        self.meter = meter_or_default(meter)
         self.options = options or AskOptions()
         self._settings = settings
         self._runtime = runtime
@@ -243,7 +247,7 @@ class Conversation:
             Cancelled: ``cancel`` was set before the answer started.
         """
         opts = self.options
-        with get_meter().window("answer", repo=str(self.repo)) as window:
+        with self.meter.window("answer", repo=str(self.repo)) as window:
             start = time.perf_counter()
             runtime = self.runtime
             result = self.index.search(question, k=opts.top_k)
@@ -266,7 +270,7 @@ class Conversation:
             stats = runtime.last_stats
             window.tokens = stats.completion_tokens
             window.meta["model"] = runtime.model_id
-            _record_savings(packed, stats)
+            _record_savings(self.meter, packed, stats)
         text = "".join(pieces).strip()
         # Only a finished turn joins the history (an abandoned one leaves no trace).
         self.messages = [*messages, Message("assistant", text)]
@@ -350,15 +354,15 @@ def ask_once(
     index: Retriever | None = None,
     options: AskOptions | None = None,
     cancel: threading.Event | None = None,
+    meter: EnergyMeter | None = None,
 ) -> Iterator[AskEvent]:
     """One question in a fresh conversation (``greenpair ask``)."""
-    conv = Conversation(repo, runtime=runtime, index=index, options=options)
+    conv = Conversation(repo, runtime=runtime, index=index, options=options, meter=meter)
     yield from conv.ask(question, cancel=cancel)
 
 
-def _record_savings(packed: PackedContext, stats: GenerationStats) -> None:
+def _record_savings(meter: EnergyMeter, packed: PackedContext, stats: GenerationStats) -> None:
     """Tell the energy ledger what packing and the KV cache spared this answer."""
-    meter = get_meter()
     if packed.tokens_saved > 0:
         meter.record_saving("prompt_tokens_saved", tokens=packed.tokens_saved)
     if stats.cached_prompt_tokens > 0:

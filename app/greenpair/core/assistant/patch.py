@@ -37,7 +37,8 @@ from greenpair.core.assistant.sources import (
     default_runtime,
 )
 from greenpair.core.assistant.targets import focused_context
-from greenpair.core.energy import EnergyReport, get_meter
+from greenpair.core.energy import EnergyReport
+from greenpair.core.energy.service import EnergyMeter, meter_or_default
 from greenpair.core.errors import PatchError
 from greenpair.core.llm.runtime import Message
 
@@ -198,8 +199,12 @@ def draft_patch(
     cancel: threading.Event | None = None,
     options: PatchOptions | None = None,
     settings: Settings | None = None,
+    meter: EnergyMeter | None = None,
 ) -> Iterator[PatchEvent]:
-    """Draft a patch for ``task``: ``Status``/``Token`` events, then one ``PatchDraft``."""
+    """Draft a patch for ``task``: ``Status``/``Token`` events, then one ``PatchDraft``.
+
+    ``meter`` measures the draft (default: the process's meter).
+    """
     root = check_repo(repo)
     opts = options or PatchOptions()
     rt = runtime or default_runtime(settings)
@@ -208,7 +213,7 @@ def draft_patch(
                          hint="Use one of: " + ", ".join(FORMATS))
     draft = PatchDraft("", [], opts.format or "", False, rt.model_id, task=task)
     tally = _Tally()
-    with get_meter().window("patch", repo=str(root), model=rt.model_id) as window:
+    with meter_or_default(meter).window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
         result = (index or default_retriever(root, settings)).search(task, k=opts.top_k)
         packed = focused_context(root, task, result.chunks, rt.count_tokens,

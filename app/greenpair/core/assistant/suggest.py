@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from greenpair.core.assistant.suggest_stop import CompletionStopper
-from greenpair.core.energy import get_meter
+from greenpair.core.energy.service import EnergyMeter, meter_or_default
 from greenpair.core.errors import GreenpairError, ModelError
 from greenpair.core.llm.runtime import Message
 
@@ -189,7 +189,7 @@ def _strip_fences(pieces: Iterator[str]) -> Iterator[str]:
 
 def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
             runtime: Runtime | None = None, cancel: threading.Event | None = None,
-            max_tokens: int = 160) -> Iterator[str]:
+            max_tokens: int = 160, meter: EnergyMeter | None = None) -> Iterator[str]:
     """Stream a suggestion for ``text`` (nothing at all when ``should_skip`` says so).
 
     Args:
@@ -199,6 +199,7 @@ def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
         runtime: The model (default: the shared runtime).
         cancel: Set to stop between tokens.
         max_tokens: Longest suggestion.
+        meter: Measures the suggestion (default: the process's meter).
     """
     if mode not in MODES:
         raise GreenpairError(f"Unknown suggestion mode {mode!r}.", hint="Use " + ", ".join(MODES))
@@ -216,7 +217,7 @@ def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
         if _low_confidence(runtime, prompt):
             record_avoided("low confidence")
             return
-    with get_meter().window("suggestion", mode=chosen,
+    with meter_or_default(meter).window("suggestion", mode=chosen,
                             repo=str(repo) if repo else "") as window:
         if chosen == "complete":
             pieces = _complete(runtime, prompt, prefix, suffix, cancel, max_tokens)

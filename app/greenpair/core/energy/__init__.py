@@ -15,7 +15,9 @@ Public API used by the rest of core and the clients::
     get_meter().ledger().totals(since=...)
     on_battery(), should_pause_indexing(settings)
 
-See :mod:`greenpair.core.energy.meter` for the attribution rule of overlapping windows.
+See :mod:`greenpair.core.energy.meter` for its parts (sensing, attribution, live power,
+recording) and :mod:`greenpair.core.energy.attribution` for the rule of overlapping windows.
+Work takes its meter as a service (:class:`greenpair.core.energy.service.EnergyMeter`).
 """
 
 from greenpair.core.energy.eco import should_pause_indexing

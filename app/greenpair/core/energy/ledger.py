@@ -403,6 +403,16 @@ class Ledger:
                 "ORDER BY ts",
                 (since,)).fetchall()
 
+    def savings_since(self, since: float) -> list[tuple[str, float, int, float | None]]:
+        """Avoided work since ``since``: (name, count, tokens, joules or None when the
+        saving was not priced), detailed rows then rolled-up days (priced as rolled)."""
+        day = _day(since) if since > 0 else ""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT name, count, tokens, joules FROM savings WHERE ts >= ? UNION ALL "
+                "SELECT name, count, tokens, joules FROM daily_savings WHERE day >= ?",
+                (since, day)).fetchall()
+
     def days_since(self, day: str) -> list[tuple[str, str, int, float, int]]:
         """Rolled-up days from ``day`` (YYYY-MM-DD) on: (day, kind, n, joules, tokens)."""
         with self._lock:

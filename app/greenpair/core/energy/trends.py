@@ -141,21 +141,21 @@ def _unit_costs(ledger: Ledger, since: float) -> tuple[float | None, float | Non
 
 
 def avoided_work(ledger: Ledger, days: int = 30, now: float | None = None) -> Avoided:
-    """Avoided work of the period in joules: as recorded, else priced at the period's
-    average J per processed token (token counters) or J per suggestion (skipped ones)."""
+    """Avoided work of the period in joules: as recorded with each saving, else priced at
+    the period's average J per processed token (token counters) or J per suggestion
+    (skipped suggestions)."""
     since = _day_start(period_days(days, now)[0])
-    totals = ledger.totals(since=since)
     per_token, per_suggestion = _unit_costs(ledger, since)
     out = Avoided()
-    for name, s in totals.savings.items():
-        out.tokens[name] = s.tokens
-        out.counts[name] = s.count
-        j = s.joules
-        if not j and s.tokens and per_token:
-            j = s.tokens * per_token
+    for name, count, tokens, joules in ledger.savings_since(since):
+        out.tokens[name] = out.tokens.get(name, 0) + int(tokens or 0)
+        out.counts[name] = out.counts.get(name, 0.0) + float(count or 0.0)
+        j = joules
+        if j is None and tokens and per_token:
+            j = tokens * per_token
             out.estimated.add(name)
-        elif not j and name == "suggestions_avoided" and per_suggestion:
-            j = s.count * per_suggestion
+        elif j is None and name == "suggestions_avoided" and per_suggestion:
+            j = count * per_suggestion
             out.estimated.add(name)
-        out.joules[name] = j
+        out.joules[name] = out.joules.get(name, 0.0) + float(j or 0.0)
     return out

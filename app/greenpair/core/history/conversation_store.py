@@ -238,7 +238,7 @@ class ConversationStore:
         return [ConversationSummary(int(r[0]), r[1], r[2], r[3], r[4], r[5], int(r[6]),
                                     int(r[7]), float(r[8])) for r in rows]
 
-    def list(self, repo: Path | str) -> list[ConversationSummary]:
+    def for_repo(self, repo: Path | str) -> list[ConversationSummary]:
         """The conversations of ``repo``, most recently used first."""
         return self._summaries("WHERE c.repo = ?", (str(repo),))
 
@@ -246,7 +246,7 @@ class ConversationStore:
         """Conversations of ``repo`` whose title, questions or answers contain ``text``
         (case-insensitive for ASCII letters)."""
         if not text.strip():
-            return self.list(repo)
+            return self.for_repo(repo)
         pattern = _like(text.strip())
         return self._summaries(
             "WHERE c.repo = ?1 AND (c.title LIKE ?2 ESCAPE '\\' OR EXISTS (SELECT 1 FROM "

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from greenpair.core.index import tokens
+from greenpair.core.index import categories, tokens
 from greenpair.core.index.store import Store, unpack
 from greenpair.core.types import Chunk
 
 K1 = 1.2
 CHUNK_B = 0.75
-FILE_B = 0.3  # weak length normalisation: long files hold more of the code that changes
+FILE_B = 0.75  # the usual BM25 length normalisation: a long file must not win on volume
 
 
 @dataclass
@@ -124,9 +124,16 @@ class LexicalModel:
         self.chunk_file = np.array(
             [self.path_index.get(m.chunk.path, -1) for m in self.chunks], dtype=np.int64
         )
+        # Chunks of prose (docs, text, config), as positions in ``self.chunks``.
+        self.prose_chunks = np.array(
+            [i for i, m in enumerate(self.chunks) if not categories.is_code(m.chunk.language)],
+            dtype=np.int64,
+        )
         # Chunks holding each term (CSC: one column per term).
         self.chunk_df = np.diff(self.chunk_matrix.indptr)  # type: ignore[attr-defined]
         self.texts: dict[int, str] = {}  # chunk id -> text, filled on demand
+        # chunk id -> word -> positions, for phrase evidence (see ``search.phrases``)
+        self.phrase_positions: dict[int, dict[str, tuple[int, ...]]] = {}
 
     def idf(self, term: str) -> float:
         """BM25 idf of ``term`` over the chunks (0 for a term no chunk has)."""

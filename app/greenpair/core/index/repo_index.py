@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from greenpair.core.config import Settings, index_dir, load_settings
+from greenpair.core.energy.service import EnergyMeter, meter_or_default
 from greenpair.core.errors import IndexError_, RepositoryError
 from greenpair.core.index import embedder as embedder_mod
 from greenpair.core.index.lexical import LexicalModel
@@ -57,6 +58,9 @@ class RepoIndex:
         precision: Embedding precision (``fp32`` or ``int8``).
         max_tokens: Embedded texts are truncated to this many tokens.
         embed_policy: Which chunks get vectors (see ``updater.should_embed``).
+        meter: Measures index runs (default: the process's meter).
+        embedder: The embedding model, shared by the caller (default: loaded once per
+            process for ``precision`` and ``max_tokens``).
     """
 
     def __init__(
@@ -67,9 +71,12 @@ class RepoIndex:
         precision: str = embedder_mod.DEFAULT_PRECISION,
         max_tokens: int = embedder_mod.DEFAULT_MAX_TOKENS,
         embed_policy: str = "source",
+        meter: EnergyMeter | None = None,
+        embedder: embedder_mod.Embedder | None = None,
     ) -> None:
         self.repo = check_repo(repo)
         self.settings = settings or load_settings()
+        self.meter = meter_or_default(meter)
         self.folder = index_dir(self.repo)
         self.precision = precision
         self.embed_policy = embed_policy
@@ -78,7 +85,7 @@ class RepoIndex:
         self._lock = threading.RLock()  # guards the lazily made components
         self._update_lock = threading.Lock()  # one update at a time in this process
         self._vectors: Any = None
-        self._embedder: embedder_mod.Embedder | None = None
+        self._embedder: embedder_mod.Embedder | None = embedder
         self._lexical: LexicalModel | None = None
         self._history: Any = None
         self._history_key: tuple[float, ...] | None = None
@@ -233,12 +240,11 @@ class RepoIndex:
                 whole repository. Ignored (a full scan) while the index was never
                 completed, or when a change at the top can affect every path.
         """
-        from greenpair.core.energy import get_meter
         from greenpair.core.index.updater import run_update
         from greenpair.core.repo.walker import refresh_scope
 
         scope = None if paths is None else refresh_scope(paths)
-        with self._update_lock, self._write_lock(), get_meter().window(
+        with self._update_lock, self._write_lock(), self.meter.window(
             "index", repo=str(self.repo)
         ):
             self.store.forget_vocab()
@@ -334,8 +340,8 @@ def open_index(
         repo: The repository folder.
         settings: User settings; loaded when omitted.
         rebuild: Delete the stored index first and start from scratch.
-        **options: ``precision``, ``max_tokens`` and ``embed_policy`` (see
-            :class:`RepoIndex`).
+        **options: ``precision``, ``max_tokens``, ``embed_policy``, ``meter`` and
+            ``embedder`` (see :class:`RepoIndex`).
 
     Raises:
         RepositoryError: ``repo`` is missing or not a directory.

@@ -14,9 +14,11 @@ Consistency rules (so that stopping at any yield, Ctrl+C or kill -9 is harmless)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 _LEXICAL_BATCH_S = 0.25  # commit lexical work (and yield) at least this often
 _WAVE = 256  # chunks per embedding wave (sorted by length within a wave)
 _EMBED_BATCH = 32
+# Texts of changed files kept in memory between the scan and the lexical pass; past it a
+# file is read again when its turn comes, so memory does not grow with the repository.
+_TEXT_BUDGET = 64 << 20
 
 
 def embed_text(chunk: Chunk) -> str:
@@ -103,12 +108,22 @@ def run_update(
     seen: set[str] = set()
     walked: dict[str, str] = {}  # path -> content hash
     skipped: list[tuple[str, str, str]] = []
+    kept_text = 0
+    reread: set[str] = set()  # changed files whose text was dropped (over the budget)
+    limit = max(1, index.settings.max_files)
     for n, entry in enumerate(entries, 1):
         if isinstance(entry, WalkedFile):
+            if len(walked) >= limit:
+                skipped.append(_file_limit(index, limit, walked))
+                break
             seen.add(entry.path)
             walked[entry.path] = entry.sha256
             row = manifest.get(entry.path)
             if row is None or row.sha256 != entry.sha256 or row.state == DELETED:
+                kept_text += len(entry.text)
+                if kept_text > _TEXT_BUDGET:
+                    reread.add(entry.path)
+                    entry = dataclasses.replace(entry, text="")
                 changed.append(entry)
         else:
             skipped.append((entry.path, entry.reason, entry.detail))
@@ -133,6 +148,8 @@ def run_update(
     batch_start = time.monotonic()
     pending: list[tuple[WalkedFile, list[Chunk]]] = []
     for i, entry in enumerate(changed, 1):
+        if entry.path in reread:
+            entry = _read_again(index, entry)
         pending.append((entry, _chunks_of(entry)))
         if time.monotonic() - batch_start >= _LEXICAL_BATCH_S or i == len(changed):
             done_chunks += _commit_lexical(index, pending)
@@ -155,6 +172,33 @@ def run_update(
         "done", len(changed), len(changed), total_chunks, total_chunks, eta_s=0.0,
         message=f"{len(changed)} changed, {len(gone)} removed",
     )
+
+
+def _read_again(index: RepoIndex, entry: WalkedFile) -> WalkedFile:
+    """A changed file whose text was dropped after the scan, read again (as it is now)."""
+    from greenpair.core.repo.walker import WalkedFile, walk_paths
+
+    for fresh in walk_paths(index.repo, [entry.path], max_bytes=index.settings.max_file_bytes):
+        if isinstance(fresh, WalkedFile) and fresh.path == entry.path:
+            return fresh
+    return entry  # gone or now skipped: indexed as empty; the next update tombstones it
+
+
+def _file_limit(index: RepoIndex, limit: int, walked: dict[str, str]) -> tuple[str, str, str]:
+    """Warn that the repository has more files than ``max_files``; the skipped entry."""
+    from greenpair.core import messages
+
+    folders = Counter(p.split("/", 1)[0] + "/" for p in walked if "/" in p)
+    biggest = ", ".join(f"{name} ({count:,} files)" for name, count in folders.most_common(3))
+    text = (
+        f"{index.repo} has more than {limit:,} files to index; only the first {limit:,} "
+        f"are indexed (biggest folders: {biggest or 'none'}). Leave out what is not your "
+        "code in a .greenpairignore file at the top of the repository (one folder per line, "
+        f"e.g. `{(folders.most_common(1) or [('data/', 0)])[0][0]}`), or raise the limit: "
+        f"greenpair config set max_files {limit * 2}"
+    )
+    messages.warning(text)
+    return ("<more files>", "file_limit", text)
 
 
 def _build_output(
@@ -222,9 +266,7 @@ def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
         known.update(shared)
         todo = [h for h in todo if h not in shared]
     if known:
-        from greenpair.core.energy import get_meter
-
-        get_meter().record_saving("embeddings_reused", count=len(known))
+        index.meter.record_saving("embeddings_reused", count=len(known))
     embedder = index.embedder() if todo else None
     embed_started = time.monotonic()
     total = len(todo)

@@ -92,7 +92,8 @@ def model_choices(settings: Settings, speeds: dict[str, float] | None = None
 
 def describe(choice: ModelChoice) -> str:
     """A short line for the chat's model switch: memory and speed measured here."""
-    speed = (f"{choice.tokens_per_s:.0f} tok/s" if choice.tokens_per_s
+    tps = choice.tokens_per_s
+    speed = (f"{tps:.0f} tok/s" if tps and tps >= 10 else f"{tps:.1f} tok/s" if tps
              else "speed not measured")
     pulled = "" if choice.installed else " · not pulled"
     return f"~{choice.ram_gb:.1f} GB RAM · {speed}{pulled}"

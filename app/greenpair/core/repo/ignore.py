@@ -37,15 +37,20 @@ _DIR_MARK = "ps_d"
 _DIR_ONLY = f"(?P<{_DIR_MARK}>/)"
 _FILE_OR_DIR = f"(?:{_DIR_ONLY}|$)"
 _STARS = re.compile(r"(?<!\\)\*{3,}")
+_ESCAPED_SLASH = re.compile(r"(?<!\\)((?:\\\\)*)\\/")
 
 
 def _as_git_reads(line: str) -> str:
     """Rewrite the spellings pathspec reads differently from git into git's meaning.
 
     git's wildmatch treats a run of three or more stars like ``**`` (pathspec: like
-    ``*``), and ``a/**/`` as the folders below ``a`` (pathspec: ``a`` itself). Both were
-    found by the property test against ``git check-ignore``.
+    ``*``), ``a/**/`` as the folders below ``a`` (pathspec: ``a`` itself) and ``a\\/b``
+    like ``a/b``. All were found by the property test against ``git check-ignore``.
     """
+    body = line.rstrip()
+    if body.startswith(("\\/", "!\\/")) or (body.endswith("\\/") and _ESCAPED_SLASH.search(body)):
+        return ""  # a path never starts with "/", and "a\\/" leaves a dangling "\\": no-op
+    line = _ESCAPED_SLASH.sub(r"\1/", line)
     line = _STARS.sub("**", line)
     stripped = line.rstrip()
     if stripped.endswith("/**/") and not stripped.endswith("\\/**/"):
@@ -179,6 +184,15 @@ def _git_dir(top: Path) -> Path | None:
     return None
 
 
+def linked_worktree_of(folder: Path, git_dir: Path | None) -> bool:
+    """Whether ``folder`` is a linked worktree (``git worktree add``) of the repository
+    whose git directory is ``git_dir``: a second checkout of the same code."""
+    if git_dir is None or not (folder / ".git").is_file():
+        return False
+    own = _git_dir(folder)  # a linked worktree's resolves to the shared (common) one
+    return own is not None and own.resolve() == git_dir.resolve()
+
+
 def _find_top(root: Path) -> Path:
     """The work tree that contains ``root`` (``root`` itself for plain directories)."""
     for candidate in (root, *root.parents):
@@ -202,7 +216,7 @@ class IgnoreRules:
         self._prefix = "" if rel == "." else rel + "/"
         self._levels: dict[str, list[list[_Rule]]] = {}
         self._dir_cache: dict[str, bool] = {}
-        git_dir = _git_dir(self._top)
+        git_dir = self.git_dir = _git_dir(self._top)
         self._excludes: list[list[_Rule]] = []  # info/exclude, then the global file
         self._bad: list[BadPattern] = []
         if git_dir is not None:

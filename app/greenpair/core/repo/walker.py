@@ -32,7 +32,7 @@ from greenpair.core.repo.filters import (
     is_vendored_dir,
     looks_binary,
 )
-from greenpair.core.repo.ignore import IGNORE_FILES, IgnoreRules
+from greenpair.core.repo.ignore import IGNORE_FILES, IgnoreRules, linked_worktree_of
 from greenpair.core.repo.languages import detect_language
 
 __all__ = [
@@ -84,10 +84,21 @@ class SkippedFile:
 Entry = WalkedFile | SkippedFile
 
 
-def _open_bytes(path: Path) -> bytes:
-    """Read a whole file (the one place the walker opens file contents)."""
-    with open(path, "rb") as handle:
-        return handle.read()
+def _open_bytes(path: Path, limit: int = -1) -> bytes:
+    """Read a file, at most ``limit`` bytes (the one place the walker opens contents).
+
+    Opened without blocking and checked on the open descriptor, so a file swapped for a
+    FIFO or a device after the walk looked at it is refused instead of hanging the walk,
+    and a file that grows while it is read never costs more than ``limit`` bytes.
+
+    Raises:
+        OSError: It vanished, is unreadable, or is no longer a regular file.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return handle.read(limit)
 
 
 def read_text(data: bytes) -> tuple[str | None, str]:
@@ -171,8 +182,12 @@ class _Walker:
         except OSError as exc:
             yield SkippedFile(rel_dir or "./", "unreadable", exc.strerror or str(exc))
             return
-        if rel_dir and is_vendored_dir(rel_dir, frozenset(e.name for e in entries)):
+        names = frozenset(e.name for e in entries)
+        if rel_dir and is_vendored_dir(rel_dir, names):
             yield SkippedFile(rel_dir, "vendored", "marker file")  # a virtualenv, a cache
+            return
+        if rel_dir and ".git" in names and linked_worktree_of(Path(abs_dir), self.rules.git_dir):
+            yield SkippedFile(rel_dir, "duplicate", "a git worktree of this repository")
             return
         for entry in entries:
             if entry.name == ".git":
@@ -240,6 +255,8 @@ class _Walker:
                 return
             if is_vendored_dir(dir_rel, names):
                 return
+            if ".git" in names and linked_worktree_of(Path(abs_dir), self.rules.git_dir):
+                return
             ancestors = (*ancestors, os.path.realpath(abs_dir))
         yield from self._bad_lines()
         path = os.path.join(abs_dir, parts[-1])
@@ -299,7 +316,9 @@ class _Walker:
         if info.st_size > self.max_bytes:
             return SkippedFile(rel, "too_large", f"{info.st_size} bytes")
         try:
-            data = _open_bytes(path)
+            data = _open_bytes(path, self.max_bytes + 1)
+        except FileNotFoundError:
+            return SkippedFile(rel, "unreadable", "it vanished while being read")
         except OSError as exc:
             return SkippedFile(rel, "unreadable", exc.strerror or str(exc))
         if len(data) > self.max_bytes:

@@ -95,3 +95,13 @@ def test_an_empty_ledger_gives_empty_series(ledger: Ledger) -> None:
     assert len(daily.days) == 30
     assert joules_per_answer(ledger, now=NOW) == []
     assert avoided_work(ledger, now=NOW).total_joules == 0.0
+
+
+def test_a_counter_with_priced_and_unpriced_rows_adds_both(ledger: Ledger) -> None:
+    fill_ledger(ledger, 30, now=NOW)
+    unpriced = avoided_work(ledger, 30, now=NOW).joules["kv_cache_tokens_reused"]
+    ledger.add_saving("kv_cache_tokens_reused", tokens=100, joules=7.0, ts=NOW - 60)
+    both = avoided_work(ledger, 30, now=NOW)
+    assert both.joules["kv_cache_tokens_reused"] == pytest.approx(unpriced + 7.0)
+    assert both.tokens["kv_cache_tokens_reused"] == 800 * 30 + 100
+    assert "kv_cache_tokens_reused" in both.estimated

@@ -45,7 +45,7 @@ def test_kept_in_the_data_directory_and_read_back_after_reopening(
     store.close()
 
     again = ConversationStore()
-    [summary] = again.list(tmp_path)
+    [summary] = again.for_repo(tmp_path)
     assert summary.title == "How is the total computed?"
     assert (summary.turns, summary.tokens, summary.joules) == (1, 120, 3.5)
     assert summary.model == "smollm2-135m"
@@ -61,10 +61,10 @@ def test_listed_per_repository_newest_first(store: ConversationStore, tmp_path: 
     first = store.create(a, "first", now=1.0)
     second = store.create(a, "second", now=2.0)
     store.create(b, "other repo", now=3.0)
-    assert [s.id for s in store.list(a)] == [second, first]
+    assert [s.id for s in store.for_repo(a)] == [second, first]
     store.add_turn(first, _turn("again", "yes"))
-    assert [s.id for s in store.list(a)] == [first, second]
-    assert [s.title for s in store.list(b)] == ["other repo"]
+    assert [s.id for s in store.for_repo(a)] == [first, second]
+    assert [s.title for s in store.for_repo(b)] == ["other repo"]
 
 
 def test_search_finds_questions_answers_and_titles_literally(store: ConversationStore,
@@ -92,11 +92,11 @@ def test_rename_delete_and_delete_all(store: ConversationStore, tmp_path: Path) 
         store.rename(one, "   ")
     store.delete(two)
     assert store.get(two) is None
-    assert [s.id for s in store.list(tmp_path)] == [one]
+    assert [s.id for s in store.for_repo(tmp_path)] == [one]
     store.create(tmp_path / "elsewhere", "kept")
     assert store.delete_all(tmp_path) == 1
     assert store.delete_all() == 1
-    assert store.list(tmp_path / "elsewhere") == []
+    assert store.for_repo(tmp_path / "elsewhere") == []
 
 
 def test_long_first_question_is_cut_for_the_title(store: ConversationStore,

@@ -3,10 +3,12 @@
 Signals (each a small module or a function of the lexical model):
 
 * ``file``: BM25 over whole files (path + content);
-* ``chunk``: BM25 over chunks (definitions, sections, windows);
+* ``chunk``: BM25 over chunks of code (definitions and module code; prose is left to
+  the file signal);
 * ``dense``: cosine of the request's embedding to chunk vectors (``dense``);
 * ``phrase``: adjacent request words close together in candidate chunks (``phrases``);
 * ``symbol``, ``qualified``, ``path``: names the request mentions (``names``);
+* ``exports``: module entry files, for a request about exports (``names``);
 * ``history``: files that past commits with a similar message changed (``history``).
 
 The request is cleaned of references first (``query.clean_query``), and its first
@@ -22,16 +24,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from greenpair.core.index.search import names, phrases
-from greenpair.core.index.search.chunks import texts
+from greenpair.core.index.search.chunks import TEXT_CACHE, texts
 from greenpair.core.index.search.dense import dense_scores
 from greenpair.core.index.search.history import history_scores
-from greenpair.core.index.search.query import clean_query, headline
+from greenpair.core.index.search.query import about_exports, clean_query, headline
 
 if TYPE_CHECKING:
     from greenpair.core.index.lexical import LexicalModel
     from greenpair.core.index.repo_index import RepoIndex
 
-SIGNALS = ("file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "history")
+SIGNALS = (
+    "file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "exports", "history",
+)
 DEPTH = 100  # files taken from the file ranking
 CHUNK_DEPTH = 400  # chunks taken from the chunk rankings (lexical and dense)
 PHRASE_DEPTH = 400  # candidate chunks read for phrase evidence
@@ -69,22 +73,46 @@ def best_first(scores: dict[int, float]) -> list[int]:
     return sorted(scores, key=lambda key: (-scores[key], key))
 
 
+def _positions(
+    index: RepoIndex, lex: LexicalModel, picked: list[int]
+) -> list[dict[str, tuple[int, ...]]]:
+    """Word positions of chunks for phrase evidence, kept on the lexical snapshot (most
+    candidates come back in the next requests)."""
+    cache = lex.phrase_positions
+    missing = [p for p in picked if lex.chunks[p].id not in cache]
+    if len(cache) + len(missing) > TEXT_CACHE:
+        cache.clear()
+        missing = picked
+    if missing:
+        found = texts(index, lex, missing)
+        for p in missing:
+            cid = lex.chunks[p].id
+            cache[cid] = phrases.positions(found.get(cid, ""))
+    return [cache[lex.chunks[p].id] for p in picked]
+
+
 def gather(index: RepoIndex, lex: LexicalModel, query: str, *, dense: bool = True) -> Evidence:
     """Every signal's evidence for ``query``."""
     full = clean_query(query)
     weighted = headline(full) + "\n" + full  # the first sentence counts twice
     ev = Evidence(query=query)
-    ev.files["file"] = top(lex.file_scores(weighted), DEPTH)
-    ev.chunks["chunk"] = top(lex.chunk_scores(weighted), CHUNK_DEPTH)
+    file_scores = lex.file_scores(weighted)
+    ev.files["file"] = top(file_scores, DEPTH)
+    if about_exports(full):
+        ev.files["exports"] = {f: float(file_scores[f]) for f in names.entry_files(lex)
+                               if file_scores[f] > 0}
+    chunk_scores = lex.chunk_scores(weighted)
+    chunk_scores[lex.prose_chunks] = 0.0  # prose is the file signal's
+    ev.chunks["chunk"] = top(chunk_scores, CHUNK_DEPTH)
     ev.chunks["dense"] = dense_scores(index, lex, weighted, CHUNK_DEPTH) if dense else {}
     candidates: dict[int, float] = defaultdict(float)
     for signal in ("chunk", "dense"):
         for r, pos in enumerate(best_first(ev.chunks[signal])):
             candidates[pos] += 1.0 / (20 + r)
     picked = best_first(candidates)[:PHRASE_DEPTH]
-    found = texts(index, lex, picked)
     ev.chunks["phrase"] = phrases.scores(
-        weighted, ((p, found.get(lex.chunks[p].id, "")) for p in picked), lex.idf
+        weighted, ((p, where) for p, where in zip(picked, _positions(index, lex, picked),
+                                                  strict=True)), lex.idf
     )
     ev.files["symbol"], ev.chunks["symbol"] = names.symbol_scores(lex, full)
     ev.files["qualified"], ev.chunks["qualified"] = names.qualified_scores(lex, full)

@@ -91,10 +91,28 @@ def _git(repo: Path, *args: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def _git_dir(repo: Path) -> Path | None:
+    """The repository's git folder: ``.git``, or where a ``.git`` file points (a
+    worktree, a submodule)."""
+    dot_git = repo / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    try:
+        text = dot_git.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    target = Path(text[len("gitdir:"):].strip())
+    return target if target.is_absolute() else (repo / target).resolve()
+
+
 def head_key(repo: Path) -> tuple[float, ...] | None:
     """A cheap key that changes when ``HEAD`` moves (a commit, a checkout, a pull): the
     times of ``.git/HEAD`` and of its reflog; None without a ``.git`` folder."""
-    git_dir = repo / ".git"
+    git_dir = _git_dir(repo)
+    if git_dir is None:
+        return None
     key = []
     for path in (git_dir / "HEAD", git_dir / "logs" / "HEAD"):
         try:

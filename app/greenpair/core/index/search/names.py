@@ -6,7 +6,10 @@
   by owner and name: ``Config.getini`` is the method ``getini`` of a class ``Config``
   (also a Go receiver, a Rust ``impl``, a C++ ``Config::getini``), ``outcomes.skip`` a
   top-level ``skip`` of a module ``outcomes`` (a Go package is its folder);
-* ``path``: file and folder names the request mentions, weighted by rarity.
+* ``path``: file and folder names the request mentions, weighted by rarity;
+* ``exports`` (see ``entry_files``): for a request about what a module exports, the
+  entry files of modules (``__init__.py``, ``index.ts``, ``mod.rs``, ``lib.rs``), by
+  their BM25 score.
 
 The tables are built once per lexical snapshot and kept on it.
 """
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 
 NAMED_MAX = 3  # a name only this many files define points at them
 _PACKAGE_FILES = {"__init__", "mod", "index", "lib"}
+_ENTRY_EXTENSIONS = {"py", "pyi", "ts", "tsx", "js", "jsx", "mjs", "cjs", "rs"}
 
 
 @dataclass
@@ -82,6 +86,22 @@ def names(lex: LexicalModel) -> Names:
     table.by_path_word = dict(words)
     lex._greenpair_names = table  # type: ignore[attr-defined]
     return table
+
+
+def entry_files(lex: LexicalModel) -> list[int]:
+    """Entry files of modules and packages, where their exports are listed:
+    ``__init__.py``, ``index.ts``/``index.js``, ``mod.rs``, ``lib.rs``."""
+    cached = getattr(lex, "_greenpair_entries", None)
+    if isinstance(cached, list):
+        return cached
+    out = []
+    for f, path in enumerate(lex.paths):
+        name = path.rsplit("/", 1)[-1]
+        stem, _, ext = name.partition(".")
+        if stem in _PACKAGE_FILES and ext in _ENTRY_EXTENSIONS:
+            out.append(f)
+    lex._greenpair_entries = out  # type: ignore[attr-defined]
+    return out
 
 
 def request_words(query: str) -> tuple[set[str], set[str]]:

@@ -28,6 +28,11 @@ INTENT_PATTERNS = {
     ),
 }
 
+_EXPORTS = re.compile(
+    r"(?i)\b(?:re-?exports?(?:ed|ing)?|exports?(?:ed|ing)?|expose[sd]?|exposing"
+    r"|public\s+api)\b"
+)
+
 _REFERENCES = re.compile(
     r"(?i)\bhttps?://\S+|\(\s*(?:gh-|#)\d+\s*\)|(?<![\w&])(?:gh-|#)\d+\b"
 )
@@ -36,6 +41,12 @@ _REFERENCES = re.compile(
 def intents(query: str) -> set[str]:
     """The non-source categories a request mentions (their files are not scaled down)."""
     return {cat for cat, pattern in INTENT_PATTERNS.items() if pattern.search(query)}
+
+
+def about_exports(query: str) -> bool:
+    """Whether a request is about what a module exports (``export X from rxjs``,
+    ``re-export``, ``expose``): that is decided in the module's entry file."""
+    return _EXPORTS.search(query) is not None
 
 
 def clean_query(query: str) -> str:

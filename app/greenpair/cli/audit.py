@@ -1,0 +1,49 @@
+"""``greenpair audit``: prove, at the system-call level, that nothing leaves the machine."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from greenpair.core.audit import DEFAULT_MAX_FILES
+
+
+@click.command("audit")
+@click.option("--repo", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              default=Path("."), show_default=True,
+              help="The repository to copy for the session (it is only read).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report as one JSON object (for security reviews).")
+@click.option("--model", default=None,
+              help="Model for ask and patch (default: the small smollm2-135m).")
+@click.option("--max-files", type=click.IntRange(1, 100_000), default=DEFAULT_MAX_FILES,
+              show_default=True, help="Copy at most this many files (keeps the session short).")
+def audit_cmd(repo: Path, as_json: bool, model: str | None, max_files: int) -> None:
+    """Run a short real session under a system-call tracer and report every connection.
+
+    A scratch copy of the repository is indexed, searched, asked about and patched with
+    the small model, each command in its own process under `strace -f` (every thread and
+    child process) and, where the system allows, in a fresh network namespace. The report
+    lists every connection attempted beyond this machine, DNS included, by pid and
+    command, or says "0 attempts". Exits with status 1 when there was any attempt.
+    Needs strace (apt-get install strace).
+    """
+    from greenpair.core.audit import run_audit
+
+    steps = run_audit(repo, model=model, max_files=max_files)
+    try:
+        while True:
+            step = next(steps)
+            click.secho(f"[{step.number}/{step.total}] greenpair {step.name} (traced)…",
+                        dim=True, err=True)
+    except StopIteration as finished:
+        report = finished.value
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(report.to_text())
+    if not report.clean:
+        sys.exit(1)
