@@ -142,6 +142,25 @@ def test_eco_mode_switch_saves_the_setting(tray: TrayMonitor) -> None:
     assert load_settings().eco_mode is False
 
 
+def test_a_settings_file_that_does_not_parse_is_kept_with_a_message(tray: TrayMonitor) -> None:
+    from greenpair.core import messages
+    from greenpair.core.config import settings_path
+
+    seen: list[str] = []
+
+    def listener(level: str, text: str) -> None:
+        seen.append(text)
+
+    messages.connect(listener)
+    try:
+        settings_path().write_text('{"eco_mode": tru')
+        tray.eco_action.trigger()  # no exception escapes the slot
+    finally:
+        messages.disconnect(listener)
+    assert settings_path().read_text() == '{"eco_mode": tru'
+    assert any("saving would overwrite it" in text for text in seen)
+
+
 def test_start_minimised_switch_saves_the_setting(tray: TrayMonitor) -> None:
     tray.minimised_action.trigger()
     assert load_settings().start_minimised is True

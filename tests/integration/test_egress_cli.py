@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.audit import run_traced
-from greenpair.core.egress import DNS_PORT
+from greenpair.core.egress import DNS_PORT, run_traced
 from tests.helpers.egress import (
     IDLE_S,
     NEGATIVE,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.audit import run_traced
+from greenpair.core.egress import run_traced
 from tests.helpers.egress import (
     IDLE_S,
     STEP_TIMEOUT_S,
@@ -48,7 +48,7 @@ def display() -> Iterator[XDisplay]:
 
 
 @pytest.mark.x11
-def test_the_tray_idles_without_egress(
+def test_the_tray_idles_and_the_popup_suggests_without_egress(
     display: XDisplay, tmp_repo: Path, traced_env: dict[str, str], greenpair_home: Path,
     tmp_path: Path
 ) -> None:
@@ -57,19 +57,32 @@ def test_the_tray_idles_without_egress(
     argv = python_argv("greenpair", "gui", "--minimised", "--repo", str(tmp_repo))
     events = greenpair_home / "test-hooks" / "popup.jsonl"
 
-    def ready() -> dict[str, object] | None:
+    def event(name: str) -> dict[str, object] | None:
         if running.proc.poll() is not None:
             raise AssertionError(f"Greenpair exited:\n{running.output()}")
         lines = events.read_text().splitlines() if events.exists() else []
-        return next((e for e in map(json.loads, lines) if e["event"] == "desktop_ready"), None)
+        return next((e for e in map(json.loads, lines) if e["event"] == name), None)
 
     with traced_process(argv, tmp_path, env, name="tray") as running:
-        event = wait_for(ready, timeout=STEP_TIMEOUT_S, interval=0.2, what="the tray")
-        assert event["tray"] is True  # embedded in the tray host, window hidden
-        assert event["window"] is False
+        ready = wait_for(lambda: event("desktop_ready"), timeout=STEP_TIMEOUT_S,
+                         interval=0.2, what="the tray")
+        assert ready["tray"] is True  # embedded in the tray host, window hidden
+        assert ready["window"] is False
         attempts = idle(running, IDLE_S)
+        # The popup: code selected in X (PRIMARY), `greenpair suggest` (itself traced)
+        # asks the running instance, which streams a suggestion from the tiny model.
+        display.run("sh", "-c", "printf 'def add(a, b):\\n    return' | "
+                    "xclip -selection primary >/dev/null 2>&1")  # xclip stays to serve it
+        trigger = python_argv("greenpair", "suggest", "--mode", "complete")
+        asked = run_traced(trigger, tmp_path / "suggest-popup.trace", env, timeout=120)
+        assert asked.exit_code == 0, asked.stderr
+        record("suggest → popup (client)", trigger, asked.exit_code, asked.attempts)
+        finished = wait_for(lambda: event("finished"), timeout=STEP_TIMEOUT_S, interval=0.2,
+                            what="the popup's suggestion")
+        assert finished.get("tokens", 0) > 0, finished  # the model really generated
         running.signal(signal.SIGTERM)
         code = running.wait()
         attempts = running.egress()
-    record("tray (idle under Xvfb + trayer)", argv, code, attempts)
+    record("tray idle + popup suggestion (Xvfb + trayer)", argv, code, attempts)
+    assert asked.attempts == [], [a.describe() for a in asked.attempts]
     assert attempts == [], [a.describe() for a in attempts]

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from greenpair.core.audit import run_traced
+from greenpair.core.egress import run_traced
 from tests.helpers.egress import require_tracing
 
 PROGRAM = r"""
@@ -54,3 +54,13 @@ def test_the_tracer_catches_native_dns_ipv6_and_children_and_passes_local_socket
     assert not any(a.address.startswith("127.") and a.port != 53 for a in done.attempts)
     assert len({a.pid for a in done.attempts}) >= 2  # parent and child, each named
     assert all(a.command for a in done.attempts)
+
+
+def test_a_long_running_command_is_interrupted_like_ctrl_c(tmp_path: Path) -> None:
+    require_tracing()
+    program = ("import threading\ntry:\n    threading.Event().wait()\n"
+               "except KeyboardInterrupt:\n    print('stopped')\n")
+    done = run_traced([sys.executable, "-c", program], tmp_path / "t.trace", dict(os.environ),
+                      timeout=60, stop_after_s=1.0)
+    assert (done.exit_code, done.stdout.strip()) == (0, "stopped")
+    assert done.attempts == []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from greenpair.core.config import repo_key
 from tests.conftest import REAL_MODELS_DIR
-from tests.helpers.mounts import small_tmpfs
+from tests.helpers.mounts import read_only_view, small_tmpfs
 
 APP = str(Path(__file__).resolve().parents[2] / "app")
 
@@ -59,3 +59,18 @@ def test_truncated_sqlite_index_is_rebuilt_with_a_message(tmp_path: Path, tmp_re
     assert search.returncode == 0, search.stderr
     assert "rebuilds the index" in search.stderr
     assert json.loads(search.stdout)["files"][0] == "src/shop/discounts.py"
+
+
+def test_a_read_only_repository_is_indexed_and_searched(tmp_path: Path, tmp_repo: Path) -> None:
+    home = tmp_path / "home"
+    with read_only_view(tmp_repo, tmp_path / "ro") as repo:
+        index = _cli(home, "index", "--repo", str(repo), "--json")
+        assert index.returncode == 0, index.stderr
+        assert json.loads(index.stdout)["files"] == 5
+        search = _cli(home, "search", "--repo", str(repo), "--json", "apply a discount code")
+        assert search.returncode == 0, search.stderr
+        assert json.loads(search.stdout)["files"][0] == "src/shop/discounts.py"
+        undo = _cli(home, "patch", "--repo", str(repo), "--undo")
+        assert undo.returncode == 1
+        assert "no applied patch" in undo.stderr
+        assert "Traceback" not in index.stderr + search.stderr + undo.stderr

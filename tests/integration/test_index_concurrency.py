@@ -111,7 +111,10 @@ def test_watch_while_index_runs_loses_no_update(tmp_path: Path) -> None:
         _, err = indexer.communicate(timeout=600)
         assert indexer.returncode == 0, err
         assert "Traceback" not in err
-        _wait_for(lines, "new_module.py", 120, seen)  # the watcher caught the last save
+        # One last save, alone: once the watcher reports it, it has handled the earlier ones
+        # (events are handled in order; a batch names its first three paths, sorted: "_" first).
+        (repo / "pkg/_last_save.py").write_text("def last_saved():\n    return 0\n")
+        _wait_for(lines, "pkg/_last_save.py", 300, seen)
     finally:
         watcher.send_signal(signal.SIGINT)
         watcher.wait(timeout=120)
@@ -123,3 +126,37 @@ def test_watch_while_index_runs_loses_no_update(tmp_path: Path) -> None:
         assert index.search("brand new feature", k=1).files == ["pkg/new_module.py"]
     finally:
         index.close()
+
+
+def test_an_in_process_index_like_the_windows_and_the_cli_at_once(tmp_path: Path) -> None:
+    """The window keeps one ``RepoIndex`` open and updates it from a worker thread; the
+    CLI runs meanwhile in another process. Both finish, and the window's open index serves
+    the CLI's changes afterwards (its in-memory caches follow the store)."""
+    repo = _repo(tmp_path / "repo")
+    window_index = open_index(repo)
+    try:
+        errors: list[BaseException] = []
+
+        def window_worker() -> None:
+            try:
+                for _ in range(3):
+                    for _ in window_index.update():
+                        pass
+            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
+
+        worker = threading.Thread(target=window_worker)
+        worker.start()
+        cli = _popen("index", "--repo", str(repo))
+        (repo / "pkg/module_07.py").write_text("def changed_by_the_user():\n    return 7\n")
+        _, err = cli.communicate(timeout=600)
+        worker.join(timeout=600)
+        assert not errors, errors
+        assert cli.returncode == 0, err
+        assert "Traceback" not in err
+        for _ in _popen("index", "--repo", str(repo)).communicate(timeout=600):
+            pass
+        assert window_index.search("changed_by_the_user", k=1).files == ["pkg/module_07.py"]
+    finally:
+        window_index.close()
+    _consistent(repo)

@@ -2,7 +2,8 @@
 
 ``run_audit`` copies the files Greenpair would index from a repository into a scratch
 folder (secrets are never copied: the walker skips them), then runs the real commands on
-it one by one (``index``, ``search``, ``ask``, ``patch --apply``, ``patch --undo``), each
+it one by one (``index``, ``search``, ``ask``, ``patch --apply``, ``patch --undo``, and
+``watch`` for 45 s, long enough to see a library that phones home after a delay), each
 in its own process under :func:`greenpair.core.egress.traced_argv`: every thread and child
 is traced, inside a fresh network namespace where the system allows one. The report lists
 every connection attempted beyond the machine, by whom, or says "0 attempts".
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,17 +28,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from greenpair.core.config import TINY_MODEL, models_dir
-from greenpair.core.egress import (
-    Attempt,
-    namespace_prefix,
-    read_egress,
-    require_strace,
-    traced_argv,
-)
-from greenpair.core.errors import Cancelled, ModelError, PrivacyError
+from greenpair.core.egress import Attempt, namespace_prefix, require_strace, run_traced
+from greenpair.core.errors import ModelError
 
 DEFAULT_MAX_FILES = 200
-STEP_TIMEOUT_S = 900
+WATCH_S = 45.0  # long enough for a library that waits before it phones home (ORT: ~12 s)
 
 
 @dataclass
@@ -56,7 +50,7 @@ class EntryPointRun:
 
     name: str
     args: list[str]
-    exit_code: int
+    exit_code: int | None  # None: skipped
     seconds: float
     attempts: list[Attempt]
     note: str = ""
@@ -122,7 +116,8 @@ class AuditReport:
             f"  {'entry point':<14} {'exit':>4} {'seconds':>8} {'attempts':>9}",
         ]
         for run in self.entry_points:
-            lines.append(f"  {run.name:<14} {run.exit_code:>4} {run.seconds:>8.1f} "
+            code = "-" if run.exit_code is None else str(run.exit_code)
+            lines.append(f"  {run.name:<14} {code:>4} {run.seconds:>8.1f} "
                          f"{len(run.attempts):>9}" + (f"  ({run.note})" if run.note else ""))
         lines.append("")
         if self.clean:
@@ -201,62 +196,9 @@ def _session(scratch: Path, model: str, query: str) -> list[tuple[str, list[str]
         ("patch --apply", ["patch", *repo, "--model", model, "--apply", "--json",
                            f"Add a short comment above {query}."]),
         ("patch --undo", ["patch", *repo, "--undo"]),
+        # A library that phones home only after a delay shows in a long-lived process.
+        (f"watch ({WATCH_S:.0f} s)", ["watch", *repo]),
     ]
-
-
-@dataclass
-class TracedRun:
-    """A finished traced command."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-    attempts: list[Attempt]
-
-
-def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
-               timeout: float = STEP_TIMEOUT_S, namespace: bool = True,
-               loopback: bool = False, stdin: str | None = None,
-               cancel: threading.Event | None = None) -> TracedRun:
-    """Run ``argv`` traced (see :func:`~greenpair.core.egress.traced_argv`) to the end.
-
-    Args:
-        argv: The command.
-        trace_file: Where the trace goes.
-        env: Its environment.
-        timeout: Seconds before it is killed (an error).
-        namespace: In a fresh network namespace when the system allows one.
-        loopback: Bring that namespace's loopback interface up first.
-        stdin: Text for its standard input.
-        cancel: Set from another thread to kill it (checked twice a second).
-
-    Raises:
-        PrivacyError: strace is missing, the command ran past ``timeout``, or no trace
-            was written.
-        Cancelled: ``cancel`` was set.
-    """
-    traced = traced_argv(argv, trace_file, namespace=namespace, loopback=loopback)
-    proc = subprocess.Popen(traced, env=env, text=True, start_new_session=True,
-                            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        try:
-            out, err = proc.communicate(stdin, timeout=min(left, 0.5) if cancel else left)
-            break
-        except subprocess.TimeoutExpired:
-            stdin = None  # communicate() keeps what it was given the first time
-            stopped = cancel is not None and cancel.is_set()
-            if not stopped and time.monotonic() < deadline:
-                continue
-            os.killpg(proc.pid, signal.SIGKILL)  # strace and everything it traces
-            proc.communicate()
-            if stopped:
-                raise Cancelled("The privacy audit was cancelled.") from None
-            raise PrivacyError(f"`{' '.join(argv)}` ran past {timeout:.0f} s while traced."
-                               ) from None
-    return TracedRun(proc.returncode, out, err, read_egress(trace_file))
 
 
 def run_audit(
@@ -314,11 +256,12 @@ def run_audit(
             yield AuditStep(name, number, len(steps))
             if name == "patch --undo" and not applied:
                 report.entry_points.append(EntryPointRun(
-                    name, args, 0, 0.0, [], note="skipped: the model's patch did not apply"))
+                    name, args, None, 0.0, [], note="skipped: the model's patch did not apply"))
                 continue
             started = time.monotonic()
             done = run_traced(greenpair_argv(*args), base / f"{number}.trace", env,
-                              cancel=cancel)
+                              cancel=cancel,
+                              stop_after_s=WATCH_S if args[0] == "watch" else None)
             run = EntryPointRun(name, args, done.exit_code, time.monotonic() - started,
                                 done.attempts)
             if name == "patch --apply":

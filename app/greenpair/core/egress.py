@@ -14,17 +14,22 @@ attempt, and so is any DNS traffic (port 53), even to a loopback resolver stub.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
-from greenpair.core.errors import PrivacyError
+from greenpair.core.errors import Cancelled, PrivacyError
 
 TRACED_SYSCALLS = ("connect", "sendto", "sendmsg", "sendmmsg")
+STEP_TIMEOUT_S = 900
 LOCAL_FAMILIES = frozenset({"AF_UNIX", "AF_LOCAL", "AF_NETLINK", "AF_UNSPEC"})
 DNS_PORT = 53
 
@@ -259,3 +264,78 @@ def traced_argv(argv: list[str], trace_file: Path, *, namespace: bool = True,
         # sh execs the tracer once lo is up, so the tracer keeps the pid Popen sees.
         prefix = (*prefix, "sh", "-c", f'{ip} link set lo up && exec "$@"', "sh")
     return [*(prefix or ()), *tracer, "--", *argv]
+
+
+@dataclass
+class TracedRun:
+    """A finished traced command."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    attempts: list[Attempt]
+
+
+def traced_child(tracer_pid: int) -> int | None:
+    """The program strace runs (its first child), or None while there is none."""
+    path = Path(f"/proc/{tracer_pid}/task/{tracer_pid}/children")
+    try:
+        pids = path.read_text().split()
+    except OSError:
+        return None
+    return int(pids[0]) if pids else None
+
+
+def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
+               timeout: float = STEP_TIMEOUT_S, namespace: bool = True,
+               loopback: bool = False, stdin: str | None = None,
+               stop_after_s: float | None = None,
+               cancel: threading.Event | None = None) -> TracedRun:
+    """Run ``argv`` traced (see :func:`traced_argv`) to its end.
+
+    Args:
+        argv: The command.
+        trace_file: Where the trace goes.
+        env: Its environment.
+        timeout: Seconds before it is killed (an error).
+        namespace: In a fresh network namespace when the system allows one.
+        loopback: Bring that namespace's loopback interface up first.
+        stdin: Text for its standard input.
+        stop_after_s: For a command that runs until interrupted (``watch``): send it
+            SIGINT (Ctrl+C) after this many seconds.
+        cancel: Set from another thread to kill it (checked twice a second).
+
+    Raises:
+        PrivacyError: strace is missing, the command ran past ``timeout``, or no trace
+            was written.
+        Cancelled: ``cancel`` was set.
+    """
+    traced = traced_argv(argv, trace_file, namespace=namespace, loopback=loopback)
+    proc = subprocess.Popen(traced, env=env, text=True, start_new_session=True,
+                            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    started = time.monotonic()
+    deadline = started + timeout
+    tick = cancel is not None or stop_after_s is not None
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            out, err = proc.communicate(stdin, timeout=min(left, 0.5) if tick else left)
+            break
+        except subprocess.TimeoutExpired:
+            stdin = None  # communicate() keeps what it was given the first time
+            if stop_after_s is not None and time.monotonic() - started >= stop_after_s:
+                child = traced_child(proc.pid)
+                if child is not None:
+                    os.kill(child, signal.SIGINT)
+                    stop_after_s = None
+            stopped = cancel is not None and cancel.is_set()
+            if not stopped and time.monotonic() < deadline:
+                continue
+            os.killpg(proc.pid, signal.SIGKILL)  # strace and everything it traces
+            proc.communicate()
+            if stopped:
+                raise Cancelled("The privacy audit was cancelled.") from None
+            raise PrivacyError(f"`{' '.join(argv)}` ran past {timeout:.0f} s while traced."
+                               ) from None
+    return TracedRun(proc.returncode, out, err, read_egress(trace_file))

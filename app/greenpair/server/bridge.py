@@ -135,6 +135,9 @@ async def call_in_thread(
             _post(loop, settle, result, None)
 
     _start(name, admission, loop, body)
+    # Once the client is gone nobody awaits ``done``: retrieve its outcome anyway, so a
+    # late failure is not reported as "Future exception was never retrieved".
+    done.add_done_callback(lambda f: f.cancelled() or f.exception())
     watcher = asyncio.ensure_future(wait_disconnect(request))
     try:
         finished, _ = await asyncio.wait({done, watcher}, return_when=asyncio.FIRST_COMPLETED)

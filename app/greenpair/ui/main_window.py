@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from greenpair.core.config import Settings, data_dir, load_settings, remember_repo, save_settings
+from greenpair.core.errors import GreenpairError
 from greenpair.ui.assistant_controller import AssistantController
 from greenpair.ui.banner import Banner
 from greenpair.ui.caret import CaretRest
@@ -251,7 +252,7 @@ class MainWindow(QMainWindow):
         remember_repo(self.settings, path)
         try:
             save_settings(self.settings)
-        except OSError as exc:
+        except (OSError, GreenpairError) as exc:  # full disk; a settings file kept as it is
             self.show_message(describe_error(exc) or UserMessage("error", str(exc)))
         self.picker.set_recent(self.settings.recent_repos, path)
         self.setWindowTitle(f"Greenpair — {path.name}")
@@ -440,7 +441,7 @@ class MainWindow(QMainWindow):
         self.model_switch.set_settings(settings)
         try:
             save_settings(settings)
-        except OSError as exc:
+        except (OSError, GreenpairError) as exc:  # full disk; a settings file kept as it is
             self.show_message(describe_error(exc) or UserMessage("error", str(exc)))
             return
         self.status_label.setText("Settings saved.")

@@ -22,11 +22,11 @@ from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget, QWidgetAction
 
 from greenpair.core import messages
-from greenpair.core.config import load_settings, save_settings
+from greenpair.core.config import Settings, load_settings, save_settings
 from greenpair.core.energy import get_meter
 from greenpair.core.energy.meter import Subscription
 from greenpair.core.energy.report import PowerReading
-from greenpair.core.errors import ConfigError
+from greenpair.core.errors import ConfigError, GreenpairError
 from greenpair.ui.popup_target import hook_event
 from greenpair.ui.tray_energy import EnergyFigures, format_grams, format_joules, read_figures
 from greenpair.ui.tray_sparkline import GREEN, EnergyPanel, Sparkline
@@ -219,13 +219,13 @@ class TrayMonitor(QObject):
     def _on_eco(self, on: bool) -> None:
         settings = load_settings()
         settings.eco_mode = on
-        save_settings(settings)
+        _save(settings)
         log.info("eco mode %s", "on" if on else "off")
 
     def _on_start_minimised(self, on: bool) -> None:
         settings = load_settings()
         settings.start_minimised = on
-        save_settings(settings)
+        _save(settings)
 
     def _on_autostart(self, on: bool) -> None:
         from greenpair.ui.desktop import set_autostart
@@ -251,3 +251,11 @@ def quit_app() -> None:
     app = QApplication.instance()
     if app is not None:
         app.quit()
+
+
+def _save(settings: Settings) -> None:
+    """Save, or tell the user why not (a settings file that does not parse is kept)."""
+    try:
+        save_settings(settings)
+    except GreenpairError as exc:
+        messages.warning(f"{exc.message} {exc.hint or ''}".strip())

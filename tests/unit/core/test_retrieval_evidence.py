@@ -26,9 +26,9 @@ def test_sequence_splits_identifiers_in_order_without_stopwords() -> None:
 def test_a_pair_counts_only_close_and_in_order() -> None:
     pairs = phrases.query_pairs("error by default", flat_idf)
     assert list(pairs) == [("error", "default")]
-    near = phrases.score(pairs, "treat the warning as error_default here")
-    far = phrases.score(pairs, "an error happened; later, much later, a default value")
-    backwards = phrases.score(pairs, "default error")
+    near = phrases.score(pairs, phrases.positions("treat the warning as error_default here"))
+    far = phrases.score(pairs, phrases.positions("an error happened; later, much later, a default value"))
+    backwards = phrases.score(pairs, phrases.positions("default error"))
     assert near > 0
     assert far == 0
     assert backwards == 0
@@ -36,15 +36,16 @@ def test_a_pair_counts_only_close_and_in_order() -> None:
 
 def test_pair_counts_saturate_and_common_pairs_carry_nothing() -> None:
     pairs = phrases.query_pairs("error by default", flat_idf)
-    once = phrases.score(pairs, "error default")
-    many = phrases.score(pairs, " ".join(["error default"] * 20))
+    once = phrases.score(pairs, phrases.positions("error default"))
+    many = phrases.score(pairs, phrases.positions(" ".join(["error default"] * 20)))
     assert once < many < once * (phrases.K1 + 1)
     assert phrases.query_pairs("error by default", lambda w: 0.5) == {}
 
 
 def test_scores_keep_only_candidates_with_evidence() -> None:
     texts = [(1, "error_default = True"), (2, "nothing to see")]
-    assert set(phrases.scores("error by default", texts, flat_idf)) == {1}
+    found = [(key, phrases.positions(text)) for key, text in texts]
+    assert set(phrases.scores("error by default", found, flat_idf)) == {1}
 
 
 @pytest.mark.parametrize(

@@ -132,6 +132,8 @@ class LexicalModel:
         # Chunks holding each term (CSC: one column per term).
         self.chunk_df = np.diff(self.chunk_matrix.indptr)  # type: ignore[attr-defined]
         self.texts: dict[int, str] = {}  # chunk id -> text, filled on demand
+        # chunk id -> word -> positions, for phrase evidence (see ``search.phrases``)
+        self.phrase_positions: dict[int, dict[str, tuple[int, ...]]] = {}
 
     def idf(self, term: str) -> float:
         """BM25 idf of ``term`` over the chunks (0 for a term no chunk has)."""

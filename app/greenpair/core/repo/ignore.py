@@ -37,15 +37,20 @@ _DIR_MARK = "ps_d"
 _DIR_ONLY = f"(?P<{_DIR_MARK}>/)"
 _FILE_OR_DIR = f"(?:{_DIR_ONLY}|$)"
 _STARS = re.compile(r"(?<!\\)\*{3,}")
+_ESCAPED_SLASH = re.compile(r"(?<!\\)((?:\\\\)*)\\/")
 
 
 def _as_git_reads(line: str) -> str:
     """Rewrite the spellings pathspec reads differently from git into git's meaning.
 
     git's wildmatch treats a run of three or more stars like ``**`` (pathspec: like
-    ``*``), and ``a/**/`` as the folders below ``a`` (pathspec: ``a`` itself). Both were
-    found by the property test against ``git check-ignore``.
+    ``*``), ``a/**/`` as the folders below ``a`` (pathspec: ``a`` itself) and ``a\\/b``
+    like ``a/b``. All were found by the property test against ``git check-ignore``.
     """
+    body = line.rstrip()
+    if body.startswith(("\\/", "!\\/")) or (body.endswith("\\/") and _ESCAPED_SLASH.search(body)):
+        return ""  # a path never starts with "/", and "a\\/" leaves a dangling "\\": no-op
+    line = _ESCAPED_SLASH.sub(r"\1/", line)
     line = _STARS.sub("**", line)
     stripped = line.rstrip()
     if stripped.endswith("/**/") and not stripped.endswith("\\/**/"):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from greenpair.core.index.search import names, phrases
-from greenpair.core.index.search.chunks import texts
+from greenpair.core.index.search.chunks import TEXT_CACHE, texts
 from greenpair.core.index.search.dense import dense_scores
 from greenpair.core.index.search.history import history_scores
 from greenpair.core.index.search.query import about_exports, clean_query, headline
@@ -73,6 +73,24 @@ def best_first(scores: dict[int, float]) -> list[int]:
     return sorted(scores, key=lambda key: (-scores[key], key))
 
 
+def _positions(
+    index: RepoIndex, lex: LexicalModel, picked: list[int]
+) -> list[dict[str, tuple[int, ...]]]:
+    """Word positions of chunks for phrase evidence, kept on the lexical snapshot (most
+    candidates come back in the next requests)."""
+    cache = lex.phrase_positions
+    missing = [p for p in picked if lex.chunks[p].id not in cache]
+    if len(cache) + len(missing) > TEXT_CACHE:
+        cache.clear()
+        missing = picked
+    if missing:
+        found = texts(index, lex, missing)
+        for p in missing:
+            cid = lex.chunks[p].id
+            cache[cid] = phrases.positions(found.get(cid, ""))
+    return [cache[lex.chunks[p].id] for p in picked]
+
+
 def gather(index: RepoIndex, lex: LexicalModel, query: str, *, dense: bool = True) -> Evidence:
     """Every signal's evidence for ``query``."""
     full = clean_query(query)
@@ -92,9 +110,9 @@ def gather(index: RepoIndex, lex: LexicalModel, query: str, *, dense: bool = Tru
         for r, pos in enumerate(best_first(ev.chunks[signal])):
             candidates[pos] += 1.0 / (20 + r)
     picked = best_first(candidates)[:PHRASE_DEPTH]
-    found = texts(index, lex, picked)
     ev.chunks["phrase"] = phrases.scores(
-        weighted, ((p, found.get(lex.chunks[p].id, "")) for p in picked), lex.idf
+        weighted, ((p, where) for p, where in zip(picked, _positions(index, lex, picked),
+                                                  strict=True)), lex.idf
     )
     ev.files["symbol"], ev.chunks["symbol"] = names.symbol_scores(lex, full)
     ev.files["qualified"], ev.chunks["qualified"] = names.qualified_scores(lex, full)

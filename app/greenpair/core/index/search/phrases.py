@@ -52,38 +52,41 @@ def query_pairs(query: str, idf: Callable[[str], float]) -> dict[tuple[str, str]
     return out
 
 
-def score(pairs: dict[tuple[str, str], float], text: str) -> float:
-    """Phrase score of one text: each pair's weight times its saturated count."""
-    if not pairs:
-        return 0.0
-    wanted = {w for pair in pairs for w in pair}
+def positions(text: str) -> dict[str, tuple[int, ...]]:
+    """Where each word of ``sequence(text)`` occurs (kept per chunk between queries)."""
     where: dict[str, list[int]] = defaultdict(list)
     for i, word in enumerate(sequence(text)):
-        if word in wanted:
-            where[word].append(i)
+        where[word].append(i)
+    return {word: tuple(at) for word, at in where.items()}
+
+
+def score(pairs: dict[tuple[str, str], float], where: dict[str, tuple[int, ...]]) -> float:
+    """Phrase score of one text (given by its word ``positions``): each pair's weight
+    times its saturated count."""
     total = 0.0
     for (a, b), weight in pairs.items():
         first, second = where.get(a), where.get(b)
         if not first or not second:
             continue
-        later = set(second)
-        n = sum(1 for i in first if any(i + d in later for d in range(1, WINDOW + 1)))
+        starts = {j - d for j in second for d in range(1, WINDOW + 1)}  # where a may be
+        n = sum(1 for i in first if i in starts)
         if n:
             total += weight * n * (K1 + 1) / (n + K1)
     return total
 
 
 def scores(
-    query: str, texts: Iterable[tuple[int, str]], idf: Callable[[str], float]
+    query: str,
+    candidates: Iterable[tuple[int, dict[str, tuple[int, ...]]]],
+    idf: Callable[[str], float],
 ) -> dict[int, float]:
-    """Phrase scores of ``(key, text)`` candidates (only those above zero)."""
+    """Phrase scores of ``(key, word positions)`` candidates (only those above zero)."""
     pairs = query_pairs(query, idf)
     if not pairs:
         return {}
     out = {}
-    for key, text in texts:
-        s = score(pairs, text)
+    for key, where in candidates:
+        s = score(pairs, where)
         if s > 0:
             out[key] = s
     return out
-
