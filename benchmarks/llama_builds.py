@@ -48,7 +48,7 @@ for _ in range(int(sys.argv[5])):
     llm.eval(tokens)
     prompt_s = time.perf_counter() - start
     count, start = 0, time.perf_counter()
-    for token in llm.generate(tokens, temp=0.0, reset=False):
+    for token in llm.generate(tokens, temp=0.0):  # reuses the evaluated prompt
         count += 1
         if count >= n_gen:
             break
