@@ -89,3 +89,33 @@ def test_rust_pub_use_and_hostile_entries(tmp_path: Path) -> None:
     assert _credited(index, "`make` fails") == {"src/validators/mod.rs"}
     rx = table(index, index.lexical())
     assert table(index, index.lexical()) is rx  # read once per snapshot
+
+
+def test_a_stub_beside_its_implementation_ranks_below_it(tmp_path: Path) -> None:
+    body = (
+        "def parse_duration(text):\n    \"\"\"Parse a duration such as 3h or 15m into seconds.\"\"\"\n"
+        "    return int(text[:-1]) * {'h': 3600, 'm': 60}[text[-1]]\n"
+    )
+    stub = (
+        "def parse_duration(text: str) -> int:\n"
+        "    \"\"\"Parse a duration such as 3h or 15m into seconds.\"\"\"\n"
+        "    ...\n"
+    )
+    index = _index(tmp_path, {
+        "lib/durations.py": body,
+        "lib/durations.pyi": stub,
+        "native/_speedups.pyi": stub.replace("parse_duration", "fast_parse_duration"),
+        "web/clock.d.ts": "export declare function parseClock(text: string): number;\n",
+        "web/clock.ts": "export function parseClock(text: string): number {\n  return 1;\n}\n",
+    })
+    files = index.search("parse a duration into seconds", k=5).files
+    assert files.index("lib/durations.py") < files.index("lib/durations.pyi")
+    lex = index.lexical()
+    from greenpair.core.index.search.fusion import stubs_with_twins
+
+    # A stub of a native module has no twin: it is the module's only Python source. (A
+    # ``.d.ts`` beside its ``.ts`` is skipped at index time as a generated twin.)
+    twins = {lex.paths[f] for f in stubs_with_twins(lex)}
+    assert twins == {"lib/durations.pyi"} | ({"web/clock.d.ts"} & set(lex.paths))
+    # Named, a stub keeps its place.
+    assert index.search("fix the types in durations.pyi", k=2).files[0] == "lib/durations.pyi"
