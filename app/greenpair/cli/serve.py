@@ -35,6 +35,27 @@ def check_bind_host(host: str, allow_remote: bool) -> None:
         )
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with the fix, when the address is taken (uvicorn would only log it).
+
+    Raises:
+        GreenpairError: Something already listens on ``host:port``.
+    """
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise GreenpairError(
+                f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
+                hint="Another program (or another greenpair serve) uses it; pick one with "
+                     "--port.",
+            ) from exc
+
+
 def _runtime(model: str | None) -> Runtime:
     from greenpair.core.assistant.sources import default_runtime, open_model
 
@@ -82,6 +103,7 @@ def serve_group(ctx: click.Context, repos: tuple[Path, ...], host: str, port: in
     from greenpair.server.services import Limits, Services
 
     check_bind_host(host, allow_remote)
+    check_port_free(host, port)
     paths = [check_repo(r) for r in (repos or (Path("."),))]
     if len({p.name for p in paths}) != len(paths):
         raise GreenpairError("Two served repositories have the same folder name.",

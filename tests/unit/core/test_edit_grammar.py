@@ -51,3 +51,18 @@ def test_complete_prefix_keeps_finished_blocks() -> None:
     fn = "a.py\n```python\ndef f():\n    return 1\n```\n"
     assert complete_prefix("function", fn + "a.py\n```python\ndef f():\n") == fn
     assert complete_prefix("function", "a.py\n```python\ndef f():\n") == ""
+
+
+def test_reply_budget_fits_a_whole_function_rewrite() -> None:
+    from greenpair.core.assistant.context import PackedContext
+    from greenpair.core.assistant.patch import reply_budget
+
+    long = Snippet("a.py", 1, 400, "x = 1\n" * 400)
+    packed = PackedContext([SNIP, long])
+
+    def count(text: str) -> int:
+        return len(text.split())
+
+    assert reply_budget("function", packed, count, 768) == int(1200 * 1.3) + 96
+    assert reply_budget("search_replace", packed, count, 768) == 768
+    assert reply_budget("function", PackedContext([SNIP]), count, 768) == 768

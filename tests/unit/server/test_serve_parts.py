@@ -43,6 +43,18 @@ def test_non_loopback_host_needs_allow_remote() -> None:
     assert "Refusing to listen" in str(result.exception)
 
 
+def test_a_taken_port_is_a_clear_error() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port), "--no-index"])
+    assert result.exit_code != 0
+    assert f"Cannot listen on 127.0.0.1:{port}" in str(result.exception)
+
+
 def test_admission_refuses_past_the_queue_and_serves_in_order() -> None:
     async def scenario() -> list[str]:
         gate = Admission("generate", slots=1, max_waiting=2, typical_s=3.0)
