@@ -119,3 +119,30 @@ def test_a_stub_beside_its_implementation_ranks_below_it(tmp_path: Path) -> None
     assert twins == {"lib/durations.pyi"} | ({"web/clock.d.ts"} & set(lex.paths))
     # Named, a stub keeps its place.
     assert index.search("fix the types in durations.pyi", k=2).files[0] == "lib/durations.pyi"
+
+
+def test_a_changelog_named_like_any_document_steps_back(tmp_path: Path) -> None:
+    index = _index(tmp_path, {
+        "PAST.md": (
+            "# Past releases\n\n## 2.1.0 (2024-03-01)\n\n- Parse durations in hours and"
+            " minutes.\n\n## 2.0.0 (2024-01-01)\n\n- Parse durations in seconds.\n"
+        ),
+        "lib/durations.py": (
+            "def parse_duration(text):\n    \"\"\"Parse durations in hours and minutes.\"\"\"\n"
+            "    return int(text[:-1]) * {'h': 3600, 'm': 60}[text[-1]]\n"
+        ),
+    })
+    lex = index.lexical()
+    evidence = gather(index, lex, "parse durations in hours and minutes")
+    assert {lex.paths[f]: c for f, c in evidence.categories.items()} == {
+        "PAST.md": "changelog"
+    }
+    files = index.search("parse durations in hours and minutes", k=2).files
+    assert files[0] == "lib/durations.py"
+    # Scaled down as a changelog (not as docs): the request about the changelog keeps it.
+    from greenpair.core.index.search import fuse
+
+    plain = fuse(lex, evidence)
+    asked = fuse(lex, gather(index, lex, "changelog: parse durations in hours and minutes"))
+    past = lex.path_index["PAST.md"]
+    assert asked[past] > plain[past] * 3

@@ -145,7 +145,7 @@ def _apply_intent(lex: LexicalModel, ev: Evidence, fused: dict[int, float]) -> N
             continue
         if f in stubs:
             fused[f] *= STUB_WITH_TWIN
-        cat = categories.category(lex.paths[f])
+        cat = ev.categories.get(f) or categories.category(lex.paths[f])
         if cat == categories.SOURCE:
             if about_other:
                 fused[f] *= SOURCE_WHEN_OTHER_INTENT

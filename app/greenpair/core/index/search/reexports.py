@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from greenpair.core.index import tokens
+from greenpair.core.index.search.chunks import file_texts
 from greenpair.core.index.search.names import entry_files, module_name, names
 
 if TYPE_CHECKING:
@@ -139,22 +140,6 @@ class _Resolver:
         return self.first([f"{base}.rs", f"{base}/mod.rs"])
 
 
-def _read(index: RepoIndex, lex: LexicalModel, files: list[int]) -> dict[int, str]:
-    """The indexed text of ``files``, chunks in line order."""
-    wanted = set(files)
-    by_file: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for pos, meta in enumerate(lex.chunks):
-        f = int(lex.chunk_file[pos])
-        if f in wanted:
-            by_file[f].append((meta.chunk.start_line, meta.id))
-    ids = [cid for rows in by_file.values() for _, cid in rows]
-    found = index.chunk_texts(ids) if ids else {}
-    return {
-        f: "\n".join(found.get(cid, "") for _, cid in sorted(rows))[:MAX_TEXT]
-        for f, rows in by_file.items()
-    }
-
-
 def table(index: RepoIndex, lex: LexicalModel) -> Reexports:
     """The re-exports of a lexical snapshot's entry files (read on first use)."""
     cached = getattr(lex, "_greenpair_reexports", None)
@@ -165,7 +150,7 @@ def table(index: RepoIndex, lex: LexicalModel) -> Reexports:
     modules: dict[str, list[int]] = defaultdict(list)
     aliases: dict[str, list[tuple[int, str]]] = defaultdict(list)
     entries = entry_files(lex)
-    for f, text in sorted(_read(index, lex, entries).items()):
+    for f, text in sorted(file_texts(index, lex, entries, MAX_TEXT).items()):
         path = lex.paths[f]
         exported: dict[str, list[tuple[int, str]]] = defaultdict(list)
         found: list[tuple[int | None, list[tuple[str, str]]]] = []
