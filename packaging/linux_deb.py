@@ -110,7 +110,8 @@ def build(app: Path, out: Path, version: str) -> list[Path]:
     work = app.parent.parent
     tree = deb_tree(app, work / "deb", version)
     deb = out / f"greenpair_{version}_{_arch()}.deb"
-    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(tree), str(deb)],
+    # gzip: readable by every dpkg, and ~10x faster to make than xz for a 0.5 GB tree.
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(tree), str(deb)],
                    check=True, stdout=subprocess.DEVNULL)
     name = f"greenpair-{version}-linux-{os.uname().machine}"
     archive = out / f"{name}.tar.gz"

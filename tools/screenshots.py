@@ -309,6 +309,7 @@ def _history_shots(app: Any, window: Any, out: Path, repo: Path, refs: list[Any]
     window.open_citation(ref.path, ref.start_line, ref.end_line)
     _save(window, out, "cited_file_changed.png")
     path.write_text(text, encoding="utf-8")
+    window.open_citation(ref.path, ref.start_line, ref.end_line)  # the file as it is again
 
 
 def _model_switch_shot(window: Any, out: Path) -> None:

@@ -147,6 +147,7 @@ def test_search_rename_export_delete_and_delete_all(qtbot: Any, make_window: Any
     assert "```python\nsubtotal = sum(price * qty for _, price, qty in self.items)\n```" \
         in markdown
     assert "**Sources:**\n\n- `src/shop/cart.py:15-18`\n" in markdown
+    assert "Sources: src/shop" not in markdown  # the model's own line is replaced
     assert "Exported to" in window.status_label.text()
 
     # Delete one (the open conversation: the chat is cleared), then all.

@@ -119,7 +119,7 @@ def test_the_real_small_model_given_the_injection_writes_nothing_outside(
     try:
         for fmt in ("search_replace", "udiff"):
             draft = _draft(repo, runtime, retriever, fmt, retries=0, max_tokens=200)
-            assert draft.reply  # the model did answer
+            assert draft.completion_tokens > 0  # the model did generate
             for change in draft.changes:  # whatever it wrote stays inside, never secret
                 target = (repo / change.path).resolve()
                 assert repo.resolve() in target.parents

@@ -53,7 +53,7 @@ class ModelSwitch(QWidget):
         self.combo.setAccessibleName("Model")
         self.combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.combo.setMinimumContentsLength(26)
+        self.combo.setMinimumContentsLength(30)
         self.combo.setToolTip("The model that answers (Settings → Models to pull more)")
         self.detail = QLabel()
         self.detail.setAccessibleName("Model memory and speed")
@@ -86,8 +86,8 @@ class ModelSwitch(QWidget):
         self.combo.blockSignals(True)
         self.combo.clear()
         for choice in self.choices:
-            text = choice.label if choice.label == choice.name else \
-                f"{choice.label} — {choice.name}"
+            name = choice.name.removesuffix(" Instruct")  # every chat model is one
+            text = name if choice.label == choice.name else f"{choice.label} — {name}"
             self.combo.addItem(text, choice.id)
             if choice.id == current:
                 self.combo.setCurrentIndex(self.combo.count() - 1)

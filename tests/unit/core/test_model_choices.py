@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from greenpair.core.config import DEFAULT_MODEL, ECO_MODEL, TINY_MODEL, Settings
 from greenpair.core.energy.ledger import Ledger
 from greenpair.core.llm.choices import (
@@ -62,5 +64,11 @@ def test_speeds_measured_from_answers_in_the_ledger(tmp_path: Path) -> None:
                tokens=999, meta={"model": "m1"})
     ledger._conn.execute("UPDATE records SET meta = ? WHERE id = 1",
                          (json.dumps({"model": "m1"}),))
-    assert measured_speeds(ledger) == {"m1": 30.0}
+    assert measured_speeds(ledger) == {"m1": 30.0}  # tokens over the answers' durations
+    # An answer that recorded its generation speed counts its generation time only.
+    ledger.add("answer", duration_s=10.0, joules=10.0, sensor="rapl", estimated=False,
+               tokens=100, meta={"model": "m2", "tokens_per_s": 20.0})
+    ledger.add("answer", duration_s=10.0, joules=10.0, sensor="rapl", estimated=False,
+               tokens=300, meta={"model": "m2", "tokens_per_s": 30.0})
+    assert measured_speeds(ledger)["m2"] == pytest.approx(400 / (5 + 10))
     ledger.close()

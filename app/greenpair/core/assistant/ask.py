@@ -270,6 +270,7 @@ class Conversation:
             stats = runtime.last_stats
             window.tokens = stats.completion_tokens
             window.meta["model"] = runtime.model_id
+            window.meta["tokens_per_s"] = round(stats.tokens_per_s, 3)  # the model switch shows it
             _record_savings(self.meter, packed, stats)
         text = "".join(pieces).strip()
         # Only a finished turn joins the history (an abandoned one leaves no trace).

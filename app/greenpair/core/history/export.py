@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from greenpair.core.history.conversation_store import KeptConversation
+
+# The model's own closing "Sources: …" line: the checked citations are listed instead.
+_SOURCES_LINE = re.compile(r"\n\s*[*_]*Sources?[*_]*\s*:[^\n]*\s*$", re.IGNORECASE)
 
 
 def _when(ts: float) -> str:
@@ -35,7 +39,8 @@ def to_markdown(conversation: KeptConversation) -> str:
         heading = "Question" if turn.kind == "ask" else "Change requested"
         lines += [f"## {heading} {n}", ""]
         lines += [f"> {q}" if q else ">" for q in turn.question.splitlines()] + [""]
-        lines += [_fence_safe(turn.answer)]
+        answer = _SOURCES_LINE.sub("", turn.answer) if turn.citations else turn.answer
+        lines += [_fence_safe(answer)]
         if turn.citations:
             lines += ["**Sources:**", ""]
             lines += [f"- `{c.label}`" for c in turn.citations]

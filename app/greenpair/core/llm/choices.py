@@ -44,7 +44,11 @@ def free_memory_gb() -> float:
 
 
 def measured_speeds(ledger: Any, days: int = 30, now: float | None = None) -> dict[str, float]:
-    """Generated tokens per second of answers, per model, over the last ``days`` days."""
+    """Generation speed (tokens/s) of answers, per model, over the last ``days`` days.
+
+    Uses the speed each answer recorded (``tokens_per_s`` in its meta), weighted by its
+    tokens; an older row without it counts its tokens over the whole answer's duration.
+    """
     since = (time.time() if now is None else now) - days * 86400
     tokens: dict[str, float] = {}
     seconds: dict[str, float] = {}
@@ -56,10 +60,12 @@ def measured_speeds(ledger: Any, days: int = 30, now: float | None = None) -> di
         except ValueError:
             continue
         model = str(raw.get("model", ""))
-        if not model or not duration:
+        speed = float(raw.get("tokens_per_s", 0) or 0)
+        took = tok / speed if speed > 0 else duration
+        if not model or not took:
             continue
         tokens[model] = tokens.get(model, 0.0) + tok
-        seconds[model] = seconds.get(model, 0.0) + duration
+        seconds[model] = seconds.get(model, 0.0) + took
     return {m: tokens[m] / seconds[m] for m in tokens if seconds.get(m)}
 
 

@@ -9,6 +9,7 @@ Signals (each a small module or a function of the lexical model):
 * ``phrase``: adjacent request words close together in candidate chunks (``phrases``);
 * ``symbol``, ``qualified``, ``path``: names the request mentions (``names``);
 * ``exports``: module entry files, for a request about exports (``names``);
+* ``reexport``: the file defining a name an entry file re-exports (``reexports``);
 * ``history``: files that past commits with a similar message changed (``history``).
 
 The request is cleaned of references first (``query.clean_query``), and its first
@@ -28,13 +29,15 @@ from greenpair.core.index.search.chunks import TEXT_CACHE, texts
 from greenpair.core.index.search.dense import dense_scores
 from greenpair.core.index.search.history import history_scores
 from greenpair.core.index.search.query import about_exports, clean_query, headline
+from greenpair.core.index.search.reexports import reexport_scores
 
 if TYPE_CHECKING:
     from greenpair.core.index.lexical import LexicalModel
     from greenpair.core.index.repo_index import RepoIndex
 
 SIGNALS = (
-    "file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "exports", "history",
+    "file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "exports", "reexport",
+    "history",
 )
 DEPTH = 100  # files taken from the file ranking
 CHUNK_DEPTH = 400  # chunks taken from the chunk rankings (lexical and dense)
@@ -117,6 +120,7 @@ def gather(index: RepoIndex, lex: LexicalModel, query: str, *, dense: bool = Tru
     ev.files["symbol"], ev.chunks["symbol"] = names.symbol_scores(lex, full)
     ev.files["qualified"], ev.chunks["qualified"] = names.qualified_scores(lex, full)
     ev.files["path"] = names.path_scores(lex, full)
+    ev.files["reexport"] = reexport_scores(index, lex, full)
     ev.files["history"] = history_scores(index.history(), lex, full)
     ev.named = names.named_files(lex, query)
     return ev
