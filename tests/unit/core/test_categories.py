@@ -88,3 +88,36 @@ def test_changelog_words_deep_in_the_tree_are_docs_not_the_changelog() -> None:
 )
 def test_real_layouts(path: str, category: str) -> None:
     assert categories.category(path) == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Releases\n\n## 1.2.3 (2024-01-02)\n\n- fix\n\n## 1.2.2\n\n- first\n",
+        "pytest 8.0.0 (2024-01-27)\n=========================\n\nFixes\n\n"
+        "pytest 7.4.4 (2023-12-31)\n=========================\n",
+        "v2.0.0 - 2024-01-01\n* a\n\nv1.9.0 - 2023-10-01\n* b\n",
+        "## [Unreleased]\n\n## [1.0.0] - 2017-06-20\n### Added\n\n## [0.3.0] - 2015-12-03\n",
+    ],
+)
+def test_prose_with_version_headings_is_a_changelog_whatever_its_name(text: str) -> None:
+    assert categories.looks_like_changelog(text)
+    assert categories.category_of("PAST.md", text) == CHANGELOG
+    assert categories.category_of("docs/past.rst", text) == CHANGELOG
+    # Deep in the tree, or code, it stays what its place says.
+    assert categories.category_of("docs/a/b/c/past.rst", text) == DOCS
+    assert categories.category_of("src/release.py", text) == SOURCE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Installation\n\nRequires Python 3.9 or later.\n\n## Usage\n\nRun it 1.5 times.\n",
+        "Intro\n=====\n\nRequires 3.9.\n\n## Usage\n\n# 2 things\n",
+        "## 2.0 migration guide\n\nOne heading naming a version is not a history.\n",
+    ],
+)
+def test_prose_that_mentions_versions_is_not_a_changelog(text: str) -> None:
+    assert not categories.looks_like_changelog(text)
+    assert categories.category_of("docs/install.md", text) == DOCS
+    assert categories.category_of("docs/install.md", None) == DOCS

@@ -121,6 +121,43 @@ def category(path: str) -> str:
     return OTHER
 
 
+# A heading that names a release: markdown ``## 1.2.3`` / ``# [v2.0.0] (2024-01-31)``, an
+# rst title ``pytest 8.0.0 (2024-01-27)`` over a ``====`` line, or a line that starts
+# with a full version and a date or bracket (``v1.9.0 - 2023-10-01``, ``[1.4.0] - ...``).
+_VERSION = r"\[?(?:version[ \t]+|v)?\d+\.\d+(?:\.\d+)?(?:[-.]?(?:a|b|rc|alpha|beta|dev|post)\d*)?\]?"
+_VERSION_HEADING = re.compile(
+    rf"(?im)^#{{1,4}}[ \t]+(?:[\w.-]+[ \t]+)?{_VERSION}(?:[ \t]|$)"
+    rf"|^(?:[\w.-]+[ \t]+)?{_VERSION}[^\n]{{0,40}}\n[=~^*-]{{3,}}[ \t]*$"
+    r"|^\[?v?\d+\.\d+\.\d+\]?[ \t]+(?:[-(\u2013\u2014]|\d{4}-\d\d)"
+)
+CHANGELOG_HEADINGS = 2  # release headings that make prose a release history
+
+
+def looks_like_changelog(text: str) -> bool:
+    """Whether prose is a release history by its content: at least
+    ``CHANGELOG_HEADINGS`` headings that name a version (``## 1.2.3``, ``v2.0.0
+    (2024-01-31)``), in the first part of the file where the latest releases are."""
+    head = text[:20_000]
+    return len(_VERSION_HEADING.findall(head)) >= CHANGELOG_HEADINGS
+
+
+def category_of(path: str, text: str | None) -> str:
+    """The category of ``path`` given its content: prose at the top of the repository or
+    in a docs folder is a changelog when it is one (``RELEASES-2.md``, ``docs/past.rst``
+    with version headings), whatever its name; the rest as ``category``."""
+    found = category(path)
+    if text is None or found not in (DOCS, OTHER):
+        return found
+    *folders, name = path.split("/")
+    ext = name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    if ext and ext not in _PROSE_EXTENSIONS:
+        return found
+    in_docs = 0 < len(folders) <= 2 and folders[0].lower() in _DOC_DIR_NAMES
+    if (not folders or in_docs) and looks_like_changelog(text):
+        return CHANGELOG
+    return found
+
+
 def is_code(language: str | None) -> bool:
     """Whether a chunk's language is a programming language."""
     return language in CODE_LANGUAGES

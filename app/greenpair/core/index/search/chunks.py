@@ -25,6 +25,25 @@ def texts(index: RepoIndex, lex: LexicalModel, positions: list[int]) -> dict[int
     return lex.texts
 
 
+def file_texts(
+    index: RepoIndex, lex: LexicalModel, files: list[int], limit: int
+) -> dict[int, str]:
+    """The indexed text of ``files`` (chunks in line order), at most ``limit``
+    characters each."""
+    wanted = set(files)
+    by_file: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pos, meta in enumerate(lex.chunks):
+        f = int(lex.chunk_file[pos])
+        if f in wanted:
+            by_file[f].append((meta.chunk.start_line, meta.id))
+    ids = [cid for rows in by_file.values() for _, cid in rows]
+    found = index.chunk_texts(ids) if ids else {}
+    return {
+        f: "\n".join(found.get(cid, "") for _, cid in sorted(rows))[:limit]
+        for f, rows in by_file.items()
+    }
+
+
 def pick_chunks(
     index: RepoIndex,
     lex: LexicalModel,

@@ -9,6 +9,7 @@ Signals (each a small module or a function of the lexical model):
 * ``phrase``: adjacent request words close together in candidate chunks (``phrases``);
 * ``symbol``, ``qualified``, ``path``: names the request mentions (``names``);
 * ``exports``: module entry files, for a request about exports (``names``);
+* ``reexport``: the file defining a name an entry file re-exports (``reexports``);
 * ``history``: files that past commits with a similar message changed (``history``).
 
 The request is cleaned of references first (``query.clean_query``), and its first
@@ -23,22 +24,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from greenpair.core.index import categories
 from greenpair.core.index.search import names, phrases
-from greenpair.core.index.search.chunks import TEXT_CACHE, texts
+from greenpair.core.index.search.chunks import TEXT_CACHE, file_texts, texts
 from greenpair.core.index.search.dense import dense_scores
 from greenpair.core.index.search.history import history_scores
 from greenpair.core.index.search.query import about_exports, clean_query, headline
+from greenpair.core.index.search.reexports import reexport_scores
 
 if TYPE_CHECKING:
     from greenpair.core.index.lexical import LexicalModel
     from greenpair.core.index.repo_index import RepoIndex
 
 SIGNALS = (
-    "file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "exports", "history",
+    "file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "exports", "reexport",
+    "history",
 )
 DEPTH = 100  # files taken from the file ranking
 CHUNK_DEPTH = 400  # chunks taken from the chunk rankings (lexical and dense)
 PHRASE_DEPTH = 400  # candidate chunks read for phrase evidence
+CONTENT_CHARS = 20_000  # characters of a prose file read to tell a changelog
+PROSE = (".md", ".markdown", ".rst", ".txt", ".adoc", ".asciidoc", ".org", ".rdoc")
 
 
 @dataclass
@@ -51,12 +57,15 @@ class Evidence:
         chunks: Signal → chunk position → raw score, for the signals scored per chunk.
         named: Files the request names (their file name, or an identifier only they
             define).
+        categories: Files whose category their content decides (a release history
+            named like any other document), shared by every request of a snapshot.
     """
 
     query: str
     files: dict[str, dict[int, float]] = field(default_factory=dict)
     chunks: dict[str, dict[int, float]] = field(default_factory=dict)
     named: set[int] = field(default_factory=set)
+    categories: dict[int, str] = field(default_factory=dict)
 
 
 def top(scores: np.ndarray, depth: int) -> dict[int, float]:
@@ -91,6 +100,27 @@ def _positions(
     return [cache[lex.chunks[p].id] for p in picked]
 
 
+def content_categories(index: RepoIndex, lex: LexicalModel) -> dict[int, str]:
+    """Prose files at the top of the repository or in a docs folder whose content makes
+    them a changelog (``categories.category_of``), read once per snapshot."""
+    cached = getattr(lex, "_greenpair_categories", None)
+    if isinstance(cached, dict):
+        return cached
+    prose = []
+    for f, path in enumerate(lex.paths):
+        if categories.category(path) in (categories.DOCS, categories.OTHER):
+            *folders, name = path.split("/")
+            if len(folders) <= 2 and ("." not in name or name.lower().endswith(PROSE)):
+                prose.append(f)
+    out = {}
+    for f, text in file_texts(index, lex, prose, CONTENT_CHARS).items():
+        cat = categories.category_of(lex.paths[f], text)
+        if cat != categories.category(lex.paths[f]):
+            out[f] = cat
+    lex._greenpair_categories = out  # type: ignore[attr-defined]
+    return out
+
+
 def gather(index: RepoIndex, lex: LexicalModel, query: str, *, dense: bool = True) -> Evidence:
     """Every signal's evidence for ``query``."""
     full = clean_query(query)
@@ -117,6 +147,8 @@ def gather(index: RepoIndex, lex: LexicalModel, query: str, *, dense: bool = Tru
     ev.files["symbol"], ev.chunks["symbol"] = names.symbol_scores(lex, full)
     ev.files["qualified"], ev.chunks["qualified"] = names.qualified_scores(lex, full)
     ev.files["path"] = names.path_scores(lex, full)
+    ev.files["reexport"] = reexport_scores(index, lex, full)
     ev.files["history"] = history_scores(index.history(), lex, full)
     ev.named = names.named_files(lex, query)
+    ev.categories = content_categories(index, lex)
     return ev

@@ -8,8 +8,9 @@ signal's weight (CombSUM): the scale is per request, so no score needs calibrati
 across repositories, and a file far ahead in one signal keeps its margin. Then intent: a
 request to change or explain behaviour is about source files, so tests, docs, examples,
 changelogs and config are scaled down unless the request mentions them; when its first
-sentence is about tests, examples or the changelog, those files come first. Files the
-request names keep their score whatever their category.
+sentence is about tests, examples or the changelog, those files come first. A type stub
+(``.pyi``, ``.d.ts``) beside its implementation steps back behind it. Files the request
+names keep their score whatever their category.
 
 The one setting (``DEFAULT``) was chosen on the mean over the three localization sets
 (``benchmarks/retrieval.py`` prints it with an ablation of every signal and stage).
@@ -42,6 +43,11 @@ OFF_INTENT = {
 }
 # Score factor of source files when the request is about another category ("add tests").
 SOURCE_WHEN_OTHER_INTENT = 0.6
+# Score factor of a type stub (``x.pyi``, ``x.d.ts``) beside its implementation (``x.py``,
+# ``x.ts``/``x.js``): it repeats the implementation's names and docs, but a change to
+# behaviour is made in the implementation.
+STUB_WITH_TWIN = 0.5
+_STUB_TWINS = ((".pyi", (".py",)), (".d.ts", (".ts", ".tsx", ".js", ".mjs", ".cjs")))
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class Ranking:
 
     weights: Mapping[str, float] = field(default_factory=lambda: {
         "file": 0.5, "chunk": 1.0, "dense": 1.0, "phrase": 0.3, "symbol": 0.3,
-        "qualified": 0.3, "path": 0.3, "exports": 1.0, "history": 0.5,
+        "qualified": 0.3, "path": 0.3, "exports": 1.0, "reexport": 0.3, "history": 0.5,
     })
     bonus: float = 0.2
     intent: bool = True
@@ -112,13 +118,34 @@ def fuse(lex: LexicalModel, ev: Evidence, ranking: Ranking = DEFAULT) -> dict[in
     return dict(fused)
 
 
+def stubs_with_twins(lex: LexicalModel) -> frozenset[int]:
+    """Type stubs whose implementation is in the index beside them (kept on the
+    snapshot)."""
+    cached = getattr(lex, "_greenpair_stubs", None)
+    if isinstance(cached, frozenset):
+        return cached
+    out = set()
+    for f, path in enumerate(lex.paths):
+        for stub, impls in _STUB_TWINS:
+            if path.endswith(stub):
+                base = path[: -len(stub)]
+                if any(base + ext in lex.path_index for ext in impls):
+                    out.add(f)
+    found = frozenset(out)
+    lex._greenpair_stubs = found  # type: ignore[attr-defined]
+    return found
+
+
 def _apply_intent(lex: LexicalModel, ev: Evidence, fused: dict[int, float]) -> None:
     wanted = intents(ev.query)
     about_other = bool(primary_intents(ev.query))
+    stubs = stubs_with_twins(lex)
     for f in fused:
         if f in ev.named:
             continue
-        cat = categories.category(lex.paths[f])
+        if f in stubs:
+            fused[f] *= STUB_WITH_TWIN
+        cat = ev.categories.get(f) or categories.category(lex.paths[f])
         if cat == categories.SOURCE:
             if about_other:
                 fused[f] *= SOURCE_WHEN_OTHER_INTENT
