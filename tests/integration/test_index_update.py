@@ -294,3 +294,34 @@ def test_index_and_search_make_no_network_connection(
     result = index.search("apply a discount code", k=3)
     assert result.files[0] == "src/shop/discounts.py"
     assert no_network == []
+
+
+def test_a_vector_store_another_process_is_rewriting_leaves_search_working(
+    tmp_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma's reader can fail while another process rewrites its HNSW segment (seen with
+    a benchmark updating the index beside a search): words and names still rank, and the
+    user is told why the search was lexical only."""
+    from chromadb.errors import InternalError
+
+    index = open_index(tmp_repo)
+    run(index)
+    store = index.vectors()
+
+    def failing_query(**_: object) -> None:
+        raise InternalError("Error creating hnsw segment reader: Nothing found on disk")
+
+    monkeypatch.setattr(store._collection, "query", failing_query)
+    seen: list[tuple[str, str]] = []
+
+    def listener(level: str, text: str) -> None:
+        seen.append((level, text))
+
+    messages.connect(listener)
+    try:
+        result = index.search("apply a discount code to the total", k=3)
+    finally:
+        messages.disconnect(listener)
+    assert result.files[0] == "src/shop/discounts.py"
+    assert any(level == "warning" and "ranked by words" in text for level, text in seen)
+    index.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from greenpair.core import messages
 from greenpair.core.index.store import COMMITTED
 
 if TYPE_CHECKING:
@@ -22,7 +23,17 @@ def dense_scores(
     if not db.execute("SELECT 1 FROM chunks WHERE embed_hash IS NOT NULL LIMIT 1").fetchone():
         return {}
     vector = index.embedder().embed([query])[0]
-    hits = index.vectors().query(vector, depth)
+    try:
+        hits = index.vectors().query(vector, depth)
+    except Exception as exc:  # noqa: BLE001 - Chroma raises many types; words still rank
+        # Seen when another process rewrites the HNSW segment under this reader
+        # ("Error creating hnsw segment reader: Nothing found on disk").
+        messages.warning(
+            f"The vector index could not be read ({exc}); this search ranked by words and "
+            "names only. It is usually another Greenpair process updating the index: search "
+            "again in a moment, or run `greenpair index --rebuild` if it persists."
+        )
+        return {}
     paths = sorted({h[1] for h in hits})
     marks = ",".join("?" * len(paths))
     current = {
