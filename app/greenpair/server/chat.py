@@ -20,7 +20,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from greenpair.core.assistant.ask import Answer, AskEvent, AskOptions, Conversation, Token
 from greenpair.core.assistant.prompts import SOURCES_PREFIX
 from greenpair.server.bridge import ThreadStream, call_in_thread
-from greenpair.server.responses import energy_headers, energy_json, new_id, now, sse
+from greenpair.server.responses import (
+    energy_headers,
+    energy_json,
+    new_id,
+    now,
+    sse,
+    stream_error,
+)
 from greenpair.server.schemas import ChatRequest
 
 if TYPE_CHECKING:
@@ -118,11 +125,30 @@ def _options(state: ServerState, body: ChatRequest) -> AskOptions:
     return opts
 
 
+# Earlier turns a client sends with a follow-up: how many, and how much of each, are kept.
+HISTORY_MESSAGES = 6
+HISTORY_CHARS = 600
+
+
 def _question(body: ChatRequest) -> str:
-    for message in reversed(body.messages):
-        if message.role == "user" and message.text().strip():
-            return message.text()
-    return ""
+    """The last user message, preceded by a short transcript of the earlier turns.
+
+    OpenAI clients are stateless: each request carries the whole conversation. Greenpair's
+    prompt has its own system part, so client system messages are left out; the last few
+    user and assistant turns (each cut to ``HISTORY_CHARS``) come before the question, so a
+    follow-up such as "and where is it called?" is read, and searched, in its context.
+    """
+    turns = [m for m in body.messages if m.role in {"user", "assistant"} and m.text().strip()]
+    last = max((i for i, m in enumerate(turns) if m.role == "user"), default=None)
+    if last is None:
+        return ""
+    question = turns[last].text()
+    earlier = turns[:last][-HISTORY_MESSAGES:]
+    if not earlier:
+        return question
+    lines = [f"{'User' if m.role == 'user' else 'Assistant'}: "
+             f"{' '.join(m.text().split())[:HISTORY_CHARS]}" for m in earlier]
+    return "Earlier in this conversation:\n" + "\n".join(lines) + f"\n\nQuestion: {question}"
 
 
 def _events(state: ServerState, repo: Path, question: str, opts: AskOptions,
@@ -196,9 +222,7 @@ async def _chat_stream(state: ServerState, events: ThreadStream, repo: Path,
             elif isinstance(event, Answer):
                 answer = event
     except Exception as exc:  # noqa: BLE001 - the stream has started: report in-band
-        yield sse({"error": {"message": getattr(exc, "message", str(exc)),
-                             "type": "server_error", "code": None, "param": None}})
-        yield sse("[DONE]")
+        yield stream_error(exc)
         return
     finally:
         events.close()

@@ -21,7 +21,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from greenpair.core.assistant.suggest_stop import CompletionStopper
 from greenpair.core.errors import ModelError
 from greenpair.server.bridge import ThreadStream, call_in_thread
-from greenpair.server.responses import energy_headers, energy_json, new_id, now, sse
+from greenpair.server.responses import (
+    energy_headers,
+    energy_json,
+    new_id,
+    now,
+    sse,
+    stream_error,
+)
 from greenpair.server.schemas import CompletionRequest
 
 if TYPE_CHECKING:
@@ -152,9 +159,7 @@ async def _completion_stream(state: ServerState, items: ThreadStream,
             else:
                 yield chunk(item)
     except Exception as exc:  # noqa: BLE001 - the stream has started: report in-band
-        yield sse({"error": {"message": getattr(exc, "message", str(exc)),
-                             "type": "server_error", "code": None, "param": None}})
-        yield sse("[DONE]")
+        yield stream_error(exc)
         return
     finally:
         items.close()

@@ -29,6 +29,14 @@ def sse(payload: dict[str, Any] | str) -> str:
     return f"data: {data}\n\n"
 
 
+def stream_error(exc: BaseException) -> str:
+    """The in-band end of a stream that failed after it started (an error event, then
+    ``[DONE]``): the status line has already been sent."""
+    error = {"message": getattr(exc, "message", str(exc)), "type": "server_error",
+             "code": None, "param": None}
+    return sse({"error": error}) + sse("[DONE]")
+
+
 def new_id(prefix: str) -> str:
     """A response id (``chatcmpl-…``, ``cmpl-…``)."""
     return f"{prefix}-{uuid.uuid4().hex[:24]}"

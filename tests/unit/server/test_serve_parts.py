@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import stat
 
 import pytest
@@ -12,7 +13,8 @@ from greenpair.cli import cli
 from greenpair.core.errors import PrivacyError
 from greenpair.server.admission import Admission, Busy
 from greenpair.server.auth import bearer_matches, load_or_create_token, token_path
-from greenpair.server.chat import SourcesLineFilter
+from greenpair.server.chat import HISTORY_CHARS, SourcesLineFilter, _question
+from greenpair.server.schemas import ChatRequest
 
 
 def test_token_is_created_once_private_and_printed() -> None:
@@ -96,3 +98,41 @@ def test_lines_that_only_start_like_sources_pass() -> None:
     f = SourcesLineFilter()
     out = "".join(f.feed(p) for p in ["So", "urce code is read.\nS", "o fast"]) + f.finish()
     assert out == "Source code is read.\nSo fast"
+
+
+def test_a_follow_up_is_read_with_the_earlier_turns() -> None:
+    body = ChatRequest.model_validate({"messages": [
+        {"role": "system", "content": "You are a helpful editor assistant."},
+        {"role": "user", "content": "What does apply_discount do?"},
+        {"role": "assistant", "content": "It halves the total for HALF. " + "x" * 2000},
+        {"role": "user", "content": [{"type": "text", "text": "Where is it called?"}]},
+    ]})
+    question = _question(body)
+    assert question.startswith("Earlier in this conversation:\nUser: What does apply_discount do?")
+    assert "helpful editor" not in question  # the client's system prompt is not ours
+    assistant_line = question.splitlines()[2]
+    assert assistant_line.startswith("Assistant: It halves the total for HALF.")
+    assert len(assistant_line) == len("Assistant: ") + HISTORY_CHARS
+    assert question.endswith("\n\nQuestion: Where is it called?")
+
+
+def test_a_first_question_is_passed_as_it_is() -> None:
+    body = ChatRequest.model_validate({"messages": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "How is tax computed?"},
+    ]})
+    assert _question(body) == "How is tax computed?"
+    only_system = ChatRequest.model_validate({"messages": [{"role": "system", "content": "x"}]})
+    assert _question(only_system) == ""
+
+
+def test_a_stream_that_fails_after_it_started_ends_in_band() -> None:
+    from greenpair.core.errors import ModelError
+    from greenpair.server.responses import stream_error
+
+    events = stream_error(ModelError("The model file went away.")).split("\n\n")
+    assert json.loads(events[0].removeprefix("data: ")) == {"error": {
+        "message": "The model file went away.", "type": "server_error", "code": None,
+        "param": None}}
+    assert events[1] == "data: [DONE]"
+    assert events[2] == ""
