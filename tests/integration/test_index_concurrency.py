@@ -160,3 +160,44 @@ def test_an_in_process_index_like_the_windows_and_the_cli_at_once(tmp_path: Path
     finally:
         window_index.close()
     _consistent(repo)
+
+
+def test_opening_while_another_process_creates_the_store_waits_instead_of_rebuilding(
+    tmp_path: Path,
+) -> None:
+    """Switching a new store to WAL fails at once ("database is locked", no busy wait) while
+    another connection writes it. That was taken for damage, and the index folder was
+    deleted under the other process ("database disk image is malformed" there)."""
+    import sqlite3
+
+    from greenpair.core import messages
+    from greenpair.core.config import index_dir
+    from greenpair.core.index.repo_index import DB_NAME
+
+    repo = make_repo(tmp_path / "repo", {"a.py": "def alpha():\n    return 1\n"})
+    folder = index_dir(repo)
+    folder.mkdir(parents=True, exist_ok=True)
+    other = sqlite3.connect(str(folder / DB_NAME), isolation_level=None,
+                            check_same_thread=False)
+    other.execute("CREATE TABLE other_process(x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO other_process VALUES (1)")
+    release = threading.Timer(1.0, lambda: other.execute("COMMIT"))
+    seen: list[str] = []
+
+    def listener(level: str, text: str) -> None:
+        seen.append(text)
+
+    messages.connect(listener)
+    release.start()
+    try:
+        index = open_index(repo)
+    finally:
+        release.join()
+        messages.disconnect(listener)
+    try:
+        assert not any("rebuild" in text for text in seen), seen
+        assert index.store.db.execute("SELECT x FROM other_process").fetchall() == [(1,)]
+    finally:
+        index.close()
+        other.close()

@@ -19,6 +19,7 @@ import pytest
 
 from greenpair.core.assistant.ask import Answer, AskOptions, Conversation
 from greenpair.core.errors import ModelError
+from greenpair.core.llm.backends import lib_dir
 from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.remote import RemoteRuntime
 from greenpair.core.llm.remote_probe import UNKNOWN_CONTEXT
@@ -40,7 +41,10 @@ def llama_server(tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory
         [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model_path),
          "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
          "--n_ctx", "4096", "--n_threads", "1"],
-        stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+        stdout=subprocess.DEVNULL, stderr=log.open("wb"),
+        # A portable build keeps its CPU backends as modules in llama_cpp/lib; ggml looks for
+        # them beside the executable and in the current folder (Greenpair loads them itself).
+        cwd=lib_dir() or None)
     deadline = time.monotonic() + 120
     while True:
         try:

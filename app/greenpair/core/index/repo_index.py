@@ -208,24 +208,8 @@ class RepoIndex:
             return self._history
 
     # -- public API -----------------------------------------------------------------
-    @contextmanager
-    def _write_lock(self) -> Iterator[None]:
-        try:
-            handle = open(self.folder / "write.lock", "a+b")  # noqa: SIM115 - held across yields
-        except OSError as exc:
-            raise storage_error(self.folder, exc) or IndexError_(
-                f"Cannot open {self.folder / 'write.lock'}: {exc.strerror or exc}."
-            ) from exc
-        try:
-            try:
-                import fcntl
-            except ImportError:  # Windows: one writer per process is all we guard
-                fcntl = None  # type: ignore[assignment]
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            yield
-        finally:
-            handle.close()  # releases the lock
+    def _write_lock(self) -> contextlib.AbstractContextManager[None]:
+        return writers_lock(self.folder)
 
     def update(
         self, *, embed: bool = True, paths: Iterable[str] | None = None
@@ -359,12 +343,42 @@ def open_index(
         # Derived data: rebuild rather than fail, and say so.
         from greenpair.core import messages
 
-        messages.warning(f"{exc.message} Greenpair rebuilds the index.")
-        _remove_index(folder)
+        # Another process may be writing the index (or creating it) right now: deleting
+        # files under it would damage a good index. Decide under the writers' lock, after
+        # one more try once any writer is done.
+        folder.mkdir(parents=True, exist_ok=True)
+        with writers_lock(folder):
+            try:
+                return RepoIndex(path, settings, **options)
+            except IndexError_:
+                pass
+            messages.warning(f"{exc.message} Greenpair rebuilds the index.")
+            _remove_index(folder)
+            try:
+                return RepoIndex(path, settings, **options)
+            except IndexError_ as again:
+                raise IndexError_(again.message, hint=REBUILD_HINT) from again
+
+
+@contextmanager
+def writers_lock(folder: Path) -> Iterator[None]:
+    """Hold the index's cross-process writers' lock (``write.lock``, one writer at a time)."""
+    try:
+        handle = open(folder / "write.lock", "a+b")  # noqa: SIM115 - held across yields
+    except OSError as exc:
+        raise storage_error(folder, exc) or IndexError_(
+            f"Cannot open {folder / 'write.lock'}: {exc.strerror or exc}."
+        ) from exc
+    try:
         try:
-            return RepoIndex(path, settings, **options)
-        except IndexError_ as again:
-            raise IndexError_(again.message, hint=REBUILD_HINT) from again
+            import fcntl
+        except ImportError:  # Windows: one writer per process is all we guard
+            fcntl = None  # type: ignore[assignment]
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # releases the lock
 
 
 def _remove_index(folder: Path) -> None:

@@ -31,6 +31,7 @@ from greenpair.core.types import Chunk
 
 SCHEMA_VERSION = 1
 DELETED, LEXICAL, COMMITTED = 0, 1, 2
+BUSY_WAIT_S = 30.0  # how long opening waits for another process creating the store
 REBUILD_HINT = "Run `greenpair index --rebuild` to build it again from scratch."
 
 _SCHEMA = """
@@ -123,27 +124,51 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        try:
-            db = self.db
-            db.executescript(_SCHEMA)
-            version = self.get_meta("schema_version")
-            if version is None:
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
-                db.commit()
-            elif version != str(SCHEMA_VERSION):
-                raise IndexError_(
-                    f"The index at {path.parent} was made by another Greenpair version.",
-                    hint=REBUILD_HINT,
-                )
-            db.execute("SELECT count(*) FROM files").fetchone()
-        except sqlite3.DatabaseError as exc:
-            self.close()
-            problem = storage_error(path.parent, exc)
-            if problem is not None:
-                raise problem from exc
+        deadline = time.monotonic() + BUSY_WAIT_S
+        while True:
+            try:
+                self._open()
+                return
+            except sqlite3.OperationalError as exc:
+                # Another process creating the store (or switching it to WAL) holds it for
+                # a moment: that is not damage, so wait for it instead of rebuilding.
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy:
+                    raise self._damaged(exc) from exc
+                self.close()
+                if time.monotonic() > deadline:
+                    raise StorageError(
+                        f"The index at {path.parent} is busy: another Greenpair process is "
+                        "writing it.",
+                        hint="Try again when that process is done.",
+                    ) from exc
+                time.sleep(0.1)
+            except sqlite3.DatabaseError as exc:
+                raise self._damaged(exc) from exc
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> Exception:
+        self.close()
+        problem = storage_error(self.path.parent, exc)
+        if problem is not None:
+            return problem
+        return IndexError_(f"The index at {self.path.parent} is damaged ({exc}).",
+                           hint=REBUILD_HINT)
+
+    def _open(self) -> None:
+        """Create or check the schema (idempotent: safe to retry)."""
+        path = self.path
+        db = self.db
+        db.executescript(_SCHEMA)
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+            db.commit()
+        elif version != str(SCHEMA_VERSION):
             raise IndexError_(
-                f"The index at {path.parent} is damaged ({exc}).", hint=REBUILD_HINT
-            ) from exc
+                f"The index at {path.parent} was made by another Greenpair version.",
+                hint=REBUILD_HINT,
+            )
+        db.execute("SELECT count(*) FROM files").fetchone()
 
     @property
     def db(self) -> sqlite3.Connection:
