@@ -214,3 +214,15 @@ def test_the_menu_says_when_there_was_no_answer_yet(tray: TrayMonitor) -> None:
     tray.refresh_menu()
     assert tray.panel.value("last") == "no answer yet"
     assert tray.panel.value("power") == "–"
+
+
+def test_every_menu_item_has_its_own_mnemonic(tray: TrayMonitor) -> None:
+    """Two items with the same &-letter make the key cycle between them instead of
+    triggering one (the Energy page item once took Eco mode's E)."""
+    letters = []
+    for action in tray.menu.actions():
+        text = action.text().replace("&&", "")
+        if "&" in text:
+            letters.append(text[text.index("&") + 1].lower())
+    assert len(letters) >= 7
+    assert len(letters) == len(set(letters)), letters

@@ -103,7 +103,7 @@ class TrayMonitor(QObject):
     def _build_menu(self) -> None:
         menu = self.menu
         self.open_action = menu.addAction("&Open Greenpair", self.open_requested.emit)
-        self.energy_action = menu.addAction("&Energy page…", self.energy_requested.emit)
+        self.energy_action = menu.addAction("E&nergy page…", self.energy_requested.emit)
         menu.addSeparator()
         self.panel = EnergyPanel(self.plot)
         panel_action = QWidgetAction(menu)
