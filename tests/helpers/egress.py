@@ -44,10 +44,17 @@ STEP_TIMEOUT_S = 600
 
 @pytest.fixture
 def traced_env(greenpair_home: Path, tiny_model_path: Path) -> dict[str, str]:
-    """The environment of a traced entry point: the tiny model, the test's data dir."""
+    """The environment of a traced entry point: the tiny model, the test's data dir, and a
+    home folder of its own. ONNX Runtime's telemetry client (when it is on) keeps an
+    offline event store in ``~/.cache/Microsoft/DeveloperTools/.onnxruntime``; shared with
+    earlier runs, its upload schedule made the negative control see nothing for minutes."""
     require_tracing()
     save_settings(Settings(model=str(tiny_model_path)))
     env = dict(os.environ)
+    home = greenpair_home.parent / "home"
+    home.mkdir(exist_ok=True)
+    env["HOME"] = str(home)
+    env.pop("XDG_CACHE_HOME", None)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT / "app"), str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     return env
