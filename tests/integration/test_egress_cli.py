@@ -99,11 +99,15 @@ def _apply_known_patch(repo: Path) -> None:
     assert b"0.4" in (repo / "src/shop/discounts.py").read_bytes()
 
 
-@pytest.mark.parametrize("telemetry_guard", [True, False],
-                         ids=["ort-telemetry-off", "negative-control-ort-telemetry-on"])
 def test_watch_idles_without_egress_and_the_check_catches_onnx_runtime_telemetry(
-    tmp_repo: Path, traced_env: dict[str, str], tmp_path: Path, telemetry_guard: bool
+    tmp_repo: Path, traced_env: dict[str, str], tmp_path: Path
 ) -> None:
+    """With ``GREENPAIR_EGRESS_NEGATIVE=1`` (the negative control, run by hand) ONNX
+    Runtime's telemetry is left on and the check must catch its lookups. That depends on
+    ONNX Runtime's own upload timer: in full-suite runs it sometimes stayed quiet for the
+    whole window, so CI proves that the check can fail with the deterministic tracer test
+    (``test_egress_tracer.py``: native DNS, IPv6, a child's connect) instead."""
+    telemetry_guard = not NEGATIVE
     argv = greenpair("watch", "--repo", str(tmp_repo), telemetry_guard=telemetry_guard)
     name = "watch" if telemetry_guard else "watch (ORT telemetry on)"
     with traced_process(argv, tmp_path, traced_env, name="watch") as running:
