@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from greenpair.core.assistant.suggest_stop import CompletionStopper
+from greenpair.core.assistant.suggest_stop import CompletionStopper, stopped_stream
 from greenpair.core.errors import ModelError
 from greenpair.server.bridge import ThreadStream, call_in_thread
 from greenpair.server.responses import (
@@ -75,22 +75,8 @@ def _pieces(state: ServerState, body: CompletionRequest,
         stream = runtime.stream_completion(prompt, max_tokens=max_tokens,
                                            temperature=temperature, stop=stops, cancel=cancel)
         stopper = CompletionStopper(prefix, suffix) if body.suffix is not None else None
-        cut = False
-        try:
-            for piece in stream:  # the runtime applies ``stop`` itself
-                shown = stopper.feed(piece) if stopper is not None else piece
-                if shown:
-                    yield shown
-                if stopper is not None and stopper.done:
-                    cut = True
-                    break
-            tail = stopper.finish() if stopper is not None and not cut else ""
-            if tail:
-                yield tail
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+        yield from stopped_stream(stream, stopper)  # the runtime applies ``stop`` itself
+        cut = stopper is not None and stopper.done
         stats = runtime.last_stats
         window.tokens = stats.completion_tokens
         window.prompt_tokens = stats.prompt_tokens

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from greenpair.core.assistant.suggest_stop import CompletionStopper
+from greenpair.core.assistant.suggest_stop import CompletionStopper, stopped_stream
 from greenpair.core.energy.service import EnergyMeter, meter_or_default
 from greenpair.core.errors import GreenpairError, ModelError
 from greenpair.core.llm.runtime import Message
@@ -158,20 +158,7 @@ def _complete(runtime: Runtime, prompt: str, prefix: str, suffix: str,
     stopper = CompletionStopper(prefix, suffix)
     stream = runtime.stream_completion(prompt, max_tokens=max_tokens, temperature=0.0,
                                        cancel=cancel)
-    try:
-        for piece in stream:
-            shown = stopper.feed(piece)
-            if shown:
-                yield shown
-            if stopper.done:
-                return
-        tail = stopper.finish()
-        if tail:
-            yield tail
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+    yield from stopped_stream(stream, stopper)
 
 
 def _strip_fences(pieces: Iterator[str]) -> Iterator[str]:

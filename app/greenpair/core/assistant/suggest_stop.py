@@ -13,6 +13,8 @@ in, and no longer: every extra token costs energy and the user's attention. Rule
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 _OPENERS = (":", "{", "(", "[", ",", "\\", "=", "+", "-", "*", "/", " and", " or", "->", "=>")
 _CLOSERS = ("}", "end", ")", "]")
 MAX_LINES = 16
@@ -109,3 +111,23 @@ class CompletionStopper:
         self.text += line + "\n"
         self._lines += 1
         return line + "\n"
+
+
+def stopped_stream(stream: Iterable[str], stopper: CompletionStopper | None) -> Iterator[str]:
+    """What ``stopper`` lets through of a streamed completion (all of it when ``None``),
+    then its held-back tail unless it cut the stream; the stream is closed at the end
+    (which stops the generation when it was cut or the consumer left)."""
+    try:
+        for piece in stream:
+            shown = stopper.feed(piece) if stopper is not None else piece
+            if shown:
+                yield shown
+            if stopper is not None and stopper.done:
+                return
+        tail = stopper.finish() if stopper is not None else ""
+        if tail:
+            yield tail
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
