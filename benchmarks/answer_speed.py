@@ -6,7 +6,9 @@ fresh conversation, on the set's corpus and index (``/work/corpora/<set>``).
 
 * default: the settings before issue 13 — physical cores − 1 threads;
 * new: the thread policy's choice while the user waits on an otherwise idle machine
-  (every physical core; ``--threads``).
+  (every physical core; ``--threads``);
+* lean (with ``--lean-context N``): the new threads and a snippet budget of N tokens
+  instead of 1,400, to see what a smaller prompt costs in citation accuracy.
 
 Both have their own runtime of the same model, loaded and warmed before timing; the order
 alternates question by question. Printed: time until the sources are shown (retrieval:
@@ -59,6 +61,8 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=10)
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--threads", type=int, default=0, help="new setting (0: all cores)")
+    parser.add_argument("--lean-context", type=int, default=0,
+                        help="also run the new threads with this snippet budget (0: don't)")
     args = parser.parse_args()
 
     from greenpair.core.assistant.ask import AskOptions, Conversation
@@ -70,12 +74,16 @@ def main() -> None:
     cores = physical_cores()
     runtimes = {"default": open_runtime(args.model, n_threads=max(1, cores - 1), seed=0),
                 "new": open_runtime(args.model, n_threads=args.threads or cores, seed=0)}
+    options = {"default": AskOptions(context_tokens=1400), "new": AskOptions(context_tokens=1400)}
+    if args.lean_context:
+        runtimes["lean"] = open_runtime(args.model, n_threads=args.threads or cores, seed=0)
+        options["lean"] = AskOptions(context_tokens=args.lean_context)
     for rt in runtimes.values():
         rt.load()
         list(rt.stream_chat([Message("user", "Say hi.")], max_tokens=4))
     print(f"{args.model}: default {runtimes['default'].n_threads} threads, new "
           f"{runtimes['new'].n_threads}; {args.per_set} questions per set", flush=True)
-    rows: dict[str, list[dict[str, Any]]] = {"default": [], "new": []}
+    rows: dict[str, list[dict[str, Any]]] = {setting: [] for setting in runtimes}
     i = 0
     for name in args.sets.split(","):
         index = open_index(CORPORA / name)
@@ -84,11 +92,12 @@ def main() -> None:
         lines = (BENCH / f"{name}.jsonl").read_text().splitlines()[:args.per_set]
         for line in lines:
             q = json.loads(line)
-            order = ["default", "new"] if i % 2 == 0 else ["new", "default"]
+            settings = list(runtimes)
+            order = settings[i % len(settings):] + settings[:i % len(settings)]
             i += 1
             for setting in order:
                 conv = Conversation(CORPORA / name, runtime=runtimes[setting], index=index,
-                                    options=AskOptions())
+                                    options=options[setting])
                 r = ask(conv, TEMPLATE.format(query=q["query"]), set(q["gold"]))
                 r["set"] = name
                 rows[setting].append(r)
@@ -106,11 +115,14 @@ def main() -> None:
               f"{statistics.median(r['total_s'] for r in rs):9.1f}"
               f"{sum(r['model_cited'] for r in rs):>9}/{n:<3}"
               f"{sum(r['with_fallback'] for r in rs):>7}/{n:<3}")
-    d, n_ = rows["default"], rows["new"]
-    ratio = [a["total_s"] / b["total_s"] for a, b in zip(d, n_, strict=True) if b["total_s"]]
-    ttft = [a["ttft_s"] / b["ttft_s"] for a, b in zip(d, n_, strict=True) if b["ttft_s"]]
-    print(f"\nper-question speed-up (default / new): total median {statistics.median(ratio):.2f}×,"
-          f" first token median {statistics.median(ttft):.2f}× (target ≥ 2×)")
+    d = rows["default"]
+    for setting in [s for s in rows if s != "default"]:
+        n_ = rows[setting]
+        ratio = [a["total_s"] / b["total_s"] for a, b in zip(d, n_, strict=True) if b["total_s"]]
+        ttft = [a["ttft_s"] / b["ttft_s"] for a, b in zip(d, n_, strict=True) if b["ttft_s"]]
+        print(f"\nper-question speed-up (default / {setting}): total median "
+              f"{statistics.median(ratio):.2f}×, first token median "
+              f"{statistics.median(ttft):.2f}× (target ≥ 2×)")
     for rt in runtimes.values():
         rt.unload()
 

@@ -9,10 +9,15 @@
 2. Event-loop latency: a 10 ms precise ``QTimer`` records how late each tick is, first
    with nothing running (baseline), then while the model answers a question in the
    window (tokens streaming into the chat view). Prints p50 / p95 / max lateness.
+3. With ``--compare-threads``: the same question answered in the window by a runtime on
+   1 thread (the setting before issue 13: physical cores − 1 here) and by one on the
+   thread policy (every physical core while the machine is otherwise idle), alternating
+   ``--repeats`` times: answer time and the event loop's lateness of each.
 
 Usage::
 
     nice python benchmarks/idle.py [--seconds 60] [--model smollm2-135m|qwen2.5-coder-1.5b]
+        [--compare-threads [--repeats 3]]
 """
 
 from __future__ import annotations
@@ -110,11 +115,47 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def compare_threads(window: Any, model: str, repeats: int) -> None:
+    """Answer the demo question on 1 thread and on the thread policy, alternating; print
+    the answer time and the event loop's lateness of each."""
+    from screenshots import QUESTION
+
+    from greenpair.core.config import physical_cores
+    from greenpair.core.llm.manager import open_runtime
+
+    runtimes = {"1 thread": open_runtime(model, n_threads=1),
+                f"policy ({physical_cores()} cores idle)": open_runtime(model)}
+    for rt in runtimes.values():
+        rt.load()
+    rows: dict[str, list[tuple[float, list[float]]]] = {name: [] for name in runtimes}
+    for i in range(repeats):
+        names = list(runtimes) if i % 2 == 0 else list(reversed(runtimes))
+        for name in names:
+            window.assistant.runtime = runtimes[name]
+            window.assistant.new_conversation()
+            window.input.setPlainText(QUESTION)
+            started = time.perf_counter()
+            window.ask()
+            late = lateness(900.0, window.assistant.busy_changed)
+            rows[name].append((time.perf_counter() - started, late))
+    print(f"Threads while answering ({repeats} answers each, alternating), model {model}")
+    for name, runs in rows.items():
+        late = [v for _, values in runs for v in values]
+        print(f"  {name:24s} answer median {statistics.median(t for t, _ in runs):6.1f} s  "
+              f"lateness p50 {pct(late, 0.5):5.2f}  p95 {pct(late, 0.95):6.2f}  "
+              f"max {max(late, default=0):7.2f} ms")
+    for rt in runtimes.values():
+        rt.unload()
+
+
 def main() -> int:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--compare-threads", action="store_true",
+                        help="also answer on 1 thread and on the thread policy, alternating")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     from greenpair.core.config import Settings, models_dir
@@ -189,6 +230,8 @@ def main() -> int:
               f"mean {statistics.fmean(values) if values else 0:6.2f}")
     if turn is not None:
         print(f"  answer: {turn.state}, {took:.1f} s; {turn.stats}")
+    if args.compare_threads:
+        compare_threads(window, args.model, args.repeats)
     window.shutdown()
     window.close()
     return 0
