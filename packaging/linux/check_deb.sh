@@ -24,7 +24,11 @@ gui() {
   echo $!
 }
 
-dpkg -i "$deb"
+# dpkg -i does not fetch dependencies: where some are missing (a fresh system), it stops
+# and apt installs them and finishes the configuration, as for any downloaded .deb.
+if ! dpkg -i "$deb"; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -f -y -q --no-install-recommends
+fi
 dpkg -L greenpair >"$tmp/files"
 echo "installed: $(wc -l <"$tmp/files") paths; $(du -sh /opt/greenpair | cut -f1) in /opt/greenpair"
 command -v greenpair

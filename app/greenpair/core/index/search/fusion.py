@@ -62,7 +62,7 @@ class Ranking:
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: {
-        "file": 0.5, "chunk": 1.0, "dense": 1.0, "phrase": 0.3, "symbol": 0.3,
+        "file": 0.5, "chunk": 1.0, "dense": 1.0, "phrase": 0.3, "symbol": 0.2,
         "qualified": 0.3, "path": 0.3, "exports": 1.0, "reexport": 0.3, "history": 0.5,
     })
     bonus: float = 0.2
