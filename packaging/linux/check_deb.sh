@@ -44,6 +44,8 @@ kill "$pid" 2>/dev/null || true
 
 mkdir -p "$home/.local/share/greenpair"
 if [ -n "$models" ]; then
+  # The welcome page made an empty models folder: the provisioned one takes its place.
+  rm -rf "$home/.local/share/greenpair/models"
   ln -s "$models" "$home/.local/share/greenpair/models"
 fi
 run greenpair --version

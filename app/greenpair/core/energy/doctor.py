@@ -183,7 +183,19 @@ def runtime_checks() -> Iterator[Check]:
                 None)
     yield Check("eco", "eco mode", "info",
                 f"{'on' if settings.eco_mode else 'off'}: model {settings.effective_model()}, "
-                f"{settings.effective_threads()} threads")
+                f"{_threads_text(settings)}")
+
+
+def _threads_text(settings: Any) -> str:
+    """How many threads a generation gets, as the thread policy decides it."""
+    from greenpair.core.llm.threads import default_policy
+
+    policy = default_policy(settings.threads, settings.eco_mode)
+    if not policy.adaptive:
+        n = settings.effective_threads()
+        return f"{n} thread{'' if n == 1 else 's'}"
+    return (f"{policy.physical} threads while you wait and the machine is otherwise idle, "
+            f"{policy.background} when it is busy or on battery")
 
 
 def run_checks(*, verify: bool = False, probe: Probe | None = None) -> list[Check]:

@@ -114,6 +114,14 @@ def ensure_loaded() -> None:
             return
         import llama_cpp  # noqa: F401 - loads libllama and libggml
 
+        # llama-cpp-python prints llama.cpp's messages to stderr when they reach its
+        # logger's level, which starts at NOTSET, so "load_backend: loaded CPU backend ..."
+        # would precede every command's output. ERROR is the level ``Llama(verbose=False)``
+        # sets anyway (its table is a step off the vendored llama.cpp's levels: info lines
+        # map to WARNING and go; warnings map to ERROR and still show).
+        lib_log = logging.getLogger("llama-cpp-python")
+        if lib_log.level == logging.NOTSET:
+            lib_log.setLevel(logging.ERROR)
         ggml = _ggml(folder)
         if ggml.ggml_backend_reg_count() == 0:
             ggml.ggml_backend_load_all_from_path(str(folder).encode())

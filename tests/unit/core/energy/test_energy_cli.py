@@ -112,3 +112,15 @@ def test_energy_command_in_a_real_process(greenpair_home: Path) -> None:
     data = json.loads(done.stdout)
     assert data["power"]["sensor"] == data["sensor"]["name"] or data["power"]["estimated"]
     assert Path(data["ledger"]).parent == greenpair_home
+
+
+def test_doctor_says_how_the_thread_policy_chooses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from greenpair.core.config import Settings
+    from greenpair.core.energy import doctor
+
+    monkeypatch.setattr("greenpair.core.config.physical_cores", lambda: 4)
+    assert doctor._threads_text(Settings()) == (
+        "4 threads while you wait and the machine is otherwise idle, 3 when it is busy or "
+        "on battery")
+    assert doctor._threads_text(Settings(threads=1)) == "1 thread"
+    assert doctor._threads_text(Settings(eco_mode=True)) == "1 thread"
