@@ -53,3 +53,42 @@ def test_doctor_fails_when_no_variant_fits_this_cpu(monkeypatch: pytest.MonkeyPa
     checks = _checks(info, monkeypatch, gpu_layers=0)
     assert checks["CPU variant"][0] == "fail"
     assert checks["backend"][0] == "fail"
+
+
+def _portable_lib() -> Path:
+    folder = backends.lib_dir()
+    assert folder is not None, "llama-cpp-python is not installed"
+    if not backends._modules(folder, "cpu"):
+        pytest.fail("make setup installs the portable llama.cpp build; this one is native")
+    return folder
+
+
+def test_build_info_in_a_fresh_process_finds_this_cpus_variant() -> None:
+    # The variant modules need libggml-base, which only loading libllama makes findable:
+    # scored before that, every variant failed and doctor said none runs on this CPU.
+    import json
+    import subprocess
+    import sys
+
+    _portable_lib()
+    code = ("import json; from greenpair.core.llm import backends; i = backends.build_info(); "
+            "print(json.dumps([i.cpu_variant, len(i.devices)]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    variant, devices = json.loads(out.strip().splitlines()[-1])
+    assert variant is not None
+    assert devices >= 1
+
+
+def test_ggml_registry_is_libllamas_even_when_a_copy_sits_elsewhere(tmp_path: Path) -> None:
+    # A packaged app keeps libllama's libggml.so.0 outside llama_cpp/lib, where only a
+    # libggml.so copy is left: opening that copy by path made a second ggml with an empty
+    # registry, and every model failed to load ("Failed to load model from file").
+    import shutil
+
+    folder = _portable_lib()
+    backends.ensure_loaded()
+    shutil.copy(folder / "libggml.so", tmp_path / "libggml.so")
+    ggml = backends._ggml(tmp_path)
+    assert ggml.ggml_backend_reg_count() >= 1
+    assert ggml.ggml_backend_dev_count() >= 1

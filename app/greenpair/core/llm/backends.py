@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -77,16 +78,24 @@ def _ggml(folder: Path) -> Any:
     """The libggml that libllama loaded, for its registry API.
 
     Wheels cannot hold symlinks, so ``libggml.so`` and ``libggml.so.0`` are two copies of
-    one library: opening the first by path would load a second instance with a registry of
-    its own. Opening libllama's dependency by its soname alone returns the loaded instance.
+    one library, and a packaged app may keep libllama's ``libggml.so.0`` in another folder
+    than ``llama_cpp/lib``: opening a copy by path would load a second instance with a
+    registry of its own, and the model would find no backend. So libllama's dependency is
+    looked up by its soname among the libraries already loaded (``RTLD_NOLOAD``); the path
+    is the fallback (builds that link ggml statically, other systems).
     """
-    path = folder / f"{_PREFIX}ggml{_SUFFIX}"
+    lib = None
     if sys.platform.startswith("linux"):
-        sonames = sorted(p.name for p in folder.glob(f"libggml{_SUFFIX}.*") if p.suffix[1:].isdigit()
-                         and p.name.count(".") == 2)
-        if sonames:
-            path = Path(sonames[0])  # a bare name: matched against loaded libraries first
-    lib = ctypes.CDLL(str(path))
+        sonames = {p.name for p in folder.glob(f"libggml{_SUFFIX}.*")
+                   if p.suffix[1:].isdigit() and p.name.count(".") == 2}
+        for soname in sorted(sonames | {f"libggml{_SUFFIX}.0"}):
+            try:
+                lib = ctypes.CDLL(soname, mode=os.RTLD_NOLOAD)
+                break
+            except OSError:
+                continue
+    if lib is None:
+        lib = ctypes.CDLL(str(folder / f"{_PREFIX}ggml{_SUFFIX}"))
     lib.ggml_backend_reg_count.restype = ctypes.c_size_t
     lib.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
     lib.ggml_backend_dev_count.restype = ctypes.c_size_t
@@ -152,6 +161,9 @@ def build_info() -> BuildInfo:
         return BuildInfo(kind="missing")
     variants = _modules(folder, "cpu")
     info = BuildInfo(kind="portable" if variants else "native", lib_dir=folder)
+    # First: the variant modules need libggml-base, which only libllama's loading puts
+    # where the dynamic loader finds it (a venv has no search path to llama_cpp/lib).
+    ensure_loaded()
     if variants:
         info.cpu_variants = variants
         info.cpu_variant = _best_cpu_variant(folder, variants)
@@ -161,7 +173,6 @@ def build_info() -> BuildInfo:
             if p.name[len(_PREFIX) + 5:-len(_SUFFIX)] not in {"base", "cpu"}
             and not p.name.startswith(f"{_PREFIX}ggml-cpu-")
         ]
-    ensure_loaded()
     import llama_cpp
 
     llama_cpp.llama_backend_init()
