@@ -149,6 +149,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--list", action="store_true", help="Print the tasks and stop.")
+    parser.add_argument("--only", default="",
+                        help="Comma-separated task ids: run just these (of the selected tasks).")
     args = parser.parse_args()
 
     from greenpair.core.assistant.patch import PatchOptions
@@ -158,6 +160,9 @@ def main() -> None:
     from greenpair.core.llm.runtime import Message
 
     tasks = select_tasks(args.sets.split(","), args.limit)
+    if args.only:
+        wanted = set(args.only.split(","))
+        tasks = [t for t in tasks if t["id"] in wanted]
     if args.list:
         for t in tasks:
             print(t["id"], t["named"], t["task"].splitlines()[0][:90])
