@@ -174,18 +174,12 @@ def _attempt(repo: Path, fmt: str, reply: str, packed: PackedContext) -> tuple[
 
 def reply_budget(fmt: str, packed: PackedContext, count: Callable[[str], int],
                  floor: int) -> int:
-    """Tokens a reply may take: ``floor``, or enough for the longest edit the format
-    allows on the longest snippet: a whole-function rewrite copies it once (with room to add
-    to it); a SEARCH/REPLACE block may quote all of it and give it back changed. A reply
-    cut short cannot be well-formed, whatever the grammar."""
-    if not packed.snippets:
+    """Tokens a reply may take: ``floor``, or enough to rewrite the longest snippet whole
+    (a whole-function rewrite copies it) with room to add to it."""
+    if fmt != "function" or not packed.snippets:
         return floor
     longest = max(count(s.text) for s in packed.snippets)
-    if fmt == "function":
-        return max(floor, int(longest * 1.3) + 96)
-    if fmt == "search_replace":
-        return max(floor, int(longest * 2.3) + 96)
-    return floor
+    return max(floor, int(longest * 1.3) + 96)
 
 
 def _cut_off_message(reason: str, budget: int) -> str:
