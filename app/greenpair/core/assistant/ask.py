@@ -64,10 +64,10 @@ class AskOptions:
     """
 
     top_k: int = 8
-    # 900, not 1,400: on 20 questions of two corpora (benchmarks/answer_speed.py
-    # --lean-context 900, 2026-12-02) the median answer took 15.3 s instead of 22.6 s on the
-    # same threads, with the same model-cited accuracy (8/20 both): prompt processing is
-    # most of an answer's time on a laptop CPU.
+    # 900, not 1,400: on 20 questions of two corpora (benchmarks/answer_speed.py,
+    # 2026-12-02) the median answer took 15.3 s instead of 22.6 s on the same threads, with
+    # the same model-cited accuracy (8/20 both): prompt processing is most of an answer's
+    # time on a laptop CPU.
     context_tokens: int = 900
     followup_context_tokens: int = 600
     max_snippet_tokens: int = 400
