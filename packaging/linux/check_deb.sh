@@ -34,7 +34,8 @@ echo "installed: $(wc -l <"$tmp/files") paths; $(du -sh /opt/greenpair | cut -f1
 command -v greenpair
 
 # The window's first run, before any model: the welcome page.
-Xvfb :97 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# -noreset: on a bare system the reset after the first window closes can end the server.
+Xvfb :97 -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
 xvfb=$!
 sleep 2
 pid=$(gui "$tmp")

@@ -1,10 +1,11 @@
 #!/bin/sh
 # check_deb.sh inside a fresh Debian root: nothing of this machine (its Python, venv,
 # libraries, fonts, home folder) is visible, so the package's own files and declared
-# dependencies are all there is. The root is a debootstrap "minbase" (about 150 MB), made
-# once and kept at $ROOT; each run installs the .deb's dependencies with apt (the test
-# that `Depends:` is complete) and the check tools (Xvfb, ImageMagick), then runs
-# check_deb.sh in a private mount namespace.
+# dependencies are all there is. A debootstrap "minbase" (about 150 MB) is made once and
+# kept at $ROOT.base; each run copies it to $ROOT, so every run starts from the same fresh
+# system: the .deb's dependencies come from apt through its `Depends:` (the test that the
+# line is complete), the check tools (Xvfb, ImageMagick) are added, and check_deb.sh runs
+# in a private mount namespace.
 #
 # Usage (as root): check_deb_fresh_root.sh DEB OUTDIR [MODELS_DIR]
 #   ROOT=/var/tmp/greenpair-fresh-root  where the fresh root is kept
@@ -17,12 +18,17 @@ root=${ROOT:-/var/tmp/greenpair-fresh-root}
 suite=${SUITE:-bookworm}
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ ! -x "$root/usr/bin/apt-get" ]; then
+case $root in
+  / | /usr* | /bin* | /etc* | "") echo "ROOT=$root: refusing; pick a folder of its own" >&2; exit 2 ;;
+esac
+base=$root.base
+if [ ! -x "$base/usr/bin/apt-get" ]; then
   command -v debootstrap >/dev/null || { echo "needs debootstrap (apt-get install debootstrap)" >&2; exit 2; }
-  debootstrap --variant=minbase "$suite" "$root" http://deb.debian.org/debian
+  rm -rf "$base"
+  debootstrap --variant=minbase "$suite" "$base" http://deb.debian.org/debian
 fi
-# A dpkg -r of an earlier run may have failed half-way: start from no Greenpair.
-chroot "$root" dpkg --purge greenpair >/dev/null 2>&1 || true
+rm -rf "$root"
+cp -a "$base" "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 rm -rf "$root/check"
 mkdir -p "$root/check/out" "$root/models"
