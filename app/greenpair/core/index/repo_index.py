@@ -208,9 +208,6 @@ class RepoIndex:
             return self._history
 
     # -- public API -----------------------------------------------------------------
-    def _write_lock(self) -> contextlib.AbstractContextManager[None]:
-        return writers_lock(self.folder)
-
     def update(
         self, *, embed: bool = True, paths: Iterable[str] | None = None
     ) -> Iterator[IndexProgress]:
@@ -228,7 +225,7 @@ class RepoIndex:
         from greenpair.core.repo.walker import refresh_scope
 
         scope = None if paths is None else refresh_scope(paths)
-        with self._update_lock, self._write_lock(), self.meter.window(
+        with self._update_lock, writers_lock(self.folder), self.meter.window(
             "index", repo=str(self.repo)
         ):
             self.store.forget_vocab()
