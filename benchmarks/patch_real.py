@@ -91,15 +91,18 @@ def _parses(changes: list[Any]) -> bool:
 
 def run_task(runtime: Any, index: Any, task: dict[str, Any], options: Any) -> dict[str, Any]:
     from greenpair.core.assistant.edits import parse_edits
-    from greenpair.core.assistant.patch import PatchDraft, draft_patch
+    from greenpair.core.assistant.patch import PatchDraft, Token, draft_patch
     from greenpair.core.errors import PatchError
 
     t0 = time.perf_counter()
     draft = None
+    streamed: list[str] = []  # every attempt's tokens, before a cut-off reply is trimmed
     for event in draft_patch(CORPORA / task["set"], task["task"], runtime=runtime, index=index,
                              options=options):
         if isinstance(event, PatchDraft):
             draft = event
+        elif isinstance(event, Token):
+            streamed.append(event.text)
     assert draft is not None
     try:
         parse_edits(draft.format, draft.reply)
@@ -116,7 +119,7 @@ def run_task(runtime: Any, index: Any, task: dict[str, Any], options: Any) -> di
         "joules": None if e is None else e.joules, "estimated": None if e is None else e.estimated,
         "prompt_tokens": draft.prompt_tokens, "completion_tokens": draft.completion_tokens,
         "attempts": draft.attempts, "files": draft.files, "error": draft.error,
-        "reply": draft.reply,
+        "reply": draft.reply, "streamed": "".join(streamed), "stop_reason": draft.stop_reason,
     }
 
 
