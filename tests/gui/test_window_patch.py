@@ -97,6 +97,29 @@ def test_discard_leaves_the_files_alone(qtbot: Any, make_window: Any, tmp_repo: 
     assert target.read_bytes() == original
 
 
+def test_a_name_defined_twice_is_edited_in_the_file_the_user_has_open(
+    qtbot: Any, make_window: Any, tmp_repo: Path
+) -> None:
+    for name in ("north", "south"):
+        (tmp_repo / f"src/shop/{name}.py").write_text(
+            "def round_total(total: float) -> float:\n"
+            f'    """Round a {name} till total to cents."""\n'
+            f"    return round(total, 2)  # {name} rounding\n")
+    runtime = FakeRuntime(default_reply="")  # the prompt is what is checked
+    window = make_window(runtime=runtime)
+    window.open_repo(tmp_repo)
+    wait_indexed(qtbot, window)
+    for shown, other in (("north", "south"), ("south", "north")):
+        assert window.viewer.show_file(tmp_repo, f"src/shop/{shown}.py", 1, 3)
+        type_and_send(qtbot, window, "In round_total, round half up instead of to even",
+                      propose=True)
+        wait_answer(qtbot, window)
+        prompt = runtime.prompts[-1]
+        assert f"# {shown} rounding" in prompt
+        assert f"# {other} rounding" not in prompt
+    assert window.assistant.patch_options is None  # the open file is not kept as a setting
+
+
 @pytest.mark.model
 def test_the_tiny_model_end_to_end_reports_in_plain_words(qtbot: Any, make_window: Any,
                                                          tmp_repo: Path) -> None:

@@ -8,6 +8,7 @@ turn, so late tokens of a stopped answer never land in the next one.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -143,14 +144,14 @@ class AssistantController(QObject):
         self.chat.drop_last()
         return self.ask(last.question, regenerated=True)
 
-    def propose_from(self, index: int) -> bool:
+    def propose_from(self, index: int, *, open_file: str | None = None) -> bool:
         """Draft a patch doing what answer ``index`` of the chat describes."""
         if not 0 <= index < len(self.chat.turns):
             return False
         turn = self.chat.turns[index]
         answer = turn.text if len(turn.text) <= 2000 else turn.text[:2000] + "…"
         return self.propose(f"Make the change this answer describes.\n\nQuestion: "
-                            f"{turn.question}\n\nAnswer:\n{answer}")
+                            f"{turn.question}\n\nAnswer:\n{answer}", open_file=open_file)
 
     # -- asking --------------------------------------------------------------------------
 
@@ -170,11 +171,19 @@ class AssistantController(QObject):
         self._run(turn, self.conversation.ask, question)
         return True
 
-    def propose(self, task: str) -> bool:
-        """Draft a patch for ``task``; returns False when nothing was started."""
+    def propose(self, task: str, *, open_file: str | None = None) -> bool:
+        """Draft a patch for ``task``; returns False when nothing was started.
+
+        ``open_file`` is the file the user is looking at (repository-relative): when the
+        task names a definition found in several files, the one in that file is edited.
+        """
         if self.busy or self.repo is None or not task.strip():
             return False
-        from greenpair.core.assistant.patch import draft_patch
+        from greenpair.core.assistant.patch import PatchOptions, draft_patch
+
+        options = self.patch_options
+        if open_file:
+            options = dataclasses.replace(options or PatchOptions(), prefer_path=open_file)
 
         self.draft = None
         self.diff.clear()
@@ -182,7 +191,7 @@ class AssistantController(QObject):
         self.diff.show_status("Drafting…")
         turn = self.chat.begin_turn(task, "patch")
         self._run(turn, draft_patch, self.repo, task, runtime=self.runtime, index=self.index,
-                  settings=self.settings, options=self.patch_options)
+                  settings=self.settings, options=options)
         return True
 
     def stop(self) -> None:

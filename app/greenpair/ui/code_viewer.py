@@ -249,6 +249,12 @@ class CodeViewer(QWidget):
         self._open.setEnabled(True)
         return True
 
+    def open_file(self, repo: Path | None) -> str | None:
+        """The file shown, relative to ``repo`` (None: nothing of ``repo`` is shown)."""
+        if repo is None or self.repo is None or self.path is None:
+            return None
+        return self.path if self.repo == repo.resolve() else None
+
     def _load(self, repo: Path, path: str) -> str | None:
         root = repo.resolve()
         file = (root / path).resolve()

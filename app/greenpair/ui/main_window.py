@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
         """Draft a patch for the change described in the input box."""
         task = self.input.toPlainText().strip()
         if task and not self.assistant.busy and self._ready_to_generate() \
-                and self.assistant.propose(task):
+                and self.assistant.propose(task, open_file=self.viewer.open_file(self.repo)):
             self.input.clear()
             self.side.setCurrentWidget(self.diff)
             self._note_index_wait()
@@ -350,7 +350,8 @@ class MainWindow(QMainWindow):
 
     def _propose_from(self, index: int) -> None:
         if not self.assistant.busy and self._ready_to_generate() \
-                and self.assistant.propose_from(index):
+                and self.assistant.propose_from(index,
+                                                open_file=self.viewer.open_file(self.repo)):
             self.side.setCurrentWidget(self.diff)
 
     def _regenerate(self) -> None:
