@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from greenpair.core.assistant.context import Snippet
 from greenpair.core.assistant.edit_grammar import (
+    MAX_SEARCH_LINES,
     complete_prefix,
+    decorator_lines,
     definition_heads,
     edit_grammar,
     literal,
@@ -23,9 +25,32 @@ def test_search_part_is_a_chain_of_the_snippets_lines() -> None:
     g = edit_grammar("search_replace", [SNIP])
     assert g is not None
     assert 'block0 ::= "util/strings.py\\n" "<<<<<<< SEARCH\\n" search0' in g
-    assert 'l0-0-0 ::= "def shout(text):\\n" l0-0-1?' in g
-    assert 'l0-0-2 ::= "\\treturn text.upper()\\n"\n' in g  # the last line ends the chain
-    assert "search0 ::= l0-0-0 | l0-0-1 | l0-0-2" in g
+    assert 't0-0-0 ::= "def shout(text):\\n"\n' in g
+    assert "c0-0-0-3 ::= t0-0-0 c0-0-1-2?\n" in g
+    assert "c0-0-2-1 ::= t0-0-2\n" in g  # the last line ends the chain
+    assert "search0 ::= c0-0-0-3 | c0-0-1-2 | c0-0-2-1" in g
+
+
+def test_a_search_part_copies_at_most_max_search_lines() -> None:
+    lines = [f"x{i} = {i}\n" for i in range(MAX_SEARCH_LINES + 6)]
+    g = edit_grammar("search_replace", [Snippet("big.py", 1, len(lines), "".join(lines))])
+    assert g is not None
+    n = MAX_SEARCH_LINES
+    assert f"c0-0-0-{n} ::= t0-0-0 c0-0-1-{n - 1}?" in g
+    assert f"c0-0-0-{n + 1} " not in g
+    assert f"c0-0-{len(lines) - 1}-1 ::=" in g
+
+
+def test_only_shown_decorators_may_precede_a_rewritten_head() -> None:
+    code = "class A:\n    @property\n    @cached\n    def size(self):\n        return 1\n"
+    snip = Snippet("a.py", 1, 5, code, language="python")
+    assert decorator_lines([snip]) == {"a.py": ["    @cached", "    @property"]}
+    g = edit_grammar("function", [snip])
+    assert g is not None
+    assert 'deco0 ::= "    @cached\\n" | "    @property\\n"' in g
+    assert '"\\n" deco0? deco0? deco0? deco0? head0 ' in g
+    plain = edit_grammar("function", [SNIP])
+    assert plain is not None and "deco" not in plain  # no decorator shown: none allowed
 
 
 def test_function_blocks_start_with_a_shown_definition_head() -> None:
@@ -64,5 +89,9 @@ def test_reply_budget_fits_a_whole_function_rewrite() -> None:
         return len(text.split())
 
     assert reply_budget("function", packed, count, 768) == int(1200 * 1.3) + 96
-    assert reply_budget("search_replace", packed, count, 768) == 768
+    assert reply_budget("search_replace", PackedContext([SNIP]), count, 768) == 768
+    # SEARCH/REPLACE: the widest run of MAX_SEARCH_LINES lines, twice, with room to add
+    wide = Snippet("b.py", 1, 40, "one two three four five six seven eight nine ten\n" * 40)
+    assert reply_budget("search_replace", PackedContext([SNIP, wide]), count, 200) == \
+        int(10 * MAX_SEARCH_LINES * 2.3) + 96
     assert reply_budget("function", PackedContext([SNIP]), count, 768) == 768

@@ -5,13 +5,18 @@ llama.cpp masks every token that would take the reply out of the grammar, so the
 sampled, and nothing is retried for its format. Beyond the shape:
 
 * ``search_replace``: the path is one of the shown files, and the SEARCH part is a run of
-  consecutive lines copied from one shown snippet of that file (each line is a chain
-  ``l_i ::= "text" "\\n" l_(i+1)?``), so it always matches the file exactly. The REPLACE
-  part is free text that cannot start a line with a marker (``<<``, ``==``, ``>>``) or a
-  code fence (small models close a block with a fence, then ramble).
+  at most ``MAX_SEARCH_LINES`` consecutive lines copied from one shown snippet of that file
+  (line ``i`` with ``d`` lines left is ``c_i_d ::= t_i c_(i+1)_(d-1)?``, ``t_i`` its text),
+  so it always matches the file exactly. The bound keeps a block within the reply's
+  budget: the 1.5B model otherwise chose a 40-line doc comment as SEARCH and ran out of
+  tokens copying it into REPLACE. The REPLACE part is free text that cannot start a line
+  with a marker (``<<``, ``==``, ``>>``) or a code fence (small models close a block with a
+  fence, then ramble).
 * ``function``: the path is one of the shown files and the code block starts with the
   head of a definition shown (``def is_docstring``, ``    def visit``, ``export function
-  f``); the rest is free text that cannot start a line with a fence.
+  f``), after at most ``MAX_DECORATORS`` of the decorator lines shown above definitions of
+  that file (free ``@`` lines let the model write ``@example`` lines until the loop guard
+  stopped it); the rest is free text that cannot start a line with a fence.
 
 A reply may still stop before the grammar completes (the token budget, a loop cut off by
 the repetition guard, a cancel). The grammar accepts after each complete block, so
@@ -27,6 +32,8 @@ from collections.abc import Sequence
 from greenpair.core.assistant.context import Snippet
 
 MAX_BLOCKS = 3  # SEARCH/REPLACE blocks or functions in one reply
+MAX_SEARCH_LINES = 24  # lines one SEARCH part may copy
+MAX_DECORATORS = 4  # decorator lines before a rewritten definition's head
 
 _DEF_HEAD = re.compile(
     r"^[ \t]*(?:export\s+)?(?:default\s+)?(?:pub\s+)?(?:async\s+)?"
@@ -82,13 +89,14 @@ def search_replace_grammar(snippets: Sequence[Snippet]) -> str:
     for p, path in enumerate(_paths(snippets)):
         starts: list[str] = []
         for s, snip in enumerate(x for x in snippets if x.path == path):
-            lines = [ln.removesuffix("\r") for ln in snip.text.rstrip("\r\n").split("\n")]
+            lines = snippet_lines(snip)
             for i, line in enumerate(lines):
-                name = f"l{p}-{s}-{i}"
-                nxt = f" l{p}-{s}-{i + 1}?" if i + 1 < len(lines) else ""
-                rules.append(f"{name} ::= {literal(line + chr(10))}{nxt}")
+                rules.append(f"t{p}-{s}-{i} ::= {literal(line + chr(10))}")
+                for d in range(1, min(MAX_SEARCH_LINES, len(lines) - i) + 1):
+                    nxt = f" c{p}-{s}-{i + 1}-{d - 1}?" if d > 1 else ""
+                    rules.append(f"c{p}-{s}-{i}-{d} ::= t{p}-{s}-{i}{nxt}")
                 if line.strip():  # a SEARCH part starts on a line with text
-                    starts.append(name)
+                    starts.append(f"c{p}-{s}-{i}-{min(MAX_SEARCH_LINES, len(lines) - i)}")
         if not starts:
             continue
         rules.append(f"search{p} ::= {_alternatives(starts)}")
@@ -100,6 +108,28 @@ def search_replace_grammar(snippets: Sequence[Snippet]) -> str:
     block = f"block ::= {_alternatives(blocks)}"
     root = "root ::= block" + " block?" * (MAX_BLOCKS - 1)
     return "\n".join([root, block, *rules]) + _FREE_LINES + _TICK_LINES
+
+
+def snippet_lines(snip: Snippet) -> list[str]:
+    """The snippet's lines without their line ends."""
+    return [ln.removesuffix("\r") for ln in snip.text.rstrip("\r\n").split("\n")]
+
+
+def decorator_lines(snippets: Sequence[Snippet]) -> dict[str, list[str]]:
+    """Per path, the decorator lines shown directly above definitions (``@property``)."""
+    found: dict[str, list[str]] = {}
+    for snip in snippets:
+        lines = snippet_lines(snip)
+        kept = found.setdefault(snip.path, [])
+        for h, line in enumerate(lines):
+            if not _DEF_HEAD.match(line):
+                continue
+            above = h - 1
+            while above >= 0 and lines[above].lstrip().startswith("@"):
+                if lines[above] not in kept:
+                    kept.append(lines[above])
+                above -= 1
+    return found
 
 
 def definition_heads(snippets: Sequence[Snippet]) -> dict[str, list[str]]:
@@ -118,16 +148,21 @@ def function_grammar(snippets: Sequence[Snippet]) -> str:
     """Code blocks under a shown path that rewrite a definition shown there."""
     rules: list[str] = []
     blocks: list[str] = []
+    decorators = decorator_lines(snippets)
     for p, (path, heads) in enumerate(definition_heads(snippets).items()):
         if not heads:
             continue
         rules.append(f"head{p} ::= {_alternatives([literal(h) for h in heads])}")
+        decos = ""
+        if decorators.get(path):
+            rules.append(f"deco{p} ::= "
+                         + _alternatives([literal(d + chr(10)) for d in decorators[path]]))
+            decos = f" deco{p}?" * MAX_DECORATORS
         rules.append(
-            f'fblock{p} ::= {literal(path + chr(10))} "```" [a-z]* "\\n" deco* head{p} '
+            f'fblock{p} ::= {literal(path + chr(10))} "```" [a-z]* "\\n"{decos} head{p} '
             f'[^\\n]* "\\n" cline* "```\\n"'
         )
         blocks.append(f"fblock{p}")
-    rules.append('deco ::= [ \\t]* "@" [^\\n]* "\\n"')
     block = f"fblock ::= {_alternatives(blocks)}"
     root = "root ::= fblock" + " fblock?" * (MAX_BLOCKS - 1)
     return "\n".join([root, block, *rules]) + _CODE_LINES + _TICK_LINES

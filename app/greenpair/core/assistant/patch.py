@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING
 from greenpair.core.assistant import backup
 from greenpair.core.assistant.context import PackedContext, pack_context
 from greenpair.core.assistant.diffs import validate
-from greenpair.core.assistant.edit_grammar import complete_prefix, edit_grammar
+from greenpair.core.assistant.edit_grammar import (
+    MAX_SEARCH_LINES,
+    complete_prefix,
+    edit_grammar,
+    snippet_lines,
+)
 from greenpair.core.assistant.editing import FileChange, apply_edits
 from greenpair.core.assistant.edits import FORMATS, parse_edits
 from greenpair.core.assistant.formats import choose_format
@@ -174,12 +179,25 @@ def _attempt(repo: Path, fmt: str, reply: str, packed: PackedContext) -> tuple[
 
 def reply_budget(fmt: str, packed: PackedContext, count: Callable[[str], int],
                  floor: int) -> int:
-    """Tokens a reply may take: ``floor``, or enough to rewrite the longest snippet whole
-    (a whole-function rewrite copies it) with room to add to it."""
-    if fmt != "function" or not packed.snippets:
+    """Tokens a reply may take: ``floor``, or enough for the largest edit the grammar
+    allows with room to add to it — a whole-function rewrite copies the longest snippet; a
+    SEARCH/REPLACE block copies up to ``MAX_SEARCH_LINES`` lines twice."""
+    if not packed.snippets:
         return floor
-    longest = max(count(s.text) for s in packed.snippets)
-    return max(floor, int(longest * 1.3) + 96)
+    if fmt == "function":
+        longest = max(count(s.text) for s in packed.snippets)
+        return max(floor, int(longest * 1.3) + 96)
+    if fmt == "search_replace":
+        widest = 0
+        for snip in packed.snippets:
+            sizes = [count(line + "\n") for line in snippet_lines(snip)]
+            run = sum(sizes[:MAX_SEARCH_LINES])
+            widest = max(widest, run)
+            for i in range(MAX_SEARCH_LINES, len(sizes)):
+                run += sizes[i] - sizes[i - MAX_SEARCH_LINES]
+                widest = max(widest, run)
+        return max(floor, int(widest * 2.3) + 96)
+    return floor
 
 
 def _cut_off_message(reason: str, budget: int) -> str:
