@@ -7,7 +7,9 @@ definitions. Task = the whole commit message; corpus = ``/work/corpora/<set>`` a
 index; nothing is written (drafts are checked, not applied). There are no commit diffs,
 so correctness of the change itself is not judged; what is measured:
 
-* well-formed: the reply parses in its edit format (cut-off replies count as not);
+* well-formed: the reply parses in its edit format (cut-off replies count as not, unless
+  the product closed the block where its REPLACE part began copying the following lines —
+  ``run_on``; the "closed" column counts those);
 * applies: matched, ``git apply --check`` and no new tree-sitter errors (``draft.error``
   is None after the product's own retry);
 * gold: the patch edits a gold file;
@@ -115,6 +117,7 @@ def run_task(runtime: Any, index: Any, task: dict[str, Any], options: Any) -> di
         "applies": draft.error is None, "gold": bool(set(draft.files) & set(task["gold"])),
         "parses": draft.error is None and _parses(draft.changes),
         "cut_off": draft.stop_reason in {"length", "repetition"},
+        "closed": draft.closed_run_on,
         "seconds": time.perf_counter() - t0,
         "joules": None if e is None else e.joules, "estimated": None if e is None else e.estimated,
         "prompt_tokens": draft.prompt_tokens, "completion_tokens": draft.completion_tokens,
@@ -135,7 +138,7 @@ def report(label: str, rows: list[dict[str, Any]]) -> None:
     joules = [r["joules"] for r in rows if r["joules"] is not None]
     est = "~" if any(r["estimated"] for r in rows) else ""
     print(f"{label:22}{share('wellformed'):>8}{share('applies'):>8}{share('gold'):>8}"
-          f"{share('parses'):>8}{share('cut_off'):>8}"
+          f"{share('parses'):>8}{share('cut_off'):>8}{share('closed'):>8}"
           f"{statistics.median(r['seconds'] for r in rows):9.1f}"
           f"{(est + format(statistics.median(joules), '.0f')) if joules else '-':>8}"
           f"{statistics.mean(r['prompt_tokens'] for r in rows):9.0f}"
@@ -197,9 +200,10 @@ def main() -> None:
             rows[name].append(r)
             print(f"  [{name:5}] {task['id']:22} {r['format']:14} wf={int(r['wellformed'])} "
                   f"ap={int(r['applies'])} gold={int(r['gold'])} parse={int(r['parses'])} "
+                  f"{'closed ' if r['closed'] else ''}"
                   f"{r['seconds']:6.1f}s {r['prompt_tokens']:5d}+{r['completion_tokens']:<4d} "
                   f"{(r['error'] or '')[:70]}", flush=True)
-    print(f"\n{'setting':22}{'wf':>8}{'applies':>8}{'gold':>8}{'parses':>8}{'cut':>8}"
+    print(f"\n{'setting':22}{'wf':>8}{'applies':>8}{'gold':>8}{'parses':>8}{'cut':>8}{'closed':>8}"
           f"{'med s':>9}{'med J':>8}{'prompt':>9}{'gen':>7}")
     report("new (all tasks)", rows["new"])
     report(f"new (first {args.baseline})", rows["new"][:args.baseline])

@@ -7,7 +7,9 @@ tree-sitter errors). The reply is constrained by a grammar of the format
 (``edit_grammar``) when the runtime supports it, so it is well-formed by construction; a
 reply that still fails to apply (or an unconstrained one that is malformed) is shown to
 the model once more. Refused paths (outside the repository, secrets, binaries) and replies
-cut off by the token budget or the repetition guard are never retried.
+cut off by the token budget or the repetition guard are never retried; a cut-off block
+whose REPLACE part had gone on copying the following lines is closed where the copy began
+(``run_on``).
 
 ``apply_patch`` writes a draft to the working tree (never commits) and ``undo_last``
 restores the files byte for byte.
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from greenpair.core.assistant import backup
-from greenpair.core.assistant.context import PackedContext, pack_context
+from greenpair.core.assistant.context import PackedContext, pack_context, read_lines
 from greenpair.core.assistant.diffs import validate
 from greenpair.core.assistant.edit_grammar import (
     MAX_SEARCH_LINES,
@@ -35,6 +37,7 @@ from greenpair.core.assistant.edits import FORMATS, parse_edits
 from greenpair.core.assistant.formats import choose_format
 from greenpair.core.assistant.guard import RefusedPath
 from greenpair.core.assistant.patch_prompts import patch_messages, retry_message
+from greenpair.core.assistant.run_on import close_run_on
 from greenpair.core.assistant.sources import (
     Retriever,
     check_repo,
@@ -121,6 +124,7 @@ class PatchDraft:
     task: str = ""
     constrained: bool = False  # the reply was sampled under the format's grammar
     stop_reason: str = ""  # of the last reply: "stop", "length", "repetition", "cancelled"
+    closed_run_on: bool = False  # a cut-off block was closed where it began copying on
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair patch --json`` contract (plus extra keys)."""
@@ -142,6 +146,7 @@ class PatchDraft:
             "match_methods": self.match_methods,
             "constrained": self.constrained,
             "stop_reason": self.stop_reason,
+            "closed_run_on": self.closed_run_on,
         }
 
 
@@ -268,7 +273,14 @@ def draft_patch(
                     draft.error = "Cancelled."
                     break
                 if draft.constrained and draft.stop_reason in {"length", "repetition"}:
-                    draft.reply = complete_prefix(fmt, draft.reply)  # the finished blocks
+                    closed = close_run_on(draft.reply, lambda path: read_lines(root, path)) \
+                        if fmt == "search_replace" else None
+                    if closed is not None:
+                        draft.reply, draft.closed_run_on = closed, True
+                        yield Status("The edit went on copying the code after the lines it "
+                                     "replaces; it ends where the copy began.")
+                    else:
+                        draft.reply = complete_prefix(fmt, draft.reply)  # the finished blocks
                     if not draft.reply:
                         draft.error = _cut_off_message(draft.stop_reason, max_tokens)
                         break

@@ -1,0 +1,99 @@
+"""Close a SEARCH/REPLACE block whose REPLACE part ran on past the code it replaces.
+
+Under the edit grammar a reply can only be malformed by being cut off: the token budget
+or the repetition guard stops it inside a block. On real requests (`benchmarks/
+patch_real.py`) the usual cause is a run-on REPLACE part: the small model rewrote the lines
+of its SEARCH part, then went on copying the lines that *follow* them in the file,
+unchanged, until the budget ran out or the copy started to loop. Those copied lines are
+not part of the edit (the file keeps them anyway); the block's REPLACE part is what came
+before the copy began. ``close_run_on`` finds that point and closes the block there:
+
+* the REPLACE lines written so far (the last, unfinished line dropped; a tail that
+  repeats one run of lines kept once);
+* the file's lines right after the SEARCH run;
+* the first REPLACE line from which the rest is a copy of those lines (at least
+  ``MIN_COPY`` lines copied, or all that was written if that is shorter and holds text).
+
+It never invents code: a block is only closed where the model's own text shows the copy,
+and the result is checked like any reply (it applies, parses and changes something).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from greenpair.core.assistant.edit_grammar import complete_prefix
+
+MIN_COPY = 3  # lines copied from after the SEARCH run that show the REPLACE ran on
+MAX_LOOP = 8  # longest run of lines a looping tail repeats
+
+_OPEN = "<<<<<<< SEARCH\n"
+_DIVIDER = "=======\n"
+_CLOSE = ">>>>>>> REPLACE\n"
+
+
+def _drop_loop(lines: list[str]) -> list[str]:
+    """``lines`` with a tail that repeats one run of lines kept once."""
+    out = list(lines)
+    changed = True
+    while changed:
+        changed = False
+        for p in range(1, MAX_LOOP + 1):
+            if len(out) >= 2 * p and out[-p:] == out[-2 * p:-p]:
+                del out[-p:]
+                changed = True
+                break
+    return out
+
+
+def _copy_start(replace: list[str], after: list[str]) -> int | None:
+    """The first index from which ``replace`` copies ``after`` (None: it does not)."""
+    for k in range(1, len(replace)):
+        m = 0
+        while k + m < len(replace) and m < len(after) and replace[k + m] == after[m]:
+            m += 1
+        whole_tail = k + m == len(replace) and any(line.strip() for line in after[:m])
+        if m >= MIN_COPY or (m and whole_tail):
+            return k
+    return None
+
+
+def _find_run(lines: list[str], run: list[str]) -> int | None:
+    """Index just after the first occurrence of ``run`` in ``lines``."""
+    n = len(run)
+    for i in range(len(lines) - n + 1):
+        if lines[i:i + n] == run:
+            return i + n
+    return None
+
+
+def close_run_on(reply: str, read_lines: Callable[[str], list[str] | None]) -> str | None:
+    """``reply`` (a cut-off SEARCH/REPLACE reply) with its open block closed where its
+    REPLACE part began copying the file's following lines; None when it did not.
+
+    ``read_lines(path)`` gives a shown file's lines with their line ends.
+    """
+    done = complete_prefix("search_replace", reply)
+    rest = reply[len(done):]
+    head, sep, tail = rest.partition(_OPEN)
+    if not sep or not head.endswith("\n") or "\n" in head[:-1]:
+        return None
+    block = tail.splitlines(keepends=True)
+    if _DIVIDER not in block:
+        return None
+    cut = block.index(_DIVIDER)
+    search_text, replace_text = "".join(block[:cut]), "".join(block[cut + 1:])
+    lines = read_lines(head[:-1])
+    if not lines:
+        return None
+    end = _find_run(lines, search_text.splitlines(keepends=True))
+    if end is None:
+        return None
+    written = replace_text.splitlines(keepends=True)
+    if written and not written[-1].endswith("\n"):
+        written.pop()  # the line the cut interrupted
+    written = _drop_loop(written)
+    k = _copy_start(written, lines[end:])
+    if k is None:
+        return None
+    return done + head + _OPEN + search_text + _DIVIDER + "".join(written[:k]) + _CLOSE
