@@ -57,3 +57,17 @@ def test_nothing_is_closed_without_a_copy_of_what_follows() -> None:
                         _read) is None
     # blank lines alone do not show a copy
     assert close_run_on(OPEN + "        s += 2 * i\n\n", _read) is None
+
+
+def test_a_copy_may_leave_out_a_line_at_the_seam() -> None:
+    cut = OPEN + "        s += i * 2\n" + "\n\ndef mean(items):\n"
+    # the model left out the first line after the SEARCH run (``return s``)
+    closed = close_run_on(cut, _read)
+    assert closed == OPEN + "        s += i * 2\n>>>>>>> REPLACE\n"
+
+
+def test_a_close_marker_after_other_text_closes_the_block() -> None:
+    cut = OPEN + "        s += i * 2\n    # >>>>>>> REPLACE\n\n\n\n\n"
+    assert close_run_on(cut, _read) == OPEN + "        s += i * 2\n>>>>>>> REPLACE\n"
+    kept = OPEN + "        s += i * 2  >>>>>>> REPLACE\n\n\n"
+    assert close_run_on(kept, _read) == OPEN + "        s += i * 2\n>>>>>>> REPLACE\n"

@@ -14,18 +14,25 @@ before the copy began. ``close_run_on`` finds that point and closes the block th
 * the first REPLACE line from which the rest is a copy of those lines (at least
   ``MIN_COPY`` lines copied, or all that was written if that is shorter and holds text).
 
+The model also sometimes closes a block after other text on the line (`` * >>>>>>>
+REPLACE`` inside a doc comment); the grammar takes the marker only at the start of a
+line, so the block stays open and the model pads it with blank lines until the loop guard
+stops it. Such a line closes the block too.
+
 It never invents code: a block is only closed where the model's own text shows the copy,
 and the result is checked like any reply (it applies, parses and changes something).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from greenpair.core.assistant.edit_grammar import complete_prefix
 
 MIN_COPY = 3  # lines copied from after the SEARCH run that show the REPLACE ran on
 MAX_LOOP = 8  # longest run of lines a looping tail repeats
+MAX_SKIP = 2  # following lines a run-on copy may leave out at the seam
 
 _OPEN = "<<<<<<< SEARCH\n"
 _DIVIDER = "=======\n"
@@ -47,14 +54,29 @@ def _drop_loop(lines: list[str]) -> list[str]:
 
 
 def _copy_start(replace: list[str], after: list[str]) -> int | None:
-    """The first index from which ``replace`` copies ``after`` (None: it does not)."""
+    """The first index from which ``replace`` copies ``after`` (None: it does not); the
+    copy may skip up to ``MAX_SKIP`` of the first following lines (a blank or ``*`` line
+    at the seam)."""
     for k in range(1, len(replace)):
-        m = 0
-        while k + m < len(replace) and m < len(after) and replace[k + m] == after[m]:
-            m += 1
-        whole_tail = k + m == len(replace) and any(line.strip() for line in after[:m])
-        if m >= MIN_COPY or (m and whole_tail):
-            return k
+        for j in range(min(MAX_SKIP, len(after) - 1) + 1):
+            m = 0
+            while k + m < len(replace) and j + m < len(after) \
+                    and replace[k + m] == after[j + m]:
+                m += 1
+            if not any(len(line.strip()) > 3 for line in after[j:j + m]):
+                continue  # blank lines and lone brackets are no evidence of a copy
+            if m >= MIN_COPY or k + m == len(replace):
+                return k
+    return None
+
+
+def _closing_line(replace: list[str]) -> int | None:
+    """Index of a line that ends with the close marker after other text (`` * >>>>>>>
+    REPLACE``: the model closed the block, but the grammar only takes the marker at the
+    start of a line, so the block stayed open)."""
+    for i, line in enumerate(replace):
+        if line.rstrip().endswith(_CLOSE.strip()):
+            return i
     return None
 
 
@@ -69,7 +91,8 @@ def _find_run(lines: list[str], run: list[str]) -> int | None:
 
 def close_run_on(reply: str, read_lines: Callable[[str], list[str] | None]) -> str | None:
     """``reply`` (a cut-off SEARCH/REPLACE reply) with its open block closed where its
-    REPLACE part began copying the file's following lines; None when it did not.
+    REPLACE part began copying the file's following lines, or at a line the model ended
+    with the close marker; None when neither is there.
 
     ``read_lines(path)`` gives a shown file's lines with their line ends.
     """
@@ -92,8 +115,15 @@ def close_run_on(reply: str, read_lines: Callable[[str], list[str] | None]) -> s
     written = replace_text.splitlines(keepends=True)
     if written and not written[-1].endswith("\n"):
         written.pop()  # the line the cut interrupted
-    written = _drop_loop(written)
-    k = _copy_start(written, lines[end:])
+    closing = _closing_line(written)
+    k: int | None
+    if closing is not None:
+        text = written[closing].rstrip()[:-len(_CLOSE.strip())]
+        written = written[:closing] + ([text.rstrip() + "\n"] if re.search(r"\w", text) else [])
+        k = len(written)
+    else:
+        written = _drop_loop(written)
+        k = _copy_start(written, lines[end:])
     if k is None:
         return None
     return done + head + _OPEN + search_text + _DIVIDER + "".join(written[:k]) + _CLOSE
