@@ -8,11 +8,11 @@ has not seen: the prompt once, then the accepted tokens), and drafts greedily.
 
 Whether it pays depends on the machine and the task (``benchmarks/speculative.py``): the
 draft model must also read the prompt, and each guess costs a 0.5B decode step. Measured
-on the 2-core development VM (2026-12-02, 2 threads, a quiet machine, two answers and two
-patches, settings interleaved), generation tok/s against plain decoding: answers 0.32× (draft) and
-0.30× (prompt lookup), patches 0.79× and 0.93×. Both stay off by default; the batched
-check of drafted tokens also changed greedy answers' wording (batch and single-token
-kernels round differently), while patches came out the same.
+on the 2-core development VM (2026-12-02, 2 threads, a quiet machine, two answers and
+two patches, settings interleaved), generation tok/s against plain decoding: answers
+0.32× (draft) and 0.30× (prompt lookup), patches 0.79× and 0.93×. Both stay off by
+default; the batched check of drafted tokens also changed greedy answers' wording (batch
+and single-token kernels round differently), while patches came out the same.
 
 Two llama-cpp-python details are handled by ``LlamaRuntime``:
 
