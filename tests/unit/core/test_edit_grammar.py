@@ -41,17 +41,20 @@ def test_a_search_part_copies_at_most_max_search_lines() -> None:
     assert f"c0-0-{len(lines) - 1}-1 ::=" in g
 
 
-def test_only_shown_decorators_may_precede_a_rewritten_head() -> None:
+def test_shown_decorators_and_one_new_python_one_may_precede_a_head() -> None:
     code = "class A:\n    @property\n    @cached\n    def size(self):\n        return 1\n"
     snip = Snippet("a.py", 1, 5, code, language="python")
     assert decorator_lines([snip]) == {"a.py": ["    @cached", "    @property"]}
     g = edit_grammar("function", [snip])
     assert g is not None
     assert 'deco0 ::= "    @cached\\n" | "    @property\\n"' in g
-    assert '"\\n" deco0? deco0? deco0? deco0? head0 ' in g
+    assert '"\\n" newdeco? deco0? deco0? deco0? deco0? head0 ' in g  # one new one in Python
     plain = edit_grammar("function", [SNIP])
     assert plain is not None
-    assert "deco" not in plain
+    assert '"\\n" newdeco? head0 ' in plain
+    ts = edit_grammar("function", [Snippet("a.ts", 1, 1, "export function f() {}\n")])
+    assert ts is not None
+    assert '"\\n" head0 ' in ts  # no decorator shown, not Python: none allowed
 
 
 def test_function_blocks_start_with_a_shown_definition_head() -> None:

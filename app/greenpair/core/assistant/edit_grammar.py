@@ -15,8 +15,9 @@ sampled, and nothing is retried for its format. Beyond the shape:
 * ``function``: the path is one of the shown files and the code block starts with the
   head of a definition shown (``def is_docstring``, ``    def visit``, ``export function
   f``), after at most ``MAX_DECORATORS`` of the decorator lines shown above definitions of
-  that file (free ``@`` lines let the model write ``@example`` lines until the loop guard
-  stopped it); the rest is free text that cannot start a line with a fence.
+  that file and, in Python, one new decorator (``@property`` for "make it a property").
+  Any number of free ``@`` lines let the model write ``@example`` lines until the loop
+  guard stopped it. The rest is free text that cannot start a line with a fence.
 
 A reply may still stop before the grammar completes (the token budget, a loop cut off by
 the repetition guard, a cancel). The grammar accepts after each complete block, so
@@ -153,16 +154,17 @@ def function_grammar(snippets: Sequence[Snippet]) -> str:
         if not heads:
             continue
         rules.append(f"head{p} ::= {_alternatives([literal(h) for h in heads])}")
-        decos = ""
+        decos = " newdeco?" if path.endswith((".py", ".pyi")) else ""
         if decorators.get(path):
             rules.append(f"deco{p} ::= "
                          + _alternatives([literal(d + chr(10)) for d in decorators[path]]))
-            decos = f" deco{p}?" * MAX_DECORATORS
+            decos += f" deco{p}?" * MAX_DECORATORS
         rules.append(
             f'fblock{p} ::= {literal(path + chr(10))} "```" [a-z]* "\\n"{decos} head{p} '
             f'[^\\n]* "\\n" cline* "```\\n"'
         )
         blocks.append(f"fblock{p}")
+    rules.append('newdeco ::= [ \\t]* "@" [A-Za-z_] [^\\n]* "\\n"')
     block = f"fblock ::= {_alternatives(blocks)}"
     root = "root ::= fblock" + " fblock?" * (MAX_BLOCKS - 1)
     return "\n".join([root, block, *rules]) + _CODE_LINES + _TICK_LINES
