@@ -8,8 +8,9 @@ index; nothing is written (drafts are checked, not applied). There are no commit
 so correctness of the change itself is not judged; what is measured:
 
 * well-formed: the reply parses in its edit format (cut-off replies count as not, unless
-  the product closed the block where its REPLACE part began copying the following lines —
-  ``run_on``; the "closed" column counts those);
+  the product closed the block where the model's text shows it ends — ``run_on``: where a
+  REPLACE part began copying the following lines, or after the methods a class rewrite
+  finished; the "closed" column counts those);
 * applies: matched, ``git apply --check`` and no new tree-sitter errors (``draft.error``
   is None after the product's own retry);
 * gold: the patch edits a gold file;

@@ -4,7 +4,7 @@ lines of the file."""
 from __future__ import annotations
 
 from greenpair.core.assistant.edits import parse_edits
-from greenpair.core.assistant.run_on import close_run_on
+from greenpair.core.assistant.run_on import close_class_rewrite, close_run_on
 
 FILE = [
     "def total(items):\n",
@@ -71,3 +71,23 @@ def test_a_close_marker_after_other_text_closes_the_block() -> None:
     assert close_run_on(cut, _read) == OPEN + "        s += i * 2\n>>>>>>> REPLACE\n"
     kept = OPEN + "        s += i * 2  >>>>>>> REPLACE\n\n\n"
     assert close_run_on(kept, _read) == OPEN + "        s += i * 2\n>>>>>>> REPLACE\n"
+
+
+CLASS_OPEN = "shop/cart.py\n```python\nclass Cart:\n    \"\"\"A cart.\"\"\"\n\n"
+ADD = "    def add(self, item):\n        self.items.append(item)\n\n"
+
+
+def test_a_cut_class_rewrite_keeps_the_methods_it_finished() -> None:
+    cut = CLASS_OPEN + ADD + "    @property\n    def total(self):\n        return sum(self.it"
+    closed = close_class_rewrite(cut)
+    assert closed == CLASS_OPEN + ADD.rstrip("\n") + "\n```\n"
+    (edit,) = parse_edits("function", closed)
+    assert edit.symbol == "Cart"
+
+
+def test_a_cut_rewrite_without_a_finished_method_stays_cut() -> None:
+    assert close_class_rewrite(CLASS_OPEN + "    def add(self, item):\n        self.") is None
+    func = "shop/cart.py\n```python\ndef add(x):\n    def inner():\n        pass\n    def b"
+    assert close_class_rewrite(func) is None  # not a class
+    ts = "a.ts\n```ts\nclass Cart {\n  add() {}\n  def x() {}\n  def y"
+    assert close_class_rewrite(ts) is None  # Python only

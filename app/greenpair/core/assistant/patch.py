@@ -8,8 +8,8 @@ tree-sitter errors). The reply is constrained by a grammar of the format
 reply that still fails to apply (or an unconstrained one that is malformed) is shown to
 the model once more. Refused paths (outside the repository, secrets, binaries) and replies
 cut off by the token budget or the repetition guard are never retried; a cut-off block
-whose REPLACE part had gone on copying the following lines is closed where the copy began
-(``run_on``).
+whose REPLACE part had gone on copying the following lines is closed where the copy began,
+and a cut-off rewrite of a Python class keeps the methods it finished (``run_on``).
 
 ``apply_patch`` writes a draft to the working tree (never commits) and ``undo_last``
 restores the files byte for byte.
@@ -37,7 +37,7 @@ from greenpair.core.assistant.edits import FORMATS, parse_edits
 from greenpair.core.assistant.formats import choose_format
 from greenpair.core.assistant.guard import RefusedPath
 from greenpair.core.assistant.patch_prompts import patch_messages, retry_message
-from greenpair.core.assistant.run_on import close_run_on
+from greenpair.core.assistant.run_on import close_class_rewrite, close_run_on
 from greenpair.core.assistant.sources import (
     Retriever,
     check_repo,
@@ -124,7 +124,7 @@ class PatchDraft:
     task: str = ""
     constrained: bool = False  # the reply was sampled under the format's grammar
     stop_reason: str = ""  # of the last reply: "stop", "length", "repetition", "cancelled"
-    closed_run_on: bool = False  # a cut-off block was closed where it began copying on
+    closed_run_on: bool = False  # a cut-off block was closed where the model's text shows
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair patch --json`` contract (plus extra keys)."""
@@ -274,11 +274,12 @@ def draft_patch(
                     break
                 if draft.constrained and draft.stop_reason in {"length", "repetition"}:
                     closed = close_run_on(draft.reply, lambda path: read_lines(root, path)) \
-                        if fmt == "search_replace" else None
+                        if fmt == "search_replace" else close_class_rewrite(draft.reply)
                     if closed is not None:
                         draft.reply, draft.closed_run_on = closed, True
-                        yield Status("The edit went on copying the code after the lines it "
-                                     "replaces; it ends where the copy began.")
+                        yield Status("The edit was cut off; it keeps what the model "
+                                     "finished (up to where it began copying unchanged code, "
+                                     "or the methods it completed).")
                     else:
                         draft.reply = complete_prefix(fmt, draft.reply)  # the finished blocks
                     if not draft.reply:

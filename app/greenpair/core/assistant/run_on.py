@@ -1,4 +1,4 @@
-"""Close a SEARCH/REPLACE block whose REPLACE part ran on past the code it replaces.
+"""Close a cut-off edit block where the model's own text shows where it ends.
 
 Under the edit grammar a reply can only be malformed by being cut off: the token budget
 or the repetition guard stops it inside a block. On real requests (`benchmarks/
@@ -13,6 +13,11 @@ before the copy began. ``close_run_on`` finds that point and closes the block th
 * the file's lines right after the SEARCH run;
 * the first REPLACE line from which the rest is a copy of those lines (at least
   ``MIN_COPY`` lines copied, or all that was written if that is shorter and holds text).
+
+A whole-function reply cut off inside a rewrite of a Python class (``close_class_rewrite``)
+keeps the methods it finished: the block ends before the method the cut interrupted, and
+the edit rewrites those methods one by one (``editing`` treats a class that leaves methods
+out as changes to the methods it holds).
 
 The model also sometimes closes a block after other text on the line (`` * >>>>>>>
 REPLACE`` inside a doc comment); the grammar takes the marker only at the start of a
@@ -127,3 +132,34 @@ def close_run_on(reply: str, read_lines: Callable[[str], list[str] | None]) -> s
     if k is None:
         return None
     return done + head + _OPEN + search_text + _DIVIDER + "".join(written[:k]) + _CLOSE
+
+
+_METHOD = re.compile(r"^([ \t]+)(?:async[ \t]+)?def[ \t]+\w+")
+
+
+def close_class_rewrite(reply: str) -> str | None:
+    """``reply`` (a cut-off whole-function reply) with an open rewrite of a Python class
+    closed before the method the cut interrupted; None unless at least one method of the
+    class was finished."""
+    done = complete_prefix("function", reply)
+    lines = reply[len(done):].splitlines(keepends=True)
+    if len(lines) < 3 or not lines[0].rstrip().endswith((".py", ".pyi")) \
+            or not lines[1].startswith("```"):
+        return None
+    code = lines[2:]
+    if code and not code[-1].endswith("\n"):
+        code.pop()  # the line the cut interrupted
+    head = next((ln for ln in code if not ln.lstrip().startswith("@")), "")
+    if not head.lstrip().startswith("class "):
+        return None
+    starts = [(i, len(m.group(1))) for i, ln in enumerate(code) if (m := _METHOD.match(ln))]
+    if len(starts) < 2:
+        return None  # no method finished before the cut
+    level = min(indent for _, indent in starts)
+    methods = [i for i, indent in starts if indent == level]
+    if len(methods) < 2:
+        return None
+    end = methods[-1]  # the method being written when the cut came
+    while end > 0 and (code[end - 1].lstrip().startswith("@") or not code[end - 1].strip()):
+        end -= 1
+    return done + lines[0] + lines[1] + "".join(code[:end]) + "```\n"
