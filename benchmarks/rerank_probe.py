@@ -14,7 +14,7 @@ and joules per request (the product's energy meter; estimated where there is no 
 
     nice .venv/bin/python benchmarks/rerank_probe.py [--per-set 40] [--top 10]
         [--sets pytest,rxjs,pydantic-core] [--model qwen2.5-coder-1.5b] [--threads 2]
-        [--json OUT]
+        [--order fusion|alpha] [--json OUT]
 """
 
 from __future__ import annotations
@@ -85,6 +85,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--order", choices=("fusion", "alpha"), default="fusion",
+                        help="List the candidates in fusion order or by path (the model "
+                             "may favour the first letters).")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
@@ -115,10 +118,12 @@ def main() -> None:
             order = [f for f in best_first(fused) if not R.CHANGELOG.search(lex.paths[f])]
             top = order[:args.top]
             files = [lex.paths[f] for f in top]
-            messages = prompt_messages(it["query"], [describe(index, p) for p in files])
+            shown = sorted(files) if args.order == "alpha" else files
+            messages = prompt_messages(it["query"], [describe(index, p) for p in shown])
             t0 = time.perf_counter()
             with meter_or_default(None).window("rerank", model=rt.model_id) as window:
-                probs = letter_probs(rt, messages, len(files))
+                by_shown = dict(zip(shown, letter_probs(rt, messages, len(shown)), strict=True))
+            probs = [by_shown[f] for f in files]
             seconds.append(time.perf_counter() - t0)
             report = window.report
             if report is not None and report.joules is not None:
@@ -132,7 +137,8 @@ def main() -> None:
         print(f"{name}: {len(rows[name])} requests", flush=True)
     rt.unload()
 
-    print(f"\n{args.model}, {args.threads} threads, top {args.top}; model per request: median "
+    print(f"\n{args.model}, {args.threads} threads, top {args.top} listed in {args.order} "
+          "order; model per request: median "
           f"{statistics.median(seconds):.2f} s, "
           f"{'~' if estimated else ''}{statistics.median(joules) if joules else float('nan'):.1f} J")
     print(f"{'w':>7}  " + "  ".join(f"{n:>16}" for n in rows) + f"  {'mean':>13}")
