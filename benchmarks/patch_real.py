@@ -11,8 +11,8 @@ so correctness of the change itself is not judged; what is measured:
   the product closed the block where the model's text shows it ends — ``run_on``: where a
   REPLACE part began copying the following lines, or after the methods a class rewrite
   finished; the "closed" column counts those);
-* applies: matched, ``git apply --check`` and no new tree-sitter errors (``draft.error``
-  is None after the product's own retry);
+* applies: matched, ``git apply --check``, no new tree-sitter errors and more than a
+  whitespace change (``draft.error`` is None after the product's own retry);
 * gold: the patch edits a gold file;
 * parses: every changed file parses without errors it did not have before;
 * median seconds and joules per patch (the meter's window; estimated where no sensor).

@@ -71,6 +71,24 @@ def test_failed_edit_is_retried_once_with_the_reason(tmp_repo: Path) -> None:
     assert rt.prompts[1].rstrip().endswith("Task: reject quantities below one\n<assistant>")
 
 
+def test_a_whitespace_only_edit_is_retried_unless_the_task_is_about_layout(
+    tmp_repo: Path
+) -> None:
+    spaced = GOOD.replace("        if quantity < 1:", "        if quantity <=  0:")
+    rt = FakeRuntime([spaced, GOOD])
+    _, draft = _draft(tmp_repo, rt)
+    assert draft.error is None
+    assert draft.attempts == 2
+    assert "changes only whitespace" in rt.prompts[1]
+    assert "+        if quantity < 1:" in draft.diff
+
+    layout = list(draft_patch(tmp_repo, "fix the spacing in add_item", runtime=FakeRuntime(
+        [spaced]), index=RETRIEVER, options=PatchOptions(format="search_replace")))[-1]
+    assert isinstance(layout, PatchDraft)
+    assert layout.error is None
+    assert "+        if quantity <=  0:" in layout.diff
+
+
 def test_gives_up_after_the_retry(tmp_repo: Path) -> None:
     rt = FakeRuntime(["no edit at all", "still nothing"])
     _, draft = _draft(tmp_repo, rt)

@@ -17,8 +17,9 @@ restores the files byte for byte.
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -170,15 +171,36 @@ class _Tally:
         return self.completion_tokens / self.gen_s if self.gen_s > 0 else 0.0
 
 
-def _attempt(repo: Path, fmt: str, reply: str, packed: PackedContext) -> tuple[
+# A request about layout, where an edit that only moves whitespace is the change asked for.
+_LAYOUT = re.compile(r"(?i)\b(indent\w*|dedent\w*|white ?space|spac(e|es|ing)|tabs?|"
+                     r"format\w*|reformat\w*|blank lines?|trailing|newlines?|style|lint\w*|"
+                     r"prettier|black|ruff|pep ?8)\b")
+_WHITESPACE = re.compile(rb"\s+")
+
+
+def whitespace_only(changes: Sequence[FileChange]) -> bool:
+    """Whether every change only adds, removes or moves whitespace."""
+    return all(c.before is not None
+               and _WHITESPACE.sub(b"", c.before) == _WHITESPACE.sub(b"", c.after)
+               for c in changes)
+
+
+def _attempt(repo: Path, fmt: str, reply: str, packed: PackedContext, task: str) -> tuple[
     list[FileChange], str
 ]:
-    """Parse, match and validate one reply; raises PatchError with the reason."""
+    """Parse, match and validate one reply; raises PatchError with the reason.
+
+    An edit that only changes whitespace is refused unless the task is about layout: the
+    small model often copies the code back with a space more, which applies but does
+    nothing the user asked for.
+    """
     edits = parse_edits(fmt, reply, default_path=packed.snippets[0].path)
     hints: dict[str, int] = {}
     for s in packed.snippets:
         hints.setdefault(s.path, s.start_line - 1)
     changes = apply_edits(repo, edits, hints)
+    if whitespace_only(changes) and not _LAYOUT.search(task):
+        raise PatchError("The edit changes only whitespace, not what the task asks for.")
     return changes, validate(changes)
 
 
@@ -286,7 +308,7 @@ def draft_patch(
                         draft.error = _cut_off_message(draft.stop_reason, max_tokens)
                         break
                 try:
-                    draft.changes, draft.diff = _attempt(root, fmt, draft.reply, packed)
+                    draft.changes, draft.diff = _attempt(root, fmt, draft.reply, packed, task)
                     draft.error = None
                     break
                 except RefusedPath as exc:
