@@ -14,18 +14,18 @@ before the copy began. ``close_run_on`` finds that point and closes the block th
 * the first REPLACE line from which the rest is a copy of those lines (at least
   ``MIN_COPY`` lines copied, or all that was written if that is shorter and holds text).
 
-A whole-function reply cut off inside a rewrite of a Python class (``close_class_rewrite``)
-keeps the methods it finished: the block ends before the method the cut interrupted, and
-the edit rewrites those methods one by one (``editing`` treats a class that leaves methods
-out as changes to the methods it holds).
-
 The model also sometimes closes a block after other text on the line (`` * >>>>>>>
 REPLACE`` inside a doc comment); the grammar takes the marker only at the start of a
 line, so the block stays open and the model pads it with blank lines until the loop guard
 stops it. Such a line closes the block too.
 
-It never invents code: a block is only closed where the model's own text shows the copy,
-and the result is checked like any reply (it applies, parses and changes something).
+A whole-function reply cut off inside a rewrite of a Python class (``close_class_rewrite``)
+keeps the methods it finished: the block ends before the method the cut interrupted, and
+the edit rewrites those methods one by one (``editing`` treats a class that leaves methods
+out as changes to the methods it holds).
+
+Nothing is invented: a block is only closed where the model's own text shows its end, and
+the result is checked like any reply (it applies, parses and changes more than whitespace).
 """
 
 from __future__ import annotations
