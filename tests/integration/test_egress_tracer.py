@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from greenpair.core.egress import run_traced
 from tests.helpers.egress import require_tracing
@@ -64,3 +67,20 @@ def test_a_long_running_command_is_interrupted_like_ctrl_c(tmp_path: Path) -> No
                       timeout=60, stop_after_s=1.0)
     assert (done.exit_code, done.stdout.strip()) == (0, "stopped")
     assert done.attempts == []
+
+
+def test_a_command_that_ignores_ctrl_c_is_terminated_after_a_grace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from greenpair.core import egress
+
+    require_tracing()
+    monkeypatch.setattr(egress, "STOP_GRACE_S", 1.0)
+    program = ("import signal, threading\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+               "print('ignoring', flush=True)\nthreading.Event().wait()\n")
+    started = time.monotonic()
+    done = run_traced([sys.executable, "-c", program], tmp_path / "t.trace", dict(os.environ),
+                      timeout=60, stop_after_s=1.0)
+    assert done.stdout.strip() == "ignoring"
+    assert done.exit_code != 0  # SIGTERM, well before the 60 s timeout
+    assert time.monotonic() - started < 30

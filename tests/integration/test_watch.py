@@ -100,3 +100,37 @@ def test_on_battery_changes_wait_until_plugged_in(
         assert arrived.wait(10), "changes were not re-indexed after plugging in"
     assert "src/shop/shipping.py" in events[0].paths
     assert index.search("shipping_cost", k=1).files == ["src/shop/shipping.py"]
+
+
+def test_ctrl_c_stops_watch_even_when_started_with_sigint_ignored(
+    tmp_repo: Path, tmp_path: Path
+) -> None:
+    """A shell's background job inherits SIGINT ignored; ``greenpair watch`` takes it back
+    (the privacy audit stops its traced watch with SIGINT)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GREENPAIR_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "greenpair", "watch", "--no-embed", "--repo", str(tmp_repo)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if line.startswith("Watching"):
+                break
+        assert any(line.startswith("Watching") for line in seen), "".join(seen)
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, rest
+    assert "Stopping." in rest

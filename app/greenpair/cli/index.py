@@ -10,6 +10,7 @@ The JSON shapes are a contract (benchmarks and tools parse them):
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 import time
@@ -219,6 +220,10 @@ def watch_cmd(repo: Path, no_embed: bool) -> None:
     from greenpair.core.index import open_index
     from greenpair.core.index.watcher import WatchEvent, watch
 
+    # A shell that starts a job in the background hands it SIGINT ignored, and Python then
+    # leaves it ignored; watch runs until Ctrl+C (the privacy audit stops it with SIGINT),
+    # so it takes Ctrl+C back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     _print_messages()
     index = open_index(repo)
     run_index(index, progress=True)
@@ -233,9 +238,9 @@ def watch_cmd(repo: Path, no_embed: bool) -> None:
                        f"{event.duration_s:.2f} s ({shown})", err=True)
 
     watcher = watch(index.repo, report, index=index, embed=not no_embed)
-    click.echo(f"Watching {index.repo} (Ctrl+C to stop)", err=True)
     stop = threading.Event()
     try:
+        click.echo(f"Watching {index.repo} (Ctrl+C to stop)", err=True)
         stop.wait()  # woken only by Ctrl+C
     except KeyboardInterrupt:
         click.echo("Stopping.", err=True)

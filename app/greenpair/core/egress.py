@@ -14,6 +14,7 @@ attempt, and so is any DNS traffic (port 53), even to a loopback resolver stub.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from greenpair.core.errors import Cancelled, PrivacyError
 
 TRACED_SYSCALLS = ("connect", "sendto", "sendmsg", "sendmmsg")
 STEP_TIMEOUT_S = 900
+STOP_GRACE_S = 15  # after SIGINT, seconds before a command that ignores it gets SIGTERM
 LOCAL_FAMILIES = frozenset({"AF_UNIX", "AF_LOCAL", "AF_NETLINK", "AF_UNSPEC"})
 DNS_PORT = 53
 
@@ -302,7 +304,8 @@ def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
         loopback: Bring that namespace's loopback interface up first.
         stdin: Text for its standard input.
         stop_after_s: For a command that runs until interrupted (``watch``): send it
-            SIGINT (Ctrl+C) after this many seconds.
+            SIGINT (Ctrl+C) after this many seconds, and SIGTERM if it still runs
+            ``STOP_GRACE_S`` later.
         cancel: Set from another thread to kill it (checked twice a second).
 
     Raises:
@@ -317,6 +320,7 @@ def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
     started = time.monotonic()
     deadline = started + timeout
     tick = cancel is not None or stop_after_s is not None
+    interrupted: tuple[int, float] | None = None  # (pid, when) SIGINT was sent
     while True:
         left = deadline - time.monotonic()
         try:
@@ -328,7 +332,11 @@ def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
                 child = traced_child(proc.pid)
                 if child is not None:
                     os.kill(child, signal.SIGINT)
-                    stop_after_s = None
+                    stop_after_s, interrupted = None, (child, time.monotonic())
+            elif interrupted is not None and time.monotonic() - interrupted[1] >= STOP_GRACE_S:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(interrupted[0], signal.SIGTERM)  # it ignored Ctrl+C
+                interrupted = None
             stopped = cancel is not None and cancel.is_set()
             if not stopped and time.monotonic() < deadline:
                 continue
