@@ -118,7 +118,7 @@ def run_task(runtime: Any, index: Any, task: dict[str, Any], options: Any) -> di
         "applies": draft.error is None, "gold": bool(set(draft.files) & set(task["gold"])),
         "parses": draft.error is None and _parses(draft.changes),
         "cut_off": draft.stop_reason in {"length", "repetition"},
-        "closed": draft.closed_run_on,
+        "closed": draft.closed_cut_off,
         "seconds": time.perf_counter() - t0,
         "joules": None if e is None else e.joules, "estimated": None if e is None else e.estimated,
         "prompt_tokens": draft.prompt_tokens, "completion_tokens": draft.completion_tokens,

@@ -103,22 +103,22 @@ def _apply_function(work: _Working, edit: Edit, hint: int | None) -> None:
         for name, code in parts:
             _apply_function(work, Edit(edit.path, "", code, "function", name), start)
         return
-    old_def = _def_line(lines[start:end])
-    new_def = _def_line(new)
+    old_def = def_line(lines[start:end])
+    new_def = def_line(new)
     delta = (len(old_def) - len(old_def.lstrip())) - (len(new_def) - len(new_def.lstrip()))
-    keep_decorators = _is_decorator(lines[start]) and not (new and _is_decorator(new[0]))
+    keep_decorators = is_decorator(lines[start]) and not (new and is_decorator(new[0]))
     if keep_decorators:
-        while start < end and _is_decorator(lines[start]):
+        while start < end and is_decorator(lines[start]):
             start += 1
     _splice(work, start, end, reindent(new, delta), "function")
 
 
-_METHOD = re.compile(r"^(\s+)(?:async\s+)?def\s+(\w+)")
+METHOD_LINE = re.compile(r"^(\s+)(?:async\s+)?def\s+(\w+)")
 
 
 def _methods(lines: list[str]) -> dict[str, str]:
     """Methods at the first body level of a Python class: name -> code (with decorators)."""
-    found = [(i, m) for i, ln in enumerate(lines) if (m := _METHOD.match(ln))]
+    found = [(i, m) for i, ln in enumerate(lines) if (m := METHOD_LINE.match(ln))]
     if not found:
         return {}
     level = min(len(m.group(1)) for _, m in found)
@@ -127,7 +127,7 @@ def _methods(lines: list[str]) -> dict[str, str]:
         if len(m.group(1)) != level:
             continue
         start = i
-        while start > 0 and _is_decorator(lines[start - 1]):
+        while start > 0 and is_decorator(lines[start - 1]):
             start -= 1
         end = i + 1
         while end < len(lines) and (not lines[end].strip() or
@@ -142,7 +142,7 @@ def _partial_class(old: list[str], new: list[str]) -> list[tuple[str, str]] | No
 
     Returns None when ``new`` is a whole definition to put in place as it is.
     """
-    head = _def_line(new).lstrip()
+    head = def_line(new).lstrip()
     if not head.startswith("class "):
         return None
     old_methods, new_methods = _methods(old), _methods(new)
@@ -158,12 +158,14 @@ def _partial_class(old: list[str], new: list[str]) -> list[tuple[str, str]] | No
             old_methods[name].strip()]
 
 
-def _is_decorator(line: str) -> bool:
+def is_decorator(line: str) -> bool:
+    """Whether ``line`` is a Python decorator line."""
     return line.lstrip().startswith("@")
 
 
-def _def_line(lines: list[str]) -> str:
-    return next((ln for ln in lines if ln.strip() and not _is_decorator(ln)), "")
+def def_line(lines: list[str]) -> str:
+    """The first line of a definition that is not blank nor a decorator."""
+    return next((ln for ln in lines if ln.strip() and not is_decorator(ln)), "")
 
 
 def _apply_search(work: _Working, edit: Edit, hint: int | None) -> None:

@@ -125,7 +125,7 @@ class PatchDraft:
     task: str = ""
     constrained: bool = False  # the reply was sampled under the format's grammar
     stop_reason: str = ""  # of the last reply: "stop", "length", "repetition", "cancelled"
-    closed_run_on: bool = False  # a cut-off block was closed where the model's text shows
+    closed_cut_off: bool = False  # a cut-off block was closed where the model's text ends it
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair patch --json`` contract (plus extra keys)."""
@@ -147,7 +147,7 @@ class PatchDraft:
             "match_methods": self.match_methods,
             "constrained": self.constrained,
             "stop_reason": self.stop_reason,
-            "closed_run_on": self.closed_run_on,
+            "closed_cut_off": self.closed_cut_off,
         }
 
 
@@ -298,7 +298,7 @@ def draft_patch(
                     closed = close_run_on(draft.reply, lambda path: read_lines(root, path)) \
                         if fmt == "search_replace" else close_class_rewrite(draft.reply)
                     if closed is not None:
-                        draft.reply, draft.closed_run_on = closed, True
+                        draft.reply, draft.closed_cut_off = closed, True
                         yield Status("The edit was cut off; it keeps what the model "
                                      "finished (up to where it began copying unchanged code, "
                                      "or the methods it completed).")

@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable
 
 from greenpair.core.assistant.edit_grammar import complete_prefix
+from greenpair.core.assistant.editing import METHOD_LINE, def_line, is_decorator
 
 MIN_COPY = 3  # lines copied from after the SEARCH run that show the REPLACE ran on
 MAX_LOOP = 8  # longest run of lines a looping tail repeats
@@ -134,8 +135,6 @@ def close_run_on(reply: str, read_lines: Callable[[str], list[str] | None]) -> s
     return done + head + _OPEN + search_text + _DIVIDER + "".join(written[:k]) + _CLOSE
 
 
-_METHOD = re.compile(r"^([ \t]+)(?:async[ \t]+)?def[ \t]+\w+")
-
 
 def close_class_rewrite(reply: str) -> str | None:
     """``reply`` (a cut-off whole-function reply) with an open rewrite of a Python class
@@ -149,17 +148,14 @@ def close_class_rewrite(reply: str) -> str | None:
     code = lines[2:]
     if code and not code[-1].endswith("\n"):
         code.pop()  # the line the cut interrupted
-    head = next((ln for ln in code if not ln.lstrip().startswith("@")), "")
-    if not head.lstrip().startswith("class "):
+    if not def_line(code).lstrip().startswith("class "):
         return None
-    starts = [(i, len(m.group(1))) for i, ln in enumerate(code) if (m := _METHOD.match(ln))]
-    if len(starts) < 2:
-        return None  # no method finished before the cut
-    level = min(indent for _, indent in starts)
+    starts = [(i, len(m.group(1))) for i, ln in enumerate(code) if (m := METHOD_LINE.match(ln))]
+    level = min((indent for _, indent in starts), default=0)
     methods = [i for i, indent in starts if indent == level]
     if len(methods) < 2:
-        return None
+        return None  # no method finished before the cut
     end = methods[-1]  # the method being written when the cut came
-    while end > 0 and (code[end - 1].lstrip().startswith("@") or not code[end - 1].strip()):
+    while end > 0 and (is_decorator(code[end - 1]) or not code[end - 1].strip()):
         end -= 1
     return done + lines[0] + lines[1] + "".join(code[:end]) + "```\n"
