@@ -5,8 +5,10 @@ Greenpair's search against a whole-file BM25 baseline (k1=1.2, b=0.75, document 
 content, identifiers split on snake_case/camelCase with the whole kept, as in the sets'
 README), with changelog paths removed from both rankings. Prints R@1/5/10 (all, any) and
 MRR per set and their mean, an ablation table (each signal or stage removed in turn:
-R@5(any)/MRR per set), search ms/query, and per corpus the index time and peak RSS of a
-build from scratch (each corpus indexed in its own process).
+R@5(any)/MRR per set), how far the evidence goes (the share of requests with a gold file in
+the top 5 of at least one signal: an oracle choosing the best signal per request; and in the
+fused top 20: the most a reranker of the top 20 can bring into its top 5), search ms/query, and per corpus the index time and
+peak RSS of a build from scratch (each corpus indexed in its own process).
 
 Indexes are cached under ``--home`` (default ``.cache/bench-home``) and only refreshed
 between runs: the signals are query-time, so trying a ranking never re-embeds.
@@ -141,6 +143,26 @@ def build(corpus: Path, home: Path, *, rebuild: bool, dense: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def ceilings(lex: object, evidence: list, golds: list[list[str]], fused_top: list[list[str]]
+             ) -> dict[str, float]:
+    """How far the evidence goes: the share of requests with a gold file in the top 5 of at
+    least one signal (what an oracle choosing the best signal per request would reach),
+    and in the fused top 20 (the most a reranker of the top 20 can bring into its top
+    5)."""
+    from greenpair.core.index.search import DEFAULT
+    from greenpair.core.index.search.evidence import best_first
+    from greenpair.core.index.search.fusion import file_evidence
+
+    some5 = top20 = 0
+    for ev, gold, fused in zip(evidence, golds, fused_top, strict=True):
+        wanted = {lex.path_index[g] for g in gold if g in lex.path_index}  # type: ignore[attr-defined]
+        some5 += any(f in wanted for scores in file_evidence(lex, ev, DEFAULT).values()
+                     for f in best_first(scores)[:5])
+        top20 += bool(set(gold) & set(fused[:20]))
+    n = len(golds)
+    return {"oracle": some5 / n, "top20": top20 / n}
+
+
 def ablations() -> dict[str, object]:
     from greenpair.core.index.search import DEFAULT, SIGNALS
 
@@ -203,9 +225,12 @@ def main() -> int:
                 fused = fuse(lex, ev, ranking)
                 ranked.append([lex.paths[f] for f in best_first(fused)])
             rows[variant] = metrics(ranked, golds)
+            if ranking is DEFAULT:
+                kept = [[p for p in r if not CHANGELOG.search(p)] for r in ranked]
+                bounds = ceilings(lex, evidence, golds, kept)
         index.close()
         report[name] = {"rows": rows, "search_ms": search_ms, "build": built,
-                        "bm25_index_s": bm25_s, "queries": len(items)}
+                        "bm25_index_s": bm25_s, "queries": len(items), "bounds": bounds}
     _print(report, names, variants)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str))
@@ -238,6 +263,15 @@ def _print(report: dict[str, dict], names: list[str], variants: dict[str, object
             m = mean(cells)
             print(f"| {variant} | " + " | ".join(
                 f"{c['R@5 any']:.3f} / {c['MRR']:.3f}" for c in [*cells, m]) + " |")
+    print("\nHow far the evidence goes: requests with a gold file in the fused top 5 (R@5 any),"
+          " in the top 5 of at least one signal, in the fused top 20")
+    print("| set | R@5 any | best signal per request, top 5 (an oracle) "
+          "| fused top 20 (a top-20 reranker's most) |")
+    print("|---|---|---|---|")
+    for name in names:
+        b = report[name]["bounds"]
+        print(f"| {name} | {report[name]['rows'][default]['R@5 any']:.3f} | "
+              f"{b['oracle']:.3f} | {b['top20']:.3f} |")
     print("\nSearch and index, per corpus (index: a build from scratch in its own process)")
     print("| corpus | search ms/query | files | chunks | embedded | skipped | index s "
           "| peak RSS MB | BM25 index s |")
