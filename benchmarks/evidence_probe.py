@@ -60,7 +60,9 @@ def feedback(lex: Any, fused: dict[int, float], docs: int = 5, terms: int = 10
     """Whole-file BM25 of the terms that weigh most in the fused top ``docs`` files."""
     from greenpair.core.index.search.evidence import best_first, top
 
-    rows = lex.__dict__.setdefault("_probe_rows", lex.file_matrix.tocsr())
+    rows = lex.__dict__.get("_probe_rows")
+    if rows is None:  # files × terms, converted once per snapshot
+        rows = lex._probe_rows = lex.file_matrix.tocsr()
     picked = rows[best_first(fused)[:docs]]
     picked = picked.multiply(1.0 / np.maximum(picked.sum(axis=1), 1e-9))
     weight = np.asarray(picked.sum(axis=0)).ravel()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -41,8 +42,8 @@ SYSTEM = ("You are a senior developer who knows this repository well. Its source
 
 
 def repo_map(lex: Any) -> str:
-    """Source files by folder (``folder: name, name``), shortest folders first, cut at
-    about ``MAP_TOKENS`` tokens."""
+    """Source files by folder (``folder: name, name``), folders in path order, whole lines
+    up to about ``MAP_TOKENS`` tokens."""
     from greenpair.core.index import categories
 
     by_folder: dict[str, list[str]] = defaultdict(list)
@@ -50,9 +51,15 @@ def repo_map(lex: Any) -> str:
         if categories.category(path) == categories.SOURCE:
             folder, _, name = path.rpartition("/")
             by_folder[folder or "."].append(name)
-    lines = [f"{folder}: {', '.join(sorted(names))}" for folder, names in sorted(by_folder.items())]
-    text = "\n".join(lines)
-    return text[: MAP_TOKENS * 4]
+    kept: list[str] = []
+    budget = MAP_TOKENS * 4
+    for folder, names in sorted(by_folder.items()):
+        line = f"{folder}: {', '.join(sorted(names))}"
+        budget -= len(line) + 1
+        if budget < 0:
+            break
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def ask(rt: Any, system: str, request: str) -> str:
@@ -77,8 +84,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    import os
-
     os.environ["GREENPAIR_HOME"] = str(args.home.resolve())
     folder = R.corpora(args.corpora.resolve())
 
