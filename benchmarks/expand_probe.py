@@ -139,9 +139,9 @@ def main() -> None:
             print(f"  {it['query'][:70]!r} -> {reply.strip()[:90]!r} (gold {it['gold'][0]})")
         index.close()
     rt.unload()
+    energy = statistics.median(joules) if joules else float("nan")
     print(f"\n{args.model}, {args.threads} threads; model per request: median "
-          f"{statistics.median(seconds):.2f} s, "
-          f"{'~' if estimated else ''}{statistics.median(joules) if joules else float('nan'):.1f} J")
+          f"{statistics.median(seconds):.2f} s, {'~' if estimated else ''}{energy:.1f} J")
     sets = list(results)
     print("| w | " + " | ".join(sets) + " | mean |")
     print("|---|" + "---|" * (len(sets) + 1))

@@ -7,8 +7,9 @@ README), with changelog paths removed from both rankings. Prints R@1/5/10 (all, 
 MRR per set and their mean, an ablation table (each signal or stage removed in turn:
 R@5(any)/MRR per set), how far the evidence goes (the share of requests with a gold file in
 the top 5 of at least one signal: an oracle choosing the best signal per request; and in the
-fused top 20: the most a reranker of the top 20 can bring into its top 5), search ms/query, and per corpus the index time and
-peak RSS of a build from scratch (each corpus indexed in its own process).
+fused top 20: the most a reranker of the top 20 can bring into its top 5), search ms/query,
+and per corpus the index time and peak RSS of a build from scratch (each corpus indexed in
+its own process).
 
 Indexes are cached under ``--home`` (default ``.cache/bench-home``) and only refreshed
 between runs: the signals are query-time, so trying a ranking never re-embeds.
@@ -31,6 +32,7 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "app"))
@@ -143,7 +145,7 @@ def build(corpus: Path, home: Path, *, rebuild: bool, dense: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def ceilings(lex: object, evidence: list, golds: list[list[str]], fused_top: list[list[str]]
+def ceilings(lex: Any, evidence: list, golds: list[list[str]], fused_top: list[list[str]]
              ) -> dict[str, float]:
     """How far the evidence goes: the share of requests with a gold file in the top 5 of at
     least one signal (what an oracle choosing the best signal per request would reach),
@@ -155,7 +157,7 @@ def ceilings(lex: object, evidence: list, golds: list[list[str]], fused_top: lis
 
     some5 = top20 = 0
     for ev, gold, fused in zip(evidence, golds, fused_top, strict=True):
-        wanted = {lex.path_index[g] for g in gold if g in lex.path_index}  # type: ignore[attr-defined]
+        wanted = {lex.path_index[g] for g in gold if g in lex.path_index}
         some5 += any(f in wanted for scores in file_evidence(lex, ev, DEFAULT).values()
                      for f in best_first(scores)[:5])
         top20 += bool(set(gold) & set(fused[:20]))
