@@ -110,7 +110,6 @@ def main() -> int:
     from greenpair.core.index.search.evidence import best_first
     from greenpair.core.index.search.query import clean_query, headline
 
-    fusion.CHUNK_SIGNALS = (*fusion.CHUNK_SIGNALS, "headline")  # a chunk-level signal
     split = replace(DEFAULT, weights={**DEFAULT.weights, "dense": 0.7, "headline": 0.3})
     variants: dict[str, Variant] = {
         "(the default)": lambda index, lex, ev: fuse(lex, ev, DEFAULT),
@@ -138,7 +137,8 @@ def main() -> int:
             cos = matrix @ embedder.embed([headline(request) + "\n" + request])[0]
             ev.files["file vectors"] = {files[i]: float(cos[i]) for i in np.argsort(-cos)[:100]
                                         if cos[i] > 0}
-            ev.chunks["headline"] = dense_scores(index, lex, headline(request), 400)
+            ev.files["headline"] = fusion.per_file(  # chunk cosines to file scores
+                lex, dense_scores(index, lex, headline(request), 400), DEFAULT.bonus)
             evidence.append(ev)
         golds = [it["gold"] for it in items]
         for label, variant in variants.items():

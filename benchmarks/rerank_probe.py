@@ -12,7 +12,7 @@ model's probability; files below the top keep their order. Printed per ``w``: R@
 MRR per set and their mean, beside the fusion alone (``w`` = 0), with the model's seconds
 and joules per request (the product's energy meter; estimated where there is no sensor).
 
-    nice .venv/bin/python benchmarks/rerank_probe.py [--per-set 40] [--top 10]
+    nice .venv/bin/python benchmarks/rerank_probe.py [--corpora DIR] [--per-set 40] [--top 10]
         [--sets pytest,rxjs,pydantic-core] [--model qwen2.5-coder-1.5b] [--threads 2]
         [--order fusion|alpha] [--json OUT]
 """
@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import retrieval as R
 
-CORPORA = Path("/work/corpora")
 LETTERS = "ABCDEFGHIJKLMNOPQRST"
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 100.0)
 SYSTEM = ("You are a senior developer who knows this repository. Given a change request "
@@ -80,6 +79,7 @@ def letter_probs(rt: Any, messages: list[Any], n: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpora", type=Path, default=R.ROOT / ".cache" / "corpora")
     parser.add_argument("--sets", default=",".join(R.SETS))
     parser.add_argument("--per-set", type=int, default=40)
     parser.add_argument("--top", type=int, default=10)
@@ -90,6 +90,7 @@ def main() -> None:
                              "may favour the first letters).")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    corpora = R.corpora(args.corpora.resolve())  # fetched once when missing
 
     from greenpair.core.energy.service import meter_or_default
     from greenpair.core.index import open_index
@@ -108,7 +109,7 @@ def main() -> None:
         items = R.load_set(name)
         step = max(1, len(items) // args.per_set)
         items = items[::step][:args.per_set]
-        index = open_index(CORPORA / folder)
+        index = open_index(corpora / folder)
         for _ in index.update():
             pass
         lex = index.lexical()

@@ -295,8 +295,10 @@ def draft_patch(
                     draft.error = "Cancelled."
                     break
                 if draft.constrained and draft.stop_reason in {"length", "repetition"}:
-                    closed = close_run_on(draft.reply, lambda path: read_lines(root, path)) \
-                        if fmt == "search_replace" else close_class_rewrite(draft.reply)
+                    if fmt == "search_replace":
+                        closed = close_run_on(draft.reply, lambda path: read_lines(root, path))
+                    else:  # "function": the other format with a grammar
+                        closed = close_class_rewrite(draft.reply)
                     if closed is not None:
                         draft.reply, draft.closed_cut_off = closed, True
                         yield Status("The edit was cut off; it keeps what the model "

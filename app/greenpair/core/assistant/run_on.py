@@ -135,7 +135,6 @@ def close_run_on(reply: str, read_lines: Callable[[str], list[str] | None]) -> s
     return done + head + _OPEN + search_text + _DIVIDER + "".join(written[:k]) + _CLOSE
 
 
-
 def close_class_rewrite(reply: str) -> str | None:
     """``reply`` (a cut-off whole-function reply) with an open rewrite of a Python class
     closed before the method the cut interrupted; None unless at least one method of the
