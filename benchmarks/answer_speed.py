@@ -26,6 +26,7 @@ a gold file) and with the fallback citations.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import time
@@ -36,6 +37,14 @@ BENCH = Path("/work/shared/bench/localization")
 CORPORA = Path("/work/corpora")
 TEMPLATE = "Which code is responsible for this? {query}"
 
+
+
+@functools.cache
+def _meter() -> Any:
+    """One energy meter for this benchmark run (as an entry point's Services has)."""
+    from greenpair.core.energy.meter import Meter
+
+    return Meter()
 
 def ask(conv: Any, question: str, gold: set[str]) -> dict[str, Any]:
     from greenpair.core.assistant.ask import Answer, Sources, Token
@@ -101,7 +110,7 @@ def main() -> None:
             i += 1
             for setting in order:
                 conv = Conversation(CORPORA / name, runtime=runtimes[setting], index=index,
-                                    options=options[setting])
+                                    options=options[setting], meter=_meter())
                 r = ask(conv, TEMPLATE.format(query=q["query"]), set(q["gold"]))
                 r["set"] = name
                 rows[setting].append(r)

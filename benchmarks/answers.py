@@ -26,15 +26,25 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from patch import corpus_dir  # same folder: the sdist download helper
 
 DEV_SET = Path("/work/shared/bench/localization/pytest-9.0.2.jsonl")
 TEMPLATE = "Which code is responsible for this? {query}"
 
+
+
+@functools.cache
+def _meter() -> Any:
+    """One energy meter for this benchmark run (as an entry point's Services has)."""
+    from greenpair.core.energy.meter import Meter
+
+    return Meter()
 
 def score(row: dict, corpus: Path) -> dict[str, object]:
     """Check the citations of a saved answer against the snippets it was shown."""
@@ -125,7 +135,8 @@ def main() -> None:
     queries = queries[: args.limit] if args.limit else queries
     rows = []
     for q in queries:
-        conv = Conversation(corpus, runtime=runtime, index=index, options=AskOptions())
+        conv = Conversation(corpus, runtime=runtime, index=index, options=AskOptions(),
+                            meter=_meter())
         t = time.perf_counter()
         answer = None
         for event in conv.ask(TEMPLATE.format(query=q["query"])):

@@ -87,13 +87,14 @@ def main() -> None:
     os.environ["GREENPAIR_HOME"] = str(args.home.resolve())
     folder = R.corpora(args.corpora.resolve())
 
-    from greenpair.core.energy.service import meter_or_default
+    from greenpair.core.energy.meter import Meter
     from greenpair.core.index import open_index
     from greenpair.core.index.search import DEFAULT, best_first, fuse, gather, names
     from greenpair.core.index.search.evidence import top
     from greenpair.core.llm.manager import open_runtime
 
     rt = open_runtime(args.model, n_threads=args.threads, seed=0, n_ctx=4096)
+    meter = Meter()
     rt.load()
     seconds: list[float] = []
     joules: list[float] = []
@@ -113,7 +114,7 @@ def main() -> None:
         for it in items:
             ev = gather(index, lex, it["query"])
             t0 = time.perf_counter()
-            with meter_or_default(None).window("expand", model=rt.model_id) as window:
+            with meter.window("expand", model=rt.model_id) as window:
                 reply = ask(rt, system, it["query"])
             seconds.append(time.perf_counter() - t0)
             if window.report is not None and window.report.joules is not None:

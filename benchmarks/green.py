@@ -28,6 +28,7 @@ estimated. Target: ≥ 40 % less energy per answer at equal or better citation a
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
@@ -79,6 +80,14 @@ class Result:
         return self.correct and not self.fallback
 
 
+
+@functools.cache
+def _meter() -> Any:
+    """One energy meter for this benchmark run (as an entry point's Services has)."""
+    from greenpair.core.energy.meter import Meter
+
+    return Meter()
+
 def make_repo(dest: Path) -> Path:
     """Greenpair's own package source, copied (Python files only)."""
     src = ROOT / "app" / "greenpair"
@@ -123,11 +132,13 @@ def run_interleaved(repo: Path, runtimes: dict[str, Any], index: Any,
     from greenpair.core.assistant.ask import AskOptions, Conversation
 
     results: dict[str, list[Result]] = {"naive": [], "green": []}
-    green = Conversation(repo, runtime=runtimes["green"], index=index, options=AskOptions())
+    green = Conversation(repo, runtime=runtimes["green"], index=index, options=AskOptions(),
+                         meter=_meter())
     for i, (question, expected) in enumerate(questions):
         for name in (("naive", "green") if i % 2 == 0 else ("green", "naive")):
             conv = green if name == "green" else Conversation(
-                repo, runtime=runtimes["naive"], index=index, options=AskOptions.naive())
+                repo, runtime=runtimes["naive"], index=index, options=AskOptions.naive(),
+                meter=_meter())
             r = ask(conv, question, expected)
             results[name].append(r)
             _show(name, r)
@@ -175,11 +186,10 @@ def main() -> None:
     (home / "models").symlink_to(real_models, target_is_directory=True)
     os.environ["GREENPAIR_HOME"] = str(home)
 
-    from greenpair.core.energy import get_meter
     from greenpair.core.index import open_index
     from greenpair.core.llm.manager import open_runtime
 
-    meter = get_meter()
+    meter = _meter()
     print(f"sensor: {meter.sensor_name} — {meter.sensor.description}"
           + ("\n  (no RAPL, battery or GPU sensor here: the estimate is the sensor; "
              "all figures are ESTIMATED)" if meter.estimated else ""))

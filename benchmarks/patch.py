@@ -22,6 +22,7 @@ The corpus is fetched once into ``~/.cache/greenpair-bench`` (``pip download`` o
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -30,12 +31,21 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TASKS = HERE / "data" / "patch_tasks.jsonl"
 CACHE = Path.home() / ".cache" / "greenpair-bench"
 SDIST = "pytest-9.0.2"
 
+
+
+@functools.cache
+def _meter() -> Any:
+    """One energy meter for this benchmark run (as an entry point's Services has)."""
+    from greenpair.core.energy.meter import Meter
+
+    return Meter()
 
 def corpus_dir() -> Path:
     """The unpacked pytest 9.0.2 sdist (downloaded once with pip)."""
@@ -123,7 +133,7 @@ def run_task(runtime: object, fmt: str, task: dict, corpus: Path) -> Row:
         draft: PatchDraft | None = None
         t0 = time.perf_counter()
         for event in draft_patch(repo, task["task"], runtime=runtime, index=retriever,  # type: ignore[arg-type]
-                                 options=PatchOptions(format=fmt)):
+                                 options=PatchOptions(format=fmt), meter=_meter()):
             if isinstance(event, Token):
                 pieces.append(event.text)
             elif isinstance(event, Status) and "retrying" in event.text:

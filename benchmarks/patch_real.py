@@ -32,6 +32,7 @@ interleaved task by task on the first ``--baseline`` tasks:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import time
@@ -42,6 +43,14 @@ BENCH = Path("/work/shared/bench/localization")
 CORPORA = Path("/work/corpora")
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".toml", ".json", ".yml", ".yaml")
 
+
+
+@functools.cache
+def _meter() -> Any:
+    """One energy meter for this benchmark run (as an entry point's Services has)."""
+    from greenpair.core.energy.meter import Meter
+
+    return Meter()
 
 def select_tasks(sets: list[str], limit: int) -> list[dict[str, Any]]:
     """Commits whose message names a definition found in a gold file, round-robin by set."""
@@ -101,7 +110,7 @@ def run_task(runtime: Any, index: Any, task: dict[str, Any], options: Any) -> di
     draft = None
     streamed: list[str] = []  # every attempt's tokens, before a cut-off reply is trimmed
     for event in draft_patch(CORPORA / task["set"], task["task"], runtime=runtime, index=index,
-                             options=options):
+                             options=options, meter=_meter()):
         if isinstance(event, PatchDraft):
             draft = event
         elif isinstance(event, Token):

@@ -92,13 +92,14 @@ def main() -> None:
     args = parser.parse_args()
     corpora = R.corpora(args.corpora.resolve())  # fetched once when missing
 
-    from greenpair.core.energy.service import meter_or_default
+    from greenpair.core.energy.meter import Meter
     from greenpair.core.index import open_index
     from greenpair.core.index.search import best_first, fuse, gather
     from greenpair.core.index.search.fusion import DEFAULT
     from greenpair.core.llm.manager import open_runtime
 
     rt = open_runtime(args.model, n_threads=args.threads, seed=0, n_ctx=4096)
+    meter = Meter()
     rt.load()
     rows: dict[str, list[dict[str, Any]]] = {}
     seconds: list[float] = []
@@ -122,7 +123,7 @@ def main() -> None:
             shown = sorted(files) if args.order == "alpha" else files
             messages = prompt_messages(it["query"], [describe(index, p) for p in shown])
             t0 = time.perf_counter()
-            with meter_or_default(None).window("rerank", model=rt.model_id) as window:
+            with meter.window("rerank", model=rt.model_id) as window:
                 by_shown = dict(zip(shown, letter_probs(rt, messages, len(shown)), strict=True))
             probs = [by_shown[f] for f in files]
             seconds.append(time.perf_counter() - t0)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -70,13 +70,14 @@ def greenpair_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-@pytest.fixture(autouse=True)
-def _release_shared_runtime() -> Iterator[None]:
-    """Each test starts without the process-wide shared model runtime of an earlier test."""
-    yield
-    manager = sys.modules.get("greenpair.core.llm.manager")
-    if manager is not None:
-        manager.release_runtime()
+@pytest.fixture
+def meter() -> Iterator[Any]:
+    """A real energy meter writing to this test's ledger (what an entry point's Services has)."""
+    from greenpair.core.energy.meter import Meter
+
+    made = Meter()
+    yield made
+    made.close()
 
 
 def _require_model(model_id: str) -> Path:

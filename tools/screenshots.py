@@ -331,9 +331,7 @@ def _energy_shot(window: Any, out: Path) -> None:
     """The energy page over 30 days of sample rows and this run's real ones."""
     from tests.helpers.ledger_rows import fill_ledger
 
-    from greenpair.core.energy import get_meter
-
-    fill_ledger(get_meter().ledger(), 30)
+    fill_ledger(window.services.meter.ledger(), 30)
     window.open_energy()
     page = window.energy_page
     page.resize(1100, 720)

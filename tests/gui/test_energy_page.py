@@ -92,17 +92,15 @@ def test_measured_sensor_and_an_empty_ledger(qtbot: Any, ledger: Ledger) -> None
 
 def test_opened_from_the_window_on_the_real_ledger_and_idle_when_hidden(
         qtbot: Any, make_window: Any) -> None:
-    from greenpair.core.energy import get_meter
-
-    fill_ledger(get_meter().ledger(), 30)
     window = make_window()
+    fill_ledger(window.services.meter.ledger(), 30)
     window.energy_button.click()
     page = window.energy_page
     assert page is not None
     assert page.isVisible()
     qtbot.waitExposed(page)
     assert len(_bars(page.daily_plot)) == 4
-    assert get_meter().sensor.name in page.summary.text()
+    assert window.services.meter.sensor.name in page.summary.text()
     page.hide()
     active = [t for t in page.findChildren(QTimer) if t.isActive()]
     assert active == [], "the hidden energy page must not run timers"

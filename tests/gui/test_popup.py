@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QLineEdit
 
 from greenpair.core.assistant import suggest as core_suggest
 from greenpair.core.config import load_settings, remember_repo, save_settings
-from greenpair.core.energy import get_meter
 from greenpair.core.llm.fake import FakeRuntime
 from greenpair.ui.popup import MODES, NOTHING_SELECTED, TITLE, SuggestionPopup, pasted_text
 from greenpair.ui.popup_context import find_in_repo
@@ -114,7 +113,7 @@ def test_an_empty_selection_says_so_and_generates_nothing(
     assert popup.runtime.prompts == []
     assert not popup.is_generating()
     assert core_suggest.stats()["avoided"] == {"empty": 1}
-    saved = get_meter().ledger().totals().savings
+    saved = popup.services.meter.ledger().totals().savings
     assert saved["suggestions_avoided"].count == 1
 
 

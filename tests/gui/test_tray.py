@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QColor
 
-from greenpair.core.config import load_settings, save_settings
-from greenpair.core.energy import get_meter
+from greenpair.core.config import load_settings
 from greenpair.core.energy.report import PowerReading
 from greenpair.ui.tray import TrayMonitor, render_icon, short_watts
 from greenpair.ui.tray_energy import format_grams, format_joules
@@ -36,6 +35,7 @@ def tray(qtbot: Any, xdg_config: Path) -> Iterator[TrayMonitor]:
     yield monitor
     monitor.hide()
     monitor.menu.deleteLater()
+    monitor.services.close()
 
 
 @pytest.mark.parametrize(("watts", "text"), [(None, "–"), (0.04, "0.0"), (7.44, "7.4"),
@@ -85,10 +85,8 @@ def test_no_tray_host_offscreen_means_no_icon_and_no_sampling(tray: TrayMonitor)
 def test_live_power_comes_from_the_meter_while_subscribed(
     qtbot: Any, tray: TrayMonitor
 ) -> None:
-    settings = load_settings()
-    settings.sampler_hz = 20.0
-    save_settings(settings)
-    meter = get_meter()
+    tray.services.settings.sampler_hz = 20.0
+    meter = tray.services.meter
     tray._start_sampling()
     assert tray.is_sampling()
     qtbot.waitUntil(lambda: tray.watts is not None, timeout=5000)
@@ -194,7 +192,7 @@ def test_open_pause_and_quit_emit_their_signals(qtbot: Any, tray: TrayMonitor) -
 
 
 def test_the_menu_shows_energy_today_session_and_last_answer(tray: TrayMonitor) -> None:
-    ledger = get_meter().ledger()
+    ledger = tray.services.meter.ledger()
     ledger.add("answer", duration_s=1, joules=10.0, sensor="estimate", estimated=True,
                ts=time.time() - 86_400 * 3)  # an older day: not today
     ledger.add("index", duration_s=3, joules=1500.0, sensor="estimate", estimated=True,

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QApplication
 
 from greenpair.core.config import load_settings
 from greenpair.core.index import open_index
-from greenpair.core.llm.manager import current_runtime
 from tests.conftest import make_repo
 from tests.gui.window_helpers import (
     record_pieces,
@@ -90,7 +89,7 @@ def test_escape_stops_the_answer_at_once(qtbot: Any, make_window: Any, tmp_repo:
     written = turn.text
     qtbot.waitUntil(lambda: not worker.is_running, timeout=2000)  # the model stopped too
     assert turn.text == written
-    runtime = current_runtime()
+    runtime = window.services.runtimes.current()
     assert runtime is not None
     assert runtime.last_stats.stop_reason == "cancelled"
 

@@ -58,10 +58,7 @@ def main(argv: list[str]) -> int:
     QTimer.singleShot(WATCHDOG_MS, app.quit)
     window.open_repo(repo)
     app.exec()
-    window.shutdown()
-    from greenpair.core.llm.manager import release_runtime
-
-    release_runtime()
+    window.shutdown()  # the window built its own services: this closes them
     sys.stdout.write(json.dumps(result) + "\n")
     return 0 if result["answer_state"] == "done" else 1
 

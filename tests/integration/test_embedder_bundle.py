@@ -40,14 +40,13 @@ def test_bundle_gives_the_same_vectors_as_the_local_export(bundle: Path) -> None
     np.testing.assert_allclose(a.embed(TEXTS), b.embed(TEXTS), atol=1e-6)
 
 
-def test_get_embedder_prefers_the_bundle_and_names_the_same_space(
+def test_load_embedder_prefers_the_bundle_and_names_the_same_space(
     bundle: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    local_name = embedder_mod.get_embedder("int8").name
+    local_name = embedder_mod.load_embedder("int8").name
     monkeypatch.setattr(embedder_bundle, "BUNDLE_DIR", bundle)
-    monkeypatch.setattr(embedder_mod, "_cache", {})
     assert embedder_bundle.find("int8").bundled
-    assert embedder_mod.get_embedder("int8").name == local_name
+    assert embedder_mod.load_embedder("int8").name == local_name
 
 
 def test_incomplete_bundles_are_ignored(bundle: Path) -> None:

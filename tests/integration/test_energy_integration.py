@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.energy import get_meter
 from greenpair.core.energy.ledger import Ledger
+from greenpair.core.energy.meter import Meter
 
 
 def spin(seconds: float) -> None:
@@ -19,8 +19,7 @@ def spin(seconds: float) -> None:
         pass
 
 
-def test_overlapping_real_windows_add_up_to_the_process_energy() -> None:
-    meter = get_meter()
+def test_overlapping_real_windows_add_up_to_the_process_energy(meter: Meter) -> None:
     started, go = threading.Event(), threading.Event()
     reports = {}
 
@@ -57,8 +56,7 @@ def test_overlapping_real_windows_add_up_to_the_process_energy() -> None:
     assert totals.joules == pytest.approx(index.joules + answer.report.joules)
 
 
-def test_live_power_from_the_real_sampler() -> None:
-    meter = get_meter()
+def test_live_power_from_the_real_sampler(meter: Meter) -> None:
     got = threading.Event()
     readings = []
 
@@ -76,13 +74,13 @@ def test_live_power_from_the_real_sampler() -> None:
 
 
 @pytest.mark.model
-def test_window_around_a_real_generation(tiny_model_path: Path) -> None:
+def test_window_around_a_real_generation(tiny_model_path: Path, meter: Meter) -> None:
     from greenpair.core.llm.manager import open_runtime
     from greenpair.core.llm.runtime import Message
 
     runtime = open_runtime(tiny_model_path, n_ctx=512, n_threads=1)
     try:
-        with get_meter().window("answer", model=runtime.model_id) as w:
+        with meter.window("answer", model=runtime.model_id) as w:
             text = "".join(runtime.stream_chat(
                 [Message("user", "Write a Python function that adds two numbers.")],
                 max_tokens=32, temperature=0.0,
@@ -100,7 +98,7 @@ def test_window_around_a_real_generation(tiny_model_path: Path) -> None:
     assert report.joules_per_token is not None
     assert report.cpu_s > 0
     assert report.gco2e == pytest.approx(report.joules / 3.6e6 * report.g_per_kwh)
-    last = get_meter().ledger().last("answer")
+    last = meter.ledger().last("answer")
     assert last is not None
     assert last.tokens == report.tokens
     assert last.meta["model"] == runtime.model_id

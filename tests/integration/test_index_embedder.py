@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from greenpair.core.index import onnx_export
-from greenpair.core.index.embedder import OnnxEmbedder, get_embedder
+from greenpair.core.index.embedder import OnnxEmbedder, load_embedder
 
 TEXTS = [
     "def total_price(self):\n    return sum(p * q for _, p, q in self.items)",
@@ -20,7 +20,7 @@ TEXTS = [
 def test_onnx_vectors_equal_torch_vectors() -> None:
     from sentence_transformers import SentenceTransformer
 
-    embedder = get_embedder("fp32", max_tokens=onnx_export.MAX_TOKENS)
+    embedder = load_embedder("fp32", max_tokens=onnx_export.MAX_TOKENS)
     assert isinstance(embedder, OnnxEmbedder)
     vectors = embedder.embed(TEXTS)
     model = SentenceTransformer(str(onnx_export.source_dir()), device="cpu")
@@ -32,13 +32,13 @@ def test_onnx_vectors_equal_torch_vectors() -> None:
 
 
 def test_int8_vectors_stay_close_to_fp32() -> None:
-    exact = get_embedder("fp32", max_tokens=onnx_export.MAX_TOKENS).embed(TEXTS)
-    fast = get_embedder("int8", max_tokens=onnx_export.MAX_TOKENS).embed(TEXTS)
+    exact = load_embedder("fp32", max_tokens=onnx_export.MAX_TOKENS).embed(TEXTS)
+    fast = load_embedder("int8", max_tokens=onnx_export.MAX_TOKENS).embed(TEXTS)
     assert float(np.mean(np.sum(exact * fast, axis=1))) > 0.98
 
 
 def test_batches_keep_the_input_order() -> None:
-    embedder = get_embedder()
+    embedder = load_embedder()
     together = embedder.embed(TEXTS)
     one_by_one = np.stack([embedder.embed([t])[0] for t in TEXTS])
     assert float(np.min(np.sum(together * one_by_one, axis=1))) > 0.9999

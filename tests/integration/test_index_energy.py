@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from greenpair.core.energy import get_meter
+from greenpair.core.energy.meter import Meter
 from greenpair.core.index import open_index
 
 
-def test_index_run_is_metered_and_reused_embeddings_are_counted(tmp_repo: Path) -> None:
-    index = open_index(tmp_repo)
+def test_index_run_is_metered_and_reused_embeddings_are_counted(tmp_repo: Path,
+                                                                meter: Meter) -> None:
+    index = open_index(tmp_repo, meter=meter)
     try:
         for _ in index.update():
             pass
-        ledger = get_meter().ledger()
+        ledger = meter.ledger()
         assert ledger.last("index") is not None
         assert ledger.last("index").joules is not None
         # A renamed file keeps its content: its embeddings are reused, not recomputed.

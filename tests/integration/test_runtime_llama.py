@@ -132,16 +132,19 @@ def test_unload_after_idle_uses_a_timer(tiny_model_path: Path) -> None:
 
 def test_shared_runtime_is_lazy_and_one_per_settings(tiny_model_path: Path) -> None:
     settings = Settings(model=str(tiny_model_path), threads=1)
+    runtimes = manager.RuntimeManager()
     try:
-        rt = manager.get_runtime(settings)
-        assert manager.get_runtime(settings) is rt
+        rt = runtimes.get(settings)
+        assert runtimes.get(settings) is rt
         assert isinstance(rt, LlamaRuntime)
         assert not rt.loaded
         assert rt.n_threads == 1
-        other = manager.get_runtime(Settings(model=str(tiny_model_path), threads=2))
+        other = runtimes.get(Settings(model=str(tiny_model_path), threads=2))
         assert other is not rt
+        assert runtimes.current() is other
     finally:
-        manager.release_runtime()
+        runtimes.release()
+    assert runtimes.current() is None
 
 
 def test_missing_truncated_and_corrupt_model_files(tmp_path: Path, tiny_model_path: Path,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.energy import get_meter
+from greenpair.core.energy.meter import Meter
 from greenpair.core.llm.llama import LlamaRuntime
 from greenpair.core.llm.threads import CpuSample, ThreadPolicy
 
@@ -29,9 +29,11 @@ class _Clock:
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path: Path) -> Iterator[LlamaRuntime]:
-    rt = LlamaRuntime(tiny_model_path, n_ctx=1024, n_threads=1, seed=0)
+    meter = Meter()
+    rt = LlamaRuntime(tiny_model_path, n_ctx=1024, n_threads=1, seed=0, meter=meter)
     yield rt
     rt.unload()
+    meter.close()
 
 
 def test_a_looping_reply_stops_and_the_saved_tokens_are_counted(tiny: LlamaRuntime) -> None:
@@ -41,7 +43,8 @@ def test_a_looping_reply_stops_and_the_saved_tokens_are_counted(tiny: LlamaRunti
     assert stats.completion_tokens < 80
     assert stats.repetition_saved_tokens == 200 - stats.completion_tokens
     assert text.count("returns a list of names") >= 3
-    saved = get_meter().ledger().totals().savings["repetition_tokens_saved"]
+    assert tiny.meter is not None
+    saved = tiny.meter.ledger().totals().savings["repetition_tokens_saved"]
     assert saved.tokens == stats.repetition_saved_tokens
 
 

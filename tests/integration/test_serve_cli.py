@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from greenpair.core.energy import get_meter
+from greenpair.core.energy.meter import Meter
 from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.remote import RemoteRuntime
 from greenpair.core.llm.runtime import Runtime
@@ -78,7 +78,7 @@ def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
 
 
 def test_the_remote_backend_waits_out_a_full_queue(tmp_repo: Path, tiny: Runtime) -> None:
-    services = Services(repos=[tmp_repo], runtime=tiny, meter=get_meter(),
+    services = Services(repos=[tmp_repo], runtime=tiny, meter=Meter(),
                         limits=Limits(generate_waiting=0))
     app = create_app(services, "gp-token")
     state = app.state.greenpair

@@ -16,7 +16,7 @@ import numpy as np
 import openai
 import pytest
 
-from greenpair.core.energy import get_meter
+from greenpair.core.energy.meter import Meter
 from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.runtime import Runtime
 from greenpair.server.app import create_app
@@ -38,8 +38,8 @@ def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
 
 
 @pytest.fixture
-def served(tmp_repo: Path, tiny: Runtime) -> Iterator[tuple[str, Services]]:
-    services = Services(repos=[tmp_repo], runtime=tiny, meter=get_meter())
+def served(tmp_repo: Path, tiny: Runtime, meter: Meter) -> Iterator[tuple[str, Services]]:
+    services = Services(repos=[tmp_repo], runtime=tiny, meter=meter)
     with running(create_app(services, TOKEN)) as url:
         yield url, services
     for index in services.retrievers.values():
@@ -67,7 +67,7 @@ def test_models_lists_the_served_model(served: tuple[str, Services], tiny: Runti
 
 def test_chat_answers_with_checked_citations(served: tuple[str, Services],
                                              tmp_repo: Path) -> None:
-    url, _ = served
+    url, services = served
     raw = _client(url).chat.completions.with_raw_response.create(
         model="any", messages=[{"role": "user", "content": QUESTION}], max_tokens=24)
     resp = raw.parse()
@@ -83,7 +83,7 @@ def test_chat_answers_with_checked_citations(served: tuple[str, Services],
     assert resp.usage.prompt_tokens > 0
     assert float(raw.headers["x-greenpair-energy-j"]) >= 0
     assert ext["energy"]["sensor"]
-    assert get_meter().ledger().last("answer") is not None
+    assert services.meter.ledger().last("answer") is not None
 
 
 def test_chat_streams_tokens_then_citations_and_usage(served: tuple[str, Services]) -> None:
@@ -164,7 +164,7 @@ def test_one_model_serves_several_repositories(tmp_path: Path, tmp_repo: Path,
             """Invoice numbers look like 2026-000123."""
             return f"{year}-{seq:06d}"
         '''})
-    services = Services(repos=[tmp_repo, other], runtime=tiny, meter=get_meter())
+    services = Services(repos=[tmp_repo, other], runtime=tiny, meter=Meter())
     with running(create_app(services, TOKEN)) as url:
         resp = _client(url).chat.completions.create(
             model="any", messages=[{"role": "user", "content": "How are invoice numbers made?"}],
@@ -190,7 +190,7 @@ def _wait(condition: object, timeout: float = 30.0) -> bool:
 
 def test_full_queue_answers_429_and_a_gone_client_stops_the_generation(
         tmp_repo: Path, tiny: Runtime) -> None:
-    services = Services(repos=[tmp_repo], runtime=tiny, meter=get_meter(),
+    services = Services(repos=[tmp_repo], runtime=tiny, meter=Meter(),
                         limits=Limits(generate_waiting=0, max_tokens=400))
     app = create_app(services, TOKEN)
     state = app.state.greenpair

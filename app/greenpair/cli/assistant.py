@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from greenpair.cli.context import services
 from greenpair.core.errors import GreenpairError, PatchError
 
 if TYPE_CHECKING:
@@ -27,17 +28,14 @@ _model_option = click.option("--model", default=None, help="A catalog model id o
 
 
 def _runtime(model: str | None) -> Runtime:
-    from greenpair.core.assistant.sources import default_runtime, open_model
+    from greenpair.core.assistant.sources import open_model
 
-    return open_model(model) if model else default_runtime()
+    return open_model(model) if model else services().runtime()
 
 
 def _index(repo: Path) -> Retriever:
     """The repository's index; the first build shows its progress on stderr."""
-    from greenpair.core.assistant.sources import check_repo
-    from greenpair.core.index import open_index
-
-    index = open_index(check_repo(repo))
+    index = services().index(repo)
     if not index.is_built():
         click.secho(f"Indexing {repo} (first time; later runs only redo changed files)…",
                     dim=True, err=True)
@@ -102,7 +100,8 @@ def ask_cmd(repo: Path, as_json: bool, model: str | None, question: tuple[str, .
     """Answer QUESTION about the repository, with checked citations path:start-end."""
     from greenpair.core.assistant.ask import Conversation
 
-    conv = Conversation(repo, runtime=_runtime(model), index=_index(repo))
+    conv = Conversation(repo, runtime=_runtime(model), index=_index(repo),
+                        meter=services().meter)
     answer = _ask_one(conv, " ".join(question), stream=not as_json)
     if as_json:
         click.echo(json.dumps(answer.to_json(), indent=2))
@@ -117,7 +116,8 @@ def chat_cmd(repo: Path, model: str | None) -> None:
     """Ask questions in a row; follow-ups reuse the cached context. /reset, /quit."""
     from greenpair.core.assistant.ask import Conversation
 
-    conv = Conversation(repo, runtime=_runtime(model), index=_index(repo))
+    conv = Conversation(repo, runtime=_runtime(model), index=_index(repo),
+                        meter=services().meter)
     interactive = sys.stdin.isatty()
     if interactive:
         click.secho("Ask about the code (/reset to start over, /quit or Ctrl-D to leave).",
@@ -171,7 +171,8 @@ def _draft(repo: Path, task: str, model: str | None, options: PatchOptions,
     runtime, index = _runtime(model), _index(repo)
     while True:
         try:
-            for event in draft_patch(repo, task, runtime=runtime, index=index, options=options):
+            for event in draft_patch(repo, task, runtime=runtime, index=index, options=options,
+                                     meter=services().meter):
                 if isinstance(event, Status) and not as_json:
                     click.secho(event.text, dim=True, err=True)
                 elif isinstance(event, PatchDraft):

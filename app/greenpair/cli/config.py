@@ -6,7 +6,8 @@ import json
 
 import click
 
-from greenpair.core.config import load_settings, save_settings, settings_path
+from greenpair.cli.context import services
+from greenpair.core.config import settings_path
 
 
 @click.group("config")
@@ -17,7 +18,7 @@ def config_group() -> None:
 @config_group.command("show")
 def config_show() -> None:
     """Print all settings as JSON."""
-    click.echo(json.dumps(load_settings().to_dict(), indent=2, sort_keys=True))
+    click.echo(json.dumps(services().settings.to_dict(), indent=2, sort_keys=True))
 
 
 @config_group.command("path")
@@ -31,9 +32,9 @@ def config_path() -> None:
 @click.argument("value")
 def config_set(key: str, value: str) -> None:
     """Set KEY to VALUE (lists are comma-separated)."""
-    settings = load_settings()
+    settings = services().settings
     settings.set_from_text(key, value)
-    save_settings(settings)
+    services().save_settings(settings)
     click.echo(f"{key} = {json.dumps(getattr(settings, key))}")
 
 
@@ -42,10 +43,9 @@ def config_set(key: str, value: str) -> None:
 @click.option("--delete", is_flag=True, help="Remove the stored key.")
 def config_set_api_key(url: str | None, delete: bool) -> None:
     """Store the model server's API key in the OS keyring (never in the settings file)."""
-    from greenpair.core.config import load_settings
     from greenpair.core.llm.credentials import store_api_key
 
-    url = url or load_settings().remote_url
+    url = url or services().settings.remote_url
     if not url:
         raise click.UsageError("Set remote_url first, or pass --url.")
     key = "" if delete else click.prompt("API key", hide_input=True)

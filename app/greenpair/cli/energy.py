@@ -16,17 +16,16 @@ def _fmt_j(joules: float) -> str:
 
 
 def _energy_data(since: str, live: bool, seconds: float) -> dict[str, Any]:
-    from greenpair.core.config import load_settings
-    from greenpair.core.energy import get_meter
+    from greenpair.cli.context import services
     from greenpair.core.energy.carbon import intensity_for
     from greenpair.core.energy.ledger import since_timestamp
 
-    meter = get_meter()
+    meter = services().meter
     ledger = meter.ledger()
     start = since_timestamp(since, ledger)
     totals = ledger.totals(since=start)
     last = ledger.last("answer")
-    g_per_kwh, source = intensity_for(load_settings())
+    g_per_kwh, source = intensity_for(services().settings)
     sensor = meter.sensor
     reading = meter.measure_power(seconds) if live else None
     return {
@@ -120,9 +119,10 @@ _MARK = {"ok": ("ok", "green"), "warn": ("!!", "yellow"), "fail": ("XX", "red"),
 @click.option("--verify", is_flag=True, help="Hash model files not verified yet.")
 def doctor_cmd(as_json: bool, verify: bool) -> None:
     """Check sensors, models, storage and settings; say how to fix what is wrong."""
-    from greenpair.core.energy.doctor import run_checks
+    from greenpair.cli.context import services
+    from greenpair.core.doctor import run_checks
 
-    checks = run_checks(verify=verify)
+    checks = run_checks(services().settings, verify=verify)
     failed = [c for c in checks if c.status == "fail"]
     if as_json:
         click.echo(json.dumps([c.to_json() for c in checks], indent=2))

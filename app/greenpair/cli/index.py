@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from greenpair.cli.context import services
 from greenpair.core.errors import GreenpairError
 
 if TYPE_CHECKING:
@@ -112,14 +113,11 @@ def run_index(index: RepoIndex, *, progress: bool = True) -> dict[str, Any]:
 def index_cmd(repo: Path, as_json: bool, rebuild: bool, quiet: bool,
               chroma_url: str | None) -> None:
     """Index a repository (incremental: only changed files are redone)."""
-    from greenpair.core.config import load_settings
-    from greenpair.core.index import open_index
-
     _print_messages()
-    settings = load_settings()
+    found = services()
     if chroma_url is not None:
-        settings.chroma_url = chroma_url
-    index = open_index(repo, settings, rebuild=rebuild)
+        found.settings.chroma_url = chroma_url  # this run only; not saved
+    index = found.index(repo, rebuild=rebuild)
     try:
         summary = run_index(index, progress=not quiet)
         stats = {**index.stats(), **summary}
@@ -174,8 +172,6 @@ def _read_batch(path: Path) -> list[dict[str, Any]]:
 @click.argument("query", nargs=-1)
 def search_cmd(repo: Path, k: int, as_json: bool, batch: Path | None, query: tuple[str, ...]) -> None:
     """Find the files and code most relevant to QUERY (indexes first if needed)."""
-    from greenpair.core.index import open_index
-
     text = " ".join(query).strip()
     if batch is None and not text:
         raise click.UsageError("Give a QUERY, or --batch FILE.")
@@ -183,7 +179,7 @@ def search_cmd(repo: Path, k: int, as_json: bool, batch: Path | None, query: tup
         raise click.UsageError("Give either a QUERY or --batch FILE, not both.")
     items = _read_batch(batch) if batch is not None else []
     _print_messages()
-    index = open_index(repo)
+    index = services().index(repo)
     try:
         if not index.is_built():
             run_index(index, progress=True)
@@ -217,7 +213,6 @@ def search_cmd(repo: Path, k: int, as_json: bool, batch: Path | None, query: tup
 @click.option("--no-embed", is_flag=True, help="Keep only the lexical index fresh.")
 def watch_cmd(repo: Path, no_embed: bool) -> None:
     """Keep the index fresh while you edit (Ctrl+C to stop)."""
-    from greenpair.core.index import open_index
     from greenpair.core.index.watcher import WatchEvent, watch
 
     # A shell that starts a job in the background hands it SIGINT ignored, and Python then
@@ -225,7 +220,7 @@ def watch_cmd(repo: Path, no_embed: bool) -> None:
     # so it takes Ctrl+C back.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     _print_messages()
-    index = open_index(repo)
+    index = services().index(repo)
     run_index(index, progress=True)
 
     def report(event: WatchEvent) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from greenpair.core.config import load_settings
+from greenpair.cli.context import services
 
 
 def _status_text(status: str) -> str:
@@ -26,7 +26,7 @@ def models_list(as_json: bool) -> None:
     """List the catalog's models and their state on this machine."""
     from greenpair.core.llm import catalog, store
 
-    settings = load_settings()
+    settings = services().settings
     in_use = settings.effective_model()
     rows: list[dict[str, Any]] = []
     for info in catalog.load_catalog():
@@ -101,7 +101,8 @@ def models_pull(model_ids: tuple[str, ...], from_url: bool, force: bool) -> None
     for model_id in model_ids:
         catalog.get(model_id)  # fail fast on a typo, before any download
     for model_id in model_ids:
-        _bar_updates(model_id, store.pull(model_id, from_url=from_url, force=force))
+        _bar_updates(model_id, store.pull(model_id, from_url=from_url, force=force,
+                                               settings=services().settings))
 
 
 @models_group.command("verify")
@@ -137,5 +138,5 @@ def models_use(id_or_path: str) -> None:
     """Use a catalog model (pulled) or any local GGUF file from now on."""
     from greenpair.core.llm import store
 
-    value = store.use(id_or_path)
+    value = store.use(id_or_path, services().settings)
     click.echo(f"Using {value}.")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from greenpair.cli.context import services
 from greenpair.core.errors import GreenpairError, PrivacyError
 
 if TYPE_CHECKING:
@@ -57,22 +58,18 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def _runtime(model: str | None) -> Runtime:
-    from greenpair.core.assistant.sources import default_runtime, open_model
+    from greenpair.core.assistant.sources import open_model
 
-    return open_model(model) if model else default_runtime()
+    return open_model(model) if model else services().runtime()
 
 
 def _build_indexes(repos: list[Path]) -> None:
     from greenpair.cli.index import run_index
-    from greenpair.core.index import open_index
 
     for repo in repos:
-        index = open_index(repo)
+        index = services().index(repo)
         click.secho(f"Indexing {repo} (only changed files are redone)…", dim=True, err=True)
-        try:
-            run_index(index)
-        finally:
-            index.close()
+        run_index(index)
 
 
 @click.group("serve", invoke_without_command=True)
@@ -96,7 +93,6 @@ def serve_group(ctx: click.Context, repos: tuple[Path, ...], host: str, port: in
     import uvicorn
 
     from greenpair.core.assistant.sources import check_repo
-    from greenpair.core.energy import get_meter
     from greenpair.core.llm.remote import RemoteRuntime
     from greenpair.server.app import create_app
     from greenpair.server.auth import load_or_create_token, token_path
@@ -111,17 +107,19 @@ def serve_group(ctx: click.Context, repos: tuple[Path, ...], host: str, port: in
     if not no_index:
         _build_indexes(paths)
     runtime = _runtime(model)
-    services = Services(repos=paths, runtime=runtime, meter=get_meter(),
-                        limits=Limits(generate_waiting=queue),
-                        remote_energy=isinstance(runtime, RemoteRuntime))
-    app = create_app(services, load_or_create_token())
+    core = services()
+    served = Services(repos=paths, runtime=runtime, meter=core.meter, settings=core.settings,
+                      retrievers={p: core.index(p) for p in paths}, embedders=core.embedders,
+                      limits=Limits(generate_waiting=queue),
+                      remote_energy=isinstance(runtime, RemoteRuntime))
+    app = create_app(served, load_or_create_token())
     click.secho(f"Greenpair serves {', '.join(p.name for p in paths)} with "
-                f"{services.model_id} on http://{host}:{port}/v1", err=True)
+                f"{served.model_id} on http://{host}:{port}/v1", err=True)
     click.secho(f"Token: {token_path()} (`greenpair serve token`)", dim=True, err=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
-        services.close()
+        served.close()
 
 
 @serve_group.command("token")

@@ -57,7 +57,10 @@ def _headless(mode: str, repo: Path | None) -> None:
     if reason:
         click.echo(reason, err=True)
         return
-    for piece in suggest(text, mode, repo=repo):
+    from greenpair.cli.context import services
+
+    for piece in suggest(text, mode, repo=repo, runtime=services().runtime(),
+                         meter=services().meter):
         click.echo(piece, nl=False)
     click.echo()
 

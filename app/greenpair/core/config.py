@@ -11,7 +11,6 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,14 +206,6 @@ class Settings:
         setattr(self, key, value)
 
 
-_listeners: list[Callable[[Settings], None]] = []
-
-
-def on_settings_changed(callback: Callable[[Settings], None]) -> None:
-    """Register a callback run after ``save_settings`` (the UI reacts to core)."""
-    _listeners.append(callback)
-
-
 _warned: set[tuple[str, int]] = set()  # (path, mtime_ns) already reported
 
 
@@ -273,7 +264,7 @@ def load_settings() -> Settings:
 
 
 def save_settings(settings: Settings) -> None:
-    """Write the settings atomically and notify listeners.
+    """Write the settings atomically (``Services.save_settings`` also tells listeners).
 
     Raises:
         ConfigError: The settings file on disk does not parse; it is kept rather than
@@ -297,8 +288,6 @@ def save_settings(settings: Settings) -> None:
             hint="Free some space or make the data directory writable "
             "(set GREENPAIR_HOME to move it).",
         ) from exc
-    for callback in list(_listeners):
-        callback(settings)
 
 
 def remember_repo(settings: Settings, repo: Path, keep: int = 10) -> None:

@@ -1,9 +1,10 @@
 """What the server holds: one model, one embedder, one meter, several repositories.
 
-They are services passed in, not process-wide singletons: each repository's index gets
-the server's meter and embedder, each answer the server's runtime and meter.
+They come from the process's composition root (``greenpair.core.services.Services``,
+built once by ``greenpair serve``): each repository's index gets the server's meter and
+embedder, each answer the server's runtime and meter.
 
-``Services`` is built once by ``greenpair serve`` and passed to ``create_app``; every
+This ``Services`` is built once by ``greenpair serve`` and passed to ``create_app``; every
 request borrows from it. Each served repository has one ``RepoIndex``, opened on first
 use and kept for later requests (its searches are thread-safe). A request names its
 repository by folder name or path; only repositories the server was started with are
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from greenpair.core.energy.service import EnergyMeter
     from greenpair.core.index.embedder import Embedder
     from greenpair.core.llm.runtime import Runtime
+    from greenpair.core.services import Embedders
 
 
 class UnknownRepository(GreenpairError):
@@ -53,7 +55,8 @@ class Services:
         runtime: The model (loaded lazily by the runtime itself).
         meter: The energy meter (windows per request, written to the ledger).
         settings: Settings for opening indexes.
-        embedder: Embedding model for ``/v1/embeddings`` (default: the index's).
+        embedder: Embedding model for ``/v1/embeddings`` (default: from ``embedders``).
+        embedders: The process's embedders (``core.services.Embedders``; default: load one).
         retrievers: Ready retrievers by repository path (tests; default: ``open_index``).
         limits: Queue sizes and caps.
         remote_energy: The runtime runs elsewhere: energy is this machine's only.
@@ -64,6 +67,7 @@ class Services:
     meter: EnergyMeter
     settings: Settings | None = None
     embedder: Embedder | None = None
+    embedders: Embedders | None = None
     retrievers: dict[Path, Retriever] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     remote_energy: bool = False
@@ -121,9 +125,8 @@ class Services:
             if self.embedder is None:
                 from greenpair.core.index import embedder as embedder_mod
 
-                self.embedder = embedder_mod.get_embedder(
-                    embedder_mod.DEFAULT_PRECISION, embedder_mod.DEFAULT_MAX_TOKENS
-                )
+                self.embedder = self.embedders.get() if self.embedders is not None \
+                    else embedder_mod.load_embedder()
             return self.embedder
 
     def close(self) -> None:

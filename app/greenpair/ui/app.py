@@ -12,8 +12,9 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from greenpair import __version__
-from greenpair.core.config import Settings, load_settings, logs_dir
+from greenpair.core.config import Settings, logs_dir
 from greenpair.core.errors import GreenpairError
+from greenpair.core.services import Services
 from greenpair.ui import crash
 from greenpair.ui.theme import app_icon
 
@@ -78,14 +79,15 @@ def run_app(repo: Path | None = None, minimised: bool = False) -> int:
     app = create_application()
     crash.install_hooks()
     try:
-        settings = load_settings()
+        services = Services.build()  # the window, tray and popup share them
     except GreenpairError as exc:
         QMessageBox.critical(None, "Greenpair", f"{exc.message}\n\n{exc.hint or ''}".strip())
         return 1
+    settings = services.settings
 
     from greenpair.ui.main_window import MainWindow
 
-    window = MainWindow(settings)
+    window = MainWindow(services=services)
     try:
         from greenpair.ui.desktop import install_desktop_integration
     except ImportError as exc:
@@ -107,6 +109,4 @@ def run_app(repo: Path | None = None, minimised: bool = False) -> int:
         return app.exec()
     finally:
         crash.uninstall_hooks()
-        from greenpair.core.llm.manager import release_runtime
-
-        release_runtime()
+        services.close()

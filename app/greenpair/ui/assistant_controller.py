@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from greenpair.core.config import Settings
+from greenpair.core.services import Services
 from greenpair.ui.chat_view import ChatView, Turn
 from greenpair.ui.diff_view import DiffView
 from greenpair.ui.message_bridge import UserMessage, describe_error
@@ -38,7 +39,8 @@ class AssistantController(QObject):
         chat: Where answers stream.
         diff: Where drafted patches are reviewed.
         settings: Passed to core (model, threads…).
-        runtime: A model runtime to use (tests); None: core's shared runtime.
+        runtime: A model runtime to use (tests); None: the services' runtime.
+        services: The process's services (meter, runtime manager, indexes).
 
     Signals:
         busy_changed(bool): A generation started or ended.
@@ -56,11 +58,13 @@ class AssistantController(QObject):
     conversation_reset = Signal()
 
     def __init__(self, chat: ChatView, diff: DiffView, settings: Settings,
-                 runtime: Any = None, parent: QObject | None = None) -> None:
+                 runtime: Any = None, parent: QObject | None = None, *,
+                 services: Services) -> None:
         super().__init__(parent)
         self.chat, self.diff = chat, diff
         self.settings = settings
         self.runtime = runtime
+        self.services = services
         self.repo: Path | None = None
         self.index: Any = None
         self.conversation: Any = None
@@ -72,6 +76,14 @@ class AssistantController(QObject):
         diff.apply_requested.connect(self.apply)
         diff.discard_requested.connect(self.discard)
         diff.undo_requested.connect(self.undo)
+
+    def _model(self) -> Any:
+        """The given runtime, else the services' runtime for the settings in force."""
+        return self.runtime if self.runtime is not None else self.services.runtime()
+
+    def _index(self) -> Any:
+        """The window's index, else the repository's index from the services."""
+        return self.index if self.index is not None else self.services.index(self.repo)
 
     @property
     def busy(self) -> bool:
@@ -108,8 +120,8 @@ class AssistantController(QObject):
         from greenpair.core.assistant.ask import Conversation
 
         assert self.repo is not None
-        self.conversation = Conversation(self.repo, runtime=self.runtime, index=self.index,
-                                         settings=self.settings)
+        self.conversation = Conversation(self.repo, runtime=self._model(),
+                                         index=self._index(), meter=self.services.meter)
         return self.conversation
 
     def restore(self, kept: Any) -> bool:
@@ -190,8 +202,8 @@ class AssistantController(QObject):
         self.diff.set_state("drafting")
         self.diff.show_status("Drafting…")
         turn = self.chat.begin_turn(task, "patch")
-        self._run(turn, draft_patch, self.repo, task, runtime=self.runtime, index=self.index,
-                  settings=self.settings, options=options)
+        self._run(turn, draft_patch, self.repo, task, runtime=self._model(),
+                  index=self._index(), options=options, meter=self.services.meter)
         return True
 
     def stop(self) -> None:

@@ -14,20 +14,17 @@ It also writes and removes the XDG autostart entry ("start on login", opt-in).
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import sys
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QWidget
 
 from greenpair.core import messages
-from greenpair.core.config import Settings, load_settings, on_settings_changed, save_settings
+from greenpair.core.config import Settings
 from greenpair.core.errors import ConfigError
+from greenpair.core.services import Services
 from greenpair.ui.hotkey import GlobalHotkey, Hotkey, parse_hotkey, session_kind
 from greenpair.ui.popup import SuggestionPopup
 from greenpair.ui.popup_controller import PopupController
@@ -57,8 +54,8 @@ class DesktopIntegration(QObject):
     """Owns the tray, the hotkey, the popup and the instance socket of one app.
 
     Args:
-        window: The main window.
-        runtime: The model runtime for suggestions (None: core's shared one).
+        window: The main window (its ``services`` are shared with the tray and popup).
+        runtime: The model runtime for suggestions (None: the services' runtime).
         parent: The Qt parent.
     """
 
@@ -66,9 +63,11 @@ class DesktopIntegration(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.window = window
+        self.services: Services = window.services  # type: ignore[attr-defined]
         self.server = SingleInstanceServer(parent=self)
-        self.tray = TrayMonitor(self)
-        self.popups = PopupController(SuggestionPopup(runtime=runtime), parent=self)
+        self.tray = TrayMonitor(self, services=self.services)
+        self.popups = PopupController(
+            SuggestionPopup(runtime=runtime, services=self.services), parent=self)
         self.hotkey: GlobalHotkey | None = None
         self.tray_shown = False
         self.server.message_received.connect(self._on_message)
@@ -76,7 +75,7 @@ class DesktopIntegration(QObject):
         self.tray.energy_requested.connect(self._open_energy)
         self.tray.quit_requested.connect(quit_app)
         self.tray.pause_indexing_toggled.connect(self._on_pause_indexing)
-        on_settings_changed(_weak_settings_listener(self))
+        self.services.on_settings_changed(_weak_settings_listener(self))
 
     def _open_energy(self) -> None:
         """The tray's "Energy page…": the window's energy page (the window may stay hidden)."""
@@ -93,7 +92,7 @@ class DesktopIntegration(QObject):
         if not self.server.listen():
             forward_to_running_instance()
             return False
-        settings = load_settings()
+        settings = self.services.settings
         self.tray_shown = self.tray.show()
         if self.tray_shown:
             QApplication.setQuitOnLastWindowClosed(False)
@@ -179,7 +178,7 @@ def _combo(text: str) -> Hotkey | None:
 
 
 def _weak_settings_listener(integration: DesktopIntegration) -> Callable[[Settings], None]:
-    """A settings listener that does not keep ``integration`` alive (core keeps listeners)."""
+    """A settings listener that does not keep ``integration`` alive (services keep it)."""
     ref = weakref.ref(integration)
 
     def listener(settings: Settings) -> None:
@@ -203,7 +202,7 @@ def install_desktop_integration(app: QApplication, window: QWidget, *,
         app: The application.
         window: The main window.
         minimised: Start in the tray (``greenpair gui --minimised``).
-        runtime: The model runtime for suggestions (None: core's shared one).
+        runtime: The model runtime for suggestions (None: the window's services').
 
     Returns:
         The integration (kept alive by the application).
@@ -218,71 +217,3 @@ def install_desktop_integration(app: QApplication, window: QWidget, *,
         raise SystemExit(0)
     app.aboutToQuit.connect(integration.shutdown)
     return integration
-
-
-# -- start on login (XDG autostart) ------------------------------------------------------
-
-def autostart_path() -> Path:
-    """``$XDG_CONFIG_HOME/autostart/greenpair.desktop``."""
-    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "autostart" / "greenpair.desktop"
-
-
-_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
-
-
-def desktop_quote(arg: str) -> str:
-    """Quote one argument of a desktop entry's ``Exec`` key (the spec's rules, not a shell's).
-
-    Reserved characters put the argument in double quotes, with ``"`$\\`` escaped by a
-    backslash; then the string-value escape doubles every backslash.
-    """
-    if arg and not _RESERVED & set(arg):
-        return arg
-    escaped = "".join("\\" + c if c in '"`$\\' else c for c in arg)
-    return f'"{escaped}"'.replace("\\", "\\\\")
-
-
-def launch_command() -> str:
-    """The command line that starts Greenpair minimised, quoted for a desktop entry."""
-    exe = shutil.which("greenpair")
-    argv = [exe] if exe else [sys.executable, "-m", "greenpair"]
-    return " ".join(desktop_quote(a) for a in [*argv, "gui", "--minimised"])
-
-
-def autostart_entry() -> str:
-    """The autostart desktop entry's text."""
-    return (
-        "[Desktop Entry]\nType=Application\nName=Greenpair\n"
-        "Comment=Private, green coding assistant: tray power monitor and hotkey popup\n"
-        f"Exec={launch_command()}\nIcon=greenpair\nTerminal=false\nCategories=Development;\n"
-        "X-GNOME-Autostart-enabled=true\n"
-    )
-
-
-def set_autostart(enabled: bool) -> Path | None:
-    """Write (or remove) the autostart entry and save the ``autostart`` setting.
-
-    Returns:
-        The entry's path when written, else None.
-
-    Raises:
-        ConfigError: Not a Linux/BSD desktop, or the file cannot be written.
-    """
-    if sys.platform in {"win32", "darwin"}:
-        raise ConfigError("Start on login is only available on Linux desktops for now.",
-                          hint="Add Greenpair to your login items by hand.")
-    path = autostart_path()
-    try:
-        if enabled:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(autostart_entry(), encoding="utf-8")
-        else:
-            path.unlink(missing_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"Cannot update {path}: {exc.strerror or exc}.") from exc
-    settings = load_settings()
-    if settings.autostart != enabled:
-        settings.autostart = enabled
-        save_settings(settings)
-    return path if enabled else None

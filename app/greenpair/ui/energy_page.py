@@ -250,16 +250,16 @@ class EnergyPage(QWidget):
             f"suggestion.</p>")
 
 
-def default_energy_page(settings: Callable[[], Any], parent: QWidget | None = None
-                        ) -> EnergyPage:
-    """The page on core's meter: its ledger and sensor, the grid of ``settings()``."""
-    from greenpair.core.energy import get_meter
+def default_energy_page(services: Any, parent: QWidget | None = None) -> EnergyPage:
+    """The page on the services' meter: its ledger and sensor, the settings' grid."""
     from greenpair.core.energy.carbon import intensity_for
 
+    meter = services.meter
+
     def sensor() -> SensorInfo:
-        s = get_meter().sensor
+        s = meter.sensor
         return SensorInfo(s.name, bool(s.estimated), str(getattr(s, "scope", "")),
                           str(getattr(s, "description", "")))
 
-    return EnergyPage(lambda: get_meter().ledger(), sensor,
-                      lambda: intensity_for(settings()), parent=parent)
+    return EnergyPage(meter.ledger, sensor,
+                      lambda: intensity_for(services.settings), parent=parent)

@@ -17,16 +17,19 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from greenpair.core.config import Settings
+from greenpair.core.services import Services
 from greenpair.ui.workers import CoreWorker, start_worker
 
 log = logging.getLogger(__name__)
 
-def _index_job(repo: Path, settings: Settings, index: Any = None, rebuild: bool = False) -> Any:
+def _index_job(repo: Path, settings: Settings, services: Services, index: Any = None,
+               rebuild: bool = False) -> Any:
     """Open (unless given) and update the index of ``repo``; yields it, then progress."""
     if index is None:
         from greenpair.core.index import open_index
 
-        index = open_index(repo, settings, rebuild=rebuild)
+        index = open_index(repo, settings, rebuild=rebuild, meter=services.meter,
+                           embedder_source=services.embedders.get)
         yield ("index", index)
     yield from index.update()
     return index.stats()
@@ -60,9 +63,11 @@ class IndexController(QObject):
     refreshed = Signal(object)
     _watched = Signal(object)  # from the watcher's thread (queued to the GUI thread)
 
-    def __init__(self, settings: Settings, parent: QObject | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QObject | None = None, *,
+                 services: Services) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.services = services
         self.repo: Path | None = None
         self.index: Any = None
         self.paused = False
@@ -141,7 +146,7 @@ class IndexController(QObject):
     def _start(self, index: Any, rebuild: bool = False) -> None:
         assert self.repo is not None
         repo = self.repo
-        worker = start_worker(_index_job, repo, self.settings, index, rebuild,
+        worker = start_worker(_index_job, repo, self.settings, self.services, index, rebuild,
                               on_yield=lambda value: self._on_yield(run, value),
                               on_return=lambda stats: self._on_return(run, stats),
                               on_error=lambda exc: self._on_error(run, exc),

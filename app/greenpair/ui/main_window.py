@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from greenpair.core.config import Settings, data_dir, load_settings, remember_repo, save_settings
+from greenpair.core.config import Settings, data_dir, remember_repo
 from greenpair.core.errors import GreenpairError
+from greenpair.core.services import Services
 from greenpair.ui.assistant_controller import AssistantController
 from greenpair.ui.banner import Banner
 from greenpair.ui.caret import CaretRest
@@ -79,15 +80,20 @@ class MainWindow(QMainWindow):
     """Greenpair's window.
 
     Args:
-        settings: The settings (default: loaded from the data directory).
-        runtime: A model runtime (tests); None uses core's shared runtime.
+        settings: The settings (default: the services' settings).
+        runtime: A model runtime (tests); None uses the services' runtime.
         bridge: The message bridge (default: the process-wide one).
+        services: The process's services, shared with the tray and popup (default:
+            built here from ``settings`` or the saved settings).
     """
 
     def __init__(self, settings: Settings | None = None, *, runtime: Any = None,
-                 bridge: MessageBridge | None = None) -> None:
+                 bridge: MessageBridge | None = None,
+                 services: Services | None = None) -> None:
         super().__init__()
-        self.settings = settings if settings is not None else load_settings()
+        self._own_services = services is None
+        self.services = services if services is not None else Services.build(settings)
+        self.settings = self.services.settings
         self.runtime = runtime
         self.repo: Path | None = None
         self._shut_down = False
@@ -96,8 +102,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAccessibleName("Greenpair")
         self._build()
-        self.index = IndexController(self.settings, self)
-        self.assistant = AssistantController(self.chat, self.diff, self.settings, runtime, self)
+        self.index = IndexController(self.settings, self, services=self.services)
+        self.assistant = AssistantController(self.chat, self.diff, self.settings, runtime, self,
+                                             services=self.services)
         self.history = HistoryController(self.conversations, self.assistant, self.settings, self)
         self._connect()
         self._shortcuts()
@@ -155,7 +162,7 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.chat, 1)
-        self.model_switch = _model_switch(self.settings)
+        self.model_switch = _model_switch(self.services)
         column.addWidget(self.model_switch)
         column.addWidget(self.banner)
         column.addWidget(self.input)
@@ -251,7 +258,7 @@ class MainWindow(QMainWindow):
         self.repo = path
         remember_repo(self.settings, path)
         try:
-            save_settings(self.settings)
+            self.services.save_settings(self.settings)
         except (OSError, GreenpairError) as exc:  # full disk; a settings file kept as it is
             self.show_message(describe_error(exc) or UserMessage("error", str(exc)))
         self.picker.set_recent(self.settings.recent_repos, path)
@@ -420,7 +427,7 @@ class MainWindow(QMainWindow):
         if self.energy_page is None:
             from greenpair.ui.energy_page import default_energy_page
 
-            self.energy_page = default_energy_page(lambda: self.settings, self)
+            self.energy_page = default_energy_page(self.services, self)
         self.energy_page.show()
         self.energy_page.raise_()
         self.energy_page.activateWindow()
@@ -441,7 +448,7 @@ class MainWindow(QMainWindow):
         self.history.set_settings(settings)
         self.model_switch.set_settings(settings)
         try:
-            save_settings(settings)
+            self.services.save_settings(settings)
         except (OSError, GreenpairError) as exc:  # full disk; a settings file kept as it is
             self.show_message(describe_error(exc) or UserMessage("error", str(exc)))
             return
@@ -488,21 +495,22 @@ class MainWindow(QMainWindow):
         if self.energy_page is not None:
             self.energy_page.close()
         self.bridge.posted.disconnect(self._on_message)
+        if self._own_services:
+            self.services.close()
         return done
 
 
-def _model_switch(settings: Settings) -> Any:
+def _model_switch(services: Services) -> Any:
     from greenpair.ui.model_switch import ModelSwitch
 
     def speeds() -> dict[str, float]:
-        from greenpair.core.energy import get_meter
         from greenpair.core.llm.choices import measured_speeds
 
-        return measured_speeds(get_meter().ledger())
+        return measured_speeds(services.meter.ledger())
 
     from greenpair.core.llm.choices import free_memory_gb
 
-    return ModelSwitch(settings, speeds=speeds, free_gb=free_memory_gb)
+    return ModelSwitch(services.settings, speeds=speeds, free_gb=free_memory_gb)
 
 
 def repo_problem(path: Path) -> UserMessage | None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from greenpair.core.errors import GreenpairError
 from greenpair.core.llm.runtime import GenerationStats
+from greenpair.core.services import Services
 from greenpair.ui.popup_context import RepoMatch, find_in_repo
 from greenpair.ui.popup_target import (
     Selection,
@@ -52,7 +53,7 @@ MODES = ("complete", "fix", "explain")
 NOTHING_SELECTED = "Nothing selected — select some code (or copy it), then press the hotkey."
 
 
-def _stream(text: str, mode: str, repo: Path | None, runtime: Any,
+def _stream(text: str, mode: str, repo: Path | None, runtime: Any, meter: Any,
             cancel: threading.Event) -> Iterator[str | RepoMatch]:
     """Core's suggestion stream (runs in the worker thread).
 
@@ -66,17 +67,16 @@ def _stream(text: str, mode: str, repo: Path | None, runtime: Any,
         yield match
         if mode == "complete":
             text = match.completion_text(CURSOR)
-    yield from suggest(text, mode, repo=repo, runtime=runtime, cancel=cancel)
+    yield from suggest(text, mode, repo=repo, runtime=runtime, cancel=cancel, meter=meter)
 
 
-def count_avoided(reason: str) -> None:
-    """Count a generation the popup did not run (core's counters and the energy ledger)."""
+def count_avoided(reason: str, meter: Any) -> None:
+    """Count a generation the popup did not run (core's counters and ``meter``'s ledger)."""
     from greenpair.core.assistant.suggest import record_avoided
-    from greenpair.core.energy import get_meter
     from greenpair.core.energy.meter import SUGGESTIONS_AVOIDED
 
     record_avoided(reason)
-    get_meter().count(SUGGESTIONS_AVOIDED)
+    meter.count(SUGGESTIONS_AVOIDED)
 
 
 def skip_reason(text: str) -> tuple[str, str] | None:
@@ -117,7 +117,8 @@ class SuggestionPopup(QWidget):
         finished(str): A generation ended; its full suggestion.
 
     Args:
-        runtime: The model runtime for ``suggest()`` (None: the shared one).
+        runtime: The model runtime for ``suggest()`` (None: the services' runtime).
+        services: The process's services (meter, runtime, settings; default: built here).
         parent: The Qt parent.
     """
 
@@ -125,12 +126,14 @@ class SuggestionPopup(QWidget):
     accepted = Signal(str)
     finished = Signal(str)
 
-    def __init__(self, *, runtime: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, *, runtime: Any = None, services: Services | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
                          | Qt.WindowType.WindowStaysOnTopHint)
         self.setWindowTitle(TITLE)
         self.setAccessibleName(TITLE)
         self.runtime = runtime
+        self.services = services if services is not None else Services.build()
         self.selection = Selection("", "none")
         self.repo: Path | None = None
         self.target: str | None = None
@@ -147,6 +150,10 @@ class SuggestionPopup(QWidget):
         self._unpainted = False
         self._build()
 
+
+    def model(self) -> Any:
+        """The runtime suggestions use: the given one, else the services' current one."""
+        return self.runtime if self.runtime is not None else self.services.runtime()
     def _build(self) -> None:
         self.view = PopupView(self)
         layout = QVBoxLayout(self)
@@ -193,7 +200,7 @@ class SuggestionPopup(QWidget):
                         prose=self.mode == "explain")
         skip = skip_reason(self.selection.text)
         if skip is not None:
-            count_avoided(skip[0])
+            count_avoided(skip[0], self.services.meter)
             self.view.set_status(skip[1])
             hook_event("skipped", reason=skip[0])
             self.finished.emit("")
@@ -202,7 +209,8 @@ class SuggestionPopup(QWidget):
         self._started_at = time.monotonic()
         generation = self._generation
         self._worker = start_worker(
-            _stream, self.selection.text, self.mode, self.repo, self.runtime,
+            _stream, self.selection.text, self.mode, self.repo, self.model(),
+            self.services.meter,
             pass_cancel=True,
             on_yield=lambda piece: self._on_token(generation, piece),
             on_error=lambda exc: self._on_error(generation, exc),
@@ -258,9 +266,7 @@ class SuggestionPopup(QWidget):
         """The model's figures of the last generation, for the test hooks."""
         if not hooks_enabled():
             return {}
-        from greenpair.core.llm.manager import current_runtime
-
-        runtime = self.runtime or current_runtime()
+        runtime = self.runtime or self.services.runtimes.current()
         stats = getattr(runtime, "last_stats", None)
         return dataclasses.asdict(stats) if isinstance(stats, GenerationStats) else {}
 
@@ -270,10 +276,8 @@ class SuggestionPopup(QWidget):
 
     def _figures(self) -> str:
         """``12 tokens · 0.8 s · 3.1 J (estimated)`` for the generation that just ended."""
-        from greenpair.core.energy import get_meter
-
         seconds = time.monotonic() - self._started_at
-        report = get_meter().last_report
+        report = self.services.meter.last_report
         tokens = report.tokens if report and report.kind == "suggestion" and report.tokens \
             else self.tokens
         text = f"{tokens} token{'s' if tokens != 1 else ''} · {seconds:.1f} s"

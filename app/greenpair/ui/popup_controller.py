@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
-from greenpair.core.errors import GreenpairError
+from greenpair.core.config import Settings
 from greenpair.ui.popup import MODES, SuggestionPopup, count_avoided
 from greenpair.ui.popup_target import active_window, hook_event, read_selection
 
@@ -45,7 +45,7 @@ class PopupController(QObject):
         now = time.monotonic()
         if now - self._last < self.debounce_s:
             self.avoided["debounced"] += 1
-            count_avoided("debounced")
+            count_avoided("debounced", self.popup.services.meter)
             return False
         self._last = now
         hook_event("requested", mode=mode)
@@ -53,7 +53,7 @@ class PopupController(QObject):
         if self.popup.isVisible():
             if selection.text == self.popup.selection.text:
                 self.avoided["repeat"] += 1
-                count_avoided("repeat")
+                count_avoided("repeat", self.popup.services.meter)
                 self.popup.activateWindow()
                 return False
             target = self.popup.target
@@ -63,7 +63,7 @@ class PopupController(QObject):
         if not selection.text.strip():
             self.avoided["empty"] += 1  # the popup says "Nothing selected" (and counts it)
         self.popup.show_for(selection, mode=self._mode(mode, selection.text),
-                            repo=_current_repo(), target=target)
+                            repo=_current_repo(self.popup.services.settings), target=target)
         return True
 
     @staticmethod
@@ -78,14 +78,9 @@ class PopupController(QObject):
         return chosen if chosen in MODES else MODES[0]
 
 
-def _current_repo() -> Path | None:
+def _current_repo(settings: Settings) -> Path | None:
     """The repository whose index gives the popup context: the last one opened."""
-    from greenpair.core.config import load_settings
-
-    try:
-        recent = load_settings().recent_repos
-    except GreenpairError:
-        return None
+    recent = settings.recent_repos
     if recent and Path(recent[0]).is_dir():
         return Path(recent[0])
     return None

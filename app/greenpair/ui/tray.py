@@ -22,11 +22,11 @@ from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget, QWidgetAction
 
 from greenpair.core import messages
-from greenpair.core.config import Settings, load_settings, save_settings
-from greenpair.core.energy import get_meter
+from greenpair.core.config import Settings
 from greenpair.core.energy.meter import Subscription
 from greenpair.core.energy.report import PowerReading
 from greenpair.core.errors import ConfigError, GreenpairError
+from greenpair.core.services import Services
 from greenpair.ui.popup_target import hook_event
 from greenpair.ui.tray_energy import EnergyFigures, format_grams, format_joules, read_figures
 from greenpair.ui.tray_sparkline import GREEN, EnergyPanel, Sparkline
@@ -81,8 +81,10 @@ class TrayMonitor(QObject):
     quit_requested = Signal()
     _sampled = Signal(object)  # a PowerReading, from the meter's sampler thread
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *,
+                 services: Services | None = None) -> None:
         super().__init__(parent)
+        self.services = services if services is not None else Services.build()
         self.session_start = time.time()
         self.icon_redraws = 0
         self.watts: float | None = None  # the whole machine
@@ -110,7 +112,7 @@ class TrayMonitor(QObject):
         panel_action.setDefaultWidget(self.panel)
         menu.addAction(panel_action)
         menu.addSeparator()
-        settings = load_settings()
+        settings = self.services.settings
         self.eco_action = self._switch("&Eco mode", settings.eco_mode, self._on_eco)
         self.pause_action = self._switch("&Pause indexing", False,
                                          self.pause_indexing_toggled.emit)
@@ -151,7 +153,7 @@ class TrayMonitor(QObject):
 
     def _start_sampling(self) -> None:
         if self._subscription is None:
-            self._subscription = get_meter().subscribe(self._sampled.emit)
+            self._subscription = self.services.meter.subscribe(self._sampled.emit)
 
     def _stop_sampling(self) -> None:
         subscription, self._subscription = self._subscription, None
@@ -194,7 +196,7 @@ class TrayMonitor(QObject):
 
     def refresh_menu(self) -> None:
         """Fill the menu's figures (run when it opens)."""
-        figures: EnergyFigures = read_figures(self.session_start)
+        figures: EnergyFigures = read_figures(self.services.meter, self.session_start)
         est = " (estimated)" if self.estimated else ""
         power = "–" if self.watts is None else f"{self.watts:.1f} W{est}"
         self.panel.set_value("share", "–" if self.watts is None else self._share())
@@ -217,21 +219,21 @@ class TrayMonitor(QObject):
             self.open_requested.emit()
 
     def _on_eco(self, on: bool) -> None:
-        settings = load_settings()
+        settings = self.services.settings
         settings.eco_mode = on
-        _save(settings)
+        _save(self.services, settings)
         log.info("eco mode %s", "on" if on else "off")
 
     def _on_start_minimised(self, on: bool) -> None:
-        settings = load_settings()
+        settings = self.services.settings
         settings.start_minimised = on
-        _save(settings)
+        _save(self.services, settings)
 
     def _on_autostart(self, on: bool) -> None:
-        from greenpair.ui.desktop import set_autostart
+        from greenpair.ui.autostart import set_autostart
 
         try:
-            set_autostart(on)
+            set_autostart(on, self.services)
         except ConfigError as exc:
             messages.warning(f"{exc.message} {exc.hint or ''}".strip())
             self.login_action.blockSignals(True)
@@ -253,9 +255,9 @@ def quit_app() -> None:
         app.quit()
 
 
-def _save(settings: Settings) -> None:
+def _save(services: Services, settings: Settings) -> None:
     """Save, or tell the user why not (a settings file that does not parse is kept)."""
     try:
-        save_settings(settings)
+        services.save_settings(settings)
     except GreenpairError as exc:
         messages.warning(f"{exc.message} {exc.hint or ''}".strip())

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from greenpair.core.errors import GreenpairError
+
+if TYPE_CHECKING:
+    from greenpair.core.energy.meter import Meter
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +52,17 @@ def format_grams(grams: float | None) -> str:
     return f"{grams:.2f} g CO2e"
 
 
-def read_figures(session_start: float) -> EnergyFigures:
+def read_figures(meter: Meter, session_start: float) -> EnergyFigures:
     """Energy today, since ``session_start`` (epoch seconds), and of the last answer.
+
+    Read from ``meter``'s ledger.
 
     "The last answer" is the latest answer, patch or suggestion in the ledger.
     """
-    from greenpair.core.energy import get_meter
-
     figures = EnergyFigures()
     midnight = dt.datetime.combine(dt.date.today(), dt.time()).timestamp()
     try:
-        ledger = get_meter().ledger()
+        ledger = meter.ledger()
         figures.today_j = ledger.totals(since=midnight).joules
         figures.session_j = ledger.totals(since=session_start).joules
         records = [ledger.last(kind) for kind in ANSWER_KINDS]

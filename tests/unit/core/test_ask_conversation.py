@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,11 +31,11 @@ def _run(conv: Conversation, question: str, **kw: object) -> tuple[str, Answer]:
     return "".join(t.text for t in tokens), answer  # type: ignore[union-attr]
 
 
-def test_answer_streams_and_checks_citations(tmp_repo: Path) -> None:
+def test_answer_streams_and_checks_citations(tmp_repo: Path, meter: Any) -> None:
     reply = ("HALF halves the total [src/shop/discounts.py:4-8] (not [src/shop/x.py:1-3]).\n"
              "Sources: src/shop/discounts.py:4-8\nQuestion: something the model made up")
     rt = FakeRuntime([reply])
-    conv = Conversation(tmp_repo, runtime=rt, index=StaticRetriever(CHUNKS))
+    conv = Conversation(tmp_repo, runtime=rt, index=StaticRetriever(CHUNKS), meter=meter)
     streamed, answer = _run(conv, "What does HALF do?")
     assert streamed.strip() == answer.answer
     assert answer.answer.endswith("Sources: src/shop/discounts.py:4-8")  # stopped early
@@ -101,7 +102,7 @@ def test_cancel_before_start_and_bad_repo(tmp_repo: Path, tmp_path: Path) -> Non
     with pytest.raises(Cancelled):
         list(conv.ask("q", cancel=cancel))
     with pytest.raises(RepositoryError):
-        Conversation(tmp_path / "missing", runtime=FakeRuntime())
+        Conversation(tmp_path / "missing", runtime=FakeRuntime(), index=StaticRetriever(CHUNKS))
 
 
 def test_cancel_midway_gives_a_partial_answer(tmp_repo: Path) -> None:
@@ -138,15 +139,13 @@ def test_an_abandoned_turn_leaves_no_history(tmp_repo: Path) -> None:
     assert answer.citations[0].path == "src/shop/discounts.py"
 
 
-def test_savings_reach_the_energy_ledger(tmp_repo: Path) -> None:
-    from greenpair.core.energy import get_meter
-
+def test_savings_reach_the_energy_ledger(tmp_repo: Path, meter: Any) -> None:
     rt = FakeRuntime(["Halves it [src/shop/discounts.py:4-8]."])
     conv = Conversation(tmp_repo, runtime=rt, index=StaticRetriever(CHUNKS),
-                        options=AskOptions(context_tokens=20))
+                        options=AskOptions(context_tokens=20), meter=meter)
     _, answer = _run(conv, "What does HALF do?")
     assert answer.prompt_tokens_saved > 0
-    savings = get_meter().ledger().totals().savings
+    savings = meter.ledger().totals().savings
     assert savings["prompt_tokens_saved"].tokens >= answer.prompt_tokens_saved
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.energy import doctor_runtime
+from greenpair.core.doctor import inference as doctor_runtime
 from greenpair.core.llm import backends
 from greenpair.core.llm.backends import BuildInfo
 

@@ -192,18 +192,18 @@ def test_url_download_to_a_host_not_allow_listed_opens_no_connection(
 def test_use_accepts_pulled_ids_and_local_ggufs_only(home: Path, tmp_path: Path) -> None:
     write_user_catalog(home, [_entry()])
     with pytest.raises(ModelError, match="not downloaded"):
-        store.use("tiny-fake")
+        store.use("tiny-fake", load_settings())
     (home / "models" / "tiny-fake.gguf").write_bytes(DATA)
-    assert store.use("tiny-fake") == "tiny-fake"
+    assert store.use("tiny-fake", load_settings()) == "tiny-fake"
     assert load_settings().model == "tiny-fake"
     local = tmp_path / "own.gguf"
     local.write_bytes(DATA)
-    assert store.use(str(local)) == str(local.resolve())
+    assert store.use(str(local), load_settings()) == str(local.resolve())
     assert load_settings().model == str(local.resolve())
     not_gguf = tmp_path / "notes.gguf"
     not_gguf.write_text("hello")
     with pytest.raises(ModelError, match="not a GGUF"):
-        store.use(str(not_gguf))
+        store.use(str(not_gguf), load_settings())
     with pytest.raises(ModelError, match="does not exist"):
-        store.use(str(tmp_path / "gone.gguf"))
+        store.use(str(tmp_path / "gone.gguf"), load_settings())
     assert load_settings().model == str(local.resolve())  # failures change nothing

@@ -202,22 +202,23 @@ def test_a_host_not_allow_listed_is_refused_before_any_connection(
         RemoteRuntime("http://gpu-box.example.com:8080", model="m")
     settings = Settings(remote_url="http://10.1.2.3:11434")
     with pytest.raises(PrivacyError, match=r"10\.1\.2\.3"):
-        manager.get_runtime(settings)
+        manager.RuntimeManager().get(settings)
     assert no_network == []  # nothing even tried to resolve or connect
 
 
 def test_an_allow_listed_host_is_used_by_the_shared_runtime(no_network: list[object]) -> None:
     settings = Settings(remote_url="http://gpu-box.example.com:8080",
                         allowed_hosts=["gpu-box.example.com"], remote_model="m")
+    runtimes = manager.RuntimeManager()
     try:
-        rt = manager.get_runtime(settings)
+        rt = runtimes.get(settings)
         assert isinstance(rt, RemoteRuntime)
-        assert manager.get_runtime(settings) is rt  # one shared runtime
+        assert runtimes.get(settings) is rt  # one shared runtime
         with pytest.raises(ModelError, match="Cannot reach"):
             list(rt.stream_chat([Message("user", "hi")]))
         assert no_network  # the connection was attempted (and blocked by the test)
     finally:
-        manager.release_runtime()
+        runtimes.release()
 
 
 def test_fim_is_refused_when_the_server_cannot_say() -> None:
@@ -264,10 +265,11 @@ def test_the_api_key_comes_from_the_environment_never_the_settings(
     url = serve(fake)
     monkeypatch.setenv(ENV_VAR, "sk-secret-123")
     save_settings(Settings(remote_url=url, remote_model="m"))
+    runtimes = manager.RuntimeManager()
     try:
-        rt = manager.get_runtime(load_settings())
+        rt = runtimes.get(load_settings())
         assert "".join(rt.stream_chat([Message("user", "hi")])) == "ok"
     finally:
-        manager.release_runtime()
+        runtimes.release()
     assert "sk-secret-123" not in settings_path().read_text()
     assert fake.auth == ["Bearer sk-secret-123"]

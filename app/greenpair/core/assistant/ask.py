@@ -25,19 +25,16 @@ from greenpair.core.assistant.context import PackedContext, Snippet, pack_contex
 from greenpair.core.assistant.sources import (
     Retriever,
     check_repo,
-    default_retriever,
-    default_runtime,
     reset_cache,
 )
 from greenpair.core.assistant.streaming import stream_with_stop
 from greenpair.core.energy import EnergyReport
-from greenpair.core.energy.service import EnergyMeter, meter_or_default
+from greenpair.core.energy.service import EnergyMeter, meter_or_unmetered
 from greenpair.core.errors import Cancelled
 from greenpair.core.llm.runtime import GenerationStats, Message
 from greenpair.core.types import Chunk, ScoredChunk
 
 if TYPE_CHECKING:
-    from greenpair.core.config import Settings
     from greenpair.core.llm.runtime import Runtime
 
 PROMPT_MARGIN_TOKENS = 64  # chat-template tokens the plain count does not see
@@ -173,27 +170,25 @@ class Conversation:
 
     Args:
         repo: The repository root.
-        runtime: The model (default: the shared runtime from the model manager).
-        index: What ranks code for a question (default: the repository's index).
+        runtime: The model.
+        index: What ranks code for a question.
         options: Green defaults unless given.
-        settings: Passed to the default runtime and index.
-        meter: Measures each answer (default: the process's meter).
+        meter: Measures each answer (the entry point's ``Services.meter``; unmeasured
+            when None).
     """
 
     def __init__(
         self,
         repo: Path,
         *,
-        runtime: Runtime | None = None,
-        index: Retriever | None = None,
+        runtime: Runtime,
+        index: Retriever,
         options: AskOptions | None = None,
-        settings: Settings | None = None,
         meter: EnergyMeter | None = None,
     ) -> None:
         self.repo = check_repo(repo)
-        self.meter = meter_or_default(meter)
+        self.meter = meter_or_unmetered(meter)
         self.options = options or AskOptions()
-        self._settings = settings
         self._runtime = runtime
         self._index = index
         self.messages: list[Message] = []
@@ -201,16 +196,12 @@ class Conversation:
 
     @property
     def runtime(self) -> Runtime:
-        """The model, loaded on first use."""
-        if self._runtime is None:
-            self._runtime = default_runtime(self._settings)
+        """The model (it loads on its first generation)."""
         return self._runtime
 
     @property
     def index(self) -> Retriever:
-        """The retriever, opened on first use."""
-        if self._index is None:
-            self._index = default_retriever(self.repo, self._settings)
+        """The retriever."""
         return self._index
 
     def reset(self) -> None:
@@ -355,8 +346,8 @@ def ask_once(
     repo: Path,
     question: str,
     *,
-    runtime: Runtime | None = None,
-    index: Retriever | None = None,
+    runtime: Runtime,
+    index: Retriever,
     options: AskOptions | None = None,
     cancel: threading.Event | None = None,
     meter: EnergyMeter | None = None,

@@ -42,17 +42,14 @@ from greenpair.core.assistant.run_on import close_class_rewrite, close_run_on
 from greenpair.core.assistant.sources import (
     Retriever,
     check_repo,
-    default_retriever,
-    default_runtime,
 )
 from greenpair.core.assistant.targets import focused_context
 from greenpair.core.energy import EnergyReport
-from greenpair.core.energy.service import EnergyMeter, meter_or_default
+from greenpair.core.energy.service import EnergyMeter, meter_or_unmetered
 from greenpair.core.errors import PatchError
 from greenpair.core.llm.runtime import Message
 
 if TYPE_CHECKING:
-    from greenpair.core.config import Settings
     from greenpair.core.llm.runtime import Runtime
 
 
@@ -239,28 +236,28 @@ def draft_patch(
     repo: Path,
     task: str,
     *,
-    runtime: Runtime | None = None,
-    index: Retriever | None = None,
+    runtime: Runtime,
+    index: Retriever,
     cancel: threading.Event | None = None,
     options: PatchOptions | None = None,
-    settings: Settings | None = None,
     meter: EnergyMeter | None = None,
 ) -> Iterator[PatchEvent]:
     """Draft a patch for ``task``: ``Status``/``Token`` events, then one ``PatchDraft``.
 
-    ``meter`` measures the draft (default: the process's meter).
+    ``runtime`` drafts, ``index`` finds the code, ``meter`` measures the draft (the
+    entry point's ``Services.meter``; unmeasured when None).
     """
     root = check_repo(repo)
     opts = options or PatchOptions()
-    rt = runtime or default_runtime(settings)
+    rt = runtime
     if opts.format is not None and opts.format not in FORMATS:
         raise PatchError(f"Unknown edit format {opts.format!r}.",
                          hint="Use one of: " + ", ".join(FORMATS))
     draft = PatchDraft("", [], opts.format or "", False, rt.model_id, task=task)
     tally = _Tally()
-    with meter_or_default(meter).window("patch", repo=str(root), model=rt.model_id) as window:
+    with meter_or_unmetered(meter).window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
-        result = (index or default_retriever(root, settings)).search(task, k=opts.top_k)
+        result = index.search(task, k=opts.top_k)
         packed = focused_context(root, task, result.chunks, rt.count_tokens,
                                  prefer_path=opts.prefer_path,
                                  ambiguity=opts.ambiguity) if opts.focus else None

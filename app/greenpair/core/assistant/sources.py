@@ -1,8 +1,7 @@
 """Where the assistant gets its model and its retrieved code.
 
-Both are injectable so tests and benchmarks can plug in a ``FakeRuntime`` or a fixed set
-of chunks; by default they come from the process's shared runtime and the repository's
-index.
+Both are passed in: the entry point's ``Services`` gives the runtime and the repository's
+index, tests and benchmarks a ``FakeRuntime`` or a fixed set of chunks.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from greenpair.core.errors import RepositoryError
 from greenpair.core.types import ScoredChunk, SearchResult
 
 if TYPE_CHECKING:
-    from greenpair.core.config import Settings
     from greenpair.core.llm.runtime import Runtime
 
 
@@ -59,28 +57,6 @@ def check_repo(repo: Path) -> Path:
             f"{path} is not a folder.", hint="Pass the repository's root folder with --repo."
         )
     return path.resolve()
-
-
-def default_runtime(settings: Settings | None = None) -> Runtime:
-    """The process's shared runtime (loaded lazily by the model manager)."""
-    from greenpair.core.llm.manager import get_runtime
-
-    return get_runtime(settings)
-
-
-def open_model(model: str | Path) -> Runtime:
-    """A runtime for an explicitly chosen model id or GGUF path."""
-    from greenpair.core.llm.manager import open_runtime
-
-    return open_runtime(model)
-
-
-def default_retriever(repo: Path, settings: Settings | None = None) -> Retriever:
-    """The repository's index (built on first search when there is none)."""
-    from greenpair.core.index import open_index
-
-    index: Retriever = open_index(repo, settings)
-    return index
 
 
 def reset_cache(runtime: Runtime) -> bool:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from greenpair.core.assistant.suggest_stop import CompletionStopper, stopped_stream
-from greenpair.core.energy.service import EnergyMeter, meter_or_default
+from greenpair.core.energy.service import EnergyMeter, meter_or_unmetered
 from greenpair.core.errors import GreenpairError, ModelError
 from greenpair.core.llm.runtime import Message
 
@@ -175,7 +175,7 @@ def _strip_fences(pieces: Iterator[str]) -> Iterator[str]:
 
 
 def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
-            runtime: Runtime | None = None, cancel: threading.Event | None = None,
+            runtime: Runtime, cancel: threading.Event | None = None,
             max_tokens: int = 160, meter: EnergyMeter | None = None) -> Iterator[str]:
     """Stream a suggestion for ``text`` (nothing at all when ``should_skip`` says so).
 
@@ -183,10 +183,10 @@ def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
         text: The selected or copied text; may hold a cursor marker.
         mode: ``auto``, ``complete``, ``fix`` or ``explain``.
         repo: The repository the text comes from (recorded with the energy figures).
-        runtime: The model (default: the shared runtime).
+        runtime: The model.
         cancel: Set to stop between tokens.
         max_tokens: Longest suggestion.
-        meter: Measures the suggestion (default: the process's meter).
+        meter: Measures the suggestion (unmeasured when None).
     """
     if mode not in MODES:
         raise GreenpairError(f"Unknown suggestion mode {mode!r}.", hint="Use " + ", ".join(MODES))
@@ -195,16 +195,12 @@ def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
         record_avoided(reason)
         return
     chosen = choose_mode(text) if mode == "auto" else mode
-    if runtime is None:
-        from greenpair.core.assistant.sources import default_runtime
-
-        runtime = default_runtime()
     if chosen == "complete":
         prompt, prefix, suffix = _fim_prompt(runtime, text)
         if _low_confidence(runtime, prompt):
             record_avoided("low confidence")
             return
-    with meter_or_default(meter).window("suggestion", mode=chosen,
+    with meter_or_unmetered(meter).window("suggestion", mode=chosen,
                             repo=str(repo) if repo else "") as window:
         if chosen == "complete":
             pieces = _complete(runtime, prompt, prefix, suffix, cancel, max_tokens)

@@ -2,17 +2,17 @@
 
 Public API used by the rest of core and the clients::
 
-    from greenpair.core.energy import get_meter
-    with get_meter().window("answer", repo=str(repo)) as w:
+    meter = services.meter            # the entry point's Services (one Meter per process)
+    with meter.window("answer", repo=str(repo)) as w:
         ...            # do the work
         w.tokens = n   # optional (w.prompt_tokens too)
     report = w.report  # EnergyReport, filled on exit (and saved in the ledger)
 
-    get_meter().live_watts()              # whole-system watts (estimated without a sensor)
-    get_meter().subscribe(callback)       # PowerReading on meaningful changes
-    get_meter().count("suggestions_avoided")
-    get_meter().record_saving("prompt_tokens_saved", tokens=800)
-    get_meter().ledger().totals(since=...)
+    meter.live_watts()              # whole-system watts (estimated without a sensor)
+    meter.subscribe(callback)       # PowerReading on meaningful changes
+    meter.count("suggestions_avoided")
+    meter.record_saving("prompt_tokens_saved", tokens=800)
+    meter.ledger().totals(since=...)
     on_battery(), should_pause_indexing(settings)
 
 See :mod:`greenpair.core.energy.meter` for its parts (sensing, attribution, live power,
@@ -29,7 +29,6 @@ from greenpair.core.energy.meter import (
     EnergyWindow,
     Meter,
     Subscription,
-    get_meter,
 )
 from greenpair.core.energy.report import EnergyReport, PowerReading
 from greenpair.core.energy.sensors.battery import on_battery
@@ -44,7 +43,6 @@ __all__ = [
     "Meter",
     "PowerReading",
     "Subscription",
-    "get_meter",
     "on_battery",
     "should_pause_indexing",
 ]

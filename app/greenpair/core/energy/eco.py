@@ -13,18 +13,14 @@ from typing import Any
 from greenpair.core.energy.sensors.battery import DEFAULT_ROOT, on_battery
 
 
-def should_pause_indexing(settings: Any = None, root: Path | None = None) -> bool:
+def should_pause_indexing(settings: Any, root: Path | None = None) -> bool:
     """Whether background indexing should wait: on battery and the setting asks for it.
 
     Args:
-        settings: A ``Settings``; the saved settings when None.
+        settings: The settings in force.
         root: The power_supply class directory (tests pass a recorded tree); the
             system's when None.
     """
-    if settings is None:
-        from greenpair.core.energy.meter import _load_settings
-
-        settings = _load_settings()
     if not getattr(settings, "pause_indexing_on_battery", True):
         return False
     return on_battery(root or DEFAULT_ROOT)

@@ -2,7 +2,7 @@
 
 Windows::
 
-    with get_meter().window("answer", repo=str(repo)) as w:
+    with meter.window("answer", repo=str(repo)) as w:
         ...                      # the work
         w.tokens = n             # generated tokens (optional); w.prompt_tokens too
     w.report                     # EnergyReport, set on exit and written to the ledger
@@ -23,8 +23,8 @@ nest and overlap freely. ``Meter`` only coordinates four parts, each in its own 
     meter.record_saving("prompt_tokens_saved", tokens=812)
     meter.record_saving("embeddings_reused", count=120, joules=3.1)
 
-Work receives its meter as a service (``service.EnergyMeter``); ``get_meter()`` is the
-process's default one, created on first use.
+Work receives its meter as a service (``service.EnergyMeter``); each entry point builds
+one ``Meter`` in its ``Services`` and passes it down.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from greenpair.core.energy.sensors.estimate import system_busy_cpu_s
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LIVE_LEASE_S", "RESELECT_S", "EnergyWindow", "Meter", "Subscription", "get_meter"]
+__all__ = ["LIVE_LEASE_S", "RESELECT_S", "EnergyWindow", "Meter", "Subscription"]
 
 SETTINGS_TTL_S = 5.0
 SUGGESTIONS_AVOIDED = "suggestions_avoided"
@@ -75,23 +75,20 @@ class Subscription:
         self.close()
 
 
-def _load_settings() -> Any:
-    from greenpair.core.config import Settings, load_settings
-    from greenpair.core.errors import GreenpairError
+def _default_settings() -> Any:
+    from greenpair.core.config import Settings
 
-    try:
-        return load_settings()
-    except GreenpairError:
-        return Settings()
+    return Settings()
 
 
 class Meter:
-    """An energy meter (the process's default one: :func:`get_meter`).
+    """An energy meter (one per process, built by ``greenpair.core.services.Services``).
 
     Args:
         sensor: A fixed sensor (tests); None selects the best one of this machine lazily.
         probe: Where to look for sensors when selecting.
-        settings: Settings loader (called when needed, so changes apply).
+        settings: Gives the settings in force (called when needed, so changes apply;
+            default: the built-in defaults).
         process_cpu_s: Greenpair's CPU seconds (all threads).
         system_cpu_s: The machine's busy CPU seconds.
         clock: Monotonic clock.
@@ -103,7 +100,7 @@ class Meter:
         sensor: Sensor | None = None,
         *,
         probe: Probe | None = None,
-        settings: Callable[[], Any] = _load_settings,
+        settings: Callable[[], Any] = _default_settings,
         process_cpu_s: Callable[[], float] = time.process_time,
         system_cpu_s: Callable[[], float] = system_busy_cpu_s,
         clock: Callable[[], float] = time.monotonic,
@@ -315,16 +312,3 @@ class Meter:
         with self._lock:
             self._sensing.close()
         self._recording.close()
-
-
-_meter: Meter | None = None
-_meter_lock = threading.Lock()
-
-
-def get_meter() -> Meter:
-    """The process's default meter (created on first use)."""
-    global _meter
-    with _meter_lock:
-        if _meter is None:
-            _meter = Meter()
-        return _meter

@@ -173,24 +173,21 @@ def _torch_fallback(max_tokens: int, cause: Exception) -> Embedder:
     return TorchEmbedder(src, name=name, max_tokens=max_tokens)
 
 
-_cache: dict[tuple[str, int], Embedder] = {}
-_cache_lock = threading.Lock()
-
-
 def space_name(precision: str, max_tokens: int = onnx_export.MAX_TOKENS) -> str:
     """The name of the vector space an embedder configuration produces."""
     suffix = "" if max_tokens == onnx_export.MAX_TOKENS else f":{max_tokens}t"
     return f"all-minilm-l6-v2:{precision}{suffix}"
 
 
-def get_embedder(
+def load_embedder(
     precision: str = DEFAULT_PRECISION, max_tokens: int = DEFAULT_MAX_TOKENS
 ) -> Embedder:
-    """The process-wide embedder for ``precision`` (``fp32`` or ``int8``), loaded once.
+    """A new embedder for ``precision`` (``fp32`` or ``int8``).
 
-    Texts are truncated to ``max_tokens`` (at most 256, the model's training length).
-    Uses the built-in bundle or the local export (made on first use where torch is
-    installed); falls back to torch (fp32 space) when no export works, logging why.
+    The process keeps the ones it loaded in its ``Services`` (``services.embedders``); this
+    function only loads. Texts are truncated to ``max_tokens`` (at most 256, the model's
+    training length). Uses the built-in bundle or the local export (made on first use where
+    torch is installed); falls back to torch (fp32 space) when no export works, logging why.
 
     Raises:
         ModelError: No ONNX export is usable and torch is not installed.
@@ -198,25 +195,19 @@ def get_embedder(
     if precision not in onnx_export.MIN_COSINE:
         raise ValueError(f"unknown precision {precision!r}")
     max_tokens = max(16, min(max_tokens, onnx_export.MAX_TOKENS))
-    with _cache_lock:
-        if (precision, max_tokens) in _cache:
-            return _cache[(precision, max_tokens)]
-        embedder: Embedder
-        try:
-            export = embedder_bundle.find(precision)
-            used = precision if precision in export.files else sorted(export.files)[0]
-            if used != precision:
-                log.warning("no verified %s export; using %s", precision, used)
-            name = f"{space_name(used, max_tokens)}:{export.key}"
-            embedder = OnnxEmbedder(
-                export.folder / export.files[used]["file"], export.tokenizer,
-                name=name, max_tokens=max_tokens,
-            )
-        except Exception as exc:  # noqa: BLE001 - any ONNX problem: fall back to torch
-            log.warning("ONNX embedder unavailable (%s); using sentence-transformers", exc)
-            embedder = _torch_fallback(max_tokens, exc)
-        _cache[(precision, max_tokens)] = embedder
-        return embedder
+    try:
+        export = embedder_bundle.find(precision)
+        used = precision if precision in export.files else sorted(export.files)[0]
+        if used != precision:
+            log.warning("no verified %s export; using %s", precision, used)
+        name = f"{space_name(used, max_tokens)}:{export.key}"
+        return OnnxEmbedder(
+            export.folder / export.files[used]["file"], export.tokenizer,
+            name=name, max_tokens=max_tokens,
+        )
+    except Exception as exc:  # noqa: BLE001 - any ONNX problem: fall back to torch
+        log.warning("ONNX embedder unavailable (%s); using sentence-transformers", exc)
+        return _torch_fallback(max_tokens, exc)
 
 
 def _main(argv: list[str] | None = None) -> int:

@@ -15,13 +15,13 @@ import os
 import secrets
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from greenpair.core.config import Settings, index_dir, load_settings
-from greenpair.core.energy.service import EnergyMeter, meter_or_default
+from greenpair.core.config import Settings, index_dir
+from greenpair.core.energy.service import EnergyMeter, meter_or_unmetered
 from greenpair.core.errors import IndexError_, RepositoryError
 from greenpair.core.index import embedder as embedder_mod
 from greenpair.core.index.lexical import LexicalModel
@@ -54,13 +54,16 @@ class RepoIndex:
 
     Args:
         repo: The repository folder.
-        settings: User settings (max file size).
+        settings: User settings (max file size; the defaults when None).
         precision: Embedding precision (``fp32`` or ``int8``).
         max_tokens: Embedded texts are truncated to this many tokens.
         embed_policy: Which chunks get vectors (see ``updater.should_embed``).
-        meter: Measures index runs (default: the process's meter).
-        embedder: The embedding model, shared by the caller (default: loaded once per
-            process for ``precision`` and ``max_tokens``).
+        meter: Measures index runs (the entry point's ``Services.meter``; unmeasured
+            when None).
+        embedder: The embedding model, shared by the caller.
+        embedder_source: Gives the embedder for ``(precision, max_tokens)`` on first use
+            when ``embedder`` is None (``Services.embedders.get``; default: load one for
+            this index).
     """
 
     def __init__(
@@ -73,10 +76,11 @@ class RepoIndex:
         embed_policy: str = "source",
         meter: EnergyMeter | None = None,
         embedder: embedder_mod.Embedder | None = None,
+        embedder_source: Callable[[str, int], embedder_mod.Embedder] | None = None,
     ) -> None:
         self.repo = check_repo(repo)
-        self.settings = settings or load_settings()
-        self.meter = meter_or_default(meter)
+        self.settings = settings if settings is not None else Settings()
+        self.meter = meter_or_unmetered(meter)
         self.folder = index_dir(self.repo)
         self.precision = precision
         self.embed_policy = embed_policy
@@ -86,6 +90,7 @@ class RepoIndex:
         self._update_lock = threading.Lock()  # one update at a time in this process
         self._vectors: Any = None
         self._embedder: embedder_mod.Embedder | None = embedder
+        self._embedder_source = embedder_source or embedder_mod.load_embedder
         self._lexical: LexicalModel | None = None
         self._history: Any = None
         self._history_key: tuple[float, ...] | None = None
@@ -183,10 +188,11 @@ class RepoIndex:
             return self._vectors
 
     def embedder(self) -> embedder_mod.Embedder:
-        """The embedding model (loaded once per process)."""
-        if self._embedder is None:
-            self._embedder = embedder_mod.get_embedder(self.precision, self.max_tokens)
-        return self._embedder
+        """The embedding model (from ``embedder_source`` on first use)."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = self._embedder_source(self.precision, self.max_tokens)
+            return self._embedder
 
     def lexical(self) -> LexicalModel:
         """The in-memory BM25 model, reloaded when the store changed."""
@@ -319,7 +325,7 @@ def open_index(
 
     Args:
         repo: The repository folder.
-        settings: User settings; loaded when omitted.
+        settings: User settings (the defaults when omitted).
         rebuild: Delete the stored index first and start from scratch.
         **options: ``precision``, ``max_tokens``, ``embed_policy``, ``meter`` and
             ``embedder`` (see :class:`RepoIndex`).

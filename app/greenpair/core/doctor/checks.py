@@ -1,39 +1,25 @@
-"""Health checks for ``greenpair doctor``: sensors, RAPL permission, models, storage.
+"""Health checks of sensors, RAPL permission, models, storage and settings.
 
-Each check returns :class:`Check` records (``ok``, ``warn``, ``fail`` or ``info``) with a
-detail line and, when something is wrong, the fix. Nothing here prints; the CLI does.
+Each check yields :class:`~greenpair.core.doctor.check.Check` records (``ok``, ``warn``,
+``fail`` or ``info``) with a detail line and, when something is wrong, the fix. Nothing
+here prints; the CLI does.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from greenpair.core.energy.sensors import Probe, SensorStatus, detect_sensors
+from greenpair.core.config import Settings
+from greenpair.core.doctor.check import Check
+from greenpair.core.energy.sensors import SensorStatus
 from greenpair.core.energy.sensors.battery import on_battery
 
 RULE_FILE = "packaging/linux/60-greenpair-rapl.rules"
 RAPL_DOC = "packaging/linux/README-rapl.md"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the doctor's report."""
-
-    group: str
-    name: str
-    status: str  # ok, warn, fail, info
-    detail: str
-    hint: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return dict(self.__dict__)
 
 
 def sensor_checks(statuses: list[SensorStatus]) -> Iterator[Check]:
@@ -66,9 +52,9 @@ def sensor_checks(statuses: list[SensorStatus]) -> Iterator[Check]:
         )
 
 
-def model_checks(verify: bool = False) -> Iterator[Check]:
+def model_checks(settings: Settings, verify: bool = False) -> Iterator[Check]:
     """Catalog models: present, verified (``verify`` hashes unverified files)."""
-    from greenpair.core.config import DEFAULT_MODEL, load_settings
+    from greenpair.core.config import DEFAULT_MODEL
     from greenpair.core.errors import GreenpairError
 
     try:
@@ -77,7 +63,6 @@ def model_checks(verify: bool = False) -> Iterator[Check]:
         yield Check("models", "catalog", "warn", f"model store unavailable: {exc}")
         return
     try:
-        settings = load_settings()
         wanted = settings.effective_model()
         models = catalog.load_catalog()
     except GreenpairError as exc:
@@ -143,9 +128,8 @@ def storage_checks() -> Iterator[Check]:
                     f"{ledger_path()}: integrity {state}, {rows} detailed rows")
 
 
-def runtime_checks() -> Iterator[Check]:
+def runtime_checks(settings: Settings) -> Iterator[Check]:
     """Libraries, privacy policy and eco settings."""
-    from greenpair.core.config import load_settings
     from greenpair.core.errors import GreenpairError
     from greenpair.core.privacy import check_host
 
@@ -159,11 +143,6 @@ def runtime_checks() -> Iterator[Check]:
         yield Check("runtime", module, "ok" if found else "fail",
                     what + (" installed" if found else " missing"),
                     None if found else "Run `make setup` (or pip install the project).")
-    try:
-        settings = load_settings()
-    except GreenpairError as exc:
-        yield Check("runtime", "settings", "fail", exc.message, exc.hint)
-        return
     yield Check("runtime", "settings", "ok", "settings load")
     if settings.remote_url:
         try:
@@ -196,33 +175,3 @@ def _threads_text(settings: Any) -> str:
         return f"{n} thread{'' if n == 1 else 's'}"
     return (f"{policy.physical} threads while you wait and the machine is otherwise idle, "
             f"{policy.background} when it is busy or on battery")
-
-
-def run_checks(*, verify: bool = False, probe: Probe | None = None) -> list[Check]:
-    """Every check, in display order."""
-    from greenpair.core.config import load_settings
-    from greenpair.core.energy import doctor_runtime
-    from greenpair.core.errors import GreenpairError
-
-    if probe is None:
-        try:
-            probe = Probe.from_settings(load_settings())
-        except GreenpairError:
-            probe = Probe()
-    statuses = detect_sensors(probe)
-    checks = list(sensor_checks(statuses))
-    rapl_works = any(s.name == "rapl" and s.available for s in statuses)
-    if rapl_works and hasattr(os, "geteuid") and os.geteuid() == 0:
-        checks.append(Check("sensors", "note", "info",
-                            "running as root: RAPL is readable for root, maybe not for users",
-                            f"See {RAPL_DOC}."))
-    checks += list(model_checks(verify))
-    checks += list(storage_checks())
-    checks += list(runtime_checks())
-    checks += list(doctor_runtime.embedder_checks())
-    try:
-        gpu_layers = load_settings().gpu_layers
-    except GreenpairError:
-        gpu_layers = 0
-    checks += list(doctor_runtime.inference_checks(gpu_layers))
-    return checks

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from greenpair.core.energy.doctor import Check
+from greenpair.core.doctor.check import Check
 
 
 def inference_checks(gpu_layers: int) -> Iterator[Check]:
@@ -15,7 +13,6 @@ def inference_checks(gpu_layers: int) -> Iterator[Check]:
     Args:
         gpu_layers: The configured number of layers to offload (settings ``gpu_layers``).
     """
-    from greenpair.core.energy.doctor import Check
     from greenpair.core.llm import backends
 
     try:
@@ -63,7 +60,6 @@ def inference_checks(gpu_layers: int) -> Iterator[Check]:
 
 def embedder_checks() -> Iterator[Check]:
     """Where the embedding model comes from: the built-in bundle or a local export."""
-    from greenpair.core.energy.doctor import Check
     from greenpair.core.errors import GreenpairError
     from greenpair.core.index import embedder_bundle
 
