@@ -192,7 +192,7 @@ def take(out: Path, model: str | None) -> None:
 
     from greenpair.core.config import DEFAULT_MODEL, TINY_MODEL, Settings
     from greenpair.core.llm import store
-    from greenpair.core.llm.fake import FakeRuntime
+    from tests.helpers.fake_runtime import FakeRuntime
     from greenpair.ui.app import create_application
     from greenpair.ui.main_window import MainWindow
     from greenpair.ui.message_bridge import UserMessage

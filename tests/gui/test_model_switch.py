@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from greenpair.core.config import ECO_MODEL, TINY_MODEL, load_settings
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 
 
 def test_switching_models_and_a_model_that_does_not_fit(qtbot: Any, make_window: Any,

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from greenpair.core.assistant import suggest as core_suggest
 from greenpair.core.config import load_settings, remember_repo, save_settings
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.ui.popup import MODES, NOTHING_SELECTED, TITLE, SuggestionPopup, pasted_text
 from greenpair.ui.popup_context import find_in_repo
 from greenpair.ui.popup_controller import PopupController

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 from greenpair.cli import cli
 from greenpair.core import messages
 from greenpair.core.config import load_settings, save_settings
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.ui.desktop import NO_TRAY, DesktopIntegration, autostart_entry, desktop_quote
 from greenpair.ui.tray_sparkline import Sparkline
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from greenpair.core.config import index_dir
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.ui.main_window import MainWindow
 from greenpair.ui.settings_dialog import SettingsDialog
 from tests.gui.window_helpers import type_and_send, wait_indexed

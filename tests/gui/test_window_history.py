@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from greenpair.core.history.conversation_store import ConversationStore
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from tests.gui.window_helpers import type_and_send, wait_answer, wait_indexed
 
 CART = "src/shop/cart.py"

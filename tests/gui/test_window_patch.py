@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from tests.gui.window_helpers import type_and_send, wait_answer, wait_indexed
 
 EDIT = """src/shop/discounts.py

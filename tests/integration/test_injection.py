@@ -19,7 +19,7 @@ from greenpair.core.assistant.guard import RefusedPath, check_editable, normalis
 from greenpair.core.assistant.patch import PatchDraft, PatchOptions, apply_patch, draft_patch
 from greenpair.core.assistant.sources import StaticRetriever
 from greenpair.core.errors import PatchError
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.repo.chunker import chunk_file
 from greenpair.core.types import ScoredChunk
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from greenpair.cli import assistant as cli_assistant
 from greenpair.cli import cli, main
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 
 GOOD = """src/shop/discounts.py
 <<<<<<< SEARCH

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,23 +28,9 @@ from greenpair.server.bridge import ClientGone, call_in_thread
 from greenpair.server.responses import energy_headers, error_response, now
 from greenpair.server.schemas import EmbeddingRequest, SearchRequest
 from greenpair.server.services import Services, UnknownRepository
+from greenpair.server.state import ServerState, bad_request
 
 EMBEDDING_MODEL = "all-minilm-l6-v2"
-
-
-@dataclass
-class ServerState:
-    """What the routes share: the services, the token and the queues."""
-
-    services: Services
-    token: str
-    generate: Admission
-    search: Admission
-
-
-def bad_request(message: str) -> JSONResponse:
-    """A 400 error response."""
-    return error_response(400, message)
 
 
 async def _require_token(request: Request) -> None:

@@ -33,7 +33,7 @@ from greenpair.server.schemas import ChatRequest
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from greenpair.server.app import ServerState
+    from greenpair.server.state import ServerState
 
 router = APIRouter()
 
@@ -162,7 +162,7 @@ def _events(state: ServerState, repo: Path, question: str, opts: AskOptions,
 @router.post("/v1/chat/completions", response_model=None)
 async def chat_completions(body: ChatRequest, request: Request) -> Response:
     """An answer about the repository, with checked citations."""
-    from greenpair.server.app import bad_request
+    from greenpair.server.state import bad_request
 
     state: ServerState = request.app.state.greenpair
     repo = state.services.resolve_repo(body.greenpair.repo if body.greenpair else None)

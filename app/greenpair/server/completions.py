@@ -33,7 +33,7 @@ from greenpair.server.schemas import CompletionRequest
 
 if TYPE_CHECKING:
     from greenpair.core.energy import EnergyReport
-    from greenpair.server.app import ServerState
+    from greenpair.server.state import ServerState
 
 router = APIRouter()
 MAX_CONTEXT_CHARS = 6000  # of prefix and of suffix: editors send whole files

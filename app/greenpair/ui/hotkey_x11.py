@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from greenpair.core.errors import ConfigError
-from greenpair.ui.hotkey import Hotkey
+from greenpair.ui.hotkey_combo import Hotkey
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from greenpair.core.assistant.citations import (
     validate_citations,
 )
 from greenpair.core.assistant.context import Snippet, pack_context
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.types import Chunk, ScoredChunk
 
 

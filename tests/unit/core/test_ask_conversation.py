@@ -12,7 +12,7 @@ from greenpair.core.assistant.ask import Answer, AskOptions, Conversation, Sourc
 from greenpair.core.assistant.sources import StaticRetriever
 from greenpair.core.assistant.streaming import stream_with_stop
 from greenpair.core.errors import Cancelled, RepositoryError
-from greenpair.core.llm.fake import FakeRuntime, split_pieces
+from tests.helpers.fake_runtime import FakeRuntime, split_pieces
 from greenpair.core.types import Chunk, ScoredChunk
 
 CHUNKS = [

@@ -14,7 +14,7 @@ from greenpair.core.energy.meter import EnergyWindow
 from greenpair.core.energy.report import EnergyReport
 from greenpair.core.energy.service import EnergyMeter
 from greenpair.core.index import open_index
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.types import Chunk, ScoredChunk
 
 

@@ -19,7 +19,7 @@ from greenpair.core.assistant.patch import (
 )
 from greenpair.core.assistant.sources import StaticRetriever
 from greenpair.core.errors import PatchError
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.types import Chunk, ScoredChunk
 
 CART = "src/shop/cart.py"

@@ -14,7 +14,7 @@ from greenpair.core.assistant.targets import (
     focused_context,
     named_identifiers,
 )
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.conftest import make_repo
 

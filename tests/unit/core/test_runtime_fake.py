@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from greenpair.core.errors import ModelError
-from greenpair.core.llm.fake import FakeRuntime
+from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.llm.runtime import Message, Runtime
 from greenpair.core.llm.textstream import StopFilter
 

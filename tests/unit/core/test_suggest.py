@@ -9,7 +9,7 @@ import pytest
 from greenpair.core.assistant import suggest as sg
 from greenpair.core.assistant.suggest_stop import CompletionStopper
 from greenpair.core.errors import GreenpairError
-from greenpair.core.llm.fake import FakeRuntime, split_pieces
+from tests.helpers.fake_runtime import FakeRuntime, split_pieces
 
 
 @pytest.fixture(autouse=True)
