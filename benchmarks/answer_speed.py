@@ -2,7 +2,7 @@
 
 Questions: the first ``--per-set`` commit messages of each shared localization set, asked
 as ``answers.py`` asks them ("Which code is responsible for this? <message>"), each in a
-fresh conversation, on the set's corpus and index (``/work/corpora/<set>``).
+fresh conversation, on the set's corpus and index (``.cache/corpora/<set>``, fetched once; see ``bench_paths``).
 
 * default: the settings before issue 13 — physical cores − 1 threads, 1,400 snippet
   tokens;
@@ -30,11 +30,10 @@ import functools
 import json
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
-BENCH = Path("/work/shared/bench/localization")
-CORPORA = Path("/work/corpora")
+from bench_paths import BENCH, CORPORA, corpus
+
 TEMPLATE = "Which code is responsible for this? {query}"
 
 
@@ -99,7 +98,7 @@ def main() -> None:
     rows: dict[str, list[dict[str, Any]]] = {setting: [] for setting in runtimes}
     i = 0
     for name in args.sets.split(","):
-        index = open_index(CORPORA / name)
+        index = open_index(corpus(name))
         for _ in index.update():
             pass
         lines = (BENCH / f"{name}.jsonl").read_text().splitlines()[:args.per_set]

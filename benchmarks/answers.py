@@ -1,8 +1,8 @@
 """How often does ``ask`` cite a file that really holds the answer?
 
-Dev set: ``/work/shared/bench/localization/pytest-9.0.2.jsonl`` (150 real pytest commit
+Dev set: ``../shared/bench/localization/pytest-9.0.2.jsonl`` (150 real pytest commit
 messages, ``gold`` = the source files the commit changed), corpus = the pytest 9.0.2 sdist;
-``--dev-set`` takes another set, whose corpus is ``/work/corpora/<set name>``.
+``--dev-set`` takes another set, whose corpus is ``.cache/corpora/<set name>`` (fetched once).
 Each query is asked in a fresh conversation as "Which code is responsible for this? <query>"
 through the full product path (index → retrieval → packing → the model → citation checks).
 
@@ -32,9 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from patch import corpus_dir  # same folder: the sdist download helper
+from bench_paths import BENCH
+from bench_paths import corpus as bench_corpus
 
-DEV_SET = Path("/work/shared/bench/localization/pytest-9.0.2.jsonl")
+DEV_SET = BENCH / "pytest-9.0.2.jsonl"
 TEMPLATE = "Which code is responsible for this? {query}"
 
 
@@ -111,8 +112,7 @@ def main() -> None:
     from greenpair.core.index import open_index
     from greenpair.core.llm.manager import open_runtime
 
-    local = Path("/work/corpora") / args.dev_set.stem  # the set's corpus, when fetched
-    corpus = local if local.is_dir() else corpus_dir()
+    corpus = bench_corpus(args.dev_set.stem)  # the set's corpus, fetched once
     index = open_index(corpus)
     t0 = time.perf_counter()
     for _ in index.update():

@@ -1,9 +1,9 @@
 """Patches for real requests: commit messages of the shared localization sets.
 
-Tasks: commits of ``/work/shared/bench/localization/<set>.jsonl`` whose message names a
+Tasks: commits of ``../shared/bench/localization/<set>.jsonl`` whose message names a
 function, class or method (``targets.named_identifiers``) that is defined in one of at
 most two gold (changed, non-doc) files — the change plausibly sits in one or two
-definitions. Task = the whole commit message; corpus = ``/work/corpora/<set>`` and its
+definitions. Task = the whole commit message; corpus = ``.cache/corpora/<set>`` and its
 index; nothing is written (drafts are checked, not applied). There are no commit diffs,
 so correctness of the change itself is not judged; what is measured:
 
@@ -39,8 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-BENCH = Path("/work/shared/bench/localization")
-CORPORA = Path("/work/corpora")
+from bench_paths import BENCH, CORPORA, corpus
+
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".toml", ".json", ".yml", ".yaml")
 
 
@@ -185,7 +185,7 @@ def main() -> None:
         return
     indexes = {}
     for name in dict.fromkeys(t["set"] for t in tasks):
-        indexes[name] = open_index(CORPORA / name)
+        indexes[name] = open_index(corpus(name))
         for _ in indexes[name].update():
             pass
     settings = {

@@ -33,8 +33,9 @@ import threading
 import time
 from pathlib import Path
 
-DEV_SET = Path("/work/shared/bench/localization/pytest-9.0.2.jsonl")
-CORPUS = Path("/work/corpora/pytest-9.0.2")
+from bench_paths import BENCH, corpus
+
+DEV_SET = BENCH / "pytest-9.0.2.jsonl"
 QUESTION = "Which code decides whether a test is skipped? {n}"
 
 
@@ -232,7 +233,8 @@ def _show(name: str, result: dict[str, object]) -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repo", type=Path, default=CORPUS)
+    parser.add_argument("--repo", type=Path, default=None,
+                        help="default: the pytest 9.0.2 corpus (fetched once)")
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=8)
@@ -242,6 +244,7 @@ def main() -> int:
     parser.add_argument("--start-limit", type=float, default=1800.0,
                         help="Seconds allowed for start-up (the first run builds the index).")
     args = parser.parse_args()
+    args.repo = args.repo or corpus("pytest-9.0.2")
     _prepare_home(args.home)
     queries = _queries()
     token = subprocess.run([sys.executable, "-m", "greenpair", "serve", "token"],

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_paths import corpus
+
 GIT = ["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.invalid"]
 
 
@@ -60,10 +62,12 @@ def _collections(port: int) -> dict[str, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=Path("/work/corpora/pytest-9.0.2"))
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="default: the pytest 9.0.2 corpus (fetched once)")
     parser.add_argument("--delete", default="src/_pytest/mark",
                         help="Folder developer A deletes in step 4.")
     args = parser.parse_args()
+    args.corpus = args.corpus or corpus("pytest-9.0.2")
     from greenpair.core.config import models_dir
 
     work = Path(tempfile.mkdtemp(prefix="greenpair-shared-"))

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-CORPUS = Path("/work/corpora/pytest-9.0.2")
+from bench_paths import corpus
+
 # (file, first line, last line, question or change)
 ANSWERS = [
     ("src/_pytest/compat.py", 160, 260, "What does get_real_func do with wrapped functions, "
@@ -85,10 +86,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--lookup", type=int, default=10, help="prompt-lookup tokens")
     parser.add_argument("--draft-tokens", type=int, default=4)
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="default: the pytest 9.0.2 corpus (fetched once)")
     parser.add_argument("--kinds", default="answer,patch")
     parser.add_argument("--per-kind", type=int, default=2, help="tasks of each kind")
     args = parser.parse_args()
+    args.corpus = args.corpus or corpus("pytest-9.0.2")
 
     from greenpair.core.llm.manager import open_runtime
     from greenpair.core.llm.runtime import Message
