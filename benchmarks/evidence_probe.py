@@ -55,14 +55,24 @@ def add_scaled(fused: dict[int, float], scores: dict[int, float], weight: float
     return out
 
 
+_SNAPSHOT_CACHE: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+
+def _per_snapshot(lex: Any, name: str, make: Any) -> Any:
+    """``make()`` computed once per lexical snapshot (kept here, not written onto ``lex``)."""
+    key = (id(lex), name)
+    found = _SNAPSHOT_CACHE.get(key)
+    if found is None or found[0] is not lex:
+        found = _SNAPSHOT_CACHE[key] = (lex, make())
+    return found[1]
+
+
 def feedback(lex: Any, fused: dict[int, float], docs: int = 5, terms: int = 10
              ) -> dict[int, float]:
     """Whole-file BM25 of the terms that weigh most in the fused top ``docs`` files."""
     from greenpair.core.index.search.evidence import best_first, top
 
-    rows = lex.__dict__.get("_probe_rows")
-    if rows is None:  # files × terms, converted once per snapshot
-        rows = lex._probe_rows = lex.file_matrix.tocsr()
+    rows = _per_snapshot(lex, "rows", lambda: lex.file_matrix.tocsr())  # files × terms
     picked = rows[best_first(fused)[:docs]]
     picked = picked.multiply(1.0 / np.maximum(picked.sum(axis=1), 1e-9))
     weight = np.asarray(picked.sum(axis=0)).ravel()
@@ -73,10 +83,7 @@ def feedback(lex: Any, fused: dict[int, float], docs: int = 5, terms: int = 10
 
 def size_prior(lex: Any, fused: dict[int, float], strength: float = 0.05) -> dict[int, float]:
     """Fused scores divided by a slowly growing function of a file's chunk count."""
-    counts = lex.__dict__.get("_probe_counts")
-    if counts is None:
-        counts = Counter(int(f) for f in lex.chunk_file)
-        lex._probe_counts = counts
+    counts = _per_snapshot(lex, "counts", lambda: Counter(int(f) for f in lex.chunk_file))
     median = max(float(np.median([counts[f] for f in range(len(lex.paths))])), 1.0)
     return {f: s / (1 + strength * math.log1p(counts.get(f, 1) / median))
             for f, s in fused.items()}
@@ -84,9 +91,9 @@ def size_prior(lex: Any, fused: dict[int, float], strength: float = 0.05) -> dic
 
 def file_vectors(index: Any, lex: Any) -> tuple[list[int], np.ndarray]:
     """Each file's mean chunk vector (unit length), read from Chroma."""
-    got = index.vectors()._collection.get(include=["embeddings", "metadatas"])
+    embeddings, metadatas = index.vectors().all_vectors()
     by_file: dict[int, list[np.ndarray]] = defaultdict(list)
-    for vector, meta in zip(got["embeddings"], got["metadatas"], strict=True):
+    for vector, meta in zip(embeddings, metadatas, strict=True):
         f = lex.path_index.get(meta["path"])
         if f is not None:
             by_file[f].append(np.asarray(vector, dtype=np.float32))

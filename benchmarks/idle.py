@@ -195,7 +195,7 @@ def main() -> int:
     print(f"Idle CPU over {args.seconds:.0f} s (process time / wall time, one core = 100 %)")
     print(f"  empty QWidget (baseline): {100 * base_cpu / args.seconds:.3f} %  "
           f"timer events: {sum(base_timers.values())} {dict(base_timers)}")
-    watching = "on" if window.index._watcher is not None else "OFF (no watcher)"
+    watching = "on" if window.index.watching else "OFF (no watcher)"
     print(f"  Greenpair window, indexed repo, watcher {watching}: "
           f"{100 * cpu / args.seconds:.3f} %  "
           f"timer events: {sum(timers.values())} {dict(timers)}")

@@ -54,7 +54,7 @@ def _meter() -> Any:
 
 def select_tasks(sets: list[str], limit: int) -> list[dict[str, Any]]:
     """Commits whose message names a definition found in a gold file, round-robin by set."""
-    from greenpair.core.assistant.editing import _definition_spans
+    from greenpair.core.assistant.editing import definition_spans
     from greenpair.core.assistant.targets import named_identifiers
     from greenpair.core.repo.languages import detect_language
 
@@ -74,7 +74,7 @@ def select_tasks(sets: list[str], limit: int) -> list[dict[str, Any]]:
                     text = path.read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError):
                     continue
-                hits += [(g, n) for n in names if _definition_spans(detect_language(g), text, n)]
+                hits += [(g, n) for n in names if definition_spans(detect_language(g), text, n)]
             if hits:
                 picked.append({"id": q["id"], "set": name, "task": q["query"].strip(),
                                "gold": gold, "named": hits})

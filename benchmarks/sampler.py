@@ -67,13 +67,12 @@ def main() -> None:
     n = 2000
     c0 = time.process_time()
     for _ in range(n):
-        meter._on_tick()
+        meter.tick()
     per_tick_us = (time.process_time() - c0) / n * 1e6
 
     readings: list[PowerReading] = []
     sub = meter.subscribe(readings.append)
-    thread = meter.sampler._thread
-    native = thread.native_id if thread else None
+    native = meter.sampler.native_id
     outside0 = thread_cpu_psutil(native)
     ticks0, cpu0 = meter.sampler.ticks, meter.sampler.cpu_s
     wall0 = time.monotonic()
@@ -83,8 +82,7 @@ def main() -> None:
     cpu = meter.sampler.cpu_s - cpu0
     outside1 = thread_cpu_psutil(native)
     sub.close()
-    if thread is not None:
-        thread.join(5)
+    meter.sampler.stop(5)  # waits for the thread
     share = cpu / wall * 100
     print(f"sampler at {args.hz:g} Hz for {wall:.1f} s: {ticks} ticks, "
           f"{len(readings)} notifications")

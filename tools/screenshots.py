@@ -189,10 +189,10 @@ def _save(widget: Any, out: Path, name: str) -> None:
 def take(out: Path, model: str | None) -> None:
     """Run the app and write every screenshot into ``out``."""
     from PySide6.QtWidgets import QApplication
+    from tests.helpers.fake_runtime import FakeRuntime
 
     from greenpair.core.config import DEFAULT_MODEL, TINY_MODEL, Settings
     from greenpair.core.llm import store
-    from tests.helpers.fake_runtime import FakeRuntime
     from greenpair.ui.app import create_application
     from greenpair.ui.main_window import MainWindow
     from greenpair.ui.message_bridge import UserMessage
@@ -321,7 +321,7 @@ def _model_switch_shot(window: Any, out: Path) -> None:
     if bigger is None:
         log.warning("only one model is installed; model_switch.png shows the switch alone")
     else:
-        switch._free_gb = lambda: max(0.1, bigger.ram_gb / 2)
+        switch.free_gb = lambda: max(0.1, bigger.ram_gb / 2)
         switch.choose(bigger.id)
     _save(window, out, "model_switch.png")
     window.banner.dismiss()

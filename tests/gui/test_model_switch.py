@@ -17,7 +17,7 @@ def test_switching_models_and_a_model_that_does_not_fit(qtbot: Any, make_window:
     assert "GB RAM" in switch.detail.text()
 
     # Not enough memory: refused, the banner says why, the model in use stays.
-    switch._free_gb = lambda: 0.1
+    switch.free_gb = lambda: 0.1
     eco = next(c for c in switch.choices if c.id == ECO_MODEL)
     if eco.installed:
         assert not switch.choose(ECO_MODEL)
@@ -31,7 +31,7 @@ def test_switching_models_and_a_model_that_does_not_fit(qtbot: Any, make_window:
     # A model that fits: used from now on and saved.
     window.settings.model = ECO_MODEL if eco.installed else "other"
     switch.set_settings(window.settings)
-    switch._free_gb = lambda: 64.0
+    switch.free_gb = lambda: 64.0
     assert switch.choose(TINY_MODEL)
     assert window.settings.model == TINY_MODEL
     assert load_settings().model == TINY_MODEL

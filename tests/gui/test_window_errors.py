@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from greenpair.core.config import index_dir
-from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.ui.main_window import MainWindow
 from greenpair.ui.settings_dialog import SettingsDialog
 from tests.gui.window_helpers import type_and_send, wait_indexed
+from tests.helpers.fake_runtime import FakeRuntime
 
 
 def _banner(window: MainWindow) -> str:

@@ -17,8 +17,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from greenpair.core.history.conversation_store import ConversationStore
-from tests.helpers.fake_runtime import FakeRuntime
 from tests.gui.window_helpers import type_and_send, wait_answer, wait_indexed
+from tests.helpers.fake_runtime import FakeRuntime
 
 CART = "src/shop/cart.py"
 ANSWER = ("The total is computed by `Cart.total_price` in src/shop/cart.py:15-18: it sums "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.fake_runtime import FakeRuntime
 from tests.gui.window_helpers import wait_indexed
+from tests.helpers.fake_runtime import FakeRuntime
 
 SHIPPING = '''"""Shipping."""
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.helpers.fake_runtime import FakeRuntime
 from tests.gui.window_helpers import type_and_send, wait_answer, wait_indexed
+from tests.helpers.fake_runtime import FakeRuntime
 
 EDIT = """src/shop/discounts.py
 <<<<<<< SEARCH

@@ -19,9 +19,9 @@ from greenpair.core.assistant.guard import RefusedPath, check_editable, normalis
 from greenpair.core.assistant.patch import PatchDraft, PatchOptions, apply_patch, draft_patch
 from greenpair.core.assistant.sources import StaticRetriever
 from greenpair.core.errors import PatchError
-from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.repo.chunker import chunk_file
 from greenpair.core.types import ScoredChunk
+from tests.helpers.fake_runtime import FakeRuntime
 
 INJECTION = '''"""Maintenance notes.
 

@@ -57,13 +57,15 @@ class DesktopIntegration(QObject):
         window: The main window (its ``services`` are shared with the tray and popup).
         runtime: The model runtime for suggestions (None: the services' runtime).
         parent: The Qt parent.
+        services: The process's services (default: the window's, else built here).
     """
 
     def __init__(self, window: QWidget, *, runtime: Any = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, services: Services | None = None) -> None:
         super().__init__(parent)
         self.window = window
-        self.services: Services = window.services  # type: ignore[attr-defined]
+        found = services if services is not None else getattr(window, "services", None)
+        self.services: Services = found if found is not None else Services.build()
         self.server = SingleInstanceServer(parent=self)
         self.tray = TrayMonitor(self, services=self.services)
         self.popups = PopupController(

@@ -78,6 +78,11 @@ class IndexController(QObject):
         self._watched.connect(self._on_watched)
 
     @property
+    def watching(self) -> bool:
+        """Whether the file watcher keeps the index fresh now."""
+        return self._watcher is not None
+
+    @property
     def running(self) -> bool:
         """Whether an index run is in progress."""
         return self._run is not None

@@ -47,7 +47,7 @@ class ModelSwitch(QWidget):
     def __init__(self, settings: Settings, *, speeds: Callable[[], dict[str, float]],
                  free_gb: Callable[[], float], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._settings, self._speeds, self._free_gb = settings, speeds, free_gb
+        self._settings, self._speeds, self.free_gb = settings, speeds, free_gb
         self.choices: list[Any] = []
         self.combo = _Combo()
         self.combo.setAccessibleName("Model")
@@ -119,7 +119,7 @@ class ModelSwitch(QWidget):
         choice = self.choices[index]
         if choice.id == self._settings.effective_model():
             return True
-        problem = fit_problem(choice, self._free_gb())
+        problem = fit_problem(choice, self.free_gb())
         if problem is not None:
             self.refresh()  # back to the model in use
             self.problem.emit(problem)

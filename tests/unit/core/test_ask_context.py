@@ -12,8 +12,8 @@ from greenpair.core.assistant.citations import (
     validate_citations,
 )
 from greenpair.core.assistant.context import Snippet, pack_context
-from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.types import Chunk, ScoredChunk
+from tests.helpers.fake_runtime import FakeRuntime
 
 
 def _chunk(path: str, start: int, end: int, text: str = "", score: float = 1.0) -> ScoredChunk:

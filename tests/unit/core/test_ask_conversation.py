@@ -12,8 +12,8 @@ from greenpair.core.assistant.ask import Answer, AskOptions, Conversation, Sourc
 from greenpair.core.assistant.sources import StaticRetriever
 from greenpair.core.assistant.streaming import stream_with_stop
 from greenpair.core.errors import Cancelled, RepositoryError
-from tests.helpers.fake_runtime import FakeRuntime, split_pieces
 from greenpair.core.types import Chunk, ScoredChunk
+from tests.helpers.fake_runtime import FakeRuntime, split_pieces
 
 CHUNKS = [
     ScoredChunk(Chunk("src/shop/discounts.py", "python", 4, 10, "def apply_discount"), 0.9),

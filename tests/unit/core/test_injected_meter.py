@@ -14,8 +14,8 @@ from greenpair.core.energy.meter import EnergyWindow
 from greenpair.core.energy.report import EnergyReport
 from greenpair.core.energy.service import EnergyMeter
 from greenpair.core.index import open_index
-from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.types import Chunk, ScoredChunk
+from tests.helpers.fake_runtime import FakeRuntime
 
 
 class RecordingMeter:

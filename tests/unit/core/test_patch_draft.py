@@ -19,8 +19,8 @@ from greenpair.core.assistant.patch import (
 )
 from greenpair.core.assistant.sources import StaticRetriever
 from greenpair.core.errors import PatchError
-from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.types import Chunk, ScoredChunk
+from tests.helpers.fake_runtime import FakeRuntime
 
 CART = "src/shop/cart.py"
 RETRIEVER = StaticRetriever([ScoredChunk(Chunk(CART, "python", 13, 17, "def add_item"), 1.0)])

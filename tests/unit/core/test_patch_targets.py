@@ -14,9 +14,9 @@ from greenpair.core.assistant.targets import (
     focused_context,
     named_identifiers,
 )
-from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.conftest import make_repo
+from tests.helpers.fake_runtime import FakeRuntime
 
 NODES = '''"""Nodes."""
 

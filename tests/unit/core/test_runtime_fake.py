@@ -7,9 +7,9 @@ import threading
 import pytest
 
 from greenpair.core.errors import ModelError
-from tests.helpers.fake_runtime import FakeRuntime
 from greenpair.core.llm.runtime import Message, Runtime
 from greenpair.core.llm.textstream import StopFilter
+from tests.helpers.fake_runtime import FakeRuntime
 
 
 def test_fake_streams_queued_replies_in_pieces_and_counts_words() -> None:

@@ -48,7 +48,7 @@ class _Working:
     encoding: str = "utf-8"  # or latin-1: written back in the file's own encoding
 
 
-def _definition_spans(language: str | None, text: str, name: str) -> list[tuple[int, int]]:
+def definition_spans(language: str | None, text: str, name: str) -> list[tuple[int, int]]:
     """0-based [start, end) line spans of definitions called ``name``."""
     from greenpair.core.repo.languages import parse
 
@@ -92,7 +92,7 @@ def _apply_function(work: _Working, edit: Edit, hint: int | None) -> None:
     from greenpair.core.repo.languages import detect_language
 
     assert edit.symbol is not None
-    spans = _definition_spans(detect_language(work.path), work.text, edit.symbol)
+    spans = definition_spans(detect_language(work.path), work.text, edit.symbol)
     if not spans:
         raise PatchError(f"{work.path} has no function or class named {edit.symbol!r}.")
     start, end = min(spans, key=lambda s: abs(s[0] - hint)) if hint is not None else spans[0]

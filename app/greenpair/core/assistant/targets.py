@@ -82,13 +82,13 @@ def _mentioned_files(task: str) -> list[str]:
 
 def _whole_span(repo: Path, sc: ScoredChunk) -> tuple[int, int] | None:
     """The span of the definition a chunk belongs to (the chunk may be a part of it)."""
-    from greenpair.core.assistant.editing import _definition_spans
+    from greenpair.core.assistant.editing import definition_spans
 
     chunk = sc.chunk
     lines = read_lines(repo, chunk.path)
     if lines is None or chunk.symbol is None:
         return None
-    spans = _definition_spans(chunk.language, "".join(lines), chunk.symbol)
+    spans = definition_spans(chunk.language, "".join(lines), chunk.symbol)
     inside = [s for s in spans if s[0] + 1 <= chunk.start_line <= s[1]]
     if not inside:
         return (chunk.start_line, chunk.end_line)

@@ -254,6 +254,10 @@ class Meter:
         return reading_between(prev, snap, sensor_name=sensor.name, estimated=sensor.estimated,
                                watts_per_thread=self.watts_per_thread())
 
+    def tick(self) -> None:
+        """One sampler tick now (what the sampler thread runs; benchmarks time it)."""
+        self._on_tick()
+
     def _on_tick(self) -> None:
         with self._lock:
             snap = self._take()

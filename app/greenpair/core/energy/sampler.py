@@ -62,6 +62,12 @@ class Sampler:
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
 
+    @property
+    def native_id(self) -> int | None:
+        """The sampler thread's OS id while it runs (for per-thread CPU figures)."""
+        thread = self._thread
+        return thread.native_id if thread is not None else None
+
     def wake(self) -> None:
         """Make the thread re-check ``wanted()`` now (e.g. after the last unsubscribe)."""
         self._wake.set()

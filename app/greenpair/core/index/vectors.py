@@ -235,6 +235,11 @@ class VectorStore:
             return
         self._collection.delete(where={"path": path})
 
+    def all_vectors(self) -> tuple[list[Any], list[dict[str, Any]]]:
+        """Every stored vector with its metadata (``path``, ``sha``): benchmarks, exports."""
+        got: Any = self._collection.get(include=["embeddings", "metadatas"])
+        return list(got["embeddings"]), list(got["metadatas"])
+
     def paths(self) -> set[str]:
         """Every path that has vectors (for consistency checks)."""
         got = self._collection.get(include=["metadatas"])
