@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit
 
-from greenpair.core.assistant import suggest as core_suggest
 from greenpair.core.config import load_settings, remember_repo, save_settings
 from greenpair.ui.popup import MODES, NOTHING_SELECTED, TITLE, SuggestionPopup, pasted_text
 from greenpair.ui.popup_context import find_in_repo
@@ -28,7 +27,6 @@ def _no_x(monkeypatch: pytest.MonkeyPatch) -> None:
     """No X server here: paste falls back to copying, selection to the clipboard."""
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE"):
         monkeypatch.delenv(name, raising=False)
-    core_suggest.reset_stats()
 
 
 def make_popup(qtbot: Any, *replies: str, **kw: Any) -> SuggestionPopup:
@@ -112,7 +110,7 @@ def test_an_empty_selection_says_so_and_generates_nothing(
     assert popup.view.status.text() == NOTHING_SELECTED
     assert popup.runtime.prompts == []
     assert not popup.is_generating()
-    assert core_suggest.stats()["avoided"] == {"empty": 1}
+    assert popup.services.suggestions.stats()["avoided"] == {"empty": 1}
     saved = popup.services.meter.ledger().totals().savings
     assert saved["suggestions_avoided"].count == 1
 
@@ -166,7 +164,7 @@ def test_the_controller_debounces_and_skips_repeats(
     controller.debounce_s = 0
     assert controller.request("auto") is False  # same text, popup still open
     assert controller.avoided["repeat"] == 1
-    assert core_suggest.stats()["avoided"] == {"debounced": 1, "repeat": 1}
+    assert popup.services.suggestions.stats()["avoided"] == {"debounced": 1, "repeat": 1}
 
 
 def test_text_from_the_repository_is_completed_with_its_file_around_it(

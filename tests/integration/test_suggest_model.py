@@ -23,14 +23,14 @@ def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
 
 
 def test_streams_explanations_and_counts(tiny: Runtime) -> None:
-    sg.reset_stats()
+    counts = sg.SuggestionCounts()
     pieces = list(sg.suggest("for i in range(10):\n    print(i * i)\n", "explain",
-                             runtime=tiny, max_tokens=16))
+                             runtime=tiny, max_tokens=16, counts=counts))
     assert len(pieces) >= 2
     assert tiny.last_stats.completion_tokens <= 16
-    assert list(sg.suggest("  \n", runtime=tiny)) == []
-    assert sg.stats()["generated"] == {"explain": 1}
-    assert sg.stats()["avoided"] == {"empty": 1}
+    assert list(sg.suggest("  \n", runtime=tiny, counts=counts)) == []
+    assert counts.stats()["generated"] == {"explain": 1}
+    assert counts.stats()["avoided"] == {"empty": 1}
 
 
 def test_cancel_stops_a_suggestion(tiny: Runtime) -> None:

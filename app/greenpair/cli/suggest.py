@@ -60,7 +60,7 @@ def _headless(mode: str, repo: Path | None) -> None:
     from greenpair.cli.context import services
 
     for piece in suggest(text, mode, repo=repo, runtime=services().runtime(),
-                         meter=services().meter):
+                         meter=services().meter, counts=services().suggestions):
         click.echo(piece, nl=False)
     click.echo()
 

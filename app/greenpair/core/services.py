@@ -82,6 +82,7 @@ class Services:
         embedders: Embedders | None = None,
         persist: bool = True,
     ) -> None:
+        from greenpair.core.assistant.suggest import SuggestionCounts
         from greenpair.core.energy.meter import Meter
         from greenpair.core.llm.manager import RuntimeManager
 
@@ -91,6 +92,7 @@ class Services:
         self.meter: Meter = meter if meter is not None else Meter(settings=self._current)
         self.runtimes = runtimes if runtimes is not None else RuntimeManager(meter=self.meter)
         self.embedders = embedders if embedders is not None else Embedders()
+        self.suggestions = SuggestionCounts()
         self._indexes: dict[Path, RepoIndex] = {}
         self._lock = threading.RLock()
 

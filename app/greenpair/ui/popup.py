@@ -53,7 +53,7 @@ MODES = ("complete", "fix", "explain")
 NOTHING_SELECTED = "Nothing selected — select some code (or copy it), then press the hotkey."
 
 
-def _stream(text: str, mode: str, repo: Path | None, runtime: Any, meter: Any,
+def _stream(text: str, mode: str, repo: Path | None, runtime: Any, services: Services,
             cancel: threading.Event) -> Iterator[str | RepoMatch]:
     """Core's suggestion stream (runs in the worker thread).
 
@@ -67,16 +67,16 @@ def _stream(text: str, mode: str, repo: Path | None, runtime: Any, meter: Any,
         yield match
         if mode == "complete":
             text = match.completion_text(CURSOR)
-    yield from suggest(text, mode, repo=repo, runtime=runtime, cancel=cancel, meter=meter)
+    yield from suggest(text, mode, repo=repo, runtime=runtime, cancel=cancel,
+                       meter=services.meter, counts=services.suggestions)
 
 
-def count_avoided(reason: str, meter: Any) -> None:
-    """Count a generation the popup did not run (core's counters and ``meter``'s ledger)."""
-    from greenpair.core.assistant.suggest import record_avoided
+def count_avoided(reason: str, services: Services) -> None:
+    """Count a generation the popup did not run (the services' counts and meter's ledger)."""
     from greenpair.core.energy.meter import SUGGESTIONS_AVOIDED
 
-    record_avoided(reason)
-    meter.count(SUGGESTIONS_AVOIDED)
+    services.suggestions.avoided(reason)
+    services.meter.count(SUGGESTIONS_AVOIDED)
 
 
 def skip_reason(text: str) -> tuple[str, str] | None:
@@ -200,7 +200,7 @@ class SuggestionPopup(QWidget):
                         prose=self.mode == "explain")
         skip = skip_reason(self.selection.text)
         if skip is not None:
-            count_avoided(skip[0], self.services.meter)
+            count_avoided(skip[0], self.services)
             self.view.set_status(skip[1])
             hook_event("skipped", reason=skip[0])
             self.finished.emit("")
@@ -209,8 +209,7 @@ class SuggestionPopup(QWidget):
         self._started_at = time.monotonic()
         generation = self._generation
         self._worker = start_worker(
-            _stream, self.selection.text, self.mode, self.repo, self.model(),
-            self.services.meter,
+            _stream, self.selection.text, self.mode, self.repo, self.model(), self.services,
             pass_cancel=True,
             on_yield=lambda piece: self._on_token(generation, piece),
             on_error=lambda exc: self._on_error(generation, exc),

@@ -45,7 +45,7 @@ class PopupController(QObject):
         now = time.monotonic()
         if now - self._last < self.debounce_s:
             self.avoided["debounced"] += 1
-            count_avoided("debounced", self.popup.services.meter)
+            count_avoided("debounced", self.popup.services)
             return False
         self._last = now
         hook_event("requested", mode=mode)
@@ -53,7 +53,7 @@ class PopupController(QObject):
         if self.popup.isVisible():
             if selection.text == self.popup.selection.text:
                 self.avoided["repeat"] += 1
-                count_avoided("repeat", self.popup.services.meter)
+                count_avoided("repeat", self.popup.services)
                 self.popup.activateWindow()
                 return False
             target = self.popup.target

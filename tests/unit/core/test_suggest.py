@@ -12,9 +12,9 @@ from greenpair.core.errors import GreenpairError
 from tests.helpers.fake_runtime import FakeRuntime, split_pieces
 
 
-@pytest.fixture(autouse=True)
-def _fresh_counters() -> None:
-    sg.reset_stats()
+@pytest.fixture
+def counts() -> sg.SuggestionCounts:
+    return sg.SuggestionCounts()
 
 
 @pytest.mark.parametrize(("text", "reason"), [
@@ -25,13 +25,13 @@ def test_should_skip(text: str, reason: str | None) -> None:
     assert sg.should_skip(text) == reason
 
 
-def test_skipped_text_generates_nothing_and_is_counted() -> None:
+def test_skipped_text_generates_nothing_and_is_counted(counts: sg.SuggestionCounts) -> None:
     rt = FakeRuntime(["never"])
-    assert list(sg.suggest("   ", runtime=rt)) == []
-    assert list(sg.suggest("();", runtime=rt)) == []
+    assert list(sg.suggest("   ", runtime=rt, counts=counts)) == []
+    assert list(sg.suggest("();", runtime=rt, counts=counts)) == []
     assert rt.prompts == []
-    assert sg.stats()["avoided"] == {"empty": 1, "no code or words": 1}
-    assert sg.stats()["avoided_total"] == 2
+    assert counts.stats()["avoided"] == {"empty": 1, "no code or words": 1}
+    assert counts.stats()["avoided_total"] == 2
 
 
 @pytest.mark.parametrize(("text", "mode"), [
@@ -45,13 +45,13 @@ def test_choose_mode(text: str, mode: str) -> None:
     assert sg.choose_mode(text) == mode
 
 
-def test_fim_completion_stops_at_the_end_of_the_statement() -> None:
+def test_fim_completion_stops_at_the_end_of_the_statement(counts: sg.SuggestionCounts) -> None:
     rt = FakeRuntime(["* r\n    print('done')\n"])
     text = "def area(r):\n    return 3.14 * r <|cursor|>\n\nprint(area(2))\n"
-    assert "".join(sg.suggest(text, runtime=rt)) == "* r\n"
+    assert "".join(sg.suggest(text, runtime=rt, counts=counts)) == "* r\n"
     assert rt.prompts[0] == ("<|fim_prefix|>def area(r):\n    return 3.14 * r <|fim_suffix|>"
                              "\n\nprint(area(2))\n<|fim_middle|>")
-    assert sg.stats()["generated"] == {"complete": 1}
+    assert counts.stats()["generated"] == {"complete": 1}
 
 
 def test_block_completion_stops_at_dedent_and_keeps_closing_brace() -> None:
@@ -74,12 +74,12 @@ def test_completion_stops_when_repeating_the_suffix_or_at_a_blank_line() -> None
     assert out == "    path,\n"
 
 
-def test_fix_strips_fences_and_explain_streams() -> None:
+def test_fix_strips_fences_and_explain_streams(counts: sg.SuggestionCounts) -> None:
     rt = FakeRuntime(["```python\ndef f():\n    return 1\n```", "It returns one."])
-    fixed = "".join(sg.suggest("def f()\n  return 1\n", "fix", runtime=rt))
+    fixed = "".join(sg.suggest("def f()\n  return 1\n", "fix", runtime=rt, counts=counts))
     assert fixed == "def f():\n    return 1\n"
-    assert "".join(sg.suggest("def f(): return 1", "explain", runtime=rt)) == "It returns one."
-    assert sg.stats()["generated"] == {"fix": 1, "explain": 1}
+    assert "".join(sg.suggest("def f(): return 1", "explain", runtime=rt, counts=counts)) == "It returns one."
+    assert counts.stats()["generated"] == {"fix": 1, "explain": 1}
 
 
 class _Unsure(FakeRuntime):
@@ -87,11 +87,11 @@ class _Unsure(FakeRuntime):
         return 0.05
 
 
-def test_low_confidence_completion_is_skipped() -> None:
+def test_low_confidence_completion_is_skipped(counts: sg.SuggestionCounts) -> None:
     rt = _Unsure(["never"])
-    assert list(sg.suggest("value = compute(<|cursor|>)", runtime=rt)) == []
+    assert list(sg.suggest("value = compute(<|cursor|>)", runtime=rt, counts=counts)) == []
     assert rt.prompts == []
-    assert sg.stats()["avoided"] == {"low confidence": 1}
+    assert counts.stats()["avoided"] == {"low confidence": 1}
 
 
 def test_cancel_and_bad_mode() -> None:
@@ -106,11 +106,11 @@ def test_cancel_and_bad_mode() -> None:
         list(sg.suggest("x = 1", "poem", runtime=rt))
 
 
-def test_counters_are_thread_safe() -> None:
-    threads = [threading.Thread(target=lambda: [sg.record_avoided("t") for _ in range(500)])
+def test_counters_are_thread_safe(counts: sg.SuggestionCounts) -> None:
+    threads = [threading.Thread(target=lambda: [counts.avoided("t") for _ in range(500)])
                for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sg.stats()["avoided"] == {"t": 2000}
+    assert counts.stats()["avoided"] == {"t": 2000}

@@ -45,29 +45,30 @@ _FIX_SYSTEM = ("You fix code. Reply with the corrected code only, in one code bl
 _EXPLAIN_SYSTEM = ("You explain code to a developer in at most 3 short sentences: what it does "
                    "and anything surprising. Plain text, no code blocks.")
 
-_lock = threading.Lock()
-_avoided: Counter[str] = Counter()
-_generated: Counter[str] = Counter()
+class SuggestionCounts:
+    """Suggestions generated per mode and generations avoided per reason (one per process,
+    held by its ``Services``; the ledger keeps the energy side)."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._avoided: Counter[str] = Counter()
+        self._generated: Counter[str] = Counter()
 
-def record_avoided(reason: str) -> None:
-    """Count a generation that was not run (and why)."""
-    with _lock:
-        _avoided[reason] += 1
+    def avoided(self, reason: str) -> None:
+        """Count a generation that was not run (and why)."""
+        with self._lock:
+            self._avoided[reason] += 1
 
+    def generated(self, mode: str) -> None:
+        """Count a suggestion that was generated."""
+        with self._lock:
+            self._generated[mode] += 1
 
-def stats() -> dict[str, object]:
-    """Counts so far: ``{"generated": {mode: n}, "avoided": {reason: n}, "avoided_total": n}``."""
-    with _lock:
-        return {"generated": dict(_generated), "avoided": dict(_avoided),
-                "avoided_total": sum(_avoided.values())}
-
-
-def reset_stats() -> None:
-    """Zero the counters (tests, a new session)."""
-    with _lock:
-        _avoided.clear()
-        _generated.clear()
+    def stats(self) -> dict[str, object]:
+        """``{"generated": {mode: n}, "avoided": {reason: n}, "avoided_total": n}``."""
+        with self._lock:
+            return {"generated": dict(self._generated), "avoided": dict(self._avoided),
+                    "avoided_total": sum(self._avoided.values())}
 
 
 def split_cursor(text: str) -> tuple[str, str] | None:
@@ -176,7 +177,8 @@ def _strip_fences(pieces: Iterator[str]) -> Iterator[str]:
 
 def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
             runtime: Runtime, cancel: threading.Event | None = None,
-            max_tokens: int = 160, meter: EnergyMeter | None = None) -> Iterator[str]:
+            max_tokens: int = 160, meter: EnergyMeter | None = None,
+            counts: SuggestionCounts | None = None) -> Iterator[str]:
     """Stream a suggestion for ``text`` (nothing at all when ``should_skip`` says so).
 
     Args:
@@ -187,18 +189,20 @@ def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
         cancel: Set to stop between tokens.
         max_tokens: Longest suggestion.
         meter: Measures the suggestion (unmeasured when None).
+        counts: Counts generated and avoided suggestions (not counted when None).
     """
+    counts = counts if counts is not None else SuggestionCounts()
     if mode not in MODES:
         raise GreenpairError(f"Unknown suggestion mode {mode!r}.", hint="Use " + ", ".join(MODES))
     reason = should_skip(text)
     if reason is not None:
-        record_avoided(reason)
+        counts.avoided(reason)
         return
     chosen = choose_mode(text) if mode == "auto" else mode
     if chosen == "complete":
         prompt, prefix, suffix = _fim_prompt(runtime, text)
         if _low_confidence(runtime, prompt):
-            record_avoided("low confidence")
+            counts.avoided("low confidence")
             return
     with meter_or_unmetered(meter).window("suggestion", mode=chosen,
                             repo=str(repo) if repo else "") as window:
@@ -213,5 +217,4 @@ def suggest(text: str, mode: str = "auto", *, repo: Path | None = None,
             pieces = _strip_fences(chat) if chosen == "fix" else chat
         yield from pieces
         window.tokens = runtime.last_stats.completion_tokens
-    with _lock:
-        _generated[chosen] += 1
+    counts.generated(chosen)
