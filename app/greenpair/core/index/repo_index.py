@@ -267,6 +267,22 @@ class RepoIndex:
         rows = self.store.chunk_rows("WHERE path=?", (path,))
         return sorted((r[1] for r in rows), key=lambda c: (c.start_line, c.end_line))
 
+    def has_embedded(self) -> bool:
+        """Whether committed files have vectors (dense search has something to find)."""
+        db = self.store.db
+        if db.execute("SELECT 1 FROM files WHERE state=? LIMIT 1", (COMMITTED,)).fetchone() is None:
+            return False
+        return db.execute(
+            "SELECT 1 FROM chunks WHERE embed_hash IS NOT NULL LIMIT 1").fetchone() is not None
+
+    def committed_shas(self, paths: list[str]) -> dict[str, str]:
+        """The content hash of each of ``paths`` that is committed (current) in the index."""
+        marks = ",".join("?" * len(paths))
+        return dict(self.store.db.execute(
+            f"SELECT path, sha256 FROM files WHERE state=? AND path IN ({marks})",
+            (COMMITTED, *paths),
+        ))
+
     def chunk_texts(self, ids: list[int]) -> dict[int, str]:
         """Texts of chunks by id."""
         out: dict[int, str] = {}

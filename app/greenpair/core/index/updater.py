@@ -20,7 +20,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -30,10 +30,39 @@ from greenpair.core.index.store import COMMITTED, DELETED, LEXICAL, FileRow
 from greenpair.core.types import Chunk, IndexProgress
 
 if TYPE_CHECKING:
-    from greenpair.core.index.repo_index import RepoIndex
+    from pathlib import Path
+
+    from greenpair.core.config import Settings
+    from greenpair.core.energy.service import EnergyMeter
+    from greenpair.core.index.embedder import Embedder
+    from greenpair.core.index.store import Store
     from greenpair.core.repo.walker import WalkedFile
 
 log = logging.getLogger(__name__)
+
+
+class UpdateTarget(Protocol):
+    """What an update writes to (``RepoIndex`` is one; the index calls the updater, the
+    updater never imports the index)."""
+
+    repo: Path
+    settings: Settings
+    store: Store
+    meter: EnergyMeter
+    space: str
+    embed_policy: str
+
+    def embedder(self) -> Embedder:
+        """The embedding model."""
+        ...
+
+    def vectors(self) -> Any:
+        """The vector store."""
+        ...
+
+    def lexical(self) -> Any:
+        """The in-memory BM25 model."""
+        ...
 
 _LEXICAL_BATCH_S = 0.25  # commit lexical work (and yield) at least this often
 _WAVE = 256  # chunks per embedding wave (sorted by length within a wave)
@@ -84,7 +113,7 @@ def _chunks_of(entry: WalkedFile) -> list[Chunk]:
 
 
 def run_update(
-    index: RepoIndex, *, embed: bool = True, scope: Sequence[str] | None = None
+    index: UpdateTarget, *, embed: bool = True, scope: Sequence[str] | None = None
 ) -> Iterator[IndexProgress]:
     """The body of ``RepoIndex.update`` (the caller holds the write lock).
 
@@ -174,7 +203,7 @@ def run_update(
     )
 
 
-def _read_again(index: RepoIndex, entry: WalkedFile) -> WalkedFile:
+def _read_again(index: UpdateTarget, entry: WalkedFile) -> WalkedFile:
     """A changed file whose text was dropped after the scan, read again (as it is now)."""
     from greenpair.core.repo.walker import WalkedFile, walk_paths
 
@@ -184,7 +213,7 @@ def _read_again(index: RepoIndex, entry: WalkedFile) -> WalkedFile:
     return entry  # gone or now skipped: indexed as empty; the next update tombstones it
 
 
-def _file_limit(index: RepoIndex, limit: int, walked: dict[str, str]) -> tuple[str, str, str]:
+def _file_limit(index: UpdateTarget, limit: int, walked: dict[str, str]) -> tuple[str, str, str]:
     """Warn that the repository has more files than ``max_files``; the skipped entry."""
     from greenpair.core import messages
 
@@ -202,7 +231,7 @@ def _file_limit(index: RepoIndex, limit: int, walked: dict[str, str]) -> tuple[s
 
 
 def _build_output(
-    index: RepoIndex, walked: dict[str, str], scope: Sequence[str] | None
+    index: UpdateTarget, walked: dict[str, str], scope: Sequence[str] | None
 ) -> dict[str, str]:
     """Walked files that are build output (see ``repo.build_output``), with the reason.
 
@@ -220,7 +249,7 @@ def _build_output(
     return {p: why for p, why in recognise(universe).items() if p in walked}
 
 
-def _commit_lexical(index: RepoIndex, items: list[tuple[WalkedFile, list[Chunk]]]) -> int:
+def _commit_lexical(index: UpdateTarget, items: list[tuple[WalkedFile, list[Chunk]]]) -> int:
     store = index.store
     count = 0
     with store.transaction():
@@ -240,7 +269,7 @@ def _commit_lexical(index: RepoIndex, items: list[tuple[WalkedFile, list[Chunk]]
     return count
 
 
-def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
+def _embed(index: UpdateTarget, started: float) -> Iterator[IndexProgress]:
     store = index.store
     files = store.files(LEXICAL)
     if not files:
@@ -298,7 +327,7 @@ def _embed(index: RepoIndex, started: float) -> Iterator[IndexProgress]:
 
 
 def _commit_vectors(
-    index: RepoIndex, vectors: object, row: FileRow, items: list[tuple[int, str]]
+    index: UpdateTarget, vectors: object, row: FileRow, items: list[tuple[int, str]]
 ) -> None:
     from greenpair.core.index.vectors import VectorStore
 
@@ -313,7 +342,7 @@ def _commit_vectors(
         store.set_state(row.path, row.sha256, COMMITTED)
 
 
-def _cleanup(index: RepoIndex) -> None:
+def _cleanup(index: UpdateTarget) -> None:
     store = index.store
     tombstones = list(store.files(DELETED))
     if tombstones:

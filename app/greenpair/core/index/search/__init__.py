@@ -19,12 +19,12 @@ from greenpair.core.index.search.fusion import DEFAULT, Ranking, chunk_evidence,
 from greenpair.core.types import SearchResult
 
 if TYPE_CHECKING:
-    from greenpair.core.index.repo_index import RepoIndex
+    from greenpair.core.index.search.reader import IndexReader
 
 __all__ = ["DEFAULT", "SIGNALS", "Evidence", "Ranking", "fuse", "gather", "search"]
 
 
-def search(index: RepoIndex, query: str, k: int = 10, ranking: Ranking = DEFAULT) -> SearchResult:
+def search(index: IndexReader, query: str, k: int = 10, ranking: Ranking = DEFAULT) -> SearchResult:
     """Rank the files of ``index`` for ``query`` and pick their best chunks."""
     lex = index.lexical()
     if not lex.paths or not query.strip():

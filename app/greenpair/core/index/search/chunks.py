@@ -9,12 +9,12 @@ from greenpair.core.types import Chunk, ScoredChunk
 
 if TYPE_CHECKING:
     from greenpair.core.index.lexical import LexicalModel
-    from greenpair.core.index.repo_index import RepoIndex
+    from greenpair.core.index.search.reader import IndexReader
 
 TEXT_CACHE = 20_000  # chunk texts kept in memory between queries
 
 
-def texts(index: RepoIndex, lex: LexicalModel, positions: list[int]) -> dict[int, str]:
+def texts(index: IndexReader, lex: LexicalModel, positions: list[int]) -> dict[int, str]:
     """Texts of chunks by id, read once per lexical snapshot."""
     missing = [lex.chunks[p].id for p in positions if lex.chunks[p].id not in lex.texts]
     if len(lex.texts) + len(missing) > TEXT_CACHE:
@@ -26,7 +26,7 @@ def texts(index: RepoIndex, lex: LexicalModel, positions: list[int]) -> dict[int
 
 
 def file_texts(
-    index: RepoIndex, lex: LexicalModel, files: list[int], limit: int
+    index: IndexReader, lex: LexicalModel, files: list[int], limit: int
 ) -> dict[int, str]:
     """The indexed text of ``files`` (chunks in line order), at most ``limit``
     characters each."""
@@ -45,7 +45,7 @@ def file_texts(
 
 
 def pick_chunks(
-    index: RepoIndex,
+    index: IndexReader,
     lex: LexicalModel,
     order: list[int],
     fused: dict[int, float],

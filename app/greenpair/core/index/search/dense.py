@@ -5,22 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from greenpair.core import messages
-from greenpair.core.index.store import COMMITTED
 
 if TYPE_CHECKING:
     from greenpair.core.index.lexical import LexicalModel
-    from greenpair.core.index.repo_index import RepoIndex
+    from greenpair.core.index.search.reader import IndexReader
 
 
 def dense_scores(
-    index: RepoIndex, lex: LexicalModel, query: str, depth: int
+    index: IndexReader, lex: LexicalModel, query: str, depth: int
 ) -> dict[int, float]:
     """Best cosine per chunk position (the ``depth`` nearest chunks), for chunks of
     committed, current files; empty while nothing is embedded."""
-    db = index.store.db
-    if db.execute("SELECT 1 FROM files WHERE state=? LIMIT 1", (COMMITTED,)).fetchone() is None:
-        return {}
-    if not db.execute("SELECT 1 FROM chunks WHERE embed_hash IS NOT NULL LIMIT 1").fetchone():
+    if not index.has_embedded():
         return {}
     vector = index.embedder().embed([query])[0]
     try:
@@ -34,15 +30,7 @@ def dense_scores(
             "again in a moment, or run `greenpair index --rebuild` if it persists."
         )
         return {}
-    paths = sorted({h[1] for h in hits})
-    marks = ",".join("?" * len(paths))
-    current = {
-        p: sha
-        for p, sha in db.execute(
-            f"SELECT path, sha256 FROM files WHERE state=? AND path IN ({marks})",
-            (COMMITTED, *paths),
-        )
-    }
+    current = index.committed_shas(sorted({h[1] for h in hits}))
     out: dict[int, float] = {}
     for cid, path, sha, cosine in hits:
         pos = lex.chunk_index.get(cid)

@@ -34,7 +34,7 @@ from greenpair.core.index.search.reexports import reexport_scores
 
 if TYPE_CHECKING:
     from greenpair.core.index.lexical import LexicalModel
-    from greenpair.core.index.repo_index import RepoIndex
+    from greenpair.core.index.search.reader import IndexReader
 
 SIGNALS = (
     "file", "chunk", "dense", "phrase", "symbol", "qualified", "path", "exports", "reexport",
@@ -83,7 +83,7 @@ def best_first(scores: dict[int, float]) -> list[int]:
 
 
 def _positions(
-    index: RepoIndex, lex: LexicalModel, picked: list[int]
+    index: IndexReader, lex: LexicalModel, picked: list[int]
 ) -> list[dict[str, tuple[int, ...]]]:
     """Word positions of chunks for phrase evidence, kept on the lexical snapshot (most
     candidates come back in the next requests)."""
@@ -100,7 +100,7 @@ def _positions(
     return [cache[lex.chunks[p].id] for p in picked]
 
 
-def content_categories(index: RepoIndex, lex: LexicalModel) -> dict[int, str]:
+def content_categories(index: IndexReader, lex: LexicalModel) -> dict[int, str]:
     """Prose files at the top of the repository or in a docs folder whose content makes
     them a changelog (``categories.category_of``), read once per snapshot."""
     cached = getattr(lex, "_greenpair_categories", None)
@@ -121,7 +121,7 @@ def content_categories(index: RepoIndex, lex: LexicalModel) -> dict[int, str]:
     return out
 
 
-def gather(index: RepoIndex, lex: LexicalModel, query: str, *, dense: bool = True) -> Evidence:
+def gather(index: IndexReader, lex: LexicalModel, query: str, *, dense: bool = True) -> Evidence:
     """Every signal's evidence for ``query``."""
     full = clean_query(query)
     weighted = headline(full) + "\n" + full  # the first sentence counts twice

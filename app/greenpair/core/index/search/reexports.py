@@ -30,7 +30,7 @@ from greenpair.core.index.search.names import entry_files, module_name, names
 
 if TYPE_CHECKING:
     from greenpair.core.index.lexical import LexicalModel
-    from greenpair.core.index.repo_index import RepoIndex
+    from greenpair.core.index.search.reader import IndexReader
 
 STAR = "*"
 MAX_HOPS = 4  # ``export *`` chains followed at most this deep
@@ -140,7 +140,7 @@ class _Resolver:
         return self.first([f"{base}.rs", f"{base}/mod.rs"])
 
 
-def table(index: RepoIndex, lex: LexicalModel) -> Reexports:
+def table(index: IndexReader, lex: LexicalModel) -> Reexports:
     """The re-exports of a lexical snapshot's entry files (read on first use)."""
     cached = getattr(lex, "_greenpair_reexports", None)
     if isinstance(cached, Reexports):
@@ -224,7 +224,7 @@ def defining_files(lex: LexicalModel, rx: Reexports, entry: int, name: str) -> s
 _QUALIFIED = re.compile(r"\b([A-Za-z_]\w*)(?:\.|::)([A-Za-z_]\w*)")
 
 
-def reexport_scores(index: RepoIndex, lex: LexicalModel, query: str) -> dict[int, float]:
+def reexport_scores(index: IndexReader, lex: LexicalModel, query: str) -> dict[int, float]:
     """Files defining what the request names through a re-export: ``pkg.name`` where
     ``pkg`` is an entry file's module, and names exported under another name."""
     rx = table(index, lex)
