@@ -37,11 +37,12 @@ from typing import Any
 import numpy as np
 
 from greenpair.core.config import models_dir
+from greenpair.core.index.onnx_embedder import MODEL_MAX_TOKENS, OnnxEmbedder
 
 log = logging.getLogger(__name__)
 
 RECIPE_VERSION = 1
-MAX_TOKENS = 256
+MAX_TOKENS = MODEL_MAX_TOKENS
 FP32_FILE = "model-fp32.onnx"
 INT8_FILE = "model-int8.onnx"
 MANIFEST = "manifest.json"
@@ -210,8 +211,6 @@ def _reference_vectors(src: Path) -> np.ndarray:
 
 
 def _verify(path: Path, src: Path, reference: np.ndarray) -> tuple[float, float]:
-    from greenpair.core.index.embedder import OnnxEmbedder
-
     embedder = OnnxEmbedder(path, src / "tokenizer.json", name="verify")
     # Batches of mixed lengths exercise the padding path.
     vectors = embedder.embed(_SAMPLE_TEXTS, batch_tokens=64)
