@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 
 from greenpair.cli import cli
 from greenpair.core import messages
-from greenpair.core.config import load_settings, save_settings
+from greenpair.core.config import load_settings
 from greenpair.ui.autostart import autostart_entry, desktop_quote
 from greenpair.ui.desktop import NO_TRAY, DesktopIntegration
 from greenpair.ui.tray_sparkline import Sparkline
@@ -99,12 +99,13 @@ def test_pause_indexing_reaches_the_window(integration: DesktopIntegration) -> N
 def test_a_new_hotkey_in_the_settings_replaces_the_grab(integration: DesktopIntegration) -> None:
     assert integration.start()
     first = integration.hotkey
-    settings = load_settings()
+    services = integration.services  # what the window's settings dialog saves through
+    settings = services.settings
     settings.hotkey = "ctrl+alt+space"  # the same combination, spelled differently
-    save_settings(settings)
+    services.save_settings(settings)
     assert integration.hotkey is first
     settings.hotkey = "Ctrl+Shift+K"
-    save_settings(settings)
+    services.save_settings(settings)
     assert integration.hotkey is not first
     assert integration.hotkey is not None
     assert integration.hotkey.describe() == "Ctrl+Shift+K"
@@ -116,7 +117,7 @@ def test_settings_changed_elsewhere_update_the_tray_switches(
     settings = load_settings()
     settings.eco_mode = True
     settings.start_minimised = True
-    save_settings(settings)  # e.g. from the window's settings dialog
+    integration.services.save_settings(settings)  # e.g. from the window's settings dialog
     assert integration.tray.eco_action.isChecked()
     assert integration.tray.minimised_action.isChecked()
 

@@ -59,6 +59,13 @@ def check_repo(repo: Path) -> Path:
     return path.resolve()
 
 
+def open_model(model: str | Path) -> Runtime:
+    """A runtime for an explicitly chosen model id or GGUF path (not the services' one)."""
+    from greenpair.core.llm.manager import open_runtime
+
+    return open_runtime(model)
+
+
 def reset_cache(runtime: Runtime) -> bool:
     """Drop the runtime's KV prefix cache if it can (the naive, no-reuse configuration).
 
