@@ -107,7 +107,7 @@ class Baseline:
     def __init__(self, model: str, repo: Path) -> None:
         from greenpair.core.assistant.suggest import CURSOR
         from greenpair.core.llm.manager import open_runtime
-        from greenpair.ui.popup_context import find_in_repo
+        from greenpair.core.assistant.selection_context import find_in_repo
 
         match = find_in_repo(SELECTED, repo)
         assert match is not None

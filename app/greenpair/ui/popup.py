@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from greenpair.core.errors import GreenpairError
 from greenpair.core.llm.runtime import GenerationStats
 from greenpair.core.services import Services
-from greenpair.ui.popup_context import RepoMatch, find_in_repo
+from greenpair.core.assistant.selection_context import RepoMatch, find_in_repo
 from greenpair.ui.popup_target import (
     Selection,
     can_paste,

@@ -1,10 +1,10 @@
-"""Repository context for the popup: find the file the selected text comes from.
+"""Repository context for a selection: find the file the selected text comes from.
 
 When the selection is found in a file of the current repository, a completion gets the
 file's real surroundings: the text before the selection's end as the prefix and what
 follows it as the suffix (fill-in-the-middle), instead of the bare selection.
 
-Qt-free; runs in the popup's worker thread. ``git grep`` finds candidate files by the
+Qt-free (the popup runs it in a worker thread). ``git grep`` finds candidate files by the
 selection's longest line (tracked files only, fast); a plain directory is walked with
 core's walker, which already skips secrets, binaries and huge files.
 """
