@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit
 
+from greenpair.core.assistant.selection_context import find_in_repo
 from greenpair.core.config import load_settings, remember_repo, save_settings
 from greenpair.ui.popup import MODES, NOTHING_SELECTED, TITLE, SuggestionPopup, pasted_text
-from greenpair.core.assistant.selection_context import find_in_repo
 from greenpair.ui.popup_controller import PopupController
 from greenpair.ui.popup_target import Selection, guess_language, hook_path
 from tests.helpers.fake_runtime import FakeRuntime
