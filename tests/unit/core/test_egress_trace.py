@@ -261,13 +261,15 @@ def test_a_listener_with_internet_sockets_is_a_network_peer(tmp_path: Path) -> N
                    + "print('ready', flush=True); sys.stdin.read()\n")
         proc = subprocess.Popen([sys.executable, "-c", program], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True)
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
         return proc
 
     forwarder, plain = listener(True), listener(False)
     try:
         peer = network_peer(str(tmp_path / "net.sock"))
-        assert peer is not None and peer.pid == forwarder.pid and peer.internet_sockets == 1
+        assert peer is not None
+        assert (peer.pid, peer.internet_sockets) == (forwarder.pid, 1)
         assert network_peer(str(tmp_path / "plain.sock")) is None
         assert network_peer(str(tmp_path / "nobody.sock")) is None
     finally:
