@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -106,12 +107,39 @@ class WelcomePage(QWidget):
 
         if self._worker is not None:
             return
+        if not self._download_allowed():
+            self.status.setText("Nothing was downloaded.")
+            return
         self._set_busy(True)
         self.status.setText(f"Preparing {self._model}…")
         self._worker = start_worker(
             store.pull, self._model, settings=self._settings, on_yield=self._on_progress,
             on_error=self._on_error, on_finish=self._on_finished, forward_errors=False,
         )
+
+    def ask(self, question: str) -> bool:
+        """Ask the user a yes/no question (tests replace this)."""
+        answer = QMessageBox.question(self, "Download a model", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _download_allowed(self) -> bool:
+        """Say where a pull connects and ask, once: a yes is kept in the settings
+        (``allow_model_downloads``). No question when nothing would be fetched."""
+        from greenpair.core.config import save_settings
+        from greenpair.core.llm import store
+
+        if self._settings.allow_model_downloads or \
+                store.verify(self._model, hash_now=False).ok:
+            return True
+        where = store.destinations(self._model)
+        if all(place.startswith("the local folder") for place in where):
+            return True
+        if not self.ask(f"Downloading {self._model} connects to:\n\n" + "\n".join(where)
+                        + "\n\nNothing else is sent. Download models from there?"):
+            return False
+        self._settings.allow_model_downloads = True
+        save_settings(self._settings)
+        return True
 
     def choose_local(self, path: str | None = None) -> None:
         """Use a GGUF file (asks for one when ``path`` is None)."""
