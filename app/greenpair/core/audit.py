@@ -359,7 +359,7 @@ def run_audit(
                 why = step.check(done, scratch)
                 if not why:
                     break
-                tries.append(f"try {tried}: {why}")
+                tries.append(f"try {tried}: {why}" if step.alternatives else why)
             note = "; ".join(tries) if why else \
                 (f"applied on try {tried} ({'; '.join(tries)})" if tries else "")
             report.entry_points.append(EntryPointRun(
