@@ -162,11 +162,23 @@ def _internet_inodes(pid: str, proc: Path) -> set[str]:
     return found
 
 
-def network_peer(path: str, proc: Path = Path("/proc")) -> Peer | None:
-    """The listener on ``path`` when it holds internet sockets (network access), else None.
+def _outside_interfaces(pid: str, proc: Path) -> bool:
+    """Whether the process's network namespace has an interface besides loopback."""
+    try:
+        lines = (proc / pid / "net" / "dev").read_text().splitlines()[2:]
+    except OSError:
+        return True  # cannot tell: assume it has
+    return any(line.split(":")[0].strip() != "lo" for line in lines if ":" in line)
 
-    Reads ``/proc`` (seeing other users' processes needs root, as the audit in CI has);
-    a listener that cannot be found or read is not judged.
+
+def network_peer(path: str, proc: Path = Path("/proc")) -> Peer | None:
+    """The listener on ``path`` when it has network access, else None.
+
+    Network access: it holds TCP or UDP sockets not bound to loopback, in a network
+    namespace with an interface besides loopback (a listener inside a fresh namespace, as
+    Greenpair's own single-instance socket is in the egress tests, has none). Reads
+    ``/proc`` (other users' processes need root, as the audit in CI has); a listener that
+    cannot be found is not judged.
     """
     wanted = _listening_inodes(path, proc / "net" / "unix")
     if not wanted:
@@ -178,7 +190,7 @@ def network_peer(path: str, proc: Path = Path("/proc")) -> Peer | None:
         if not sockets & wanted:
             continue
         internet = sockets & _internet_inodes(entry.name, proc)
-        if not internet:
+        if not internet or not _outside_interfaces(entry.name, proc):
             return None
         try:
             command = (entry / "comm").read_text().strip()
