@@ -324,7 +324,7 @@ def run_audit(
     strace = require_strace()
     model_path = _audit_model(model)
     owned = work_dir is None
-    base = Path(tempfile.mkdtemp(prefix="greenpair-audit-")) if owned else Path(work_dir)
+    base = Path(tempfile.mkdtemp(prefix="greenpair-audit-")) if work_dir is None else work_dir
     try:
         scratch = base / "repo"
         home = base / "home"

@@ -234,13 +234,15 @@ def _undecoded_pointer(call: _Call) -> str:
 
 
 def _destinations(call: _Call) -> list[Attempt]:
-    common = {"pid": call.pid, "command": call.command, "syscall": call.syscall,
-              "result": call.result}
+    def make(family: str, address: str, port: int, kind: str = "", reason: str = ""
+             ) -> Attempt:
+        return Attempt(call.pid, call.command, call.syscall, family, address, port,
+                       call.result, kind, reason)
+
     if call.syscall == "io_uring_setup":
         if not reached(call.result):
             return []  # refused (ENOSYS, EPERM): nothing set up
-        return [Attempt(**common, family="", address="", port=0, kind="io_uring",
-                        reason="io_uring's own connects and sends are not traced")]
+        return [make("", "", 0, "io_uring", "io_uring's own connects and sends are not traced")]
     attempts = []
     for sockaddr in _SOCKADDR.finditer(call.args):
         family, body = sockaddr.group("family").strip(), sockaddr.group("body")
@@ -257,11 +259,10 @@ def _destinations(call: _Call) -> list[Attempt]:
         port_match = _PORT.search(body)
         if port_match:
             port = int(port_match.group("port"))
-        attempts.append(Attempt(**common, family=family, address=address, port=port))
+        attempts.append(make(family, address, port))
     pointer = _undecoded_pointer(call)
     if pointer and not attempts:
-        attempts.append(Attempt(**common, family="?", address=pointer, port=0,
-                                kind="undecoded", reason="strace could not read the address"))
+        attempts.append(make("?", pointer, 0, "undecoded", "strace could not read the address"))
     return attempts
 
 

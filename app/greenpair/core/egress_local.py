@@ -119,7 +119,7 @@ class Peer:
 
 
 def _listening_inodes(path: str, net_unix: Path) -> set[str]:
-    inodes = set()
+    inodes: set[str] = set()
     try:
         lines = net_unix.read_text(errors="replace").splitlines()[1:]
     except OSError:
@@ -132,7 +132,7 @@ def _listening_inodes(path: str, net_unix: Path) -> set[str]:
 
 
 def _socket_inodes(pid: str, proc: Path) -> set[str]:
-    found = set()
+    found: set[str] = set()
     try:
         for fd in (proc / pid / "fd").iterdir():
             target = os.readlink(fd)
@@ -145,7 +145,7 @@ def _socket_inodes(pid: str, proc: Path) -> set[str]:
 
 def _internet_inodes(pid: str, proc: Path) -> set[str]:
     """Inodes of this process's namespace's TCP/UDP sockets not bound to loopback."""
-    found = set()
+    found: set[str] = set()
     for table in ("tcp", "tcp6", "udp", "udp6"):
         try:
             lines = (proc / pid / "net" / table).read_text().splitlines()[1:]
