@@ -39,6 +39,26 @@ def needed(settings: Settings) -> bool:
     return store.find_model(settings.effective_model()) is None
 
 
+def download_allowed(settings: Settings, model_id: str, ask: Callable[[str], bool]) -> bool:
+    """Say where a pull of ``model_id`` connects and ask, once: a yes is kept in the settings
+    (``allow_model_downloads``). No question when nothing would be fetched over a network
+    (the model is here, or every source is a local folder)."""
+    from greenpair.core.config import save_settings
+    from greenpair.core.llm import store
+
+    if settings.allow_model_downloads or store.verify(model_id, hash_now=False).ok:
+        return True
+    where = store.destinations(model_id)
+    if all(place.startswith("the local folder") for place in where):
+        return True
+    if not ask(f"Downloading {model_id} connects to:\n\n" + "\n".join(where)
+               + "\n\nNothing else is sent. Download models from there?"):
+        return False
+    settings.allow_model_downloads = True
+    save_settings(settings)
+    return True
+
+
 def _gb(n: int) -> str:
     return f"{n / 1e9:.2f} GB"
 
@@ -123,23 +143,7 @@ class WelcomePage(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def _download_allowed(self) -> bool:
-        """Say where a pull connects and ask, once: a yes is kept in the settings
-        (``allow_model_downloads``). No question when nothing would be fetched."""
-        from greenpair.core.config import save_settings
-        from greenpair.core.llm import store
-
-        if self._settings.allow_model_downloads or \
-                store.verify(self._model, hash_now=False).ok:
-            return True
-        where = store.destinations(self._model)
-        if all(place.startswith("the local folder") for place in where):
-            return True
-        if not self.ask(f"Downloading {self._model} connects to:\n\n" + "\n".join(where)
-                        + "\n\nNothing else is sent. Download models from there?"):
-            return False
-        self._settings.allow_model_downloads = True
-        save_settings(self._settings)
-        return True
+        return download_allowed(self._settings, self._model, self.ask)
 
     def choose_local(self, path: str | None = None) -> None:
         """Use a GGUF file (asks for one when ``path`` is None)."""
