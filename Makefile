@@ -38,7 +38,7 @@ $(LLAMA_STAMP): packaging/install-llama.sh
 	touch $(LLAMA_STAMP)
 
 models: python-deps
-	$(PY) -m greenpair models pull $(MODELS)
+	$(PY) -m greenpair models pull --yes $(MODELS)
 	$(PY) -m greenpair.core.index.embedder --prepare
 
 run: setup

@@ -105,9 +105,9 @@ class Baseline:
     around the selection). Runs alternate with the presses so both see the same load."""
 
     def __init__(self, model: str, repo: Path) -> None:
+        from greenpair.core.assistant.selection_context import find_in_repo
         from greenpair.core.assistant.suggest import CURSOR
         from greenpair.core.llm.manager import open_runtime
-        from greenpair.core.assistant.selection_context import find_in_repo
 
         match = find_in_repo(SELECTED, repo)
         assert match is not None

@@ -51,7 +51,7 @@ if [ -n "$models" ]; then
 fi
 run greenpair --version
 run greenpair doctor || true
-run greenpair models pull smollm2-135m
+run greenpair models pull --yes smollm2-135m
 repo=$tmp/repo
 mkdir -p "$repo/shop"
 cat >"$repo/shop/cart.py" <<'PY'

@@ -29,7 +29,8 @@ def test_the_audit_button_runs_the_traced_session_and_shows_the_report(
     report = dialog.audit.result
     assert report is not None, dialog.audit.status.text()
     assert report.clean
-    assert dialog.audit.status.text() == "Clean: 0 attempts to connect beyond this machine."
+    assert dialog.audit.status.text() == ("Clean: 0 attempts to leave this machine, and every "
+                                          "step ran to its expected end.")
     assert dialog.audit.report.isVisible() or not dialog.isVisible()
     assert "0 attempts" in dialog.audit.report.toPlainText()
     assert "patch --apply" in dialog.audit.report.toPlainText()

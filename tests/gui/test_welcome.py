@@ -75,3 +75,24 @@ def test_a_bad_file_says_why_and_stays(
     assert page.status.text()
     assert window.centralWidget().currentWidget() is page
     assert calls == []
+
+
+def test_a_download_says_where_it_goes_and_asks_first(
+    qtbot: Any, first_run: tuple[QMainWindow, Settings, list[str]],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from greenpair.core.llm import store
+
+    window, settings, calls = first_run
+    page = _page(window)
+    page._model = "qwen2.5-coder-0.5b"  # not pulled here: a pull would fetch it
+    monkeypatch.setattr(store, "destinations", lambda *_a, **_k: ["pypi.org"])
+    asked: list[str] = []
+    monkeypatch.setattr(page, "ask", lambda question: asked.append(question) or False)
+    page.pull_default()
+    assert len(asked) == 1
+    assert "connects to:\n\npypi.org" in asked[0]
+    assert page.status.text() == "Nothing was downloaded."
+    assert not page.cancel_button.isEnabled()  # no worker started
+    assert settings.allow_model_downloads is False
+    assert calls == []

@@ -35,9 +35,9 @@ _DROP_GUARD = ("import os, runpy, sys, greenpair; os.environ.pop('ORT_DISABLE_TE
                "run_name='__main__', alter_sys=True)")
 REPORT = os.environ.get("GREENPAIR_EGRESS_REPORT")  # a JSON-lines file for the table
 ROOT = Path(__file__).resolve().parents[2]
-# ONNX Runtime's telemetry client first resolves its host some 10 s after the library
-# loads (measured here: 12 s after start, then retries): long-running entry points are
-# watched for longer than that.
+# ONNX Runtime's telemetry client first resolves its host 9.5-9.8 s after the process
+# starts (5 runs, fresh and reused HOME: benchmarks/ort_telemetry_delay.py, 2026-12-06),
+# then retries: long-running entry points are watched three times longer.
 IDLE_S = 30.0
 STEP_TIMEOUT_S = 600
 

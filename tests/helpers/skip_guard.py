@@ -5,7 +5,13 @@ Every run ends with one line, e.g. ``skipped: 3 (model/x11: 0; other: 3: 2 not o
 1 needs NVML)``. Under ``CI=true`` the setup has provisioned the models and the virtual
 display (``make setup``), so a skipped test marked ``model``, ``default_model`` or ``x11``,
 or one that asks for a model fixture, means a test that should have run did not: the
-session's exit status becomes a failure and the line says which tests.
+session's exit status becomes a failure and the line says which tests. Two more ways a
+required test can go missing count the same:
+
+* a whole module skipped while it is collected (``pytest.skip(allow_module_level=True)``,
+  ``pytest.importorskip``): what it held is unknown, so in CI any such skip fails;
+* an xfail (marker or ``pytest.xfail()``) on a required test: it ran and failed, and an
+  expected failure proves nothing the test claims.
 """
 
 from __future__ import annotations
@@ -37,8 +43,18 @@ class SkipGuard:
             if markers & REQUIRED_MARKERS or fixtures & REQUIRED_FIXTURES:
                 self.required.add(item.nodeid)
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.skipped:  # a module skipped while collected: its tests never appear
+            reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+            self.skipped_required.append(
+                f"{report.nodeid} (whole module: {reason.removeprefix('Skipped: ')[:60]})")
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not report.skipped or hasattr(report, "wasxfail"):
+        if hasattr(report, "wasxfail"):  # xfailed (outcome "skipped") or xpassed
+            if report.skipped and report.nodeid in self.required:
+                self.skipped_required.append(f"{report.nodeid} (xfail)")
+            return
+        if not report.skipped:
             return
         if report.nodeid in self.required:
             self.skipped_required.append(report.nodeid)
@@ -71,7 +87,8 @@ class SkipGuard:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.failed and session.exitstatus == pytest.ExitCode.OK:
+        if self.failed and session.exitstatus in (pytest.ExitCode.OK,
+                                                  pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

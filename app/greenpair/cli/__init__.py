@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from typing import Any
 
@@ -76,6 +77,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: turn ``GreenpairError`` into a clean message and exit code."""
+    if os.environ.get("GREENPAIR_TEST_LEAK"):  # test-only negative control: leak_probe.py
+        from greenpair.cli.leak_probe import plant
+
+        plant(os.environ["GREENPAIR_TEST_LEAK"], sys.argv[1:] if argv is None else argv)
     try:
         return cli.main(args=argv, prog_name="greenpair", standalone_mode=False)
     except GreenpairError as exc:

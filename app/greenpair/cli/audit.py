@@ -27,9 +27,11 @@ def audit_cmd(repo: Path, as_json: bool, model: str | None, max_files: int) -> N
     A scratch copy of the repository is indexed, searched, asked about and patched with
     the small model, each command in its own process under `strace -f` (every thread and
     child process) and, where the system allows, in a fresh network namespace. The report
-    lists every connection attempted beyond this machine, DNS included, by pid and
-    command, or says "0 attempts". Exits with status 1 when there was any attempt.
-    Needs strace (apt-get install strace).
+    lists every attempt to leave this machine (connects and sends beyond loopback, DNS,
+    lookups through a local resolver or proxy socket, undecodable addresses) by pid and
+    command, and every Unix socket reached. Exit status: 0 clean (no attempt, and every
+    step ran to its expected end), 1 attempts, 2 incomplete (a step failed or io_uring hid
+    traffic: nothing is proven). Needs strace (apt-get install strace).
     """
     from greenpair.core.audit import run_audit
 
@@ -46,4 +48,5 @@ def audit_cmd(repo: Path, as_json: bool, model: str | None, max_files: int) -> N
     else:
         click.echo(report.to_text())
     if not report.clean:
-        sys.exit(1)
+        click.secho(report.headline(), fg="red", err=True)
+        sys.exit(report.exit_code)

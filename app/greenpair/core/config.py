@@ -119,6 +119,7 @@ class Settings:
     cpu_watts_per_core: float = 0.0  # 0: from the CPU table, else 4 W per thread
     allow_powermetrics: bool = False  # macOS: run `sudo -n powermetrics` for power
     allowed_hosts: list[str] = field(default_factory=list)
+    allow_model_downloads: bool = False  # `models pull` may fetch without asking (--yes)
     remote_url: str = ""  # OpenAI-compatible server; empty: local llama.cpp
     remote_model: str = ""
     remote_context_size: int = 0  # 0: ask the server (2,048 when it cannot say)

@@ -93,9 +93,7 @@ class AuditPanel(QWidget):
 
     def _on_done(self, report: Any) -> None:
         self.result = report
-        self.status.setText("Clean: 0 attempts to connect beyond this machine." if report.clean
-                            else f"{len(report.attempts)} attempt(s) to connect beyond this "
-                            "machine: see below.")
+        self.status.setText(report.headline())
         self.report.setPlainText(report.to_text())
         self.report.setVisible(True)
 

