@@ -16,7 +16,11 @@ between runs: the signals are query-time, so trying a ranking never re-embeds.
 ``--rebuild`` builds them from scratch (and times that).
 
     python benchmarks/retrieval.py [--corpora DIR] [--sets pytest,rxjs] [--rebuild]
-        [--no-dense] [--no-ablation] [--limit N] [--json FILE]
+        [--no-dense] [--no-ablation] [--limit N] [--json FILE] [--query-adapter NPZ]
+
+``--query-adapter`` maps each request's vector by a trained adapter (``u``, ``v`` in the
+file: ``q + (q u) v``, normalised; ``train_embedder.py``) before the nearest chunks are
+looked up; the chunk vectors are the index's own.
 """
 
 from __future__ import annotations
@@ -165,6 +169,25 @@ def ceilings(lex: Any, evidence: list, golds: list[list[str]], fused_top: list[l
     return {"oracle": some5 / n, "top20": top20 / n}
 
 
+class _AdaptedQueries:
+    """The index's embedder with a query adapter applied to what it embeds (this
+    process embeds only requests: the index is built in another)."""
+
+    def __init__(self, base: Any, path: Path) -> None:
+        import numpy as np
+
+        data = np.load(path)
+        self.base, self.u, self.v = base, data["u"], data["v"]
+        self.name = base.name
+
+    def embed(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        q = self.base.embed(texts)
+        q = q + (q @ self.u) @ self.v
+        return q / np.linalg.norm(q, axis=1, keepdims=True)
+
+
 def ablations() -> dict[str, object]:
     from greenpair.core.index.search import DEFAULT, SIGNALS
 
@@ -187,6 +210,7 @@ def main() -> int:
     parser.add_argument("--no-ablation", action="store_true")
     parser.add_argument("--limit", type=int, help="first N queries of each set")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--query-adapter", type=Path, help="adapter.npz for request vectors")
     args = parser.parse_args()
 
     home = args.home.resolve()
@@ -211,6 +235,8 @@ def main() -> int:
         bm25_s = time.perf_counter() - t0
         bm25_rankings = [bm25.rank(it["query"]) for it in items]
         index = open_index(corpus)
+        if args.query_adapter:
+            index._embedder = _AdaptedQueries(index.embedder(), args.query_adapter)
         lex = index.lexical()
         gather(index, lex, "warm up the embedder", dense=not args.no_dense)
         t0 = time.perf_counter()

@@ -121,3 +121,97 @@ def test_prose_that_mentions_versions_is_not_a_changelog(text: str) -> None:
     assert not categories.looks_like_changelog(text)
     assert categories.category_of("docs/install.md", text) == DOCS
     assert categories.category_of("docs/install.md", None) == DOCS
+
+
+OTHER, CONFIG, EXAMPLE = categories.OTHER, categories.CONFIG, categories.EXAMPLE
+
+
+@pytest.mark.parametrize(
+    ("path", "category"),
+    [
+        # Maven/Gradle multi-module: each module keeps its own source sets.
+        ("core/src/main/java/org/shop/Cart.java", SOURCE),
+        ("core/src/test/java/org/shop/CartTest.java", TEST),
+        ("core/src/test/java/org/shop/support/Fixtures.java", TEST),
+        ("server/api/src/test/kotlin/org/shop/RoutesSpec.kt", TEST),
+        ("server/src/it/java/org/shop/CheckoutFlow.java", TEST),
+        ("server/src/integrationTest/java/org/shop/Db.java", TEST),
+        ("server/src/testFixtures/java/org/shop/Carts.java", TEST),
+        ("app/src/androidTest/java/org/shop/MainScreen.kt", TEST),
+        ("shared/src/commonTest/kotlin/org/shop/Money.kt", TEST),
+        ("shared/src/commonMain/kotlin/org/shop/Money.kt", SOURCE),
+        ("core/src/main/java/org/shop/CheckoutIT.java", TEST),  # failsafe by name
+        ("core/src/main/kotlin/org/shop/CartTest.kt", TEST),
+        ("core/src/main/groovy/org/shop/CartSpec.groovy", TEST),
+        ("core/src/main/scala/org/shop/CartSuite.scala", TEST),
+        ("core/src/jmh/java/org/shop/CartBenchmark.java", OTHER),
+        ("build.gradle.kts", CONFIG),
+        ("core/build.gradle.kts", CONFIG),
+        ("settings.gradle", CONFIG),
+        # JS/TS: benchmarks, type tests, Angular e2e specs, stories
+        ("src/__benchmarks__/parse.ts", OTHER),
+        ("packages/core/src/parse.bench.ts", OTHER),
+        ("bench.js", OTHER),
+        ("benchmark.mjs", OTHER),
+        ("typings/index.test-d.ts", TEST),
+        ("e2e/src/app.e2e-spec.ts", TEST),
+        ("src/__fixtures__/user.json", TEST),
+        ("src/Button.stories.tsx", EXAMPLE),
+        ("src/Button.tsx", SOURCE),
+        # build configuration at a package's top
+        ("eslint.config.js", CONFIG),
+        ("rollup.config.js", CONFIG),
+        ("rollup.dts.config.js", CONFIG),
+        ("vite.config.mts", CONFIG),
+        ("vitest.config.ts", CONFIG),
+        ("jest.config.cjs", CONFIG),
+        ("webpack.config.js", CONFIG),
+        ("webpack.prod.js", CONFIG),
+        ("tsup.config.ts", CONFIG),
+        ("babel.config.js", CONFIG),
+        ("prettier.config.mjs", CONFIG),
+        ("packages/ui/vite.config.ts", CONFIG),
+        ("gulpfile.js", CONFIG),
+        (".storybook/main.ts", OTHER),
+        # ...but an application's own config module is source.
+        ("src/app/app.config.ts", SOURCE),
+        # Rust benches, Go testdata, .NET test projects, Swift packages
+        ("benches/parse.rs", OTHER),
+        ("crates/core/benches/lex.rs", OTHER),
+        ("testdata/golden.go", TEST),
+        ("internal/parse/testdata/input.go", TEST),
+        ("src/Shop.Tests/CartTests.cs", TEST),
+        ("src/Shop.UnitTests/Helpers.cs", TEST),
+        ("test/Shop.IntegrationTests/Db.cs", TEST),
+        ("src/Shop.Benchmarks/CartBench.cs", OTHER),
+        ("src/Shop.Core/Cart.cs", SOURCE),
+        ("Sources/Shop/Cart.swift", SOURCE),
+        ("Tests/ShopTests/CartTests.swift", TEST),
+        ("Tests/ShopTests/Helpers.swift", TEST),
+        ("Package.swift", CONFIG),
+        # C/C++ unit tests
+        ("base/strings/split_unittest.cc", TEST),
+        ("unittests/parser.cpp", TEST),
+    ],
+)
+def test_ecosystem_conventions(path: str, category: str) -> None:
+    assert categories.category(path) == category
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "src/main/java/org/shop/Latest.java",  # ends in "test", but not a test class
+        "src/main/kotlin/org/shop/Contest.kt",
+        "src/main/java/com/squareup/javapoet/TypeSpec.java",  # Spec, but not Spock's
+        "src/main/java/org/shop/Audit.java",
+        "src/main/java/org/shop/contest/Entry.java",
+        "django/test/client.py",  # a test framework users import
+        "Lib/unittest/case.py",
+        "src/benchmarking/report.py",
+        "lib/config.js",
+        "src/shop/webpack_helpers.py",
+    ],
+)
+def test_source_when_nothing_says_otherwise(path: str) -> None:
+    assert categories.category(path) == SOURCE

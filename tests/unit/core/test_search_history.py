@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from greenpair.core.index import open_index
 from greenpair.core.index.search import DEFAULT, gather, search
 from greenpair.core.index.search.history import load
@@ -89,3 +91,30 @@ def test_history_of_a_worktree(tmp_path: Path) -> None:
     history = load(tmp_path / "wt")
     assert history is not None
     assert len(history.commits) == 1
+
+
+def test_history_is_read_with_the_index_not_at_the_first_search(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The update reads the git log (background work); the first search then finds it
+    ready, and reads it again only when ``HEAD`` moves."""
+    from greenpair.core.index.search import history
+
+    reads: list[Path] = []
+    real_load = history.load
+
+    def counting_load(repo: Path) -> history.History | None:
+        reads.append(repo)
+        return real_load(repo)
+
+    monkeypatch.setattr(history, "load", counting_load)
+    repo = make_repo(tmp_path / "repo", FILES)
+    commit(repo, "app/report.py", "def monthly(rows):\n    return rows\n",
+           "Monthly ledger lines")
+    index = open_index(repo)
+    for _ in index.update(embed=False):
+        pass
+    assert len(reads) == 1
+    ev = gather(index, index.lexical(), "monthly ledger", dense=False)
+    assert len(reads) == 1
+    assert [index.lexical().paths[f] for f in ev.files["history"]][:1] == ["app/report.py"]
+    index.close()

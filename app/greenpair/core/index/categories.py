@@ -1,8 +1,10 @@
 """What a file is for: source, test, docs, example, changelog, config or other.
 
 Retrieval ranks by intent (a request to change behaviour is about source files), and the
-indexer embeds only the chunks that carry meaning for such requests. The rules are
-language-neutral conventions of directory and file names.
+indexer embeds only the chunks that carry meaning for such requests. The rules are the
+conventions of each ecosystem's directory and file names (Maven/Gradle source sets, .NET
+test projects, JS/TS test and benchmark files, tool configs at a package's top...); a
+code file is source only when none of them says otherwise.
 """
 
 from __future__ import annotations
@@ -34,9 +36,18 @@ _CONFIG_EXTENSIONS = frozenset(
 _CONFIG_NAMES = frozenset(_names(
     """makefile dockerfile setup.py noxfile.py tox.ini setup.cfg pyproject.toml
     package.json tsconfig.json cargo.toml go.mod go.sum cmakelists.txt build.gradle
-    pom.xml gemfile rakefile justfile
+    pom.xml gemfile rakefile justfile build.gradle.kts settings.gradle settings.gradle.kts
+    package.swift build.zig mix.exs gradlew
     """
 ))
+# Tool configuration written as a script (``eslint.config.js``, ``rollup.dts.config.mjs``,
+# ``vite.config.ts``, ``jest.config.cjs``, ``webpack.prod.js``, ``gulpfile.js``): config
+# where a package keeps its tooling, not inside its source folders.
+_TOOL_CONFIG_NAME = re.compile(
+    r"(?i)^(?:[\w-]+\.)+config\.[cm]?[jt]s$|^(?:gulpfile|gruntfile|jakefile)\.[cm]?[jt]s$"
+    r"|^karma\.conf\.[cm]?[jt]s$|^(?:webpack|rollup)(?:\.[\w-]+)+\.[cm]?[jt]s$"
+)
+_SOURCE_FOLDERS = frozenset(_names("src lib app source sources"))
 _PROSE_EXTENSIONS = frozenset(_names("md markdown rst txt adoc asciidoc org rdoc"))
 # Names of a release history; a changelog only where one is kept (see ``_is_changelog``).
 _CHANGELOG_NAME = re.compile(
@@ -51,8 +62,17 @@ _CHANGELOG_DIR = re.compile(
 _DOC_DIR_NAMES = frozenset(_names("doc docs documentation man site website"))
 # Folders of tests wherever they are.
 _TEST_DIR = re.compile(
-    r"(?i)(^|/)(tests|__tests__|__mocks__|spec|specs|test_?data|fixtures|e2e|"
-    r"integration[-_]tests?)/"
+    r"(?i)(^|/)(tests|__tests__|__mocks__|__fixtures__|__snapshots__|spec|specs|test_?data"
+    r"|fixtures|e2e|integration[-_]tests?|unit[-_]tests?|unittests|cypress)/"
+)
+# Maven/Gradle/Kotlin source sets of tests directly under a module's ``src/``:
+# ``src/test/java``, ``src/it/``, ``src/integrationTest/``, ``src/testFixtures/``,
+# ``src/androidTest/``, ``src/commonTest/`` (case matters: ``src/Contest`` is not one).
+_TEST_SOURCE_SET = re.compile(r"^(?:test|tests|it|testFixtures|[a-z][A-Za-z0-9]*Tests?)$")
+# .NET test projects: ``Shop.Tests/``, ``Shop.UnitTests/``, ``Shop.IntegrationTests/``.
+_DOTNET_TEST_PROJECT = re.compile(
+    r"(?i)^[\w-]+(?:\.[\w-]+)*\.(?:unit|integration|functional|acceptance|e2e)?(?:tests?|specs?)"
+    r"(?:\.[\w.-]+)?$"
 )
 # ``test/`` and ``testing/`` hold a project's tests at its top (``test/``, ``src/test/``,
 # ``packages/x/test/``) but a test framework inside a package (``django/test/``).
@@ -61,15 +81,36 @@ _CONTAINERS = frozenset(_names(
     "packages crates libs apps modules plugins projects components services extensions"
 ))
 _TEST_NAME = re.compile(
-    r"(?i)(^test_.*|.*_test\.[a-z]+|.*_tests\.[a-z]+|.*\.(test|spec)\.[a-z]+|conftest\.py"
-    r"|.*Tests?\.(java|kt|cs|swift|scala|php)|.*_spec\.rb)$"
+    r"(?i)(^test_.*|.*_(?:unit)?tests?\.[a-z]+|.*\.(test|spec|e2e-spec|test-d)\.[a-z]+"
+    r"|conftest\.py|.*_spec\.(rb|lua|exs?))$"
 )
+# JVM, .NET, Swift and PHP test classes, by case: ``CartTest.java``, ``CartTests.cs``,
+# ``CartTestCase.php``, Maven failsafe's ``CartIT.java``, Spock's ``CartSpec.groovy``,
+# ScalaTest's ``CartSuite.scala``. ``Latest.java``, ``Contest.kt`` and JavaPoet's
+# ``TypeSpec.java`` are not tests.
+_CLASS_TEST_NAME = re.compile(
+    r"^(?:\w*[a-z0-9_])?(?:Tests?|TestCase)\.(?:java|kt|kts|groovy|scala|cs|fs|vb|swift|php)$"
+    r"|^\w*[a-z0-9_](?:IT|ITCase)\.(?:java|kt|groovy|scala)$"
+    r"|^\w*[a-z0-9_](?:Spec|Suite)\.(?:groovy|scala)$"
+)
+# Benchmark code: ``__benchmarks__/``, Rust ``benches/``, JMH ``src/jmh/``, .NET
+# ``Shop.Benchmarks/``; ``parse.bench.ts``; a benchmark module at the top (``bench.js``).
+_BENCH_DIR = re.compile(
+    r"(?i)(^|/)(?:bench|benches|benchmarks?|__benchmarks__|jmh|[\w-]+(?:\.[\w-]+)*\.benchmarks?"
+    r"|[\w-]+(?:\.[\w-]+)*\.perf(?:ormance)?tests?)/"
+)
+_BENCH_NAME = re.compile(r"(?i)^[\w.-]+\.(?:bench|benchmark|perf)\.[cm]?[jt]sx?$")
+_TOP_BENCH_NAME = re.compile(r"(?i)^(?:bench|benchmarks?)(?:[-_.][\w-]+)?\.[a-z]+$")
+# Storybook stories show a component in use: examples.
+_STORY_NAME = re.compile(r"(?i)^[\w.-]+\.stories\.[cm]?[jt]sx?$|^[\w.-]+\.stories\.mdx$")
 _DOC_DIR = re.compile(r"(?i)(^|/)(docs?|documentation|man|site|website)/")
 _DOC_EXTENSIONS = frozenset(_names("md markdown rst txt adoc asciidoc org rdoc tex html htm"))
-_EXAMPLE_DIR = re.compile(r"(?i)(^|/)(examples?|samples?|demos?|tutorials?|cookbook)/")
-_TOOLING_DIR = re.compile(
-    r"(?i)(^|/)(\.github|\.circleci|ci|scripts?|tools?|bench|benchmarks?|fuzz)/"
+_EXAMPLE_DIR = re.compile(
+    r"(?i)(^|/)(examples?|samples?|demos?|tutorials?|cookbook|stories)/"
 )
+# Tooling of the repository (CI, scripts, fuzzing) and any hidden folder (``.storybook/``,
+# ``.husky/``, ``.devcontainer/``).
+_TOOLING_DIR = re.compile(r"(?i)(^|/)(\.[^/]+|ci|scripts?|tools?|fuzz)/")
 
 
 def _is_changelog(folders: list[str], name: str, ext: str) -> bool:
@@ -91,6 +132,10 @@ def _in_test_dir(folders: list[str]) -> bool:
     if _TEST_DIR.search(path):
         return True
     for i, folder in enumerate(folders):
+        if i and folders[i - 1] == "src" and _TEST_SOURCE_SET.match(folder):
+            return True
+        if "." in folder.strip(".") and _DOTNET_TEST_PROJECT.match(folder):
+            return True
         if folder.lower() in _TOP_TEST_DIR:
             above = [f.lower() for f in folders[:i]]
             if not above or above == ["src"] or (len(above) == 2 and above[0] in _CONTAINERS):
@@ -105,20 +150,31 @@ def category(path: str) -> str:
     ext = lower.rsplit(".", 1)[-1] if "." in lower else ""
     if _is_changelog(folders, name, ext):
         return CHANGELOG
-    if _TEST_NAME.match(name) or _in_test_dir(folders):
+    if _TEST_NAME.match(name) or _CLASS_TEST_NAME.match(name) or _in_test_dir(folders):
         return TEST
-    if _EXAMPLE_DIR.search(path):
+    if _EXAMPLE_DIR.search(path) or _STORY_NAME.match(name):
         return EXAMPLE
     if (_DOC_DIR.search(path) or ext in _DOC_EXTENSIONS
             or lower.startswith(("readme", "license", "contributing", "authors"))):
         return DOCS
     if lower in _CONFIG_NAMES or ext in _CONFIG_EXTENSIONS or name.startswith("."):
         return CONFIG
-    if _TOOLING_DIR.search(path):
+    if _TOOL_CONFIG_NAME.match(name) and not _SOURCE_FOLDERS.intersection(
+            f.lower() for f in folders):
+        return CONFIG
+    if _is_benchmark(folders, name) or _TOOLING_DIR.search(path):
         return OTHER
     if ext in _CODE_EXTENSIONS:
         return SOURCE
     return OTHER
+
+
+def _is_benchmark(folders: list[str], name: str) -> bool:
+    """Benchmark code: in a benchmark folder, named ``*.bench.ts``, or a benchmark module
+    at the top of the repository (``bench.py``, ``benchmark.js``)."""
+    if _BENCH_NAME.match(name) or (not folders and _TOP_BENCH_NAME.match(name)):
+        return True
+    return _BENCH_DIR.search("/".join(folders) + "/") is not None
 
 
 # A heading that names a release: markdown ``## 1.2.3`` / ``# [v2.0.0] (2024-01-31)``, an
