@@ -52,6 +52,7 @@ from greenpair.core.errors import PatchError
 from greenpair.core.llm.runtime import Message
 
 if TYPE_CHECKING:
+    from greenpair.core.assistant.check.result import CheckResult
     from greenpair.core.config import Settings
     from greenpair.core.llm.runtime import Runtime
 
@@ -74,6 +75,8 @@ class PatchOptions:
         prefer_path: The file the user has open (settles a name defined in several places).
         ambiguity: "rank" (take the best-ranked definition) or "ask" (raise
             ``AmbiguousTarget`` so the caller can ask the user).
+        followup: Turns added after the request (the repair loop's earlier edit and the
+            failure its check found), so the model drafts again knowing why.
     """
 
     format: str | None = None
@@ -88,6 +91,7 @@ class PatchOptions:
     focus: bool = True
     prefer_path: str | None = None
     ambiguity: str = "rank"
+    followup: list[Message] = field(default_factory=list)  # earlier tries and their checks
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class PatchDraft:
     constrained: bool = False  # the reply was sampled under the format's grammar
     stop_reason: str = ""  # of the last reply: "stop", "length", "repetition", "cancelled"
     closed_cut_off: bool = False  # a cut-off block was closed where the model's text ends it
+    check: CheckResult | None = None  # what the check ran (``assistant.check``), when it ran
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair patch --json`` contract (plus extra keys)."""
@@ -148,6 +153,7 @@ class PatchDraft:
             "constrained": self.constrained,
             "stop_reason": self.stop_reason,
             "closed_cut_off": self.closed_cut_off,
+            **({} if self.check is None else {"check": self.check.to_json()}),
         }
 
 
@@ -272,7 +278,8 @@ def draft_patch(
             draft.error = "No code in the repository matched the task; describe it with names."
         else:
             yield Status(f"Drafting a {fmt} edit of {', '.join(packed.paths())}…")
-            messages = patch_messages(fmt, packed.render(), task, few_shot=opts.few_shot)
+            messages = [*patch_messages(fmt, packed.render(), task, few_shot=opts.few_shot),
+                        *opts.followup]
             extra = {}
             if opts.grammar and getattr(rt, "supports_grammar", False):
                 grammar = edit_grammar(fmt, packed.snippets)

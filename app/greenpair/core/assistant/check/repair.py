@@ -1,0 +1,211 @@
+"""The repair loop: draft, check, and on a failure show the model what failed and draft
+again, up to ``CheckOptions.tries`` drafts inside the time budget.
+
+The model sees the failing tests' names, their trimmed output (traceback or compiler
+message) and the tests' source lines; it writes the whole edit again against the same
+code (the new edit replaces the old one). Every draft and every check is a window in the
+energy ledger (kinds ``patch`` and ``check``; the check's meta holds the try, its status
+and counts). The draft shown at the end is the best one: a passing one, else the one
+that failed least.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from greenpair.core.assistant.check.checker import CheckOptions, check_changes
+from greenpair.core.assistant.check.result import (
+    CheckResult,
+    TestOutcome,
+    TryRecord,
+    ordinal,
+    skipped,
+    summarise,
+)
+from greenpair.core.assistant.patch import (
+    PatchDraft,
+    PatchEvent,
+    PatchOptions,
+    Status,
+    draft_patch,
+)
+from greenpair.core.assistant.sources import Retriever, check_repo
+from greenpair.core.llm.runtime import Message
+
+if TYPE_CHECKING:
+    from greenpair.core.config import Settings
+    from greenpair.core.energy.service import EnergyMeter
+    from greenpair.core.llm.runtime import Runtime
+
+MAX_FAILURES_SHOWN = 2
+MAX_MESSAGE_CHARS = 1500
+MAX_SOURCE_LINES = 30
+
+
+def test_source(repo: Path, test_id: str) -> str:
+    """The source lines of the test ``test_id`` (pytest or unittest id), or ""."""
+    if "::" in test_id:
+        path, _, rest = test_id.partition("::")
+        name = re.sub(r"\[.*$", "", rest.split("::")[-1])
+    elif " > " in test_id:
+        path, name = test_id.split(" > ", 1)[0], ""
+    elif re.fullmatch(r"[\w.]+", test_id) and "." in test_id:
+        module, _, name = test_id.rpartition(".")
+        parts = module.split(".")
+        candidates = [Path(*parts[:i]).with_suffix(".py") for i in range(len(parts), 0, -1)]
+        path = next((str(c) for c in candidates if (repo / c).is_file()), "")
+    else:
+        return ""
+    file = repo / path
+    if not path or ".." in Path(path).parts or not file.is_file():
+        return ""
+    lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    start = 0
+    if name:
+        pattern = re.compile(rf"^(\s*)(?:async\s+)?(?:def|func|fn)\s+{re.escape(name)}\b")
+        start = next((i for i, ln in enumerate(lines) if pattern.match(ln)), -1)
+        if start < 0:
+            return ""
+        while start > 0 and lines[start - 1].lstrip().startswith("@"):
+            start -= 1
+    body = [lines[start]]
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    for line in lines[start + 1:start + MAX_SOURCE_LINES]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent and name \
+                and not line.lstrip().startswith((")", "]", "}")):
+            break
+        body.append(line)
+    return "\n".join(body).rstrip()
+
+
+def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "…\n" + text[-limit:]
+
+
+def repair_message(repo: Path, result: CheckResult, task: str) -> str:
+    """The user turn that shows the model why its edit failed the check."""
+    parts = [f"Your edit applied, but the check failed: {result.summary}."]
+    if result.static is not None and result.static.status == "failed":
+        parts.append(f"The {result.static.tool} check says:\n```\n"
+                     f"{_clip(result.static.output)}\n```")
+    failures: list[TestOutcome] = [o for o in result.outcomes if not o.passed]
+    for outcome in failures[:MAX_FAILURES_SHOWN]:
+        parts.append(f"The failing test `{outcome.id}`:")
+        source = test_source(repo, outcome.id)
+        if source:
+            parts.append(f"```\n{source}\n```")
+        parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")
+    if not failures and result.static is not None and result.static.status != "failed":
+        parts.append(f"The test command's output:\n```\n{_clip(result.output)}\n```")
+    parts.append("Fix the code so the test passes (do not change the test). Write the "
+                 "complete edit again in the same format, for the original code above: it "
+                 "replaces your previous edit.")
+    parts.append(f"Task: {task.strip()}")
+    return "\n".join(parts)
+
+
+def _rank(draft: PatchDraft) -> tuple[int, int, int]:
+    """Lower is better: passing first, then fewer failures; a later try breaks ties."""
+    check = draft.check
+    assert check is not None
+    broken = 1 if check.static is not None and check.static.status == "failed" else 0
+    return (0 if check.ok else 1, broken, check.failed)
+
+
+def draft_checked(
+    repo: Path,
+    task: str,
+    *,
+    runtime: Runtime,
+    meter: EnergyMeter,
+    index: Retriever | None = None,
+    options: PatchOptions | None = None,
+    check: CheckOptions | None = None,
+    settings: Settings | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[PatchEvent]:
+    """Draft a patch, check it, repair it: ``Status``/``Token`` events, then the
+    ``PatchDraft`` to show, with ``draft.check`` saying what ran.
+
+    Args:
+        repo: The repository (never written).
+        task: The request.
+        runtime: The model.
+        meter: Measures each draft and each check (kinds ``patch`` and ``check``).
+        index: Where the code is found.
+        options: How drafts are made.
+        check: The budget, tries and test command.
+        settings: Passed to the retriever.
+        cancel: Stops the model and a running test.
+    """
+    root = check_repo(repo)
+    copts = check or CheckOptions()
+    base = options or PatchOptions()
+    followup: list[Message] = []
+    records: list[TryRecord] = []
+    best: PatchDraft | None = None
+    deadline: float | None = None
+    for attempt in range(1, max(1, copts.tries) + 1):
+        started = time.monotonic()
+        draft: PatchDraft | None = None
+        for event in draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
+                                 options=dataclasses.replace(base, followup=list(followup)),
+                                 settings=settings, meter=meter):
+            if isinstance(event, PatchDraft):
+                draft = event
+            else:
+                yield event
+        assert draft is not None
+        draft_j = draft.energy.joules if draft.energy is not None else None
+        if draft.error or not draft.changes:
+            if best is None:
+                draft.check = skipped("no valid patch to check", tries=attempt)
+                yield draft
+                return
+            records.append(TryRecord(attempt, "no_patch", 0, 0, draft_j, None,
+                                     time.monotonic() - started))
+            break
+        if deadline is None:
+            deadline = time.monotonic() + copts.timeout_s
+        yield Status(f"Checking the change in a scratch copy ({ordinal(attempt)} try)…")
+        with meter.window("check", repo=str(root), model=runtime.model_id,
+                          attempt=attempt) as window:
+            result = check_changes(root, draft.changes, task=task, options=copts,
+                                   deadline=deadline, cancel=cancel)
+            window.meta.update(status=result.status, passed=result.passed,
+                               failed=result.failed, command=result.command,
+                               draft_joules=draft_j)
+        report = window.report
+        result.tries = attempt
+        result.summary = summarise(result)
+        records.append(TryRecord(attempt, result.status, result.passed, result.failed,
+                                 draft_j, report.joules if report is not None else None,
+                                 time.monotonic() - started))
+        draft.check = result
+        if best is None or _rank(draft) <= _rank(best):
+            best = draft
+        if result.status != "failed" or attempt >= copts.tries or \
+                (cancel is not None and cancel.is_set()):
+            break
+        needed = (time.monotonic() - started) * 0.8
+        if deadline - time.monotonic() < needed:
+            yield Status("The check failed and the time budget is too short for another try.")
+            break
+        yield Status(f"The check failed ({result.summary}); drafting again with the failure…")
+        followup += [Message("assistant", draft.reply),
+                     Message("user", repair_message(root, result, task))]
+    assert best is not None
+    assert best.check is not None
+    best.check.attempts = records
+    if len(records) > best.check.tries:
+        best.check.summary += f" (the {ordinal(len(records))} try did no better; " \
+                              f"showing the {ordinal(best.check.tries)})"
+    best.check.tries = len(records)  # drafts made (the summary names the one shown)
+    yield best
