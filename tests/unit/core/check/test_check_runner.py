@@ -91,7 +91,8 @@ def test_the_tests_run_without_network(tmp_path: Path) -> None:
 def test_run_command_outside_the_namespace_for_comparison(tmp_path: Path) -> None:
     done = run_command(["sh", "-c", "echo out; echo err >&2; exit 3"], tmp_path, timeout=10)
     assert done.exit_code == 3
-    assert "out" in done.output and "err" in done.output
+    assert "out" in done.output
+    assert "err" in done.output
     inside = run_command(["cat", "/proc/net/dev"], tmp_path, timeout=10)
     interfaces = [ln.split(":")[0].strip() for ln in inside.output.splitlines()[2:]]
     assert interfaces == ["lo"]

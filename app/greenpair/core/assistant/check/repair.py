@@ -48,7 +48,7 @@ MAX_MESSAGE_CHARS = 1500
 MAX_SOURCE_LINES = 30
 
 
-def test_source(repo: Path, test_id: str) -> str:
+def failing_test_source(repo: Path, test_id: str) -> str:
     """The source lines of the test ``test_id`` (pytest or unittest id), or ""."""
     if "::" in test_id:
         path, _, rest = test_id.partition("::")
@@ -66,17 +66,18 @@ def test_source(repo: Path, test_id: str) -> str:
     if not path or ".." in Path(path).parts or not file.is_file():
         return ""
     lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
-    start = 0
+    start = head = 0
     if name:
         pattern = re.compile(rf"^(\s*)(?:async\s+)?(?:def|func|fn)\s+{re.escape(name)}\b")
-        start = next((i for i, ln in enumerate(lines) if pattern.match(ln)), -1)
-        if start < 0:
+        head = next((i for i, ln in enumerate(lines) if pattern.match(ln)), -1)
+        if head < 0:
             return ""
+        start = head
         while start > 0 and lines[start - 1].lstrip().startswith("@"):
             start -= 1
-    body = [lines[start]]
-    indent = len(lines[start]) - len(lines[start].lstrip())
-    for line in lines[start + 1:start + MAX_SOURCE_LINES]:
+    body = lines[start:head + 1]
+    indent = len(lines[head]) - len(lines[head].lstrip())
+    for line in lines[head + 1:start + MAX_SOURCE_LINES]:
         if line.strip() and len(line) - len(line.lstrip()) <= indent and name \
                 and not line.lstrip().startswith((")", "]", "}")):
             break
@@ -98,7 +99,7 @@ def repair_message(repo: Path, result: CheckResult, task: str) -> str:
     failures: list[TestOutcome] = [o for o in result.outcomes if not o.passed]
     for outcome in failures[:MAX_FAILURES_SHOWN]:
         parts.append(f"The failing test `{outcome.id}`:")
-        source = test_source(repo, outcome.id)
+        source = failing_test_source(repo, outcome.id)
         if source:
             parts.append(f"```\n{source}\n```")
         parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")

@@ -1,0 +1,131 @@
+"""The repair loop with a fake runtime of queued replies: the failure goes back to the
+model, every try and its check are in the ledger, the best draft is shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from greenpair.core.assistant.check import CheckOptions, draft_checked
+from greenpair.core.assistant.check.repair import failing_test_source
+from greenpair.core.assistant.patch import PatchDraft, PatchOptions, Status
+from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.config import ledger_path
+from greenpair.core.energy.ledger import Ledger
+from greenpair.core.energy.meter import Meter
+from greenpair.core.llm.fake import FakeRuntime
+from greenpair.core.types import Chunk, ScoredChunk
+from tests.helpers.check_repos import python_repo, tree_digest
+
+OPS = "src/calc/ops.py"
+FILES = {
+    "src/calc/__init__.py": "",
+    OPS: "def add(a, b):\n    return a - b\n",
+    "tests/test_ops.py": """
+        from calc.ops import add
+
+
+        def test_add():
+            assert add(2, 3) == 5
+
+
+        def test_zero():
+            assert add(0, 0) == 0
+        """,
+}
+RETRIEVER = StaticRetriever([ScoredChunk(Chunk(OPS, "python", 1, 2, "def add"), 1.0)])
+
+
+def _reply(expr: str) -> str:
+    return f"{OPS}\n<<<<<<< SEARCH\n    return a - b\n=======\n    return {expr}\n>>>>>>> REPLACE"
+
+
+@pytest.fixture
+def meter() -> Iterator[Meter]:
+    m = Meter()
+    yield m
+    m.close()
+
+
+def _run(repo: Path, rt: FakeRuntime, meter: Meter, **check: object) -> tuple[list, PatchDraft]:
+    events = list(draft_checked(repo, "make add return the sum", runtime=rt, meter=meter,
+                                index=RETRIEVER, options=PatchOptions(format="search_replace"),
+                                check=CheckOptions(**check)))  # type: ignore[arg-type]
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    return events, draft
+
+
+def test_a_failure_is_shown_to_the_model_which_repairs_it(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    before = tree_digest(repo)
+    rt = FakeRuntime([_reply("a * b"), _reply("a + b")])
+    events, draft = _run(repo, rt, meter, tries=2, timeout_s=120)
+    assert "+    return a + b" in draft.diff
+    check = draft.check
+    assert check is not None
+    assert (check.status, check.tries, check.passed, check.failed) == ("passed", 2, 2, 0)
+    assert check.summary == "static check passed · 2 tests passed (2nd try)"
+    assert [(a.attempt, a.status) for a in check.attempts] == [(1, "failed"), (2, "passed")]
+    assert any(isinstance(e, Status) and "drafting again" in e.text for e in events)
+    repair = rt.prompts[1]
+    assert "tests/test_ops.py::test_add" in repair
+    assert "def test_add():\n    assert add(2, 3) == 5" in repair  # the test's source lines
+    assert "assert 6 == 5" in repair  # its trimmed failure
+    assert "return a * b" in repair  # the edit that failed
+    assert tree_digest(repo) == before
+    rows = Ledger(ledger_path()).rows_since(0)
+    kinds = [r[1] for r in rows]
+    assert kinds.count("patch") == 2
+    assert kinds.count("check") == 2
+    last = Ledger(ledger_path()).last("check")
+    assert last is not None
+    assert (last.meta["attempt"], last.meta["status"], last.meta["passed"]) == (2, "passed", 2)
+    assert last.joules is not None
+    assert check.to_json()["attempts"][1]["check_joules"] == pytest.approx(last.joules, abs=1e-3)
+
+
+def test_the_better_draft_is_kept_when_the_repair_does_worse(tmp_path: Path,
+                                                            meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    rt = FakeRuntime([_reply("a * b"), _reply("a * b + 1")])
+    _, draft = _run(repo, rt, meter, tries=2, timeout_s=120)
+    check = draft.check
+    assert check is not None
+    assert "+    return a * b\n" in draft.diff
+    assert (check.status, check.failed, check.tries) == ("failed", 1, 2)
+    assert check.summary == ("static check passed · 1 test failed, 1 passed (the 2nd try did "
+                             "no better; showing the 1st)")
+
+
+def test_one_try_means_no_repair(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    rt = FakeRuntime([_reply("a * b"), _reply("a + b")])
+    _, draft = _run(repo, rt, meter, tries=1, timeout_s=120)
+    assert len(rt.prompts) == 1
+    assert draft.check is not None
+    assert (draft.check.status, draft.check.tries) == ("failed", 1)
+    assert draft.to_json()["check"]["status"] == "failed"
+
+
+def test_no_valid_patch_is_not_checked(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    rt = FakeRuntime(["no edit here", "still none"])
+    _, draft = _run(repo, rt, meter, tries=2, timeout_s=120)
+    assert draft.error is not None
+    assert draft.check is not None
+    assert draft.check.status == "skipped"
+    assert draft.check.summary == "not checked: no valid patch to check"
+
+
+def test_test_source_finds_pytest_and_unittest_ids(tmp_path: Path) -> None:
+    repo = python_repo(tmp_path / "repo", {
+        "tests/test_a.py": "class TestA:\n    @mark\n    def test_b(self, x):\n        assert x\n"
+                           "\n    def test_c(self):\n        pass\n",
+    })
+    assert failing_test_source(repo, "tests/test_a.py::TestA::test_b[1-2]") == (
+        "    @mark\n    def test_b(self, x):\n        assert x")
+    assert failing_test_source(repo, "tests.test_a.TestA.test_c") == "    def test_c(self):\n        pass"
+    assert failing_test_source(repo, "../etc/passwd::x") == ""
