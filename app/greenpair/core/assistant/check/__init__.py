@@ -8,7 +8,8 @@ Public API::
 """
 
 from greenpair.core.assistant.check.checker import CheckOptions, check_changes
-from greenpair.core.assistant.check.repair import draft_checked
+from greenpair.core.assistant.check.repair import check_draft, draft_checked
 from greenpair.core.assistant.check.result import CheckResult, StaticResult
 
-__all__ = ["CheckOptions", "CheckResult", "StaticResult", "check_changes", "draft_checked"]
+__all__ = ["CheckOptions", "CheckResult", "StaticResult", "check_changes", "check_draft",
+           "draft_checked"]

@@ -120,11 +120,28 @@ def _rank(draft: PatchDraft) -> tuple[int, int, int]:
     return (0 if check.ok else 1, broken, check.failed)
 
 
+def check_draft(repo: Path, draft: PatchDraft, *, meter: EnergyMeter, task: str = "",
+                options: CheckOptions | None = None, deadline: float | None = None,
+                cancel: threading.Event | None = None, attempt: int = 1) -> CheckResult:
+    """Check one draft, measured as a ``check`` window of the ledger (its meta holds the
+    try, the status and the counts); ``result.joules`` is the window's energy."""
+    with meter.window("check", repo=str(repo), model=draft.model, attempt=attempt) as window:
+        result = check_changes(repo, draft.changes, task=task, options=options,
+                               deadline=deadline, cancel=cancel)
+        window.meta.update(status=result.status, passed=result.passed, failed=result.failed,
+                           command=result.command,
+                           draft_joules=draft.energy.joules if draft.energy else None)
+    result.joules = window.report.joules if window.report is not None else None
+    result.tries = attempt
+    result.summary = summarise(result)
+    return result
+
+
 def draft_checked(
     repo: Path,
     task: str,
     *,
-    runtime: Runtime,
+    runtime: Runtime | None,
     meter: EnergyMeter,
     index: Retriever | None = None,
     options: PatchOptions | None = None,
@@ -138,7 +155,7 @@ def draft_checked(
     Args:
         repo: The repository (never written).
         task: The request.
-        runtime: The model.
+        runtime: The model (None: ``draft_patch``'s default).
         meter: Measures each draft and each check (kinds ``patch`` and ``check``).
         index: Where the code is found.
         options: How drafts are made.
@@ -176,19 +193,10 @@ def draft_checked(
         if deadline is None:
             deadline = time.monotonic() + copts.timeout_s
         yield Status(f"Checking the change in a scratch copy ({ordinal(attempt)} try)…")
-        with meter.window("check", repo=str(root), model=runtime.model_id,
-                          attempt=attempt) as window:
-            result = check_changes(root, draft.changes, task=task, options=copts,
-                                   deadline=deadline, cancel=cancel)
-            window.meta.update(status=result.status, passed=result.passed,
-                               failed=result.failed, command=result.command,
-                               draft_joules=draft_j)
-        report = window.report
-        result.tries = attempt
-        result.summary = summarise(result)
+        result = check_draft(root, draft, meter=meter, task=task, options=copts,
+                             deadline=deadline, cancel=cancel, attempt=attempt)
         records.append(TryRecord(attempt, result.status, result.passed, result.failed,
-                                 draft_j, report.joules if report is not None else None,
-                                 time.monotonic() - started))
+                                 draft_j, result.joules, time.monotonic() - started))
         draft.check = result
         if best is None or _rank(draft) <= _rank(best):
             best = draft

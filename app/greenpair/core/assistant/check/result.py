@@ -88,6 +88,7 @@ class CheckResult:
         seconds: Time spent checking (test runs and static checks, all tries).
         attempts: Each try's record.
         namespace: Whether the tests ran in a network namespace.
+        joules: Energy of this draft's check (the ledger's ``check`` window).
     """
 
     status: str
@@ -103,6 +104,7 @@ class CheckResult:
     seconds: float = 0.0
     attempts: list[TryRecord] = field(default_factory=list)
     namespace: bool = False
+    joules: float | None = None
 
     def __post_init__(self) -> None:
         assert self.status in STATUSES, self.status
@@ -126,6 +128,7 @@ class CheckResult:
             "command": self.command,
             "seconds": round(self.seconds, 2),
             "namespace": self.namespace,
+            "joules": None if self.joules is None else round(self.joules, 3),
             "attempts": [a.to_json() for a in self.attempts],
         }
 
