@@ -77,6 +77,8 @@ class PatchOptions:
             ``AmbiguousTarget`` so the caller can ask the user).
         followup: Turns added after the request (the repair loop's earlier edit and the
             failure its check found), so the model drafts again knowing why.
+        evidence: Text shown with the task and added to the search (the output of a
+            failing test the request names, run before drafting).
     """
 
     format: str | None = None
@@ -92,6 +94,7 @@ class PatchOptions:
     prefer_path: str | None = None
     ambiguity: str = "rank"
     followup: list[Message] = field(default_factory=list)  # earlier tries and their checks
+    evidence: str = ""  # what the tests say now (a failing test the request names)
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,8 @@ def draft_patch(
     tally = _Tally()
     with meter_or_default(meter).window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
-        result = (index or default_retriever(root, settings)).search(task, k=opts.top_k)
+        query = f"{task}\n{opts.evidence}" if opts.evidence else task
+        result = (index or default_retriever(root, settings)).search(query, k=opts.top_k)
         packed = focused_context(root, task, result.chunks, rt.count_tokens,
                                  prefer_path=opts.prefer_path,
                                  ambiguity=opts.ambiguity) if opts.focus else None
@@ -278,8 +282,9 @@ def draft_patch(
             draft.error = "No code in the repository matched the task; describe it with names."
         else:
             yield Status(f"Drafting a {fmt} edit of {', '.join(packed.paths())}…")
-            messages = [*patch_messages(fmt, packed.render(), task, few_shot=opts.few_shot),
-                        *opts.followup]
+            shown_task = f"{task}\n\n{opts.evidence}" if opts.evidence else task
+            messages = [*patch_messages(fmt, packed.render(), shown_task,
+                                        few_shot=opts.few_shot), *opts.followup]
             extra = {}
             if opts.grammar and getattr(rt, "supports_grammar", False):
                 grammar = edit_grammar(fmt, packed.snippets)

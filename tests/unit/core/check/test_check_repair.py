@@ -129,3 +129,29 @@ def test_test_source_finds_pytest_and_unittest_ids(tmp_path: Path) -> None:
         "    @mark\n    def test_b(self, x):\n        assert x")
     assert failing_test_source(repo, "tests.test_a.TestA.test_c") == "    def test_c(self):\n        pass"
     assert failing_test_source(repo, "../etc/passwd::x") == ""
+
+
+def test_a_named_failing_test_is_run_first_and_targeted(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    rt = FakeRuntime([_reply("a + b")])
+    events = list(draft_checked(repo, "make `tests/test_ops.py::test_add` pass", runtime=rt,
+                                meter=meter, index=RETRIEVER,
+                                options=PatchOptions(format="search_replace"),
+                                check=CheckOptions(tries=2, timeout_s=120)))
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    first = rt.prompts[0]
+    assert "The test fails now:" in first  # the failure, before the first draft
+    assert "assert -1 == 5" in first
+    assert "def test_add():" in first
+    statuses = [e.text for e in events if isinstance(e, Status)]
+    assert "Before the change: 1 test failed, 0 passed." in statuses
+    check = draft.check
+    assert check is not None
+    assert (check.status, check.tests_run) == ("passed", ["tests/test_ops.py::test_add"])
+    assert check.summary == "static check passed · 1 test passed"
+    last = Ledger(ledger_path()).last("check")
+    assert last is not None
+    assert last.meta["attempt"] == 1
+    kinds = [r[1] for r in Ledger(ledger_path()).rows_since(0)]
+    assert kinds.count("check") == 2  # the run before drafting, and the draft's check

@@ -30,12 +30,15 @@ class CheckOptions:
         test_command: The user's own command (run with ``sh -c`` in the copy); "" finds
             the nearest tests.
         static: Run the static check.
+        run_named_first: Run a test the request names before drafting, and give its
+            failure to the model with the task (the test-first workflow).
     """
 
     timeout_s: float = 180.0
     tries: int = 2
     test_command: str = ""
     static: bool = True
+    run_named_first: bool = True
 
 
 def _failing_output(outcomes: Sequence, output: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from greenpair.core.assistant.check.checker import CheckOptions, check_changes
+from greenpair.core.assistant.check.discovery import named_tests
 from greenpair.core.assistant.check.result import (
     CheckResult,
     TestOutcome,
@@ -112,6 +113,33 @@ def repair_message(repo: Path, result: CheckResult, task: str) -> str:
     return "\n".join(parts)
 
 
+def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
+                        options: CheckOptions, deadline: float,
+                        cancel: threading.Event | None = None) -> tuple[str, CheckResult | None]:
+    """Run the tests the request names on the unchanged copy (the test-first workflow):
+    when they fail, the failure is the evidence the first draft is made with.
+
+    Returns:
+        The evidence text ("" when no test is named or it already passes) and the run.
+    """
+    if options.test_command or not named_tests(task, repo):
+        return "", None
+    with meter.window("check", repo=str(repo), attempt=0, before_draft=True) as window:
+        result = check_changes(repo, [], task=task, options=dataclasses.replace(
+            options, static=False), deadline=deadline, cancel=cancel)
+        window.meta.update(status=result.status, passed=result.passed, failed=result.failed,
+                           command=result.command)
+    if result.status != "failed":
+        return "", result
+    parts = ["The test fails now:"]
+    for outcome in [o for o in result.outcomes if not o.passed][:MAX_FAILURES_SHOWN]:
+        source = failing_test_source(repo, outcome.id)
+        parts.append(f"`{outcome.id}`:" + (f"\n```\n{source}\n```" if source else ""))
+        parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")
+    parts.append("Change the code (not the test) so that it passes.")
+    return "\n".join(parts), result
+
+
 def _rank(draft: PatchDraft) -> tuple[int, int, int]:
     """Lower is better: passing first, then fewer failures; a later try breaks ties."""
     check = draft.check
@@ -170,6 +198,15 @@ def draft_checked(
     records: list[TryRecord] = []
     best: PatchDraft | None = None
     deadline: float | None = None
+    if copts.run_named_first and not copts.test_command and named_tests(task, root):
+        yield Status("Running the test the request names, before drafting…")
+        evidence, before = named_test_evidence(
+            root, task, meter=meter, options=copts,
+            deadline=time.monotonic() + copts.timeout_s, cancel=cancel)
+        if evidence:
+            base = dataclasses.replace(base, evidence=evidence)
+        if before is not None:
+            yield Status(f"Before the change: {before.summary}.")
     for attempt in range(1, max(1, copts.tries) + 1):
         started = time.monotonic()
         draft: PatchDraft | None = None
