@@ -37,6 +37,7 @@ from greenpair.core.assistant.patch import (
     draft_patch,
 )
 from greenpair.core.assistant.sources import Retriever, check_repo
+from greenpair.core.errors import GreenpairError
 from greenpair.core.llm.runtime import Message
 
 if TYPE_CHECKING:
@@ -125,8 +126,11 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
     if options.test_command or not named_tests(task, repo):
         return "", None
     with meter.window("check", repo=str(repo), attempt=0, before_draft=True) as window:
-        result = check_changes(repo, [], task=task, options=dataclasses.replace(
-            options, static=False), deadline=deadline, cancel=cancel)
+        try:
+            result = check_changes(repo, [], task=task, options=dataclasses.replace(
+                options, static=False), deadline=deadline, cancel=cancel)
+        except (GreenpairError, OSError):
+            return "", None  # the drafts' own checks will say what went wrong
         window.meta.update(status=result.status, passed=result.passed, failed=result.failed,
                            command=result.command)
     if result.status != "failed":
@@ -154,8 +158,12 @@ def check_draft(repo: Path, draft: PatchDraft, *, meter: EnergyMeter, task: str 
     """Check one draft, measured as a ``check`` window of the ledger (its meta holds the
     try, the status and the counts); ``result.joules`` is the window's energy."""
     with meter.window("check", repo=str(repo), model=draft.model, attempt=attempt) as window:
-        result = check_changes(repo, draft.changes, task=task, options=options,
-                               deadline=deadline, cancel=cancel)
+        try:
+            result = check_changes(repo, draft.changes, task=task, options=options,
+                                   deadline=deadline, cancel=cancel)
+        except (GreenpairError, OSError) as exc:  # a hostile or odd repository
+            text = exc.message if isinstance(exc, GreenpairError) else str(exc)
+            result = CheckResult("error", output=text)
         window.meta.update(status=result.status, passed=result.passed, failed=result.failed,
                            command=result.command,
                            draft_joules=draft.energy.joules if draft.energy else None)

@@ -177,7 +177,8 @@ def summarise(result: CheckResult) -> str:
     elif result.status == "failed" and result.command and (st is None or st.status != "failed"):
         parts.append(f"`{result.command}` failed")
     elif result.status == "error":
-        parts.append("the tests could not be run")
+        parts.append("the check could not run" + (f": {result.output.splitlines()[0]}"
+                                                  if result.output.strip() else ""))
     text = " · ".join(parts) or result.status
     if result.tries > 1:
         text += f" ({ordinal(result.tries)} try)"

@@ -3,7 +3,7 @@
 The copy holds the working tree as the user sees it (committed files, uncommitted
 changes and untracked files that are not ignored; in a git repository the list comes from
 ``git ls-files``), plus small ignored files that a build may need (a generated
-``_version.py``). The repository's environments (``.venv``, ``venv``, ``node_modules``)
+``_version.py``; never an ignored secret such as ``.env``). The repository's environments (``.venv``, ``venv``, ``node_modules``)
 are linked, not copied. Nothing is written to the user's repository, its ``.git``
 included: the copy is made with plain reads, in a private temporary folder that is
 deleted afterwards.
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from greenpair.core.assistant.editing import FileChange
 from greenpair.core.errors import PatchError
+from greenpair.core.repo.filters import is_secret_path
 
 ENV_DIRS = (".venv", "venv", "env", "node_modules")
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".pytest_cache", ".mypy_cache",
@@ -38,8 +39,11 @@ def _git_files(root: Path) -> tuple[list[str], list[str]] | None:
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # never write the index
 
     def ls(*args: str) -> list[str] | None:
-        done = subprocess.run([git, "-C", str(root), "ls-files", "-z", *args],
-                              capture_output=True, check=False, env=env, timeout=60)
+        try:
+            done = subprocess.run([git, "-C", str(root), "ls-files", "-z", *args],
+                                  capture_output=True, check=False, env=env, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return None
         if done.returncode != 0:
             return None
         return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
@@ -94,10 +98,11 @@ def make_copy(repo: Path, dest: Path) -> None:
         if not _inside(repo, rel) or any(p in ENV_DIRS for p in Path(rel).parts[:1]):
             continue
         _copy_file(repo / rel, dest / rel)
-    for rel in ignored:
+    for rel in ignored:  # a generated _version.py, never a secret (.env, keys)
         src = repo / rel
         parts = Path(rel).parts
-        if not _inside(repo, rel) or any(p in SKIP_DIRS or p in ENV_DIRS for p in parts):
+        if not _inside(repo, rel) or any(p in SKIP_DIRS or p in ENV_DIRS for p in parts) \
+                or is_secret_path(rel):
             continue
         with contextlib.suppress(OSError):
             if src.is_file() and not src.is_symlink() and \
