@@ -84,3 +84,15 @@ def test_the_repositorys_own_test_command(tmp_path: Path, fake: FakeRuntime) -> 
     failing = _patch(repo, "--test-command", "exit 3")
     assert (failing["check"]["status"], failing["check"]["summary"]) == (
         "failed", "static check passed · `exit 3` failed (2nd try)")
+
+
+def test_the_text_output_says_what_ran(tmp_path: Path, fake: FakeRuntime) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    fake.queue(_reply("a * b"), _reply("a * b"))
+    done = CliRunner().invoke(cli, ["patch", "--repo", str(repo), "--format", "search_replace",
+                                    "--check", "make add return the sum"])
+    assert done.exit_code == 0, done.output
+    assert "+    return a * b" in done.stdout
+    assert "Checked: static check passed · 1 test failed, 1 passed (2nd try)" in done.stderr
+    assert "ran: pytest tests/test_ops.py" in done.stderr
+    assert "tests/test_ops.py::test_add" in done.stderr  # the failing output
