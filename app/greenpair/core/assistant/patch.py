@@ -79,6 +79,8 @@ class PatchOptions:
             failure its check found), so the model drafts again knowing why.
         evidence: Text shown with the task and added to the search (the output of a
             failing test the request names, run before drafting).
+        exclude_paths: Files kept out of the code shown, so the edit cannot touch them
+            (the tests a request names: the change must make them pass as they are).
     """
 
     format: str | None = None
@@ -95,6 +97,7 @@ class PatchOptions:
     ambiguity: str = "rank"
     followup: list[Message] = field(default_factory=list)  # earlier tries and their checks
     evidence: str = ""  # what the tests say now (a failing test the request names)
+    exclude_paths: list[str] = field(default_factory=list)  # never shown, never edited
 
 
 @dataclass(frozen=True)
@@ -271,11 +274,12 @@ def draft_patch(
         yield Status("Finding the code to change…")
         query = f"{task}\n{opts.evidence}" if opts.evidence else task
         result = (index or default_retriever(root, settings)).search(query, k=opts.top_k)
-        packed = focused_context(root, task, result.chunks, rt.count_tokens,
+        chunks = [sc for sc in result.chunks if sc.chunk.path not in opts.exclude_paths]
+        packed = focused_context(root, task, chunks, rt.count_tokens,
                                  prefer_path=opts.prefer_path,
                                  ambiguity=opts.ambiguity) if opts.focus else None
         if packed is None:
-            packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens,
+            packed = pack_context(chunks, opts.context_tokens, rt.count_tokens,
                                   repo=root, max_snippet_tokens=opts.max_snippet_tokens)
         fmt = draft.format = opts.format or choose_format(rt.model_id, packed.snippets)
         if not packed.snippets:

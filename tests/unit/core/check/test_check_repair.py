@@ -155,3 +155,25 @@ def test_a_named_failing_test_is_run_first_and_targeted(tmp_path: Path, meter: M
     assert last.meta["attempt"] == 1
     kinds = [r[1] for r in Ledger(ledger_path()).rows_since(0)]
     assert kinds.count("check") == 2  # the run before drafting, and the draft's check
+
+
+def test_an_edit_of_the_named_test_is_not_a_fix(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    test_chunk = ScoredChunk(Chunk("tests/test_ops.py", "python", 4, 5, "def test_add"), 2.0)
+    cheat = ("tests/test_ops.py\n<<<<<<< SEARCH\n    assert add(2, 3) == 5\n=======\n"
+             "    assert add(2, 3) == -1\n>>>>>>> REPLACE")
+    rt = FakeRuntime([cheat, _reply("a + b")])
+    events = list(draft_checked(repo, "make tests/test_ops.py::test_add pass", runtime=rt,
+                                meter=meter, index=StaticRetriever([test_chunk, RETRIEVER.chunks[0]]),
+                                options=PatchOptions(format="search_replace"),
+                                check=CheckOptions(tries=2, timeout_s=120)))
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    assert "### tests/test_ops.py" not in rt.prompts[0]  # the named test is not offered
+    assert "### src/calc/ops.py" in rt.prompts[0]
+    assert "the test the request names; it must pass unchanged" in rt.prompts[1]
+    check = draft.check
+    assert check is not None
+    assert [a.status for a in check.attempts] == ["failed", "passed"]
+    assert (check.status, check.tests_run) == ("passed", ["tests/test_ops.py::test_add"])
+    assert draft.files == [OPS]

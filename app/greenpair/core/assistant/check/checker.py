@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from greenpair.core.assistant.check.discovery import nearest_tests
+from greenpair.core.assistant.check.discovery import named_tests, nearest_tests
 from greenpair.core.assistant.check.frameworks import Plan, command_plan, plan_for
 from greenpair.core.assistant.check.result import CheckResult, summarise, trim
 from greenpair.core.assistant.check.runner import run_command
@@ -90,6 +90,14 @@ def check_changes(repo: Path, changes: Sequence[FileChange], *, task: str = "",
     opts = options or CheckOptions()
     end = deadline if deadline is not None else time.monotonic() + opts.timeout_s
     result = CheckResult("error", tries=1)
+    named = {t.split("::")[0] for t in named_tests(task, repo)} if task else set()
+    touched = sorted(named & {c.path for c in changes})
+    if touched:  # the named test must pass as it is: an edit of it is not a fix
+        result.status = "failed"
+        result.output = (f"The edit changes {', '.join(touched)}, the test the request "
+                         "names; it must pass unchanged. Change the code under test instead.")
+        result.summary = f"not run: the edit changes the named test {', '.join(touched)}"
+        return result
     with scratch_copy(repo, changes) as root:
         if opts.static:
             left = end - time.monotonic()

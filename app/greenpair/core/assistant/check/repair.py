@@ -95,6 +95,8 @@ def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 def repair_message(repo: Path, result: CheckResult, task: str) -> str:
     """The user turn that shows the model why its edit failed the check."""
     parts = [f"Your edit applied, but the check failed: {result.summary}."]
+    if not result.outcomes and result.static is None and result.output:
+        parts.append(result.output)
     if result.static is not None and result.static.status == "failed":
         parts.append(f"The {result.static.tool} check says:\n```\n"
                      f"{_clip(result.static.output)}\n```")
@@ -148,7 +150,8 @@ def _rank(draft: PatchDraft) -> tuple[int, int, int]:
     """Lower is better: passing first, then fewer failures; a later try breaks ties."""
     check = draft.check
     assert check is not None
-    broken = 1 if check.static is not None and check.static.status == "failed" else 0
+    broken = 1 if (check.static is not None and check.static.status == "failed") or \
+        (check.status == "failed" and not check.outcomes) else 0
     return (0 if check.ok else 1, broken, check.failed)
 
 
@@ -206,7 +209,11 @@ def draft_checked(
     records: list[TryRecord] = []
     best: PatchDraft | None = None
     deadline: float | None = None
-    if copts.run_named_first and not copts.test_command and named_tests(task, root):
+    stopped = ""
+    named = sorted({t.split("::")[0] for t in named_tests(task, root)})
+    if named:  # the named tests must pass as they are: never shown to be edited
+        base = dataclasses.replace(base, exclude_paths=[*base.exclude_paths, *named])
+    if copts.run_named_first and not copts.test_command and named:
         yield Status("Running the test the request names, before drafting…")
         evidence, before = named_test_evidence(
             root, task, meter=meter, options=copts,
@@ -251,6 +258,9 @@ def draft_checked(
         needed = (time.monotonic() - started) * 0.8
         if deadline - time.monotonic() < needed:
             yield Status("The check failed and the time budget is too short for another try.")
+            stopped = (f"no {ordinal(attempt + 1)} try: about {needed:.0f} s needed, "
+                       f"{max(0.0, deadline - time.monotonic()):.0f} s of the budget left "
+                       "(check_timeout_s)")
             break
         yield Status(f"The check failed ({result.summary}); drafting again with the failure…")
         followup += [Message("assistant", draft.reply),
@@ -258,6 +268,7 @@ def draft_checked(
     assert best is not None
     assert best.check is not None
     best.check.attempts = records
+    best.check.stopped = stopped
     if len(records) > best.check.tries:
         best.check.summary += f" (the {ordinal(len(records))} try did no better; " \
                               f"showing the {ordinal(best.check.tries)})"

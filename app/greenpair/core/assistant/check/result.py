@@ -89,6 +89,7 @@ class CheckResult:
         attempts: Each try's record.
         namespace: Whether the tests ran in a network namespace.
         joules: Energy of this draft's check (the ledger's ``check`` window).
+        stopped: Why the repair loop stopped before its last try ("" when it did not).
     """
 
     status: str
@@ -105,6 +106,7 @@ class CheckResult:
     attempts: list[TryRecord] = field(default_factory=list)
     namespace: bool = False
     joules: float | None = None
+    stopped: str = ""
 
     def __post_init__(self) -> None:
         assert self.status in STATUSES, self.status
@@ -129,6 +131,7 @@ class CheckResult:
             "seconds": round(self.seconds, 2),
             "namespace": self.namespace,
             "joules": None if self.joules is None else round(self.joules, 3),
+            "stopped": self.stopped,
             "attempts": [a.to_json() for a in self.attempts],
         }
 
