@@ -80,6 +80,7 @@ def check_env(root: Path) -> dict[str, str]:
     py_path.append(str(root))
     env["PYTHONPATH"] = os.pathsep.join(py_path)
     env.update({"PYTHONDONTWRITEBYTECODE": "1", "CI": "true", "GOPROXY": "off",
+                "RUST_BACKTRACE": "0",
                 "CARGO_NET_OFFLINE": "true", "NO_COLOR": "1", "FORCE_COLOR": "0",
                 "npm_config_offline": "true"})
     return env
