@@ -81,6 +81,8 @@ class PatchOptions:
             failing test the request names, run before drafting).
         exclude_paths: Files kept out of the code shown, so the edit cannot touch them
             (the tests a request names: the change must make them pass as they are).
+        focus_names: Definitions to show whole as if the task named them (where a failing
+            test's traceback went through the code under test).
     """
 
     format: str | None = None
@@ -98,6 +100,7 @@ class PatchOptions:
     followup: list[Message] = field(default_factory=list)  # earlier tries and their checks
     evidence: str = ""  # what the tests say now (a failing test the request names)
     exclude_paths: list[str] = field(default_factory=list)  # never shown, never edited
+    focus_names: list[str] = field(default_factory=list)  # where a failing test failed
 
 
 @dataclass(frozen=True)
@@ -272,10 +275,11 @@ def draft_patch(
     tally = _Tally()
     with meter_or_default(meter).window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
-        query = f"{task}\n{opts.evidence}" if opts.evidence else task
+        focus = " ".join([task, *(f"`{n}`" for n in opts.focus_names)])
+        query = f"{focus}\n{opts.evidence}" if opts.evidence else focus
         result = (index or default_retriever(root, settings)).search(query, k=opts.top_k)
         chunks = [sc for sc in result.chunks if sc.chunk.path not in opts.exclude_paths]
-        packed = focused_context(root, task, chunks, rt.count_tokens,
+        packed = focused_context(root, focus, chunks, rt.count_tokens,
                                  prefer_path=opts.prefer_path,
                                  ambiguity=opts.ambiguity) if opts.focus else None
         if packed is None:

@@ -177,3 +177,20 @@ def test_an_edit_of_the_named_test_is_not_a_fix(tmp_path: Path, meter: Meter) ->
     assert [a.status for a in check.attempts] == ["failed", "passed"]
     assert (check.status, check.tests_run) == ("passed", ["tests/test_ops.py::test_add"])
     assert draft.files == [OPS]
+
+
+def test_failure_focus_names_the_definitions_a_traceback_went_through(tmp_path: Path) -> None:
+    from greenpair.core.assistant.check.repair import failure_focus
+    from greenpair.core.assistant.check.result import TestOutcome
+
+    repo = python_repo(tmp_path / "repo", {
+        "six.py": "X = 1\n\n\ndef add_metaclass(m):\n    def wrapper(cls):\n"
+                  "        return cls.__dict__['a']\n    return wrapper\n",
+        "test_six.py": "import six\n\n\ndef test_it():\n    six.add_metaclass(1)(object)\n",
+    })
+    message = ("test_six.py:5: in test_it\n    six.add_metaclass(1)(object)\n"
+               "six.py:6: in wrapper\n    return cls.__dict__['a']\nE   KeyError: 'a'\n")
+    outcome = TestOutcome("test_six.py::test_it", False, message)
+    assert failure_focus(repo, [outcome]) == ["add_metaclass"]
+    assert failure_focus(repo, [outcome], {"six.py": "class Moved:\n" * 6}) == ["Moved"]
+    assert failure_focus(repo, [TestOutcome("t", False, "../x.py:1: in f\n")]) == []

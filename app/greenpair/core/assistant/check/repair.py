@@ -87,6 +87,36 @@ def failing_test_source(repo: Path, test_id: str) -> str:
     return "\n".join(body).rstrip()
 
 
+_FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in (\w+)", re.MULTILINE)
+_TOP_DEF = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)")
+MAX_FOCUS = 3
+
+
+def failure_focus(repo: Path, outcomes: list[TestOutcome],
+                  texts: dict[str, str] | None = None) -> list[str]:
+    """The top-level definitions of the code under test that failing tracebacks went
+    through (deepest first), read from ``texts`` (a draft's new files) or the repository."""
+    from greenpair.core.assistant.check.discovery import is_test_file
+
+    names: list[str] = []
+    for outcome in outcomes:
+        for path, line, _func in reversed(_FRAME.findall(outcome.message)):
+            if is_test_file(path) or ".." in Path(path).parts or path.startswith("/"):
+                continue
+            text = (texts or {}).get(path)
+            if text is None:
+                file = repo / path
+                if not file.is_file():
+                    continue
+                text = file.read_text(encoding="utf-8", errors="replace")
+            lines = text.splitlines()[:int(line)]
+            name = next((m.group(1) for ln in reversed(lines) if (m := _TOP_DEF.match(ln))),
+                        None)
+            if name and name not in names:
+                names.append(name)
+    return names[:MAX_FOCUS]
+
+
 def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     text = text.strip()
     return text if len(text) <= limit else "…\n" + text[-limit:]
@@ -144,6 +174,12 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
         parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")
     parts.append("Change the code (not the test) so that it passes.")
     return "\n".join(parts), result
+
+
+def _focus(options: PatchOptions, repo: Path, result: CheckResult,
+           texts: dict[str, str] | None = None) -> PatchOptions:
+    names = failure_focus(repo, [o for o in result.outcomes if not o.passed], texts)
+    return dataclasses.replace(options, focus_names=names) if names else options
 
 
 def _rank(draft: PatchDraft) -> tuple[int, int, int]:
@@ -218,8 +254,8 @@ def draft_checked(
         evidence, before = named_test_evidence(
             root, task, meter=meter, options=copts,
             deadline=time.monotonic() + copts.timeout_s, cancel=cancel)
-        if evidence:
-            base = dataclasses.replace(base, evidence=evidence)
+        if evidence and before is not None:
+            base = _focus(dataclasses.replace(base, evidence=evidence), root, before)
         if before is not None:
             yield Status(f"Before the change: {before.summary}.")
     for attempt in range(1, max(1, copts.tries) + 1):
@@ -265,6 +301,9 @@ def draft_checked(
         yield Status(f"The check failed ({result.summary}); drafting again with the failure…")
         followup += [Message("assistant", draft.reply),
                      Message("user", repair_message(root, result, task))]
+        if not base.focus_names:  # a focus from the test run before drafting is kept
+            base = _focus(base, root, result, {c.path: c.after.decode(c.encoding, "replace")
+                                               for c in draft.changes})
     assert best is not None
     assert best.check is not None
     best.check.attempts = records
