@@ -194,3 +194,16 @@ def test_failure_focus_names_the_definitions_a_traceback_went_through(tmp_path: 
     assert failure_focus(repo, [outcome]) == ["add_metaclass"]
     assert failure_focus(repo, [outcome], {"six.py": "class Moved:\n" * 6}) == ["Moved"]
     assert failure_focus(repo, [TestOutcome("t", False, "../x.py:1: in f\n")]) == []
+
+
+def test_a_long_test_is_shown_around_the_line_that_failed(tmp_path: Path) -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(60))
+    repo = python_repo(tmp_path / "repo", {"test_long.py": f"def test_long():\n{body}"})
+    shown = failing_test_source(repo, "test_long.py::test_long", failed_line=50)
+    lines = shown.splitlines()
+    assert lines[:2] == ["def test_long():", "    # …"]
+    assert "    x48 = 48" in lines  # line 50 of the file, the one that failed...
+    assert lines[-1] == "    x49 = 49"  # ...with the lines before it and one after
+    assert len(lines) <= 32
+    short = failing_test_source(repo, "test_long.py::test_long")
+    assert short.splitlines()[1] == "    x0 = 0"

@@ -50,8 +50,22 @@ MAX_MESSAGE_CHARS = 1500
 MAX_SOURCE_LINES = 30
 
 
-def failing_test_source(repo: Path, test_id: str) -> str:
-    """The source lines of the test ``test_id`` (pytest or unittest id), or ""."""
+_FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in (\w+)", re.MULTILINE)
+
+
+def _failed_line(outcome: TestOutcome) -> int:
+    """The line of the test's own file where its traceback left it (0: unknown)."""
+    path = outcome.id.split("::")[0]
+    lines = [int(line) for p, line, _f in _FRAME.findall(outcome.message) if p == path]
+    return lines[-1] if lines else 0
+
+
+def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
+    """The source lines of the test ``test_id`` (pytest or unittest id), or "".
+
+    A test longer than ``MAX_SOURCE_LINES`` is shown by its first line and the lines
+    before ``failed_line`` (1-based, from its traceback) when that is known.
+    """
     if "::" in test_id:
         path, _, rest = test_id.partition("::")
         name = re.sub(r"\[.*$", "", rest.split("::")[-1])
@@ -79,7 +93,11 @@ def failing_test_source(repo: Path, test_id: str) -> str:
             start -= 1
     body = lines[start:head + 1]
     indent = len(lines[head]) - len(lines[head].lstrip())
-    for line in lines[head + 1:start + MAX_SOURCE_LINES]:
+    first = head + 1
+    if failed_line - 1 >= start + MAX_SOURCE_LINES and name:
+        first = max(head + 1, failed_line - MAX_SOURCE_LINES + 3)
+        body.append(" " * (indent + 4) + "# …")
+    for line in lines[first:max(first, failed_line + 1, start + MAX_SOURCE_LINES)]:
         if line.strip() and len(line) - len(line.lstrip()) <= indent and name \
                 and not line.lstrip().startswith((")", "]", "}")):
             break
@@ -87,7 +105,6 @@ def failing_test_source(repo: Path, test_id: str) -> str:
     return "\n".join(body).rstrip()
 
 
-_FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in (\w+)", re.MULTILINE)
 _TOP_DEF = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)")
 MAX_FOCUS = 3
 
@@ -133,7 +150,7 @@ def repair_message(repo: Path, result: CheckResult, task: str) -> str:
     failures: list[TestOutcome] = [o for o in result.outcomes if not o.passed]
     for outcome in failures[:MAX_FAILURES_SHOWN]:
         parts.append(f"The failing test `{outcome.id}`:")
-        source = failing_test_source(repo, outcome.id)
+        source = failing_test_source(repo, outcome.id, _failed_line(outcome))
         if source:
             parts.append(f"```\n{source}\n```")
         parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")
@@ -169,7 +186,7 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
         return "", result
     parts = ["The test fails now:"]
     for outcome in [o for o in result.outcomes if not o.passed][:MAX_FAILURES_SHOWN]:
-        source = failing_test_source(repo, outcome.id)
+        source = failing_test_source(repo, outcome.id, _failed_line(outcome))
         parts.append(f"`{outcome.id}`:" + (f"\n```\n{source}\n```" if source else ""))
         parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")
     parts.append("Change the code (not the test) so that it passes.")
