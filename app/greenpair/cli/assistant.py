@@ -15,6 +15,7 @@ from greenpair.core.errors import GreenpairError, PatchError
 
 if TYPE_CHECKING:
     from greenpair.core.assistant.ask import Answer, Conversation
+    from greenpair.core.assistant.check import CheckOptions, CheckResult
     from greenpair.core.assistant.patch import PatchDraft, PatchOptions
     from greenpair.core.assistant.sources import Retriever
     from greenpair.core.energy import EnergyReport
@@ -163,16 +164,22 @@ def _print_diff(diff: str) -> None:
 
 
 def _draft(repo: Path, task: str, model: str | None, options: PatchOptions,
-           as_json: bool) -> PatchDraft:
-    """Draft a patch; a function defined in several places is asked about (one line)."""
+           as_json: bool, check: CheckOptions | None = None) -> PatchDraft:
+    """Draft a patch (checked and repaired when ``check`` is given); a function defined
+    in several places is asked about (one line)."""
+    from greenpair.core.assistant.check import draft_checked
     from greenpair.core.assistant.patch import PatchDraft, Status, draft_patch
     from greenpair.core.assistant.targets import AmbiguousTarget
 
     runtime, index = _runtime(model), _index(repo)
     while True:
         try:
-            for event in draft_patch(repo, task, runtime=runtime, index=index, options=options,
-                                     meter=services().meter):
+            events = draft_patch(repo, task, runtime=runtime, index=index, options=options,
+                                 meter=services().meter) \
+                if check is None else draft_checked(repo, task, runtime=runtime,
+                                                    meter=services().meter, index=index,
+                                                    options=options, check=check)
+            for event in events:
                 if isinstance(event, Status) and not as_json:
                     click.secho(event.text, dim=True, err=True)
                 elif isinstance(event, PatchDraft):
@@ -187,6 +194,52 @@ def _draft(repo: Path, task: str, model: str | None, options: PatchOptions,
         raise AssertionError("draft_patch ended without a draft")
 
 
+def _check_options(repo: Path, check: bool | None, test_command: str | None,
+                   interactive: bool) -> tuple[CheckOptions | None, str]:
+    """The check to run, or None and why not: ``--check`` (or a ``--test-command``) is
+    a yes and is remembered; otherwise the repository's remembered answer, asked once
+    when the terminal allows it."""
+    from greenpair.core.assistant.check import CheckOptions
+    from greenpair.core.assistant.check.prefs import load_prefs, save_prefs
+    from greenpair.core.assistant.sources import check_repo
+
+    if check is False:
+        return None, "--no-check"
+    root = check_repo(repo)
+    prefs = load_prefs(root)
+    if check or test_command:
+        if prefs.allowed is not True:
+            prefs.allowed = True
+            save_prefs(root, prefs)
+    elif prefs.allowed is None:
+        if not interactive:
+            return None, "checks are not allowed yet in this repository (pass --check)"
+        prefs.allowed = click.confirm(
+            "Check patches by running this repository's tests in a scratch copy (no "
+            "network)? It runs the repository's code and the model's change; asked once",
+            default=True, err=True)
+        save_prefs(root, prefs)
+    if not prefs.allowed:
+        return None, "checks are off for this repository (greenpair config set --repo " \
+                     f"{repo} check yes)"
+    settings = services().settings
+    return CheckOptions(timeout_s=float(settings.check_timeout_s),
+                        tries=max(1, settings.check_tries),
+                        test_command=test_command or prefs.test_command), ""
+
+
+def _print_check(result: CheckResult) -> None:
+    colour = {"passed": "green", "failed": "red", "timeout": "red", "error": "red"}
+    click.secho(("Checked: " if result.status != "skipped" else "") + result.summary,
+                fg=colour.get(result.status, "yellow"), err=True)
+    if result.command:
+        click.secho(f"  ran: {result.command}" + ("" if result.namespace else
+                                                    " (no network namespace here)"),
+                    dim=True, err=True)
+    if result.status in {"failed", "timeout", "error"} and result.output:
+        click.echo(result.output, err=True)
+
+
 @click.command("patch")
 @_repo_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
@@ -196,11 +249,24 @@ def _draft(repo: Path, task: str, model: str | None, options: PatchOptions,
               default=None, help="Edit format to ask the model for (default: measured best).")
 @click.option("--file", "prefer_path", default=None,
               help="The file to change when the task names a function defined in several.")
+@click.option("--check/--no-check", "check", default=None,
+              help="Run the nearest tests on the draft in a scratch copy and repair it on a "
+                   "failure (default: as allowed for this repository; asked once).")
+@click.option("--test-command", default=None,
+              help="Check with this command (sh -c, in the scratch copy) instead of the "
+                   "nearest tests.")
 @_model_option
 @click.argument("task", nargs=-1)
 def patch_cmd(repo: Path, as_json: bool, do_apply: bool, undo: bool, fmt: str | None,
-              prefer_path: str | None, model: str | None, task: tuple[str, ...]) -> None:
-    """Draft a patch for TASK and print it as a unified diff (--apply writes it)."""
+              prefer_path: str | None, check: bool | None, test_command: str | None,
+              model: str | None, task: tuple[str, ...]) -> None:
+    """Draft a patch for TASK and print it as a unified diff (--apply writes it).
+
+    With a check, the draft is applied in a scratch copy and the tests nearest the
+    change run there (never on your files); a failure is shown to the model, which drafts
+    again (check_tries, within check_timeout_s).
+    """
+    from greenpair.core.assistant.check.result import skipped
     from greenpair.core.assistant.patch import PatchOptions, apply_patch, undo_last
 
     if undo:
@@ -214,9 +280,13 @@ def patch_cmd(repo: Path, as_json: bool, do_apply: bool, undo: bool, fmt: str | 
         return
     if not task:
         raise click.UsageError("Say what to change, e.g. greenpair patch 'rename foo to bar'.")
+    interactive = sys.stdin.isatty() and not as_json
+    check_options, why_not = _check_options(repo, check, test_command, interactive)
     draft = _draft(repo, " ".join(task), model, PatchOptions(
         format=fmt, prefer_path=prefer_path,
-        ambiguity="ask" if sys.stdin.isatty() and not as_json else "rank"), as_json)
+        ambiguity="ask" if interactive else "rank"), as_json, check_options)
+    if draft.check is None:
+        draft.check = skipped(why_not)
     if draft.error is None and do_apply:
         apply_patch(repo, draft)
     if as_json:
@@ -225,6 +295,7 @@ def patch_cmd(repo: Path, as_json: bool, do_apply: bool, undo: bool, fmt: str | 
         _print_diff(draft.diff)
         click.secho(_energy_line(draft.energy, draft.completion_tokens, draft.tokens_per_s),
                     dim=True, err=True)
+        _print_check(draft.check)
         if draft.applied:
             click.secho(f"Applied to {', '.join(draft.files)}. Undo: greenpair patch "
                         f"--repo {repo} --undo", fg="green", err=True)

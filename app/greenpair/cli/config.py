@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -28,10 +29,25 @@ def config_path() -> None:
 
 
 @config_group.command("set")
+@click.option("--repo", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="The repository of a per-repository key (test_command, check).")
 @click.argument("key")
 @click.argument("value")
-def config_set(key: str, value: str) -> None:
-    """Set KEY to VALUE (lists are comma-separated)."""
+def config_set(repo: Path, key: str, value: str) -> None:
+    """Set KEY to VALUE (lists are comma-separated).
+
+    Per repository: test_command (the command that checks patches, run with sh -c in a
+    scratch copy) and check (yes, no or ask).
+    """
+    from greenpair.core.assistant.check.prefs import REPO_KEYS, set_repo_value
+    from greenpair.core.assistant.sources import check_repo
+
+    if key in REPO_KEYS:
+        root = check_repo(repo)
+        prefs = set_repo_value(root, key, value)
+        shown = prefs.test_command if key == "test_command" else prefs.allowed
+        click.echo(f"{key} = {json.dumps(shown)} (for {root})")
+        return
     settings = services().settings
     settings.set_from_text(key, value)
     services().save_settings(settings)

@@ -133,6 +133,8 @@ class Settings:
     pause_indexing_on_battery: bool = True
     sampler_hz: float = 1.0
     keep_conversations: bool = True  # kept per repository in the data directory
+    check_timeout_s: int = 180  # a patch's check (tests and repair drafts) ends by then
+    check_tries: int = 2  # drafts checked per patch at most (1: no repair)
 
     def effective_threads(self) -> int:
         """Threads when backing off: the setting, else physical cores − 1 (eco: half).

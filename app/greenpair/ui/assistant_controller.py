@@ -70,12 +70,15 @@ class AssistantController(QObject):
         self.conversation: Any = None
         self.draft: Any = None
         self.patch_options: Any = None  # core's PatchOptions (None: its defaults)
+        self.meter: Any = None  # an EnergyMeter for tests (None: the services. meter)
+        self._task = ""
         self._worker: CoreWorker | None = None
         self._started = 0.0
         self._before_last: dict[str, Any] | None = None  # the state before the last answer
         diff.apply_requested.connect(self.apply)
         diff.discard_requested.connect(self.discard)
         diff.undo_requested.connect(self.undo)
+        diff.check_requested.connect(self.check_now)
 
     def _model(self) -> Any:
         """The given runtime, else the services' runtime for the settings in force."""
@@ -198,13 +201,74 @@ class AssistantController(QObject):
             options = dataclasses.replace(options or PatchOptions(), prefer_path=open_file)
 
         self.draft = None
+        self._task = task
         self.diff.clear()
         self.diff.set_state("drafting")
         self.diff.show_status("Drafting…")
         turn = self.chat.begin_turn(task, "patch")
-        self._run(turn, draft_patch, self.repo, task, runtime=self._model(),
-                  index=self._index(), options=options, meter=self.services.meter)
+        check = self._check_options()
+        if check is None:
+            self._run(turn, draft_patch, self.repo, task, runtime=self._model(),
+                      index=self._index(), options=options, meter=self._meter())
+        else:
+            from greenpair.core.assistant.check import draft_checked
+
+            self._run(turn, draft_checked, self.repo, task, runtime=self._model(),
+                      meter=self._meter(), index=self._index(), options=options, check=check)
         return True
+
+    def _meter(self) -> Any:
+        return self.meter if self.meter is not None else self.services.meter
+
+    def _check_options(self, *, asked: bool = False) -> Any:
+        """core's ``CheckOptions`` when checks are allowed in this repository, else None."""
+        from greenpair.core.assistant.check import CheckOptions
+        from greenpair.core.assistant.check.prefs import load_prefs
+
+        assert self.repo is not None
+        prefs = load_prefs(self.repo)
+        if not (prefs.allowed or asked):
+            return None
+        return CheckOptions(timeout_s=float(self.settings.check_timeout_s),
+                            tries=max(1, self.settings.check_tries),
+                            test_command=prefs.test_command)
+
+    def _show_check(self, draft: Any) -> None:
+        from greenpair.core.assistant.check.prefs import load_prefs
+
+        check = getattr(draft, "check", None)
+        if check is not None:
+            self.diff.set_check(check.summary, status=check.status, output=check.output,
+                                command=check.command)
+        elif self.repo is not None and load_prefs(self.repo).allowed is False:
+            self.diff.set_check("not checked: checks are off for this repository")
+        else:
+            self.diff.set_check("Not checked. Running the tests runs this repository's code "
+                                "and the change in a scratch copy, without network.",
+                                offer=True)
+
+    def check_now(self) -> None:
+        """Check the shown draft (the user said yes: remembered for this repository)."""
+        if self.draft is None or self.repo is None or self.busy:
+            return
+        from greenpair.core.assistant.check import check_draft
+        from greenpair.core.assistant.check.prefs import load_prefs, save_prefs
+
+        prefs = load_prefs(self.repo)
+        prefs.allowed = True
+        save_prefs(self.repo, prefs)
+        self.diff.set_check("Checking the change in a scratch copy…")
+        draft = self.draft
+        start_call(check_draft, self.repo, draft, meter=self._meter(), task=self._task,
+                   options=self._check_options(asked=True), forward_errors=False,
+                   on_return=lambda result: self._on_checked(draft, result),
+                   on_error=lambda exc: self._on_patch_error("check", exc))
+
+    def _on_checked(self, draft: Any, result: Any) -> None:
+        if draft is not self.draft:
+            return  # a newer draft is shown
+        draft.check = result
+        self._show_check(draft)
 
     def stop(self) -> None:
         """Stop the answer now (Esc)."""
@@ -286,11 +350,14 @@ class AssistantController(QObject):
             self.diff.show_status(f"No change could be drafted: {reason}", error=True)
             return
         files = ", ".join(f"`{f}`" for f in draft.files)
+        check = getattr(draft, "check", None)
+        checked = f" Checked: {check.summary}." if check is not None else ""
         self.chat.finish_turn(
-            text=f"Drafted a change to {files} ({draft.format} edit). Review the diff, then "
-                 "**Apply** or **Discard**.",
+            text=f"Drafted a change to {files} ({draft.format} edit).{checked} Review the "
+                 "diff, then **Apply** or **Discard**.",
             citations=[], stats=stats)
         self.diff.set_draft(draft.diff, list(draft.files))
+        self._show_check(draft)
         self.diff.show_status("Not applied yet. Apply writes it to your files; Undo restores them.")
         self.patch_ready.emit()
         if self.chat.current is not None:
@@ -358,6 +425,10 @@ class AssistantController(QObject):
             forward_error(exc)
             message = UserMessage("error", f"The {action} failed unexpectedly.",
                                   "The details were saved to the log.")
+        if action == "check":
+            self.diff.set_check(f"The check could not run: {message.full_text()}",
+                                status="error", offer=True)
+            return
         verb = "applied" if action == "apply" else "undone"
         self.diff.set_state("ready" if action == "apply" and self.draft is not None
                             else ("applied" if action == "undo" else "failed"))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -159,15 +160,21 @@ def _code_edit(name: str) -> QPlainTextEdit:
 class DiffView(QWidget):
     """The proposed change and the buttons to apply, discard or undo it.
 
+    The check line under the diff says what the check ran ("static check passed · 14
+    tests passed (2nd try)", "no tests found for this change", or what failed), with the
+    output behind an expander; Apply stays allowed after a failed check.
+
     Signals:
         apply_requested(): Apply was clicked.
         discard_requested(): Discard was clicked.
         undo_requested(): Undo was clicked.
+        check_requested(): "Run the tests" was clicked (the draft was not checked yet).
     """
 
     apply_requested = Signal()
     discard_requested = Signal()
     undo_requested = Signal()
+    check_requested = Signal()
 
     STATES = ("empty", "drafting", "ready", "applied", "discarded", "failed", "undone")
 
@@ -205,6 +212,29 @@ class DiffView(QWidget):
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Patch status")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check_line = QLabel("")
+        self.check_line.setWordWrap(True)
+        self.check_line.setAccessibleName("What the check ran")
+        self.check_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check_button = QPushButton("Run the tests")
+        self.check_button.setAccessibleName("Check the change with the repository's tests")
+        self.check_button.setToolTip("Runs this repository's tests on the change in a "
+                                     "scratch copy, without network (asked once per "
+                                     "repository)")
+        self.check_button.clicked.connect(self.check_requested)
+        self.output_toggle = QToolButton()
+        self.output_toggle.setText("Output")
+        self.output_toggle.setCheckable(True)
+        self.output_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.output_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.output_toggle.setAccessibleName("Show the check's output")
+        self.check_output = _code_edit("The check's output")
+        self.check_output.setMaximumHeight(220)
+        self.output_toggle.toggled.connect(self._on_output_toggled)
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.check_line, 1)
+        check_row.addWidget(self.check_button)
+        check_row.addWidget(self.output_toggle)
         buttons = QHBoxLayout()
         buttons.addWidget(self.apply_button)
         buttons.addWidget(self.discard_button)
@@ -214,9 +244,45 @@ class DiffView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._title)
         layout.addWidget(self.tabs, 1)
+        layout.addLayout(check_row)
+        layout.addWidget(self.check_output)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
+        self.set_check(None)
         self.set_state("empty")
+
+    def set_check(self, summary: str | None, *, status: str = "", output: str = "",
+                  command: str = "", offer: bool = False) -> None:
+        """Show what the check ran (None hides the line).
+
+        Args:
+            summary: core's one-line summary, shown as it is.
+            status: The check's status ("passed", "failed", "timeout"…): the colour.
+            output: The failing output (or the run's tail), behind the expander.
+            command: The command that ran, shown in the tooltip.
+            offer: Show "Run the tests" (the draft was not checked yet).
+        """
+        c = colours(self.palette())
+        self.check_line.setVisible(summary is not None)
+        self.check_button.setVisible(offer)
+        self.check_output.setPlainText(output)
+        self.output_toggle.setVisible(bool(output))
+        self.output_toggle.setChecked(status in {"failed", "timeout", "error"} and bool(output))
+        self._on_output_toggled(self.output_toggle.isChecked())
+        if summary is None:
+            return
+        colour = {"passed": "#6fdd8b" if c.dark else "#1a7f37",
+                  "failed": c.error_fg, "timeout": c.error_fg, "error": c.error_fg}.get(status)
+        label = "Checked: " if status in {"passed", "failed", "timeout", "error",
+                                          "no_tests"} else ""
+        self.check_line.setStyleSheet(f"color: {colour};" if colour else "")
+        self.check_line.setText(label + summary)
+        self.check_line.setToolTip(f"Ran: {command}" if command else "")
+
+    def _on_output_toggled(self, shown: bool) -> None:
+        self.output_toggle.setArrowType(Qt.ArrowType.DownArrow if shown
+                                        else Qt.ArrowType.RightArrow)
+        self.check_output.setVisible(shown and bool(self.check_output.toPlainText()))
 
     def set_draft(self, diff: str, files: list[str]) -> None:
         """Show a drafted diff, ready to apply."""
@@ -233,6 +299,7 @@ class DiffView(QWidget):
         self.left.clear()
         self.right.clear()
         self._title.setText("No change proposed yet.")
+        self.set_check(None)
         self.set_state("empty")
 
     def set_state(self, state: str) -> None:

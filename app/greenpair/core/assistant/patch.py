@@ -50,6 +50,7 @@ from greenpair.core.errors import PatchError
 from greenpair.core.llm.runtime import Message
 
 if TYPE_CHECKING:
+    from greenpair.core.assistant.check.result import CheckResult
     from greenpair.core.llm.runtime import Runtime
 
 
@@ -71,6 +72,14 @@ class PatchOptions:
         prefer_path: The file the user has open (settles a name defined in several places).
         ambiguity: "rank" (take the best-ranked definition) or "ask" (raise
             ``AmbiguousTarget`` so the caller can ask the user).
+        followup: Turns added after the request (the repair loop's earlier edit and the
+            failure its check found), so the model drafts again knowing why.
+        evidence: Text shown with the task and added to the search (the output of a
+            failing test the request names, run before drafting).
+        exclude_paths: Files kept out of the code shown, so the edit cannot touch them
+            (the tests a request names: the change must make them pass as they are).
+        focus_names: Definitions to show whole as if the task named them (where a failing
+            test's traceback went through the code under test).
     """
 
     format: str | None = None
@@ -85,6 +94,10 @@ class PatchOptions:
     focus: bool = True
     prefer_path: str | None = None
     ambiguity: str = "rank"
+    followup: list[Message] = field(default_factory=list)  # earlier tries and their checks
+    evidence: str = ""  # what the tests say now (a failing test the request names)
+    exclude_paths: list[str] = field(default_factory=list)  # never shown, never edited
+    focus_names: list[str] = field(default_factory=list)  # where a failing test failed
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,7 @@ class PatchDraft:
     constrained: bool = False  # the reply was sampled under the format's grammar
     stop_reason: str = ""  # of the last reply: "stop", "length", "repetition", "cancelled"
     closed_cut_off: bool = False  # a cut-off block was closed where the model's text ends it
+    check: CheckResult | None = None  # what the check ran (``assistant.check``), when it ran
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair patch --json`` contract (plus extra keys)."""
@@ -145,6 +159,7 @@ class PatchDraft:
             "constrained": self.constrained,
             "stop_reason": self.stop_reason,
             "closed_cut_off": self.closed_cut_off,
+            **({} if self.check is None else {"check": self.check.to_json()}),
         }
 
 
@@ -257,19 +272,24 @@ def draft_patch(
     tally = _Tally()
     with meter_or_unmetered(meter).window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
-        result = index.search(task, k=opts.top_k)
-        packed = focused_context(root, task, result.chunks, rt.count_tokens,
+        focus = " ".join([task, *(f"`{n}`" for n in opts.focus_names)])
+        query = f"{focus}\n{opts.evidence}" if opts.evidence else focus
+        result = index.search(query, k=opts.top_k)
+        chunks = [sc for sc in result.chunks if sc.chunk.path not in opts.exclude_paths]
+        packed = focused_context(root, focus, chunks, rt.count_tokens,
                                  prefer_path=opts.prefer_path,
                                  ambiguity=opts.ambiguity) if opts.focus else None
         if packed is None:
-            packed = pack_context(result.chunks, opts.context_tokens, rt.count_tokens,
+            packed = pack_context(chunks, opts.context_tokens, rt.count_tokens,
                                   repo=root, max_snippet_tokens=opts.max_snippet_tokens)
         fmt = draft.format = opts.format or choose_format(rt.model_id, packed.snippets)
         if not packed.snippets:
             draft.error = "No code in the repository matched the task; describe it with names."
         else:
             yield Status(f"Drafting a {fmt} edit of {', '.join(packed.paths())}…")
-            messages = patch_messages(fmt, packed.render(), task, few_shot=opts.few_shot)
+            shown_task = f"{task}\n\n{opts.evidence}" if opts.evidence else task
+            messages = [*patch_messages(fmt, packed.render(), shown_task,
+                                        few_shot=opts.few_shot), *opts.followup]
             extra = {}
             if opts.grammar and getattr(rt, "supports_grammar", False):
                 grammar = edit_grammar(fmt, packed.snippets)

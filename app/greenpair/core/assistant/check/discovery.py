@@ -1,0 +1,263 @@
+"""The tests nearest a change: tests that import the changed module or are named after it.
+
+Found by a scan of the scratch copy (test files only are read, each at most once):
+
+* Python: ``test_*.py`` / ``*_test.py`` (and files under ``tests/``) that import the
+  changed module (``import a.b``, ``from a.b import c``, ``from a import b``, relative
+  imports) or are named after it (``test_b.py``);
+* TypeScript / JavaScript: ``*.test.ts``, ``*.spec.js``, ``__tests__/*`` that import the
+  changed file by a relative path, or share its name;
+* Go: the ``*_test.go`` files of the changed package, and test files elsewhere that
+  import the package;
+* Rust: the changed module's own ``#[test]`` functions and ``tests/<name>.rs``.
+
+A request that names a test (``testing/test_x.py::test_y``) targets it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from greenpair.core.assistant.check.scratch import ENV_DIRS, SKIP_DIRS
+
+MAX_TEST_FILES = 12
+MAX_SCAN_FILES = 20_000
+MAX_READ_BYTES = 512 * 1024
+_JS_EXT = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+_JS_TEST = re.compile(r"\.(test|spec)\.(ts|tsx|js|jsx|mjs|cjs|mts|cts)$")
+_NAMED = re.compile(r"(?P<path>(?:[\w.-]+/)*[\w.-]+\.(?:py|ts|tsx|js|jsx|mjs|go|rs))"
+                    r"(?P<rest>(?:::[\w\[\]\-.]+)*)")
+_PY_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)",
+                      re.MULTILINE)
+_PY_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]+)", re.MULTILINE)
+_JS_SPEC = re.compile(r"""(?:from\s+|require\(\s*|import\(\s*|import\s+)['"]([^'"]+)['"]""")
+_GO_IMPORT = re.compile(r'"([^"\s]+)"')
+
+
+@dataclass
+class Found:
+    """The nearest tests of a change.
+
+    Attributes:
+        language: "python", "javascript", "go", "rust" (None: nothing to run).
+        files: Test files, nearest first (repository-relative).
+        ids: Tests named in the request (pytest node ids or files), run as given.
+        packages: Go packages (``./dir``) to test.
+        filters: Rust test-name filters and ``--test`` targets.
+        reason: How they were found, or why none were.
+    """
+
+    language: str | None
+    files: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def empty(self) -> bool:
+        """Whether no test was found."""
+        return not (self.files or self.ids or self.packages or self.filters)
+
+
+def named_tests(task: str, root: Path) -> list[str]:
+    """Test ids or test files the request names that exist in the copy at ``root``."""
+    out: list[str] = []
+    for m in _NAMED.finditer(task):
+        path = m.group("path").strip("./") if m.group("path").startswith("./") \
+            else m.group("path")
+        if not is_test_file(path) or not (root / path).is_file():
+            continue
+        ident = path + m.group("rest").rstrip(".")
+        if ident not in out:
+            out.append(ident)
+    return out
+
+
+def is_test_file(path: str) -> bool:
+    """Whether ``path`` follows a test-file convention of its language."""
+    p = PurePosixPath(path)
+    name = p.name
+    if name.endswith(".py"):
+        return (name.startswith("test_") or name.endswith("_test.py")) and \
+            name != "conftest.py"
+    if name.endswith("_test.go"):
+        return True
+    if _JS_TEST.search(name):
+        return True
+    if name.endswith(_JS_EXT) and "__tests__" in p.parts:
+        return True
+    return name.endswith(".rs") and "tests" in p.parts[:1]
+
+
+def _scan(root: Path) -> list[str]:
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d not in ENV_DIRS
+                             and not d.startswith("."))
+        rel = os.path.relpath(dirpath, root)
+        for name in sorted(filenames):
+            path = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
+            if is_test_file(path):
+                out.append(path)
+        if len(out) > MAX_SCAN_FILES:
+            break
+    return out
+
+
+def _read(root: Path, rel: str) -> str:
+    try:
+        with (root / rel).open("rb") as fh:
+            return fh.read(MAX_READ_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def python_module(path: str) -> str:
+    """The dotted module name of a Python file (``src/`` and ``lib/`` dropped)."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    if parts and parts[0] in {"src", "lib"} and len(parts) > 1:
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _python_imports(text: str, test_path: str) -> set[str]:
+    """Every module a Python file imports (``from a import b`` gives ``a`` and ``a.b``)."""
+    package = python_module(str(PurePosixPath(test_path).parent / "__init__.py"))
+    found: set[str] = set()
+    for m in _PY_FROM.finditer(text):
+        base, names = m.group(1), m.group(2).strip("() \t\n")
+        if base.startswith("."):
+            dots = len(base) - len(base.lstrip("."))
+            anchor = package.split(".") if package else []
+            anchor = anchor[: len(anchor) - (dots - 1)] if dots > 1 else anchor
+            base = ".".join([*anchor, base.lstrip(".")]).strip(".")
+        if base:
+            found.add(base)
+        for name in names.replace("\n", " ").split(","):
+            word = name.strip().split(" ")[0]
+            if word and word != "*":
+                found.add(f"{base}.{word}" if base else word)
+    for m in _PY_IMPORT.finditer(text):
+        for name in m.group(1).split(","):
+            word = name.strip().split(" ")[0]
+            if word:
+                found.add(word)
+    return found
+
+
+def _python(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
+    modules = {python_module(p) for p in changed if p.endswith(".py")} - {""}
+    stems = {PurePosixPath(p).stem for p in changed}
+    stems |= {PurePosixPath(p).parent.name for p in changed if p.endswith("__init__.py")}
+    scored: dict[str, int] = {}
+    for path in changed:
+        if is_test_file(path) and path.endswith(".py"):
+            scored[path] = 3
+    for test in (t for t in tests if t.endswith(".py")):
+        stem = PurePosixPath(test).stem
+        core = stem.removeprefix("test_").removesuffix("_test")
+        if core in stems or any(core.startswith(s + "_") for s in stems if len(s) > 2):
+            scored[test] = max(scored.get(test, 0), 2)
+        imports = _python_imports(_read(root, test), test)
+        if any(i == m or i.startswith(m + ".") for i in imports for m in modules):
+            scored[test] = max(scored.get(test, 0), 1) + (1 if test in scored else 0)
+    files = sorted(scored, key=lambda t: (-scored[t], t))[:MAX_TEST_FILES]
+    return Found("python", files=files, reason="named after or importing " +
+                 ", ".join(sorted(modules)) if files else "")
+
+
+def _strip_js(path: str) -> str:
+    p = PurePosixPath(path)
+    return str(p.with_suffix("")) if p.suffix in _JS_EXT else str(p)
+
+
+def _javascript(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
+    targets = {_strip_js(p) for p in changed}
+    targets |= {str(PurePosixPath(t).parent) for t in targets if t.endswith("/index")}
+    stems = {PurePosixPath(_strip_js(p)).name for p in changed}
+    scored: dict[str, int] = {p: 3 for p in changed if is_test_file(p)}
+    for test in (t for t in tests if t.endswith(_JS_EXT)):
+        name = _JS_TEST.sub("", PurePosixPath(test).name)
+        name = PurePosixPath(name).stem if name.endswith(_JS_EXT) else name
+        if name in stems:
+            scored[test] = max(scored.get(test, 0), 2)
+        base = PurePosixPath(test).parent
+        for spec in _JS_SPEC.findall(_read(root, test)):
+            if not spec.startswith("."):
+                continue
+            resolved = os.path.normpath(str(base / spec)).replace(os.sep, "/")
+            if _strip_js(resolved) in targets or resolved in targets:
+                scored[test] = max(scored.get(test, 0), 1) + (1 if test in scored else 0)
+                break
+    files = sorted(scored, key=lambda t: (-scored[t], t))[:MAX_TEST_FILES]
+    return Found("javascript", files=files,
+                 reason="named after or importing the changed files" if files else "")
+
+
+def _go(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
+    dirs = {str(PurePosixPath(p).parent) for p in changed if p.endswith(".go")}
+    module = ""
+    mod_text = _read(root, "go.mod")
+    m = re.search(r"^module\s+(\S+)", mod_text, re.MULTILINE)
+    if m:
+        module = m.group(1)
+    packages: set[str] = set()
+    for test in (t for t in tests if t.endswith("_test.go")):
+        tdir = str(PurePosixPath(test).parent)
+        if tdir in dirs:
+            packages.add(tdir)
+        elif module:
+            wanted = {module if d == "." else f"{module}/{d}" for d in dirs}
+            if wanted & set(_GO_IMPORT.findall(_read(root, test))):
+                packages.add(tdir)
+    pkgs = sorted(packages, key=lambda d: (d not in dirs, d))[:MAX_TEST_FILES]
+    return Found("go", packages=["./" + d if d != "." else "." for d in pkgs],
+                 files=[t for t in tests if str(PurePosixPath(t).parent) in packages],
+                 reason="the changed packages and their importers" if pkgs else "")
+
+
+def _rust(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
+    filters: list[str] = []
+    for path in (p for p in changed if p.endswith(".rs")):
+        p = PurePosixPath(path)
+        if p.parts[:1] == ("tests",):
+            filters.append(f"--test={p.stem}")
+            continue
+        if "#[test]" in _read(root, path):
+            parts = list(p.with_suffix("").parts)
+            parts = parts[1:] if parts[:1] == ["src"] else parts
+            if parts and parts[-1] == "mod":
+                parts = parts[:-1]
+            mod = "::".join(x for x in parts if x not in {"lib", "main"})
+            filters.append(mod or "--lib")
+        if f"tests/{p.stem}.rs" in tests:
+            filters.append(f"--test={p.stem}")
+    return Found("rust", filters=list(dict.fromkeys(filters)),
+                 reason="the changed modules' tests" if filters else "")
+
+
+def nearest_tests(root: Path, changed: Sequence[str], *, task: str = "") -> Found:
+    """The tests to run for a change of ``changed`` (paths in the copy at ``root``)."""
+    suffixes = {PurePosixPath(p).suffix for p in changed}
+    named = named_tests(task, root) if task else []
+    if named:
+        language = "python" if named[0].split("::")[0].endswith(".py") else \
+            "go" if named[0].endswith(".go") else "javascript"
+        return Found(language, ids=named, reason="named in the request")
+    tests = _scan(root)
+    if ".py" in suffixes:
+        return _python(root, changed, tests)
+    if suffixes & set(_JS_EXT):
+        return _javascript(root, changed, tests)
+    if ".go" in suffixes:
+        return _go(root, changed, tests)
+    if ".rs" in suffixes:
+        return _rust(root, changed, tests)
+    return Found(None, reason="no test convention for these files")

@@ -1,0 +1,243 @@
+"""How each test runner is called on the nearest tests, and how its results are read.
+
+Every runner reports each test by id with its outcome, so the check can say exactly
+which tests ran: pytest's ``-rA`` summary lines, unittest's ``-v`` lines, ``go test
+-json`` events, cargo's ``test … ok`` lines, vitest's and jest's JSON reports. A user's
+own command is read the same way when its output has one of these shapes; otherwise only
+its exit status counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from greenpair.core.assistant.check.discovery import Found
+from greenpair.core.assistant.check.result import TestOutcome
+from greenpair.core.assistant.check.runner import check_env, repo_python
+
+_PYTEST_LINE = re.compile(r"^(PASSED|FAILED|ERROR|XPASS|XFAIL) (\S+?)(?: - (.*))?$",
+                          re.MULTILINE)
+_PYTEST_SECTION = re.compile(r"^_{3,} (?:ERROR collecting |ERROR at \w+ of )?(.+?) _{3,}$",
+                             re.MULTILINE)
+_PYTEST_COUNTS = re.compile(r"(\d+) (passed|failed|errors?|xfailed|xpassed)")
+_UNITTEST_LINE = re.compile(
+    r"^(\w+) \(([\w.]+)\)(?:\n[^\n]*?)? \.\.\. (ok|FAIL|ERROR|expected failure|"
+    r"unexpected success|skipped)", re.MULTILINE)
+_UNITTEST_SECTION = re.compile(r"^(?:FAIL|ERROR): (\w+) \(([\w.]+)\)", re.MULTILINE)
+_CARGO_LINE = re.compile(r"^test (\S+) \.\.\. (ok|FAILED|ignored)", re.MULTILINE)
+_CARGO_SECTION = re.compile(r"^---- (\S+) stdout ----$", re.MULTILINE)
+
+
+@dataclass
+class Plan:
+    """A test command and how to read its results.
+
+    Attributes:
+        framework: "pytest", "unittest", "go", "cargo", "vitest", "jest" or "command".
+        argv: The command.
+        display: The command as shown to the user.
+        report: A file the runner writes its results to (JSON reporters), or None.
+        parse: Reads (output, report text) into outcomes.
+        no_tests_codes: Exit statuses that mean "nothing was collected".
+    """
+
+    framework: str
+    argv: list[str]
+    display: str
+    report: Path | None = None
+    parse: Callable[[str, str], list[TestOutcome]] = field(default=lambda out, rep: [])
+    no_tests_codes: tuple[int, ...] = ()
+
+
+def _has_module(python: str, module: str, root: Path) -> bool:
+    try:
+        done = subprocess.run(
+            [python, "-c", f"import importlib.util,sys; sys.exit(importlib.util.find_spec("
+                           f"{module!r}) is None)"],
+            cwd=root, env=check_env(root), capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def parse_pytest(output: str, _report: str = "") -> list[TestOutcome]:
+    """Outcomes from pytest's ``-rA`` short summary (failure text from its sections)."""
+    sections: dict[str, str] = {}
+    heads = list(_PYTEST_SECTION.finditer(output))
+    for i, m in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(output)
+        body = output[m.end():end]
+        body = re.split(r"^={3,} ", body, maxsplit=1, flags=re.MULTILINE)[0]
+        sections[m.group(1).strip()] = body.strip("\n")
+    outcomes: dict[str, TestOutcome] = {}
+    for m in _PYTEST_LINE.finditer(output):
+        kind, ident, why = m.group(1), m.group(2), m.group(3) or ""
+        passed = kind in {"PASSED", "XFAIL"}
+        message = ""
+        if not passed:
+            tail = ident.split("::", 1)[-1].replace("::", ".")
+            message = next((body for head, body in sections.items()
+                            if head in (tail, ident) or tail.endswith(head)), why)
+        key = ident if kind != "ERROR" or ident not in outcomes else ident + " (teardown)"
+        outcomes[key] = TestOutcome(ident, passed, message)
+    return list(outcomes.values())
+
+
+def parse_unittest(output: str, _report: str = "") -> list[TestOutcome]:
+    """Outcomes from ``python -m unittest -v``."""
+    sections: dict[str, str] = {}
+    heads = list(_UNITTEST_SECTION.finditer(output))
+    for i, m in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(output)
+        sections[m.group(2)] = output[m.start():end].split("\n-----", 2)[-1].strip()
+    out = []
+    for m in _UNITTEST_LINE.finditer(output):
+        name, where, kind = m.groups()
+        if kind == "skipped":
+            continue
+        ident = where if where.endswith("." + name) else f"{where}.{name}"
+        passed = kind in {"ok", "expected failure"}
+        out.append(TestOutcome(ident, passed, "" if passed else sections.get(where, "")))
+    return out
+
+
+def parse_go(output: str, _report: str = "") -> list[TestOutcome]:
+    """Outcomes from ``go test -json`` events (a package that fails to build is one)."""
+    logs: dict[tuple[str, str], list[str]] = {}
+    out: list[TestOutcome] = []
+    for line in output.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        key = (ev.get("Package", ""), ev.get("Test", ""))
+        if ev.get("Action") == "output":
+            logs.setdefault(key, []).append(ev.get("Output", ""))
+        elif ev.get("Action") in {"pass", "fail"} and key[1]:
+            passed = ev["Action"] == "pass"
+            out.append(TestOutcome(f"{key[0]}/{key[1]}", passed,
+                                   "" if passed else "".join(logs.get(key, []))))
+        elif ev.get("Action") == "fail" and not any(o.id.startswith(key[0] + "/")
+                                                    for o in out):
+            out.append(TestOutcome(f"{key[0]} (package)", False, "".join(logs.get(key, []))))
+    return out
+
+
+def parse_cargo(output: str, _report: str = "") -> list[TestOutcome]:
+    """Outcomes from ``cargo test``'s ``test name ... ok`` lines."""
+    sections: dict[str, str] = {}
+    heads = list(_CARGO_SECTION.finditer(output))
+    for i, m in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(output)
+        sections[m.group(1)] = output[m.end():end].strip()
+    return [TestOutcome(name, kind == "ok", "" if kind == "ok" else sections.get(name, ""))
+            for name, kind in _CARGO_LINE.findall(output) if kind != "ignored"]
+
+
+def parse_jest_json(root: Path) -> Callable[[str, str], list[TestOutcome]]:
+    """A parser of vitest's and jest's JSON report (the same shape)."""
+    def parse(_output: str, report: str) -> list[TestOutcome]:
+        try:
+            data = json.loads(report)
+        except ValueError:
+            return []
+        out = []
+        for suite in data.get("testResults", []):
+            name = str(suite.get("name", ""))
+            try:
+                rel = str(PurePosixPath(Path(name).resolve().relative_to(root.resolve())))
+            except ValueError:
+                rel = name
+            for case in suite.get("assertionResults", []):
+                status = case.get("status")
+                if status not in {"passed", "failed"}:
+                    continue
+                out.append(TestOutcome(f"{rel} > {case.get('fullName', case.get('title'))}",
+                                       status == "passed",
+                                       "\n".join(case.get("failureMessages") or [])))
+            if not suite.get("assertionResults") and suite.get("status") == "failed":
+                out.append(TestOutcome(rel, False, str(suite.get("message", ""))))
+        return out
+    return parse
+
+
+def parse_any(output: str, report: str = "") -> list[TestOutcome]:
+    """Outcomes from a user's command whose output has a known runner's shape."""
+    for parser in (parse_pytest, parse_go, parse_cargo, parse_unittest):
+        found = parser(output, report)
+        if found:
+            return found
+    return []
+
+
+def _js_plan(root: Path, files: list[str], report: Path) -> Plan | str:
+    try:
+        pkg = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "no readable package.json"
+    script = str((pkg.get("scripts") or {}).get("test", ""))
+    deps = {**(pkg.get("devDependencies") or {}), **(pkg.get("dependencies") or {})}
+    tool = "vitest" if "vitest" in script or "vitest" in deps else \
+        "jest" if "jest" in script or "jest" in deps else None
+    if tool is None:
+        return "the npm test script runs neither vitest nor jest"
+    exe = root / "node_modules" / ".bin" / tool
+    if not exe.exists():
+        return f"{tool} is not installed in node_modules (run npm install)"
+    if tool == "vitest":
+        argv = [str(exe), "run", "--reporter=json", f"--outputFile={report}", *files]
+    else:
+        argv = [str(exe), "--ci", "--json", f"--outputFile={report}", "--runTestsByPath",
+                *files]
+    return Plan(tool, argv, f"{tool} {' '.join(files)}", report, parse_jest_json(root))
+
+
+def plan_for(found: Found, root: Path, report: Path) -> Plan | str:
+    """The command that runs ``found`` in the copy at ``root``, or why none can."""
+    targets = found.ids or found.files
+    if found.language == "python":
+        python = repo_python(root)
+        if _has_module(python, "pytest", root):
+            argv = [python, "-m", "pytest", "-rA", "--tb=short", "-q", "-p",
+                    "no:cacheprovider", "--color=no", *targets]
+            return Plan("pytest", argv, "pytest " + " ".join(targets), parse=parse_pytest,
+                        no_tests_codes=(5,))
+        modules = [t.split("::")[0] for t in targets]
+        return Plan("unittest", [python, "-m", "unittest", "-v", *modules],
+                    "python -m unittest " + " ".join(modules), parse=parse_unittest)
+    if found.language == "javascript":
+        return _js_plan(root, [t for t in targets if "::" not in t], report)
+    if found.language == "go":
+        import shutil
+
+        go = shutil.which("go")
+        if go is None:
+            return "go is not installed"
+        pkgs = found.packages or sorted({"./" + str(PurePosixPath(t).parent) for t in targets})
+        return Plan("go", [go, "test", "-json", *pkgs], "go test " + " ".join(pkgs),
+                    parse=parse_go)
+    if found.language == "rust":
+        import shutil
+
+        cargo = shutil.which("cargo")
+        if cargo is None:
+            return "cargo is not installed"
+        args = [f for f in found.filters if f.startswith("-")]
+        names = [f for f in found.filters if not f.startswith("-")]
+        argv = [cargo, "test", "--offline", *args, *names[:1]]
+        return Plan("cargo", argv, " ".join(["cargo test", *args, *names[:1]]),
+                    parse=parse_cargo)
+    return "no test runner for these files"
+
+
+def command_plan(command: str) -> Plan:
+    """The user's own test command (``test_command`` setting or ``--test-command``)."""
+    return Plan("command", ["sh", "-c", command], command, parse=parse_any,
+                no_tests_codes=(5,) if "pytest" in command else ())

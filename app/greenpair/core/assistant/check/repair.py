@@ -1,0 +1,329 @@
+"""The repair loop: draft, check, and on a failure show the model what failed and draft
+again, up to ``CheckOptions.tries`` drafts inside the time budget.
+
+The model sees the failing tests' names, their trimmed output (traceback or compiler
+message) and the tests' source lines; it writes the whole edit again against the same
+code (the new edit replaces the old one). Every draft and every check is a window in the
+energy ledger (kinds ``patch`` and ``check``; the check's meta holds the try, its status
+and counts). The draft shown at the end is the best one: a passing one, else the one
+that failed least.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from greenpair.core.assistant.check.checker import CheckOptions, check_changes
+from greenpair.core.assistant.check.discovery import named_tests
+from greenpair.core.assistant.check.result import (
+    CheckResult,
+    TestOutcome,
+    TryRecord,
+    ordinal,
+    skipped,
+    summarise,
+)
+from greenpair.core.assistant.patch import (
+    PatchDraft,
+    PatchEvent,
+    PatchOptions,
+    Status,
+    draft_patch,
+)
+from greenpair.core.assistant.sources import Retriever, check_repo
+from greenpair.core.errors import GreenpairError
+from greenpair.core.llm.runtime import Message
+
+if TYPE_CHECKING:
+    from greenpair.core.energy.service import EnergyMeter
+    from greenpair.core.llm.runtime import Runtime
+
+MAX_FAILURES_SHOWN = 2
+MAX_MESSAGE_CHARS = 1500
+MAX_SOURCE_LINES = 30
+
+
+_FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in (\w+)", re.MULTILINE)
+
+
+def _failed_line(outcome: TestOutcome) -> int:
+    """The line of the test's own file where its traceback left it (0: unknown)."""
+    path = outcome.id.split("::")[0]
+    lines = [int(line) for p, line, _f in _FRAME.findall(outcome.message) if p == path]
+    return lines[-1] if lines else 0
+
+
+def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
+    """The source lines of the test ``test_id`` (pytest or unittest id), or "".
+
+    A test longer than ``MAX_SOURCE_LINES`` is shown by its first line and the lines
+    before ``failed_line`` (1-based, from its traceback) when that is known.
+    """
+    if "::" in test_id:
+        path, _, rest = test_id.partition("::")
+        name = re.sub(r"\[.*$", "", rest.split("::")[-1])
+    elif " > " in test_id:
+        path, name = test_id.split(" > ", 1)[0], ""
+    elif re.fullmatch(r"[\w.]+", test_id) and "." in test_id:
+        module, _, name = test_id.rpartition(".")
+        parts = module.split(".")
+        candidates = [Path(*parts[:i]).with_suffix(".py") for i in range(len(parts), 0, -1)]
+        path = next((str(c) for c in candidates if (repo / c).is_file()), "")
+    else:
+        return ""
+    file = repo / path
+    if not path or ".." in Path(path).parts or not file.is_file():
+        return ""
+    lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    start = head = 0
+    if name:
+        pattern = re.compile(rf"^(\s*)(?:async\s+)?(?:def|func|fn)\s+{re.escape(name)}\b")
+        head = next((i for i, ln in enumerate(lines) if pattern.match(ln)), -1)
+        if head < 0:
+            return ""
+        start = head
+        while start > 0 and lines[start - 1].lstrip().startswith("@"):
+            start -= 1
+    body = lines[start:head + 1]
+    indent = len(lines[head]) - len(lines[head].lstrip())
+    first = head + 1
+    if failed_line - 1 >= start + MAX_SOURCE_LINES and name:
+        first = max(head + 1, failed_line - MAX_SOURCE_LINES + 3)
+        body.append(" " * (indent + 4) + "# …")
+    for line in lines[first:max(first, failed_line + 1, start + MAX_SOURCE_LINES)]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent and name \
+                and not line.lstrip().startswith((")", "]", "}")):
+            break
+        body.append(line)
+    return "\n".join(body).rstrip()
+
+
+_TOP_DEF = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)")
+MAX_FOCUS = 3
+
+
+def failure_focus(repo: Path, outcomes: list[TestOutcome],
+                  texts: dict[str, str] | None = None) -> list[str]:
+    """The top-level definitions of the code under test that failing tracebacks went
+    through (deepest first), read from ``texts`` (a draft's new files) or the repository."""
+    from greenpair.core.assistant.check.discovery import is_test_file
+
+    names: list[str] = []
+    for outcome in outcomes:
+        for path, line, _func in reversed(_FRAME.findall(outcome.message)):
+            if is_test_file(path) or ".." in Path(path).parts or path.startswith("/"):
+                continue
+            text = (texts or {}).get(path)
+            if text is None:
+                file = repo / path
+                if not file.is_file():
+                    continue
+                text = file.read_text(encoding="utf-8", errors="replace")
+            lines = text.splitlines()[:int(line)]
+            name = next((m.group(1) for ln in reversed(lines) if (m := _TOP_DEF.match(ln))),
+                        None)
+            if name and name not in names:
+                names.append(name)
+    return names[:MAX_FOCUS]
+
+
+def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "…\n" + text[-limit:]
+
+
+def repair_message(repo: Path, result: CheckResult, task: str) -> str:
+    """The user turn that shows the model why its edit failed the check."""
+    parts = [f"Your edit applied, but the check failed: {result.summary}."]
+    if not result.outcomes and result.static is None and result.output:
+        parts.append(result.output)
+    if result.static is not None and result.static.status == "failed":
+        parts.append(f"The {result.static.tool} check says:\n```\n"
+                     f"{_clip(result.static.output)}\n```")
+    failures: list[TestOutcome] = [o for o in result.outcomes if not o.passed]
+    for outcome in failures[:MAX_FAILURES_SHOWN]:
+        parts.append(f"The failing test `{outcome.id}`:")
+        source = failing_test_source(repo, outcome.id, _failed_line(outcome))
+        if source:
+            parts.append(f"```\n{source}\n```")
+        parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")
+    if not failures and result.static is not None and result.static.status != "failed":
+        parts.append(f"The test command's output:\n```\n{_clip(result.output)}\n```")
+    parts.append("Fix the code so the test passes (do not change the test). Write the "
+                 "complete edit again in the same format, for the original code above: it "
+                 "replaces your previous edit.")
+    parts.append(f"Task: {task.strip()}")
+    return "\n".join(parts)
+
+
+def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
+                        options: CheckOptions, deadline: float,
+                        cancel: threading.Event | None = None) -> tuple[str, CheckResult | None]:
+    """Run the tests the request names on the unchanged copy (the test-first workflow):
+    when they fail, the failure is the evidence the first draft is made with.
+
+    Returns:
+        The evidence text ("" when no test is named or it already passes) and the run.
+    """
+    if options.test_command or not named_tests(task, repo):
+        return "", None
+    with meter.window("check", repo=str(repo), attempt=0, before_draft=True) as window:
+        try:
+            result = check_changes(repo, [], task=task, options=dataclasses.replace(
+                options, static=False), deadline=deadline, cancel=cancel)
+        except (GreenpairError, OSError):
+            return "", None  # the drafts' own checks will say what went wrong
+        window.meta.update(status=result.status, passed=result.passed, failed=result.failed,
+                           command=result.command)
+    if result.status != "failed":
+        return "", result
+    parts = ["The test fails now:"]
+    for outcome in [o for o in result.outcomes if not o.passed][:MAX_FAILURES_SHOWN]:
+        source = failing_test_source(repo, outcome.id, _failed_line(outcome))
+        parts.append(f"`{outcome.id}`:" + (f"\n```\n{source}\n```" if source else ""))
+        parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")
+    parts.append("Change the code (not the test) so that it passes.")
+    return "\n".join(parts), result
+
+
+def _focus(options: PatchOptions, repo: Path, result: CheckResult,
+           texts: dict[str, str] | None = None) -> PatchOptions:
+    names = failure_focus(repo, [o for o in result.outcomes if not o.passed], texts)
+    return dataclasses.replace(options, focus_names=names) if names else options
+
+
+def _rank(draft: PatchDraft) -> tuple[int, int, int]:
+    """Lower is better: passing first, then fewer failures; a later try breaks ties."""
+    check = draft.check
+    assert check is not None
+    broken = 1 if (check.static is not None and check.static.status == "failed") or \
+        (check.status == "failed" and not check.outcomes) else 0
+    return (0 if check.ok else 1, broken, check.failed)
+
+
+def check_draft(repo: Path, draft: PatchDraft, *, meter: EnergyMeter, task: str = "",
+                options: CheckOptions | None = None, deadline: float | None = None,
+                cancel: threading.Event | None = None, attempt: int = 1) -> CheckResult:
+    """Check one draft, measured as a ``check`` window of the ledger (its meta holds the
+    try, the status and the counts); ``result.joules`` is the window's energy."""
+    with meter.window("check", repo=str(repo), model=draft.model, attempt=attempt) as window:
+        try:
+            result = check_changes(repo, draft.changes, task=task, options=options,
+                                   deadline=deadline, cancel=cancel)
+        except (GreenpairError, OSError) as exc:  # a hostile or odd repository
+            text = exc.message if isinstance(exc, GreenpairError) else str(exc)
+            result = CheckResult("error", output=text)
+        window.meta.update(status=result.status, passed=result.passed, failed=result.failed,
+                           command=result.command,
+                           draft_joules=draft.energy.joules if draft.energy else None)
+    result.joules = window.report.joules if window.report is not None else None
+    result.tries = attempt
+    result.summary = summarise(result)
+    return result
+
+
+def draft_checked(
+    repo: Path,
+    task: str,
+    *,
+    runtime: Runtime,
+    meter: EnergyMeter,
+    index: Retriever,
+    options: PatchOptions | None = None,
+    check: CheckOptions | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[PatchEvent]:
+    """Draft a patch, check it, repair it: ``Status``/``Token`` events, then the
+    ``PatchDraft`` to show, with ``draft.check`` saying what ran.
+
+    Args:
+        repo: The repository (never written).
+        task: The request.
+        runtime: The model.
+        meter: Measures each draft and each check (kinds ``patch`` and ``check``).
+        index: Where the code is found.
+        options: How drafts are made.
+        check: The budget, tries and test command.
+        cancel: Stops the model and a running test.
+    """
+    root = check_repo(repo)
+    copts = check or CheckOptions()
+    base = options or PatchOptions()
+    followup: list[Message] = []
+    records: list[TryRecord] = []
+    best: PatchDraft | None = None
+    deadline: float | None = None
+    stopped = ""
+    named = sorted({t.split("::")[0] for t in named_tests(task, root)})
+    if named:  # the named tests must pass as they are: never shown to be edited
+        base = dataclasses.replace(base, exclude_paths=[*base.exclude_paths, *named])
+    if copts.run_named_first and not copts.test_command and named:
+        yield Status("Running the test the request names, before drafting…")
+        evidence, before = named_test_evidence(
+            root, task, meter=meter, options=copts,
+            deadline=time.monotonic() + copts.timeout_s, cancel=cancel)
+        if evidence and before is not None:
+            base = _focus(dataclasses.replace(base, evidence=evidence), root, before)
+        if before is not None:
+            yield Status(f"Before the change: {before.summary}.")
+    for attempt in range(1, max(1, copts.tries) + 1):
+        started = time.monotonic()
+        draft: PatchDraft | None = None
+        for event in draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
+                                 options=dataclasses.replace(base, followup=list(followup)),
+                                 meter=meter):
+            if isinstance(event, PatchDraft):
+                draft = event
+            else:
+                yield event
+        assert draft is not None
+        draft_j = draft.energy.joules if draft.energy is not None else None
+        if draft.error or not draft.changes:
+            if best is None:
+                draft.check = skipped("no valid patch to check", tries=attempt)
+                yield draft
+                return
+            records.append(TryRecord(attempt, "no_patch", 0, 0, draft_j, None,
+                                     time.monotonic() - started))
+            break
+        if deadline is None:
+            deadline = time.monotonic() + copts.timeout_s
+        yield Status(f"Checking the change in a scratch copy ({ordinal(attempt)} try)…")
+        result = check_draft(root, draft, meter=meter, task=task, options=copts,
+                             deadline=deadline, cancel=cancel, attempt=attempt)
+        records.append(TryRecord(attempt, result.status, result.passed, result.failed,
+                                 draft_j, result.joules, time.monotonic() - started))
+        draft.check = result
+        if best is None or _rank(draft) <= _rank(best):
+            best = draft
+        if result.status != "failed" or attempt >= copts.tries or \
+                (cancel is not None and cancel.is_set()):
+            break
+        needed = (time.monotonic() - started) * 0.8
+        if deadline - time.monotonic() < needed:
+            yield Status("The check failed and the time budget is too short for another try.")
+            stopped = (f"no {ordinal(attempt + 1)} try: about {needed:.0f} s needed, "
+                       f"{max(0.0, deadline - time.monotonic()):.0f} s of the budget left "
+                       "(check_timeout_s)")
+            break
+        yield Status(f"The check failed ({result.summary}); drafting again with the failure…")
+        followup += [Message("assistant", draft.reply),
+                     Message("user", repair_message(root, result, task))]
+        if not base.focus_names:  # a focus from the test run before drafting is kept
+            base = _focus(base, root, result, {c.path: c.after.decode(c.encoding, "replace")
+                                               for c in draft.changes})
+    assert best is not None
+    assert best.check is not None
+    best.check.attempts = records
+    best.check.stopped = stopped
+    if len(records) > best.check.tries:
+        best.check.summary += f" (the {ordinal(len(records))} try did no better; " \
+                              f"showing the {ordinal(best.check.tries)})"
+    best.check.tries = len(records)  # drafts made (the summary names the one shown)
+    yield best

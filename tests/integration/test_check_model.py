@@ -1,0 +1,90 @@
+"""The check and repair loop on the real tiny model: its drafts are checked in a scratch
+copy by the repository's pytest, a failure goes back to it, every try is in the ledger,
+and a "passed" is never false."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from greenpair.core.assistant.check import CheckOptions, draft_checked
+from greenpair.core.assistant.patch import PatchDraft, PatchOptions
+from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.config import ledger_path
+from greenpair.core.energy.ledger import Ledger
+from greenpair.core.energy.meter import Meter
+from greenpair.core.llm.llama import LlamaRuntime
+from greenpair.core.llm.runtime import Message
+from greenpair.core.types import Chunk, ScoredChunk
+from tests.helpers.check_repos import python_repo, tree_digest
+from tests.unit.core.check.test_check_repair import FILES, OPS
+
+pytestmark = pytest.mark.model
+
+
+class Recording:
+    """The real runtime, with the messages of each generation kept for assertions."""
+
+    def __init__(self, runtime: LlamaRuntime) -> None:
+        self._rt = runtime
+        self.calls: list[list[Message]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rt, name)
+
+    def stream_chat(self, messages: list[Message], **kwargs: Any) -> Iterator[str]:
+        self.calls.append(list(messages))
+        return self._rt.stream_chat(messages, **kwargs)
+
+
+STRICT = {**FILES, "tests/test_ops_strict.py": """
+    from calc.ops import add
+
+
+    def test_add_then_fail():
+        assert add(2, 3) in (-1, 5)
+        assert False, "this test always fails, so every try is repaired"
+    """}
+
+
+def test_the_tiny_model_is_checked_and_repaired(tmp_path: Path, tiny_model_path: Path) -> None:
+    repo = python_repo(tmp_path / "repo", STRICT)
+    before = tree_digest(repo)
+    rt = LlamaRuntime(tiny_model_path, n_ctx=2048, n_threads=1, seed=0)
+    recording = Recording(rt)
+    meter = Meter()
+    try:
+        events = list(draft_checked(
+            repo, "add returns the difference; make it return the sum a + b",
+            runtime=recording, meter=meter,  # type: ignore[arg-type]
+            index=StaticRetriever([ScoredChunk(Chunk(OPS, "python", 1, 2,
+                                                     FILES[OPS], "function", "add"), 1.0)]),
+            options=PatchOptions(format="search_replace", retries=0, max_tokens=120),
+            check=CheckOptions(tries=2, timeout_s=240)))
+    finally:
+        meter.close()
+        rt.unload()
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    check = draft.check
+    assert check is not None
+    assert tree_digest(repo) == before  # the user's files, whatever the model wrote
+    if check.status == "skipped":  # no valid edit at all: nothing was run, and it says so
+        assert draft.error is not None
+        assert check.summary == "not checked: no valid patch to check"
+        return
+    assert check.status == "failed"  # test_add_then_fail cannot pass: never a false pass
+    assert "tests/test_ops_strict.py::test_add_then_fail" in check.tests_run
+    assert len(recording.calls) == 2  # the failure went back to the model once
+    repair = recording.calls[1][-1].content
+    assert "The failing test `tests/test_ops_strict.py::test_add_then_fail`" in repair \
+        or "The failing test `tests/test_ops.py::test_add`" in repair
+    assert "Task: add returns the difference" in repair
+    assert check.tries == len(check.attempts) == 2
+    checked = [a for a in check.attempts if a.status != "no_patch"]
+    rows = [r for r in Ledger(ledger_path()).rows_since(0) if r[1] == "check"]
+    assert len(rows) == len(checked) >= 1  # every check of every try is in the ledger
+    assert all(a.check_joules is not None and a.draft_joules is not None for a in checked)

@@ -1,0 +1,106 @@
+"""The tests nearest a change, on small generated layouts (Python, TypeScript, Go, Rust)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from greenpair.core.assistant.check.discovery import named_tests, nearest_tests, python_module
+
+
+def _layout(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_python_tests_that_import_the_module_or_are_named_after_it(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {
+        "src/shop/__init__.py": "",
+        "src/shop/cart.py": "",
+        "src/shop/tax.py": "",
+        "tests/test_cart.py": "def test_x():\n    pass\n",  # named after it
+        "tests/test_checkout.py": "from shop.cart import Cart\n",
+        "tests/test_orders.py": "from shop import (\n    tax,\n    cart,\n)\n",
+        "tests/test_tax.py": "import shop.tax\n",
+        "tests/unit/test_rel.py": "",
+        "tests/helpers.py": "from shop.cart import Cart\n",  # not a test file
+        "src/shop/test_inline.py": "from .cart import Cart\n",
+        ".venv/lib/test_cart.py": "from shop.cart import Cart\n",  # an environment
+    })
+    found = nearest_tests(root, ["src/shop/cart.py"])
+    assert found.language == "python"
+    assert found.files[0] == "tests/test_cart.py"
+    assert set(found.files) == {"tests/test_cart.py", "tests/test_checkout.py",
+                                "tests/test_orders.py", "src/shop/test_inline.py"}
+    assert nearest_tests(root, ["src/shop/tax.py"]).files == ["tests/test_tax.py",
+                                                               "tests/test_orders.py"]
+
+
+def test_python_module_names_drop_src_and_init() -> None:
+    assert python_module("src/pkg/sub/mod.py") == "pkg.sub.mod"
+    assert python_module("pkg/__init__.py") == "pkg"
+    assert python_module("_pytest/python.py") == "_pytest.python"
+
+
+def test_a_changed_test_file_is_its_own_nearest_test(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {"testing/test_x.py": "def test_y():\n    pass\n"})
+    assert nearest_tests(root, ["testing/test_x.py"]).files == ["testing/test_x.py"]
+
+
+def test_a_request_naming_a_test_targets_it(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {"testing/test_x.py": "def test_y():\n    pass\n",
+                              "src/m.py": ""})
+    task = "make `testing/test_x.py::test_y` pass (and testing/test_gone.py::test_z)"
+    assert named_tests(task, root) == ["testing/test_x.py::test_y"]
+    found = nearest_tests(root, ["src/m.py"], task=task)
+    assert (found.ids, found.reason) == (["testing/test_x.py::test_y"], "named in the request")
+
+
+def test_typescript_spec_files_importing_the_change(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {
+        "src/util/format.ts": "export const f = 1;\n",
+        "src/util/index.ts": "export * from './format';\n",
+        "src/util/format.test.ts": "import { f } from './format';\n",
+        "test/price.spec.ts": "import { f } from '../src/util/format';\n",
+        "src/__tests__/all.ts": "import { f } from '../util';\n",
+        "test/other.spec.ts": "import { g } from '../src/other';\n",
+        "node_modules/x/format.test.ts": "import { f } from './format';\n",
+    })
+    found = nearest_tests(root, ["src/util/format.ts"])
+    assert found.language == "javascript"
+    assert found.files[0] == "src/util/format.test.ts"
+    assert set(found.files) == {"src/util/format.test.ts", "test/price.spec.ts"}
+    assert nearest_tests(root, ["src/util/index.ts"]).files == ["src/__tests__/all.ts"]
+
+
+def test_go_the_package_and_its_importers(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {
+        "go.mod": "module example.com/shop\n\ngo 1.21\n",
+        "cart/cart.go": "package cart\n",
+        "cart/cart_test.go": "package cart\n",
+        "api/api_test.go": 'package api\n\nimport (\n\t"example.com/shop/cart"\n)\n',
+        "tax/tax_test.go": 'package tax\n\nimport "fmt"\n',
+    })
+    found = nearest_tests(root, ["cart/cart.go"])
+    assert found.language == "go"
+    assert found.packages == ["./cart", "./api"]
+    assert set(found.files) == {"cart/cart_test.go", "api/api_test.go"}
+
+
+def test_rust_the_modules_own_tests_and_its_integration_tests(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {
+        "Cargo.toml": "[package]\nname = 'shop'\n",
+        "src/cart.rs": "#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}\n",
+        "tests/cart.rs": "#[test]\nfn it() {}\n",
+        "src/tax.rs": "pub fn tax() {}\n",
+    })
+    assert nearest_tests(root, ["src/cart.rs"]).filters == ["cart", "--test=cart"]
+    assert nearest_tests(root, ["src/tax.rs"]).empty
+
+
+def test_files_without_a_test_convention_find_nothing(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {"docs/a.md": "x\n", "tests/test_a.py": "import os\n"})
+    found = nearest_tests(root, ["docs/a.md"])
+    assert found.empty
+    assert found.reason == "no test convention for these files"

@@ -1,0 +1,110 @@
+"""Reading each test runner's results (outputs as the runners print them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from greenpair.core.assistant.check.frameworks import (
+    parse_any,
+    parse_cargo,
+    parse_go,
+    parse_jest_json,
+    parse_pytest,
+    parse_unittest,
+)
+from greenpair.core.assistant.check.result import CheckResult, StaticResult, summarise
+
+PYTEST = """\
+.F                                                                       [100%]
+=================================== FAILURES ===================================
+_________________________________ TestOps.test_add _________________________________
+tests/test_ops.py:5: in test_add
+    assert add(2, 3) == 5
+E   assert -1 == 5
+==================================== PASSES ====================================
+=========================== short test summary info ============================
+PASSED tests/test_ops.py::test_zero
+FAILED tests/test_ops.py::TestOps::test_add - assert -1 == 5
+ERROR tests/test_io.py - ImportError: no module named io2
+1 failed, 1 passed, 1 error in 0.03s
+"""
+
+
+def test_pytest_ids_outcomes_and_the_failures_text() -> None:
+    out = parse_pytest(PYTEST)
+    assert [(o.id, o.passed) for o in out] == [
+        ("tests/test_ops.py::test_zero", True),
+        ("tests/test_ops.py::TestOps::test_add", False),
+        ("tests/test_io.py", False),
+    ]
+    assert "E   assert -1 == 5" in out[1].message
+    assert "ImportError" in out[2].message
+
+
+def test_unittest_verbose_lines() -> None:
+    text = ("test_a (tests.test_m.T.test_a) ... ok\n"
+            "test_b (tests.test_m.T.test_b)\nDoc line. ... FAIL\n"
+            "test_c (tests.test_m.T.test_c) ... skipped 'later'\n\n"
+            "======================================================================\n"
+            "FAIL: test_b (tests.test_m.T.test_b)\n"
+            "----------------------------------------------------------------------\n"
+            "Traceback (most recent call last):\nAssertionError: 1 != 2\n")
+    out = parse_unittest(text)
+    assert [(o.id, o.passed) for o in out] == [("tests.test_m.T.test_a", True),
+                                               ("tests.test_m.T.test_b", False)]
+    assert "AssertionError: 1 != 2" in out[1].message
+
+
+def test_go_json_events_and_a_package_that_does_not_build() -> None:
+    lines = [
+        {"Action": "run", "Package": "ex/cart", "Test": "TestAdd"},
+        {"Action": "output", "Package": "ex/cart", "Test": "TestAdd", "Output": "want 5\n"},
+        {"Action": "fail", "Package": "ex/cart", "Test": "TestAdd"},
+        {"Action": "pass", "Package": "ex/cart", "Test": "TestZero"},
+        {"Action": "fail", "Package": "ex/cart"},
+        {"Action": "output", "Package": "ex/api", "Output": "undefined: Foo\n"},
+        {"Action": "fail", "Package": "ex/api"},
+    ]
+    out = parse_go("\n".join(json.dumps(x) for x in lines))
+    assert [(o.id, o.passed) for o in out] == [("ex/cart/TestAdd", False),
+                                               ("ex/cart/TestZero", True),
+                                               ("ex/api (package)", False)]
+    assert out[0].message == "want 5\n"
+
+
+def test_cargo_lines() -> None:
+    text = ("running 2 tests\ntest cart::tests::adds ... ok\ntest cart::tests::fails ... FAILED\n"
+            "test cart::tests::later ... ignored\n\nfailures:\n\n"
+            "---- cart::tests::fails stdout ----\nassertion failed: 1 == 2\n\n")
+    out = parse_cargo(text)
+    assert [(o.id, o.passed) for o in out] == [("cart::tests::adds", True),
+                                               ("cart::tests::fails", False)]
+    assert "assertion failed" in out[1].message
+
+
+def test_vitest_and_jest_json_reports(tmp_path: Path) -> None:
+    report = {"testResults": [{"name": str(tmp_path / "src/a.test.ts"), "assertionResults": [
+        {"fullName": "a adds", "status": "passed"},
+        {"fullName": "a fails", "status": "failed", "failureMessages": ["expected 2"]},
+        {"fullName": "a todo", "status": "pending"}]}]}
+    out = parse_jest_json(tmp_path)("", json.dumps(report))
+    assert [(o.id, o.passed) for o in out] == [("src/a.test.ts > a adds", True),
+                                               ("src/a.test.ts > a fails", False)]
+
+
+def test_a_users_command_is_read_by_whichever_shape_it_has() -> None:
+    assert [o.id for o in parse_any(PYTEST)][:1] == ["tests/test_ops.py::test_zero"]
+    assert parse_any("make: all done\n") == []
+
+
+def test_summaries_say_what_ran() -> None:
+    passed = CheckResult("passed", static=StaticResult("passed", "python compile"),
+                         passed=14, tries=2)
+    assert summarise(passed) == "static check passed · 14 tests passed (2nd try)"
+    skipped = CheckResult("no_tests", static=StaticResult("skipped", reason="go is not "
+                                                          "installed"))
+    assert summarise(skipped) == ("no static check (go is not installed) · no tests found "
+                                  "for this change")
+    command = CheckResult("passed", command="make test")
+    assert summarise(command) == "`make test` succeeded"

@@ -1,0 +1,209 @@
+"""The repair loop with a fake runtime of queued replies: the failure goes back to the
+model, every try and its check are in the ledger, the best draft is shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from greenpair.core.llm.fake import FakeRuntime
+
+from greenpair.core.assistant.check import CheckOptions, draft_checked
+from greenpair.core.assistant.check.repair import failing_test_source
+from greenpair.core.assistant.patch import PatchDraft, PatchOptions, Status
+from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.config import ledger_path
+from greenpair.core.energy.ledger import Ledger
+from greenpair.core.energy.meter import Meter
+from greenpair.core.types import Chunk, ScoredChunk
+from tests.helpers.check_repos import python_repo, tree_digest
+
+OPS = "src/calc/ops.py"
+FILES = {
+    "src/calc/__init__.py": "",
+    OPS: "def add(a, b):\n    return a - b\n",
+    "tests/test_ops.py": """
+        from calc.ops import add
+
+
+        def test_add():
+            assert add(2, 3) == 5
+
+
+        def test_zero():
+            assert add(0, 0) == 0
+        """,
+}
+RETRIEVER = StaticRetriever([ScoredChunk(Chunk(OPS, "python", 1, 2, "def add"), 1.0)])
+
+
+def _reply(expr: str) -> str:
+    return f"{OPS}\n<<<<<<< SEARCH\n    return a - b\n=======\n    return {expr}\n>>>>>>> REPLACE"
+
+
+@pytest.fixture
+def meter() -> Iterator[Meter]:
+    m = Meter()
+    yield m
+    m.close()
+
+
+def _run(repo: Path, rt: FakeRuntime, meter: Meter, **check: object) -> tuple[list, PatchDraft]:
+    events = list(draft_checked(repo, "make add return the sum", runtime=rt, meter=meter,
+                                index=RETRIEVER, options=PatchOptions(format="search_replace"),
+                                check=CheckOptions(**check)))  # type: ignore[arg-type]
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    return events, draft
+
+
+def test_a_failure_is_shown_to_the_model_which_repairs_it(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    before = tree_digest(repo)
+    rt = FakeRuntime([_reply("a * b"), _reply("a + b")])
+    events, draft = _run(repo, rt, meter, tries=2, timeout_s=120)
+    assert "+    return a + b" in draft.diff
+    check = draft.check
+    assert check is not None
+    assert (check.status, check.tries, check.passed, check.failed) == ("passed", 2, 2, 0)
+    assert check.summary == "static check passed · 2 tests passed (2nd try)"
+    assert [(a.attempt, a.status) for a in check.attempts] == [(1, "failed"), (2, "passed")]
+    assert any(isinstance(e, Status) and "drafting again" in e.text for e in events)
+    repair = rt.prompts[1]
+    assert "tests/test_ops.py::test_add" in repair
+    assert "def test_add():\n    assert add(2, 3) == 5" in repair  # the test's source lines
+    assert "assert 6 == 5" in repair  # its trimmed failure
+    assert "return a * b" in repair  # the edit that failed
+    assert tree_digest(repo) == before
+    rows = Ledger(ledger_path()).rows_since(0)
+    kinds = [r[1] for r in rows]
+    assert kinds.count("patch") == 2
+    assert kinds.count("check") == 2
+    last = Ledger(ledger_path()).last("check")
+    assert last is not None
+    assert (last.meta["attempt"], last.meta["status"], last.meta["passed"]) == (2, "passed", 2)
+    assert last.joules is not None
+    assert check.to_json()["attempts"][1]["check_joules"] == pytest.approx(last.joules, abs=1e-3)
+
+
+def test_the_better_draft_is_kept_when_the_repair_does_worse(tmp_path: Path,
+                                                            meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    rt = FakeRuntime([_reply("a * b"), _reply("a * b + 1")])
+    _, draft = _run(repo, rt, meter, tries=2, timeout_s=120)
+    check = draft.check
+    assert check is not None
+    assert "+    return a * b\n" in draft.diff
+    assert (check.status, check.failed, check.tries) == ("failed", 1, 2)
+    assert check.summary == ("static check passed · 1 test failed, 1 passed (the 2nd try did "
+                             "no better; showing the 1st)")
+
+
+def test_one_try_means_no_repair(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    rt = FakeRuntime([_reply("a * b"), _reply("a + b")])
+    _, draft = _run(repo, rt, meter, tries=1, timeout_s=120)
+    assert len(rt.prompts) == 1
+    assert draft.check is not None
+    assert (draft.check.status, draft.check.tries) == ("failed", 1)
+    assert draft.to_json()["check"]["status"] == "failed"
+
+
+def test_no_valid_patch_is_not_checked(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    rt = FakeRuntime(["no edit here", "still none"])
+    _, draft = _run(repo, rt, meter, tries=2, timeout_s=120)
+    assert draft.error is not None
+    assert draft.check is not None
+    assert draft.check.status == "skipped"
+    assert draft.check.summary == "not checked: no valid patch to check"
+
+
+def test_test_source_finds_pytest_and_unittest_ids(tmp_path: Path) -> None:
+    repo = python_repo(tmp_path / "repo", {
+        "tests/test_a.py": "class TestA:\n    @mark\n    def test_b(self, x):\n        assert x\n"
+                           "\n    def test_c(self):\n        pass\n",
+    })
+    assert failing_test_source(repo, "tests/test_a.py::TestA::test_b[1-2]") == (
+        "    @mark\n    def test_b(self, x):\n        assert x")
+    assert failing_test_source(repo, "tests.test_a.TestA.test_c") == "    def test_c(self):\n        pass"
+    assert failing_test_source(repo, "../etc/passwd::x") == ""
+
+
+def test_a_named_failing_test_is_run_first_and_targeted(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    rt = FakeRuntime([_reply("a + b")])
+    events = list(draft_checked(repo, "make `tests/test_ops.py::test_add` pass", runtime=rt,
+                                meter=meter, index=RETRIEVER,
+                                options=PatchOptions(format="search_replace"),
+                                check=CheckOptions(tries=2, timeout_s=120)))
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    first = rt.prompts[0]
+    assert "The test fails now:" in first  # the failure, before the first draft
+    assert "assert -1 == 5" in first
+    assert "def test_add():" in first
+    statuses = [e.text for e in events if isinstance(e, Status)]
+    assert "Before the change: 1 test failed, 0 passed." in statuses
+    check = draft.check
+    assert check is not None
+    assert (check.status, check.tests_run) == ("passed", ["tests/test_ops.py::test_add"])
+    assert check.summary == "static check passed · 1 test passed"
+    last = Ledger(ledger_path()).last("check")
+    assert last is not None
+    assert last.meta["attempt"] == 1
+    kinds = [r[1] for r in Ledger(ledger_path()).rows_since(0)]
+    assert kinds.count("check") == 2  # the run before drafting, and the draft's check
+
+
+def test_an_edit_of_the_named_test_is_not_a_fix(tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    test_chunk = ScoredChunk(Chunk("tests/test_ops.py", "python", 4, 5, "def test_add"), 2.0)
+    cheat = ("tests/test_ops.py\n<<<<<<< SEARCH\n    assert add(2, 3) == 5\n=======\n"
+             "    assert add(2, 3) == -1\n>>>>>>> REPLACE")
+    rt = FakeRuntime([cheat, _reply("a + b")])
+    events = list(draft_checked(repo, "make tests/test_ops.py::test_add pass", runtime=rt,
+                                meter=meter, index=StaticRetriever([test_chunk, RETRIEVER.chunks[0]]),
+                                options=PatchOptions(format="search_replace"),
+                                check=CheckOptions(tries=2, timeout_s=120)))
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    assert "### tests/test_ops.py" not in rt.prompts[0]  # the named test is not offered
+    assert "### src/calc/ops.py" in rt.prompts[0]
+    assert "the test the request names; it must pass unchanged" in rt.prompts[1]
+    check = draft.check
+    assert check is not None
+    assert [a.status for a in check.attempts] == ["failed", "passed"]
+    assert (check.status, check.tests_run) == ("passed", ["tests/test_ops.py::test_add"])
+    assert draft.files == [OPS]
+
+
+def test_failure_focus_names_the_definitions_a_traceback_went_through(tmp_path: Path) -> None:
+    from greenpair.core.assistant.check.repair import failure_focus
+    from greenpair.core.assistant.check.result import TestOutcome
+
+    repo = python_repo(tmp_path / "repo", {
+        "six.py": "X = 1\n\n\ndef add_metaclass(m):\n    def wrapper(cls):\n"
+                  "        return cls.__dict__['a']\n    return wrapper\n",
+        "test_six.py": "import six\n\n\ndef test_it():\n    six.add_metaclass(1)(object)\n",
+    })
+    message = ("test_six.py:5: in test_it\n    six.add_metaclass(1)(object)\n"
+               "six.py:6: in wrapper\n    return cls.__dict__['a']\nE   KeyError: 'a'\n")
+    outcome = TestOutcome("test_six.py::test_it", False, message)
+    assert failure_focus(repo, [outcome]) == ["add_metaclass"]
+    assert failure_focus(repo, [outcome], {"six.py": "class Moved:\n" * 6}) == ["Moved"]
+    assert failure_focus(repo, [TestOutcome("t", False, "../x.py:1: in f\n")]) == []
+
+
+def test_a_long_test_is_shown_around_the_line_that_failed(tmp_path: Path) -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(60))
+    repo = python_repo(tmp_path / "repo", {"test_long.py": f"def test_long():\n{body}"})
+    shown = failing_test_source(repo, "test_long.py::test_long", failed_line=50)
+    lines = shown.splitlines()
+    assert lines[:2] == ["def test_long():", "    # …"]
+    assert "    x48 = 48" in lines  # line 50 of the file, the one that failed...
+    assert lines[-1] == "    x49 = 49"  # ...with the lines before it and one after
+    assert len(lines) <= 32
+    short = failing_test_source(repo, "test_long.py::test_long")
+    assert short.splitlines()[1] == "    x0 = 0"
