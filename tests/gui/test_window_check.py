@@ -12,12 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from greenpair.core.llm.fake import FakeRuntime
 from PySide6.QtCore import Qt
 
 from greenpair.core.assistant.check.prefs import load_prefs
 from tests.gui.window_helpers import type_and_send, wait_answer, wait_indexed
 from tests.helpers.check_repos import python_repo, tree_digest
+from tests.helpers.fake_runtime import FakeRuntime
 from tests.unit.core.check.test_check_repair import FILES, _reply
 
 TIMEOUT_MS = 120_000

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from greenpair.core.llm.fake import FakeRuntime
 
 from greenpair.cli import assistant as cli_assistant
 from greenpair.cli import cli
 from greenpair.core.assistant.sources import StaticRetriever
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.helpers.check_repos import python_repo, tree_digest
+from tests.helpers.fake_runtime import FakeRuntime
 from tests.unit.core.check.test_check_repair import FILES, OPS, _reply
 
 KEYS = {"status", "summary", "static", "tests_run", "passed", "failed", "tries", "output",

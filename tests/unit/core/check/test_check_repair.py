@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from greenpair.core.llm.fake import FakeRuntime
 
 from greenpair.core.assistant.check import CheckOptions, draft_checked
 from greenpair.core.assistant.check.repair import failing_test_source
@@ -18,6 +17,7 @@ from greenpair.core.energy.ledger import Ledger
 from greenpair.core.energy.meter import Meter
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.helpers.check_repos import python_repo, tree_digest
+from tests.helpers.fake_runtime import FakeRuntime
 
 OPS = "src/calc/ops.py"
 FILES = {
