@@ -46,7 +46,7 @@ def _meter() -> Any:
     return Meter()
 
 def ask(conv: Any, question: str, gold: set[str]) -> dict[str, Any]:
-    from greenpair.core.assistant.ask import Answer, Sources, Token
+    from greenpair.core.assistant.ask.conversation import Answer, Sources, Token
 
     t0 = time.perf_counter()
     sources_s = first_s = 0.0
@@ -76,7 +76,7 @@ def main() -> None:
                         help="snippet budget of the new setting (0: AskOptions' default)")
     args = parser.parse_args()
 
-    from greenpair.core.assistant.ask import AskOptions, Conversation
+    from greenpair.core.assistant.ask.conversation import AskOptions, Conversation
     from greenpair.core.config import physical_cores
     from greenpair.core.index import open_index
     from greenpair.core.llm.manager import open_runtime

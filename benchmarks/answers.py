@@ -49,8 +49,8 @@ def _meter() -> Any:
 
 def score(row: dict, corpus: Path) -> dict[str, object]:
     """Check the citations of a saved answer against the snippets it was shown."""
-    from greenpair.core.assistant.citations import check_answer
-    from greenpair.core.assistant.context import Snippet
+    from greenpair.core.assistant.ask.citations import check_answer
+    from greenpair.core.assistant.ask.context import Snippet
 
     shown = []
     for header in row["context"]:
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--rescore", type=Path, default=None,
                         help="Re-check the citations of answers saved with --json (no model).")
     args = parser.parse_args()
-    from greenpair.core.assistant.ask import Answer, AskOptions, Conversation
+    from greenpair.core.assistant.ask.conversation import Answer, AskOptions, Conversation
     from greenpair.core.index import open_index
     from greenpair.core.llm.manager import open_runtime
 

@@ -47,8 +47,8 @@ QUESTIONS: list[tuple[str, str]] = [
      "core/privacy.py"),
     ("How are settings read from the JSON file and their types checked?", "core/config.py"),
     ("How does the answer stream stop early once the Sources line is written?",
-     "core/assistant/streaming.py"),
-    ("Where is a model file's sha256 compared with the catalog?", "core/llm/store.py"),
+     "core/assistant/ask/streaming.py"),
+    ("Where is a model file's sha256 compared with the catalog?", "core/llm/model_store.py"),
     ("How is the grid carbon intensity chosen from the country setting?",
      "core/energy/carbon.py"),
     ("How does the repository walker recognise secret files that must never be indexed?",
@@ -99,7 +99,7 @@ def make_repo(dest: Path) -> Path:
 
 
 def ask(conv: Any, question: str, expected: str) -> Result:
-    from greenpair.core.assistant.ask import Answer
+    from greenpair.core.assistant.ask.conversation import Answer
 
     t0 = time.perf_counter()
     answer = None
@@ -129,7 +129,7 @@ def _show(name: str, r: Result) -> None:
 def run_interleaved(repo: Path, runtimes: dict[str, Any], index: Any,
                     questions: list[tuple[str, str]]) -> dict[str, list[Result]]:
     """Both settings, question by question, alternating which goes first."""
-    from greenpair.core.assistant.ask import AskOptions, Conversation
+    from greenpair.core.assistant.ask.conversation import AskOptions, Conversation
 
     results: dict[str, list[Result]] = {"naive": [], "green": []}
     green = Conversation(repo, runtime=runtimes["green"], index=index, options=AskOptions(),
@@ -147,7 +147,7 @@ def run_interleaved(repo: Path, runtimes: dict[str, Any], index: Any,
 
 def warm(runtime: Any) -> None:
     """Load the model and run one short generation (page in the weights) untimed."""
-    from greenpair.core.assistant.sources import reset_cache
+    from greenpair.core.assistant.retriever import reset_cache
     from greenpair.core.llm.runtime import Message
 
     runtime.load()

@@ -52,7 +52,7 @@ def main() -> int:
     from greenpair.core.index import open_index
     from greenpair.core.index.search import DEFAULT, fuse, gather
     from greenpair.core.index.search.evidence import best_first
-    from greenpair.core.index.search.history import history_scores, load
+    from greenpair.core.index.search.git_log import history_scores, load
 
     index = open_index(args.repo)
     for _ in index.update(embed=False):

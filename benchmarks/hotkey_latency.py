@@ -105,8 +105,8 @@ class Baseline:
     around the selection). Runs alternate with the presses so both see the same load."""
 
     def __init__(self, model: str, repo: Path) -> None:
-        from greenpair.core.assistant.selection_context import find_in_repo
-        from greenpair.core.assistant.suggest import CURSOR
+        from greenpair.core.assistant.suggest.selection_context import find_in_repo
+        from greenpair.core.assistant.suggest.suggestion import CURSOR
         from greenpair.core.llm.manager import open_runtime
 
         match = find_in_repo(SELECTED, repo)
@@ -116,7 +116,7 @@ class Baseline:
 
     def run(self) -> float:
         """Seconds to the first piece of the suggestion."""
-        from greenpair.core.assistant.suggest import suggest
+        from greenpair.core.assistant.suggest.suggestion import suggest
 
         t0 = time.monotonic()
         stream = suggest(self.text, "complete", runtime=self.runtime)
@@ -139,7 +139,7 @@ def main() -> None:
                         help="Save popup.png and tray-menu.png here.")
     args = parser.parse_args()
     from greenpair.core.config import models_dir
-    from greenpair.core.llm.store import find_model
+    from greenpair.core.llm.model_store import find_model
 
     model = find_model(args.model)
     if model is None:

@@ -166,8 +166,8 @@ def main() -> int:
     os.environ["GREENPAIR_HOME"] = str(home)
 
     from greenpair.ui.app import create_application
-    from greenpair.ui.caret import REST_AFTER_MS
-    from greenpair.ui.main_window import MainWindow
+    from greenpair.ui.window.caret import REST_AFTER_MS
+    from greenpair.ui.window.main_window import MainWindow
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
     from screenshots import QUESTION, write_demo_repo

@@ -108,7 +108,7 @@ def generation_speed(rt: LlamaRuntime, n: int, reps: int) -> dict[str, tuple[flo
 
 def _context() -> str:
     """~1,000 tokens of real code for the shared prefix."""
-    text = (ROOT / "app/greenpair/core/llm/store.py").read_text(encoding="utf-8")
+    text = (ROOT / "app/greenpair/core/llm/model_store.py").read_text(encoding="utf-8")
     return "\n".join(text.splitlines()[:150])
 
 

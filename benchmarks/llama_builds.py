@@ -85,7 +85,7 @@ def _measure(site: Path, model: Path, threads: int, n_gen: int, runs: int) -> di
 
 def main() -> int:
     from greenpair.core.config import physical_cores
-    from greenpair.core.llm.store import find_model
+    from greenpair.core.llm.model_store import find_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")

@@ -90,9 +90,9 @@ def _expected_file(task: dict, original: str) -> str:
 
 def _judge_reply(repo: Path, fmt: str, reply: str, task: dict) -> tuple[bool, bool, bool]:
     """(well-formed, applies, exact) of one reply, judged like the product does."""
-    from greenpair.core.assistant.diffs import validate
-    from greenpair.core.assistant.editing import apply_edits
-    from greenpair.core.assistant.edits import parse_edits
+    from greenpair.core.assistant.patch.diffs import validate
+    from greenpair.core.assistant.patch.editing import apply_edits
+    from greenpair.core.assistant.patch.edits import parse_edits
     from greenpair.core.errors import PatchError
 
     try:
@@ -116,8 +116,14 @@ def _exact(changes: list, task: dict, repo: Path) -> bool:
 
 def run_task(runtime: object, fmt: str, task: dict, corpus: Path) -> Row:
     """Draft one task in ``fmt`` and judge the first reply and the final draft."""
-    from greenpair.core.assistant.patch import PatchDraft, PatchOptions, Status, Token, draft_patch
-    from greenpair.core.assistant.sources import StaticRetriever
+    from greenpair.core.assistant.patch.drafting import (
+        PatchDraft,
+        PatchOptions,
+        Status,
+        Token,
+        draft_patch,
+    )
+    from greenpair.core.assistant.retriever import StaticRetriever
     from greenpair.core.types import Chunk, ScoredChunk
 
     row = Row(task["id"])
@@ -171,7 +177,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from greenpair.core.llm.manager import open_runtime
-    from greenpair.core.llm.store import find_model
+    from greenpair.core.llm.model_store import find_model
 
     tasks = [json.loads(line) for line in TASKS.read_text().splitlines() if line.strip()]
     tasks = tasks[: args.limit] if args.limit else tasks

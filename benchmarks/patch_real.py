@@ -54,8 +54,8 @@ def _meter() -> Any:
 
 def select_tasks(sets: list[str], limit: int) -> list[dict[str, Any]]:
     """Commits whose message names a definition found in a gold file, round-robin by set."""
-    from greenpair.core.assistant.editing import definition_spans
-    from greenpair.core.assistant.targets import named_identifiers
+    from greenpair.core.assistant.patch.editing import definition_spans
+    from greenpair.core.assistant.patch.targets import named_identifiers
     from greenpair.core.repo.languages import detect_language
 
     per_set: list[list[dict[str, Any]]] = []
@@ -102,8 +102,8 @@ def _parses(changes: list[Any]) -> bool:
 
 
 def run_task(runtime: Any, index: Any, task: dict[str, Any], options: Any) -> dict[str, Any]:
-    from greenpair.core.assistant.edits import parse_edits
-    from greenpair.core.assistant.patch import PatchDraft, Token, draft_patch
+    from greenpair.core.assistant.patch.drafting import PatchDraft, Token, draft_patch
+    from greenpair.core.assistant.patch.edits import parse_edits
     from greenpair.core.errors import PatchError
 
     t0 = time.perf_counter()
@@ -169,7 +169,7 @@ def main() -> None:
                         help="Comma-separated task ids: run just these (of the selected tasks).")
     args = parser.parse_args()
 
-    from greenpair.core.assistant.patch import PatchOptions
+    from greenpair.core.assistant.patch.drafting import PatchOptions
     from greenpair.core.config import physical_cores
     from greenpair.core.index import open_index
     from greenpair.core.llm.manager import open_runtime

@@ -41,7 +41,7 @@ PATCHES = [
 
 
 def _snippet(corpus: Path, path: str, lo: int, hi: int) -> Any:
-    from greenpair.core.assistant.context import Snippet
+    from greenpair.core.assistant.ask.context import Snippet
 
     lines = (corpus / path).read_text(encoding="utf-8").splitlines(keepends=True)
     return Snippet(path, lo, min(hi, len(lines)), "".join(lines[lo - 1:hi]), language="python")
@@ -49,9 +49,9 @@ def _snippet(corpus: Path, path: str, lo: int, hi: int) -> Any:
 
 def tasks(corpus: Path) -> list[tuple[str, list[Any], str | None, int]]:
     """(kind, messages, grammar, max tokens) of each task."""
-    from greenpair.core.assistant import prompts
-    from greenpair.core.assistant.edit_grammar import edit_grammar
-    from greenpair.core.assistant.patch_prompts import patch_messages
+    from greenpair.core.assistant.ask import prompts
+    from greenpair.core.assistant.patch.edit_grammar import edit_grammar
+    from greenpair.core.assistant.patch.prompts import patch_messages
     from greenpair.core.llm.runtime import Message
 
     out: list[tuple[str, list[Any], str | None, int]] = []
@@ -68,7 +68,7 @@ def tasks(corpus: Path) -> list[tuple[str, list[Any], str | None, int]]:
 
 
 def run(rt: Any, messages: list[Any], grammar: str | None, max_tokens: int) -> dict[str, Any]:
-    from greenpair.core.assistant.sources import reset_cache
+    from greenpair.core.assistant.retriever import reset_cache
 
     reset_cache(rt)  # every setting starts cold: the same prompt work for each
     t0 = time.perf_counter()

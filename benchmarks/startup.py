@@ -27,7 +27,7 @@ WINDOW = """
 import sys, time
 from PySide6.QtWidgets import QApplication
 from greenpair.ui.app import create_application
-from greenpair.ui.main_window import MainWindow
+from greenpair.ui.window.main_window import MainWindow
 app = create_application()
 window = MainWindow()
 window.show()

@@ -81,7 +81,7 @@ def meter() -> Iterator[Any]:
 
 
 def _require_model(model_id: str) -> Path:
-    from greenpair.core.llm.store import find_model
+    from greenpair.core.llm.model_store import find_model
 
     path = find_model(model_id)
     if path is None:

@@ -192,11 +192,11 @@ def take(out: Path, model: str | None) -> None:
     from tests.helpers.fake_runtime import FakeRuntime
 
     from greenpair.core.config import DEFAULT_MODEL, TINY_MODEL, Settings
-    from greenpair.core.llm import store
+    from greenpair.core.llm import model_store as store
     from greenpair.ui.app import create_application
-    from greenpair.ui.main_window import MainWindow
     from greenpair.ui.message_bridge import UserMessage
-    from greenpair.ui.settings_dialog import SettingsDialog
+    from greenpair.ui.settings.dialog import SettingsDialog
+    from greenpair.ui.window.main_window import MainWindow
 
     app = create_application([sys.argv[0]])
     chosen = model or (DEFAULT_MODEL if store.find_model(DEFAULT_MODEL) else TINY_MODEL)

@@ -80,7 +80,7 @@ def bridge(qtbot: Any) -> Iterator[Any]:
 def make_window(qtbot: Any, bridge: Any, tiny_model_path: Path) -> Iterator[Any]:
     """Build main windows on the tiny real model (or a given runtime); shut them down."""
     from greenpair.core.config import Settings
-    from greenpair.ui.main_window import MainWindow
+    from greenpair.ui.window.main_window import MainWindow
 
     windows: list[MainWindow] = []
 

@@ -7,16 +7,16 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QUrl
 
-from greenpair.ui.chat_view import ChatView
-from greenpair.ui.render import (
+from greenpair.ui.theme import colours
+from greenpair.ui.window.chat_view import ChatView
+from greenpair.ui.window.render import (
     CitationRef,
     citation_url,
     find_citations,
     markdown_to_html,
     parse_citation_url,
 )
-from greenpair.ui.stats import format_eta, format_stats
-from greenpair.ui.theme import colours
+from greenpair.ui.window.stats import format_eta, format_stats
 
 
 @pytest.fixture

@@ -10,8 +10,13 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QTextFormat
 
-from greenpair.ui.code_viewer import CodeViewer, lex_lines
-from greenpair.ui.editor import editor_command, editor_from_env, needs_terminal, open_in_editor
+from greenpair.ui.window.code_viewer import CodeViewer, lex_lines
+from greenpair.ui.window.editor import (
+    editor_command,
+    editor_from_env,
+    needs_terminal,
+    open_in_editor,
+)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from greenpair.ui.diff_view import DiffView, Row, side_by_side, unified_lines
+from greenpair.ui.review.diff_view import DiffView, Row, side_by_side, unified_lines
 from greenpair.ui.theme import colours
 
 DIFF = """\

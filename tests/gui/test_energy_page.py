@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from greenpair.core.energy.ledger import Ledger
-from greenpair.ui.energy_page import EnergyPage, SensorInfo
+from greenpair.ui.energy.page import EnergyPage, SensorInfo
 from tests.helpers.ledger_rows import fill_ledger
 
 NOW = datetime(2026, 11, 30, 18, 0).timestamp()

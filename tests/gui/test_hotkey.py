@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from greenpair.core.errors import ConfigError
-from greenpair.ui.hotkey import GlobalHotkey, Hotkey, parse_hotkey, session_kind
+from greenpair.ui.popup.hotkey import GlobalHotkey, Hotkey, parse_hotkey, session_kind
 
 
 @pytest.mark.parametrize(

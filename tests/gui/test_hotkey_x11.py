@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from greenpair.ui.hotkey import GlobalHotkey, parse_hotkey
-from greenpair.ui.hotkey_x11 import X11Grab
+from greenpair.ui.popup.hotkey import GlobalHotkey, parse_hotkey
+from greenpair.ui.popup.hotkey_x11 import X11Grab
 from tests.helpers.x11 import XDisplay, xvfb
 
 pytestmark = pytest.mark.x11

@@ -12,11 +12,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit
 
-from greenpair.core.assistant.selection_context import find_in_repo
+from greenpair.core.assistant.suggest.selection_context import find_in_repo
 from greenpair.core.config import load_settings, remember_repo, save_settings
-from greenpair.ui.popup import MODES, NOTHING_SELECTED, TITLE, SuggestionPopup, pasted_text
-from greenpair.ui.popup_controller import PopupController
-from greenpair.ui.popup_target import Selection, guess_language, hook_path
+from greenpair.ui.popup.controller import PopupController
+from greenpair.ui.popup.popup import MODES, NOTHING_SELECTED, TITLE, SuggestionPopup, pasted_text
+from greenpair.ui.popup.target import Selection, guess_language, hook_path
 from tests.helpers.fake_runtime import FakeRuntime
 
 DEF_ADD = Selection("def add(a, b):\n", "primary")

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from greenpair.core.config import Settings
-from greenpair.ui.settings_dialog import SettingsDialog
+from greenpair.ui.settings.dialog import SettingsDialog
 from tests.helpers.egress import require_tracing
 
 

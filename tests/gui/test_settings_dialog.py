@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from greenpair.core.config import Settings, load_settings, save_settings
-from greenpair.ui.settings_dialog import SettingsDialog
+from greenpair.ui.settings.dialog import SettingsDialog
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from keyring.backend import KeyringBackend
 
 from greenpair.core.config import load_settings, save_settings, settings_path
 from greenpair.core.llm.credentials import api_key
-from greenpair.ui.settings_dialog import SettingsDialog
+from greenpair.ui.settings.dialog import SettingsDialog
 
 
 class MemoryKeyring(KeyringBackend):

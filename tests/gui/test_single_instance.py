@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from PySide6.QtNetwork import QLocalServer
 
-from greenpair.ui.single_instance import SingleInstanceServer, send_to_running, server_name
+from greenpair.ui.tray.single_instance import SingleInstanceServer, send_to_running, server_name
 
 CLIENT = """
 import json, sys
-from greenpair.ui.single_instance import SingleInstanceServer, send_to_running
+from greenpair.ui.tray.single_instance import SingleInstanceServer, send_to_running
 if sys.argv[1] == "listen":
     print(json.dumps(SingleInstanceServer().listen()))
 else:

@@ -12,9 +12,9 @@ from PySide6.QtGui import QColor
 
 from greenpair.core.config import load_settings
 from greenpair.core.energy.report import PowerReading
-from greenpair.ui.tray import TrayMonitor, render_icon, short_watts
-from greenpair.ui.tray_energy import format_grams, format_joules
-from greenpair.ui.tray_sparkline import Sparkline
+from greenpair.ui.tray.figures import format_grams, format_joules
+from greenpair.ui.tray.monitor import TrayMonitor, render_icon, short_watts
+from greenpair.ui.tray.sparkline import Sparkline
 
 
 def reading(watts: float, estimated: bool = True) -> PowerReading:

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 from greenpair.cli import cli
 from greenpair.core import messages
 from greenpair.core.config import load_settings
-from greenpair.ui.autostart import autostart_entry, desktop_quote
-from greenpair.ui.desktop import NO_TRAY, DesktopIntegration
-from greenpair.ui.tray_sparkline import Sparkline
+from greenpair.ui.tray.autostart import autostart_entry, desktop_quote
+from greenpair.ui.tray.desktop import NO_TRAY, DesktopIntegration
+from greenpair.ui.tray.sparkline import Sparkline
 from tests.helpers.fake_runtime import FakeRuntime
 
 PACKAGING = Path(__file__).resolve().parents[2] / "packaging" / "linux"

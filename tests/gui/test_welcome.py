@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from greenpair.core.config import Settings, load_settings
-from greenpair.ui import welcome
+from greenpair.ui.window import welcome
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_download_says_where_it_goes_and_asks_first(
     qtbot: Any, first_run: tuple[QMainWindow, Settings, list[str]],
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from greenpair.core.llm import store
+    from greenpair.core.llm import model_store as store
 
     window, settings, calls = first_run
     page = _page(window)

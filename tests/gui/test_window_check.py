@@ -33,7 +33,7 @@ def _save(qtbot: Any, widget: Any, name: str) -> None:
 
 def test_the_change_pane_shows_a_failed_and_a_passed_check(qtbot: Any, make_window: Any,
                                                            tmp_path: Path) -> None:
-    from greenpair.core.assistant.patch import PatchOptions
+    from greenpair.core.assistant.patch.drafting import PatchOptions
 
     repo = python_repo(tmp_path / "repo", FILES)
     before = tree_digest(repo)

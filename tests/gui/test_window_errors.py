@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from greenpair.core.config import index_dir
-from greenpair.ui.main_window import MainWindow
-from greenpair.ui.settings_dialog import SettingsDialog
+from greenpair.ui.settings.dialog import SettingsDialog
+from greenpair.ui.window.main_window import MainWindow
 from tests.gui.window_helpers import type_and_send, wait_indexed
 from tests.helpers.fake_runtime import FakeRuntime
 
@@ -166,7 +166,7 @@ def test_shortcuts_are_bound(make_window: Any, key: str) -> None:
 def test_the_caret_rests_after_a_while_and_wakes_on_typing(qtbot: Any) -> None:
     from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
-    from greenpair.ui.caret import CaretRest
+    from greenpair.ui.window.caret import CaretRest
 
     box = QPlainTextEdit()
     qtbot.addWidget(box)

@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from greenpair.core.history.conversation_store import ConversationStore
+from greenpair.core.conversations.conversation_store import ConversationStore
 from tests.gui.window_helpers import type_and_send, wait_answer, wait_indexed
 from tests.helpers.fake_runtime import FakeRuntime
 
@@ -257,7 +257,7 @@ def _url(text: str) -> Any:
 
 def test_the_settings_dialog_turns_keeping_off(qtbot: Any, make_window: Any,
                                                tmp_repo: Path) -> None:
-    from greenpair.ui.settings_dialog import SettingsDialog
+    from greenpair.ui.settings.dialog import SettingsDialog
 
     window = make_window(runtime=FakeRuntime([ANSWER]))
     _open(qtbot, window, tmp_repo)

@@ -64,7 +64,7 @@ def test_cancel_keeps_what_was_indexed(qtbot: Any, make_window: Any, tmp_path: P
 def test_a_damaged_index_is_rebuilt_from_the_message(qtbot: Any, make_window: Any,
                                                      tmp_repo: Path) -> None:
     from greenpair.core.errors import IndexError_
-    from greenpair.core.index.store import REBUILD_HINT
+    from greenpair.core.index.index_store import REBUILD_HINT
     from greenpair.ui.message_bridge import describe_error
 
     window = make_window(runtime=FakeRuntime())

@@ -28,7 +28,7 @@ EDIT = """src/shop/discounts.py
 
 
 def _draft(qtbot: Any, make_window: Any, repo: Path) -> Any:
-    from greenpair.core.assistant.patch import PatchOptions
+    from greenpair.core.assistant.patch.drafting import PatchOptions
 
     window = make_window(runtime=FakeRuntime([EDIT]))
     # EDIT is a SEARCH/REPLACE reply: ask core for that format (its default is measured
@@ -123,7 +123,7 @@ def test_a_name_defined_twice_is_edited_in_the_file_the_user_has_open(
 @pytest.mark.model
 def test_the_tiny_model_end_to_end_reports_in_plain_words(qtbot: Any, make_window: Any,
                                                          tmp_repo: Path) -> None:
-    from greenpair.core.assistant.patch import PatchOptions
+    from greenpair.core.assistant.patch.drafting import PatchOptions
 
     window = make_window()
     # Short replies keep the test quick; the plumbing is the same as with the defaults.

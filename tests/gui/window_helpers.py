@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from greenpair.ui.main_window import MainWindow
+from greenpair.ui.window.main_window import MainWindow
 
 INDEX_TIMEOUT_MS = 180_000
 ANSWER_TIMEOUT_MS = 180_000

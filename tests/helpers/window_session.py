@@ -19,7 +19,7 @@ from PySide6.QtCore import QTimer
 
 from greenpair.core.config import load_settings
 from greenpair.ui.app import create_application
-from greenpair.ui.main_window import MainWindow
+from greenpair.ui.window.main_window import MainWindow
 
 WATCHDOG_MS = 600_000
 

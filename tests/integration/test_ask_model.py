@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from greenpair.cli import cli
-from greenpair.core.assistant.ask import Answer, AskOptions, Conversation, Token
+from greenpair.core.assistant.ask.conversation import Answer, AskOptions, Conversation, Token
 from greenpair.core.index import open_index
 from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.runtime import Runtime

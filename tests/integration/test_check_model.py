@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from greenpair.core.assistant.check import CheckOptions, draft_checked
-from greenpair.core.assistant.patch import PatchDraft, PatchOptions
-from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions
+from greenpair.core.assistant.retriever import StaticRetriever
 from greenpair.core.config import ledger_path
 from greenpair.core.energy.ledger import Ledger
 from greenpair.core.energy.meter import Meter

@@ -85,7 +85,7 @@ def test_cli_entry_points_make_no_egress_attempt(
 
 def _apply_known_patch(repo: Path) -> None:
     """Apply a valid patch through core (a scripted reply stands in for the model)."""
-    from greenpair.core.assistant.patch import PatchOptions, apply_patch, draft_patch
+    from greenpair.core.assistant.patch.drafting import PatchOptions, apply_patch, draft_patch
     from greenpair.core.index import open_index
     from tests.helpers.fake_runtime import FakeRuntime
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from greenpair.core.index import open_index
-from greenpair.core.index.store import COMMITTED
+from greenpair.core.index.index_store import COMMITTED
 from tests.conftest import make_repo
 
 APP = str(Path(__file__).resolve().parents[2] / "app")

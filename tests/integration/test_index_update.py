@@ -22,8 +22,8 @@ from greenpair.core import messages
 from greenpair.core.errors import RepositoryError
 from greenpair.core.index import RepoIndex, open_index
 from greenpair.core.index.embedder import Embedder
+from greenpair.core.index.index_store import COMMITTED, LEXICAL
 from greenpair.core.index.search.dense import dense_scores
-from greenpair.core.index.store import COMMITTED, LEXICAL
 from tests.conftest import make_repo
 
 

@@ -15,9 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant.guard import RefusedPath, check_editable, normalise_rel_path
-from greenpair.core.assistant.patch import PatchDraft, PatchOptions, apply_patch, draft_patch
-from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.assistant.patch.drafting import (
+    PatchDraft,
+    PatchOptions,
+    apply_patch,
+    draft_patch,
+)
+from greenpair.core.assistant.patch.guard import RefusedPath, check_editable, normalise_rel_path
+from greenpair.core.assistant.retriever import StaticRetriever
 from greenpair.core.errors import PatchError
 from greenpair.core.repo.chunker import chunk_file
 from greenpair.core.types import ScoredChunk

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant import backup
-from greenpair.core.assistant.editing import FileChange
+from greenpair.core.assistant.patch import backup
+from greenpair.core.assistant.patch.editing import FileChange
 from greenpair.core.errors import PatchError
 from tests.conftest import make_repo
 from tests.helpers.mounts import fill, read_only_view, small_tmpfs
@@ -33,8 +33,8 @@ N_FILES = 40
 CHILD = """
 import sys
 from pathlib import Path
-from greenpair.core.assistant.backup import apply_changes
-from greenpair.core.assistant.editing import FileChange
+from greenpair.core.assistant.patch.backup import apply_changes
+from greenpair.core.assistant.patch.editing import FileChange
 repo = Path(sys.argv[1])
 changes = []
 for path in sorted(repo.glob("src/*.py")):

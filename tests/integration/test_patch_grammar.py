@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant.context import Snippet
-from greenpair.core.assistant.edit_grammar import edit_grammar
-from greenpair.core.assistant.edits import parse_edits
-from greenpair.core.assistant.patch import PatchDraft, PatchOptions, draft_patch
-from greenpair.core.assistant.patch_prompts import patch_messages
-from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.assistant.ask.context import Snippet
+from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions, draft_patch
+from greenpair.core.assistant.patch.edit_grammar import edit_grammar
+from greenpair.core.assistant.patch.edits import parse_edits
+from greenpair.core.assistant.patch.prompts import patch_messages
+from greenpair.core.assistant.retriever import StaticRetriever
 from greenpair.core.llm.llama import LlamaRuntime
 from greenpair.core.llm.runtime import Message
 from greenpair.core.types import Chunk, ScoredChunk

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant import suggest as sg
-from greenpair.core.assistant.ask import Answer, AskOptions, Conversation
-from greenpair.core.assistant.patch import PatchDraft, PatchOptions, draft_patch
+from greenpair.core.assistant.ask.conversation import Answer, AskOptions, Conversation
+from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions, draft_patch
+from greenpair.core.assistant.suggest import suggestion as sg
 from greenpair.core.index import open_index
 from greenpair.core.llm.manager import open_runtime
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant.ask import Answer, AskOptions, Conversation
+from greenpair.core.assistant.ask.conversation import Answer, AskOptions, Conversation
 from greenpair.core.errors import ModelError
 from greenpair.core.llm.backends import lib_dir
 from greenpair.core.llm.manager import open_runtime

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant.ask import Answer, Conversation
+from greenpair.core.assistant.ask.conversation import Answer, Conversation
 from greenpair.core.config import Settings
 from greenpair.core.services import Services
 

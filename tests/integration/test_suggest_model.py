@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant import suggest as sg
+from greenpair.core.assistant.suggest import suggestion as sg
 from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.runtime import Runtime
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from greenpair.core.index import RepoIndex, open_index
-from greenpair.core.index.store import DELETED
+from greenpair.core.index.index_store import DELETED
 from greenpair.core.index.watcher import Watcher, WatchEvent
 from greenpair.core.repo import walker
 

@@ -14,10 +14,10 @@ from greenpair.cli.context import services
 from greenpair.core.errors import GreenpairError, PatchError
 
 if TYPE_CHECKING:
-    from greenpair.core.assistant.ask import Answer, Conversation
+    from greenpair.core.assistant.ask.conversation import Answer, Conversation
     from greenpair.core.assistant.check import CheckOptions, CheckResult
-    from greenpair.core.assistant.patch import PatchDraft, PatchOptions
-    from greenpair.core.assistant.sources import Retriever
+    from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions
+    from greenpair.core.assistant.retriever import Retriever
     from greenpair.core.energy import EnergyReport
     from greenpair.core.llm.runtime import Runtime
 
@@ -29,7 +29,7 @@ _model_option = click.option("--model", default=None, help="A catalog model id o
 
 
 def _runtime(model: str | None) -> Runtime:
-    from greenpair.core.assistant.sources import open_model
+    from greenpair.core.assistant.retriever import open_model
 
     return open_model(model) if model else services().runtime()
 
@@ -75,7 +75,7 @@ def _print_answer_footer(answer: Answer) -> None:
 
 
 def _ask_one(conv: Conversation, question: str, *, stream: bool) -> Answer:
-    from greenpair.core.assistant.ask import Sources, Token
+    from greenpair.core.assistant.ask.conversation import Sources, Token
 
     answer: Answer | None = None
     for event in conv.ask(question):
@@ -99,7 +99,7 @@ def _ask_one(conv: Conversation, question: str, *, stream: bool) -> Answer:
 @click.argument("question", nargs=-1, required=True)
 def ask_cmd(repo: Path, as_json: bool, model: str | None, question: tuple[str, ...]) -> None:
     """Answer QUESTION about the repository, with checked citations path:start-end."""
-    from greenpair.core.assistant.ask import Conversation
+    from greenpair.core.assistant.ask.conversation import Conversation
 
     conv = Conversation(repo, runtime=_runtime(model), index=_index(repo),
                         meter=services().meter)
@@ -115,7 +115,7 @@ def ask_cmd(repo: Path, as_json: bool, model: str | None, question: tuple[str, .
 @_model_option
 def chat_cmd(repo: Path, model: str | None) -> None:
     """Ask questions in a row; follow-ups reuse the cached context. /reset, /quit."""
-    from greenpair.core.assistant.ask import Conversation
+    from greenpair.core.assistant.ask.conversation import Conversation
 
     conv = Conversation(repo, runtime=_runtime(model), index=_index(repo),
                         meter=services().meter)
@@ -168,8 +168,8 @@ def _draft(repo: Path, task: str, model: str | None, options: PatchOptions,
     """Draft a patch (checked and repaired when ``check`` is given); a function defined
     in several places is asked about (one line)."""
     from greenpair.core.assistant.check import draft_checked
-    from greenpair.core.assistant.patch import PatchDraft, Status, draft_patch
-    from greenpair.core.assistant.targets import AmbiguousTarget
+    from greenpair.core.assistant.patch.drafting import PatchDraft, Status, draft_patch
+    from greenpair.core.assistant.patch.targets import AmbiguousTarget
 
     runtime, index = _runtime(model), _index(repo)
     while True:
@@ -201,7 +201,7 @@ def _check_options(repo: Path, check: bool | None, test_command: str | None,
     when the terminal allows it."""
     from greenpair.core.assistant.check import CheckOptions
     from greenpair.core.assistant.check.prefs import load_prefs, save_prefs
-    from greenpair.core.assistant.sources import check_repo
+    from greenpair.core.assistant.retriever import check_repo
 
     if check is False:
         return None, "--no-check"
@@ -267,7 +267,7 @@ def patch_cmd(repo: Path, as_json: bool, do_apply: bool, undo: bool, fmt: str | 
     again (check_tries, within check_timeout_s).
     """
     from greenpair.core.assistant.check.result import skipped
-    from greenpair.core.assistant.patch import PatchOptions, apply_patch, undo_last
+    from greenpair.core.assistant.patch.drafting import PatchOptions, apply_patch, undo_last
 
     if undo:
         if task or do_apply:

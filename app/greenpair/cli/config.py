@@ -40,7 +40,7 @@ def config_set(repo: Path, key: str, value: str) -> None:
     scratch copy) and check (yes, no or ask).
     """
     from greenpair.core.assistant.check.prefs import REPO_KEYS, set_repo_value
-    from greenpair.core.assistant.sources import check_repo
+    from greenpair.core.assistant.retriever import check_repo
 
     if key in REPO_KEYS:
         root = check_repo(repo)

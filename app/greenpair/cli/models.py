@@ -25,7 +25,8 @@ def models_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def models_list(as_json: bool) -> None:
     """List the catalog's models and their state on this machine."""
-    from greenpair.core.llm import catalog, store
+    from greenpair.core.llm import catalog
+    from greenpair.core.llm import model_store as store
 
     settings = services().settings
     in_use = settings.effective_model()
@@ -131,7 +132,8 @@ def models_pull(model_ids: tuple[str, ...], from_url: bool, offline_dir: Path | 
     allow_model_downloads skips the question. Models already verified are never fetched
     again.
     """
-    from greenpair.core.llm import catalog, store
+    from greenpair.core.llm import catalog
+    from greenpair.core.llm import model_store as store
 
     for model_id in model_ids:
         catalog.get(model_id)  # fail fast on a typo, before any download
@@ -150,7 +152,8 @@ def models_pull(model_ids: tuple[str, ...], from_url: bool, offline_dir: Path | 
 def models_verify(model_id: str | None, full: bool) -> None:
     """Check pulled models against their pinned size and sha256 (all pulled ones by default)."""
     from greenpair.core.errors import ModelError
-    from greenpair.core.llm import catalog, store
+    from greenpair.core.llm import catalog
+    from greenpair.core.llm import model_store as store
 
     ids = [model_id] if model_id else [
         m.id for m in catalog.load_catalog() if store.find_model(m.id)
@@ -175,7 +178,7 @@ def models_verify(model_id: str | None, full: bool) -> None:
 @click.argument("id_or_path")
 def models_use(id_or_path: str) -> None:
     """Use a catalog model (pulled) or any local GGUF file from now on."""
-    from greenpair.core.llm import store
+    from greenpair.core.llm import model_store as store
 
     value = store.use(id_or_path, services().settings)
     click.echo(f"Using {value}.")

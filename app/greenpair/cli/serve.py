@@ -58,7 +58,7 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def _runtime(model: str | None) -> Runtime:
-    from greenpair.core.assistant.sources import open_model
+    from greenpair.core.assistant.retriever import open_model
 
     return open_model(model) if model else services().runtime()
 
@@ -92,7 +92,7 @@ def serve_group(ctx: click.Context, repos: tuple[Path, ...], host: str, port: in
         return
     import uvicorn
 
-    from greenpair.core.assistant.sources import check_repo
+    from greenpair.core.assistant.retriever import check_repo
     from greenpair.core.llm.remote import RemoteRuntime
     from greenpair.server.app import create_app
     from greenpair.server.auth import load_or_create_token, token_path

@@ -23,7 +23,7 @@ START_TIMEOUT_S = 60.0
 
 
 def _send(message: dict[str, str], timeout_ms: int = 3000) -> dict[str, object] | None:
-    from greenpair.ui.single_instance import send_to_running  # Qt only on this path
+    from greenpair.ui.tray.single_instance import send_to_running  # Qt only on this path
 
     return send_to_running(message, timeout_ms=timeout_ms)
 
@@ -49,7 +49,7 @@ def _start_instance() -> None:
 
 
 def _headless(mode: str, repo: Path | None) -> None:
-    from greenpair.core.assistant.suggest import should_skip, suggest
+    from greenpair.core.assistant.suggest.suggestion import should_skip, suggest
 
     text = sys.stdin.read()
     reason = "Nothing to suggest for: the input is empty." if not text.strip() else None

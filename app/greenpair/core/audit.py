@@ -255,7 +255,7 @@ def scratch_copy(repo: Path, dest: Path, max_files: int = DEFAULT_MAX_FILES) -> 
 
 
 def _audit_model(model: str | None) -> str:
-    from greenpair.core.llm.store import find_model
+    from greenpair.core.llm.model_store import find_model
 
     wanted = model or TINY_MODEL
     path = find_model(wanted)

@@ -82,7 +82,7 @@ class Services:
         embedders: Embedders | None = None,
         persist: bool = True,
     ) -> None:
-        from greenpair.core.assistant.suggest import SuggestionCounts
+        from greenpair.core.assistant.suggest.suggestion import SuggestionCounts
         from greenpair.core.energy.meter import Meter
         from greenpair.core.llm.manager import RuntimeManager
 

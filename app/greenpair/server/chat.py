@@ -17,8 +17,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from greenpair.core.assistant.ask import Answer, AskEvent, AskOptions, Conversation, Token
-from greenpair.core.assistant.prompts import SOURCES_PREFIX
+from greenpair.core.assistant.ask.conversation import (
+    Answer,
+    AskEvent,
+    AskOptions,
+    Conversation,
+    Token,
+)
+from greenpair.core.assistant.ask.prompts import SOURCES_PREFIX
 from greenpair.server.bridge import ThreadStream, call_in_thread
 from greenpair.server.responses import (
     energy_headers,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from greenpair.core.assistant.suggest_stop import CompletionStopper, stopped_stream
+from greenpair.core.assistant.suggest.stopping import CompletionStopper, stopped_stream
 from greenpair.core.errors import ModelError
 from greenpair.server.bridge import ThreadStream, call_in_thread
 from greenpair.server.responses import (

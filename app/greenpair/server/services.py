@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from greenpair.core.errors import GreenpairError
 
 if TYPE_CHECKING:
-    from greenpair.core.assistant.sources import Retriever
+    from greenpair.core.assistant.retriever import Retriever
     from greenpair.core.config import Settings
-    from greenpair.core.energy.service import EnergyMeter
+    from greenpair.core.energy.meter_protocol import EnergyMeter
     from greenpair.core.index.embedder import Embedder
     from greenpair.core.llm.runtime import Runtime
     from greenpair.core.services import Embedders

@@ -85,11 +85,11 @@ def run_app(repo: Path | None = None, minimised: bool = False) -> int:
         return 1
     settings = services.settings
 
-    from greenpair.ui.main_window import MainWindow
+    from greenpair.ui.window.main_window import MainWindow
 
     window = MainWindow(services=services)
     try:
-        from greenpair.ui.desktop import install_desktop_integration
+        from greenpair.ui.tray.desktop import install_desktop_integration
     except ImportError as exc:
         log.info("no tray or hotkey integration (%s)", exc)
         window.show()
@@ -97,7 +97,7 @@ def run_app(repo: Path | None = None, minimised: bool = False) -> int:
         # Shows the window (or keeps it in the tray); owned by the application.
         install_desktop_integration(app, window, minimised=minimised)
     target = repo or default_repo(settings)
-    from greenpair.ui import welcome
+    from greenpair.ui.window import welcome
 
     if welcome.needed(settings):  # first run: pull a model, then index
         welcome.show_welcome(window, settings,

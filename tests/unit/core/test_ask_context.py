@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from greenpair.core.assistant.citations import (
+from greenpair.core.assistant.ask.citations import (
     extract_citations,
     fallback_citations,
     mention_citations,
     mentioned_symbols,
     validate_citations,
 )
-from greenpair.core.assistant.context import Snippet, pack_context
+from greenpair.core.assistant.ask.context import Snippet, pack_context
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.helpers.fake_runtime import FakeRuntime
 

@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from greenpair.core.assistant.ask import Answer, AskOptions, Conversation, Sources, Token
-from greenpair.core.assistant.sources import StaticRetriever
-from greenpair.core.assistant.streaming import stream_with_stop
+from greenpair.core.assistant.ask.conversation import (
+    Answer,
+    AskOptions,
+    Conversation,
+    Sources,
+    Token,
+)
+from greenpair.core.assistant.ask.streaming import stream_with_stop
+from greenpair.core.assistant.retriever import StaticRetriever
 from greenpair.core.errors import Cancelled, RepositoryError
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.helpers.fake_runtime import FakeRuntime, split_pieces

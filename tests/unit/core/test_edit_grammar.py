@@ -3,8 +3,8 @@ the complete prefix of a reply cut off mid-block."""
 
 from __future__ import annotations
 
-from greenpair.core.assistant.context import Snippet
-from greenpair.core.assistant.edit_grammar import (
+from greenpair.core.assistant.ask.context import Snippet
+from greenpair.core.assistant.patch.edit_grammar import (
     MAX_SEARCH_LINES,
     complete_prefix,
     decorator_lines,
@@ -83,8 +83,8 @@ def test_complete_prefix_keeps_finished_blocks() -> None:
 
 
 def test_reply_budget_fits_a_whole_function_rewrite() -> None:
-    from greenpair.core.assistant.context import PackedContext
-    from greenpair.core.assistant.patch import reply_budget
+    from greenpair.core.assistant.ask.context import PackedContext
+    from greenpair.core.assistant.patch.drafting import reply_budget
 
     long = Snippet("a.py", 1, 400, "x = 1\n" * 400)
     packed = PackedContext([SNIP, long])

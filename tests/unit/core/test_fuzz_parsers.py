@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from greenpair.core.assistant.editing import apply_edits
-from greenpair.core.assistant.edits import FORMATS, parse_edits
+from greenpair.core.assistant.patch.editing import apply_edits
+from greenpair.core.assistant.patch.edits import FORMATS, parse_edits
 from greenpair.core.errors import PatchError
 from greenpair.core.repo.chunker import chunk_file
 from greenpair.core.repo.languages import GRAMMAR_LANGUAGES

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from greenpair.core.index import open_index
+from greenpair.core.index.index_store import pack, unpack
 from greenpair.core.index.lexical import CHUNK_B, FILE_B, K1, chunk_document, file_document
-from greenpair.core.index.store import pack, unpack
 
 
 def reference_bm25(docs: list[Counter[str]], query: list[str], b: float) -> list[float]:

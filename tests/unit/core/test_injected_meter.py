@@ -7,12 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from greenpair.core.assistant.ask import Answer, Conversation
-from greenpair.core.assistant.sources import StaticRetriever
-from greenpair.core.assistant.suggest import suggest
+from greenpair.core.assistant.ask.conversation import Answer, Conversation
+from greenpair.core.assistant.retriever import StaticRetriever
+from greenpair.core.assistant.suggest.suggestion import suggest
 from greenpair.core.energy.meter import EnergyWindow
+from greenpair.core.energy.meter_protocol import EnergyMeter
 from greenpair.core.energy.report import EnergyReport
-from greenpair.core.energy.service import EnergyMeter
 from greenpair.core.index import open_index
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.helpers.fake_runtime import FakeRuntime

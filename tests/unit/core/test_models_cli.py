@@ -76,7 +76,7 @@ def test_a_pull_says_where_it_goes_and_needs_consent(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from greenpair.core.errors import PrivacyError
-    from greenpair.core.llm import store
+    from greenpair.core.llm import model_store as store
     from greenpair.core.network_log import read_log
 
     monkeypatch.setattr(store, "destinations", lambda *_a, **_k: ["pypi.org"])
@@ -101,7 +101,7 @@ def test_a_pull_says_where_it_goes_and_needs_consent(
 
 def test_the_setting_stands_for_yes(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from greenpair.core.config import save_settings
-    from greenpair.core.llm import store
+    from greenpair.core.llm import model_store as store
 
     monkeypatch.setattr(store, "destinations", lambda *_a, **_k: ["pypi.org"])
     settings = load_settings()

@@ -10,7 +10,8 @@ import pytest
 
 from greenpair.core.config import load_settings
 from greenpair.core.errors import ModelError, PrivacyError
-from greenpair.core.llm import catalog, store
+from greenpair.core.llm import catalog
+from greenpair.core.llm import model_store as store
 from tests.helpers.fake_models import (
     RangeServerState,
     fake_gguf_bytes,

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant import backup
-from greenpair.core.assistant.diffs import build_diff, check_applies, validate
-from greenpair.core.assistant.editing import FileChange, apply_edits
-from greenpair.core.assistant.edits import Edit
-from greenpair.core.assistant.guard import RefusedPath, check_editable
+from greenpair.core.assistant.patch import backup
+from greenpair.core.assistant.patch.diffs import build_diff, check_applies, validate
+from greenpair.core.assistant.patch.editing import FileChange, apply_edits
+from greenpair.core.assistant.patch.edits import Edit
+from greenpair.core.assistant.patch.guard import RefusedPath, check_editable
 from greenpair.core.errors import PatchError
 
 CART = "src/shop/cart.py"
@@ -157,7 +157,7 @@ def test_class_echo_around_one_method_rewrites_only_that_method(tmp_repo: Path) 
 
 def test_udiff_without_prefix_spaces_keeps_the_file_indentation(tmp_repo: Path) -> None:
     # A small model's hunk: context lines lost their leading space (3-space indents).
-    from greenpair.core.assistant.edits import parse_udiff
+    from greenpair.core.assistant.patch.edits import parse_udiff
 
     reply = ("--- a/src/shop/discounts.py\n+++ b/src/shop/discounts.py\n@@ -4,4 +4,4 @@\n"
              "def apply_discount(total, code):\n"

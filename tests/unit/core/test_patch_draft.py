@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant.context import Snippet
-from greenpair.core.assistant.formats import choose_format
-from greenpair.core.assistant.patch import (
+from greenpair.core.assistant.ask.context import Snippet
+from greenpair.core.assistant.patch.drafting import (
     PatchDraft,
     PatchOptions,
     Status,
@@ -17,7 +16,8 @@ from greenpair.core.assistant.patch import (
     draft_patch,
     undo_last,
 )
-from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.assistant.patch.formats import choose_format
+from greenpair.core.assistant.retriever import StaticRetriever
 from greenpair.core.errors import PatchError
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.helpers.fake_runtime import FakeRuntime

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from greenpair.core.assistant.edits import (
+from greenpair.core.assistant.patch.edits import (
     definition_name,
     parse_edits,
     parse_functions,
     parse_search_replace,
     parse_udiff,
 )
-from greenpair.core.assistant.matching import find_span, reindent
+from greenpair.core.assistant.patch.matching import find_span, reindent
 from greenpair.core.errors import PatchError
 
 FILE = """\

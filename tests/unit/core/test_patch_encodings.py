@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant import backup
-from greenpair.core.assistant.diffs import validate
-from greenpair.core.assistant.editing import apply_edits
-from greenpair.core.assistant.edits import Edit
+from greenpair.core.assistant.patch import backup
+from greenpair.core.assistant.patch.diffs import validate
+from greenpair.core.assistant.patch.editing import apply_edits
+from greenpair.core.assistant.patch.edits import Edit
 from greenpair.core.errors import PatchError
 from greenpair.core.repo.walker import WalkedFile, walk
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant.patch import PatchDraft, PatchOptions, draft_patch
-from greenpair.core.assistant.sources import StaticRetriever
-from greenpair.core.assistant.targets import (
+from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions, draft_patch
+from greenpair.core.assistant.patch.targets import (
     AmbiguousTarget,
     focused_context,
     named_identifiers,
 )
+from greenpair.core.assistant.retriever import StaticRetriever
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.conftest import make_repo
 from tests.helpers.fake_runtime import FakeRuntime

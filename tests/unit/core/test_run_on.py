@@ -3,8 +3,8 @@ lines of the file."""
 
 from __future__ import annotations
 
-from greenpair.core.assistant.edits import parse_edits
-from greenpair.core.assistant.run_on import close_class_rewrite, close_run_on
+from greenpair.core.assistant.patch.edits import parse_edits
+from greenpair.core.assistant.patch.run_on import close_class_rewrite, close_run_on
 
 FILE = [
     "def total(items):\n",

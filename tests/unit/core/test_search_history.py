@@ -10,7 +10,7 @@ import pytest
 
 from greenpair.core.index import open_index
 from greenpair.core.index.search import DEFAULT, gather, search
-from greenpair.core.index.search.history import load
+from greenpair.core.index.search.git_log import load
 from tests.conftest import git, make_repo
 
 FILES = {
@@ -82,7 +82,7 @@ def test_no_history_without_git(tmp_path: Path) -> None:
 
 def test_history_of_a_worktree(tmp_path: Path) -> None:
     """A worktree's ``.git`` is a file that points at its git folder."""
-    from greenpair.core.index.search.history import head_key
+    from greenpair.core.index.search.git_log import head_key
 
     repo = make_repo(tmp_path / "repo", FILES)
     git(repo, "worktree", "add", "-q", str(tmp_path / "wt"))
@@ -97,7 +97,7 @@ def test_history_is_read_with_the_index_not_at_the_first_search(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The update reads the git log (background work); the first search then finds it
     ready, and reads it again only when ``HEAD`` moves."""
-    from greenpair.core.index.search import history
+    from greenpair.core.index.search import git_log as history
 
     reads: list[Path] = []
     real_load = history.load

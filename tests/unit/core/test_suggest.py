@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from greenpair.core.assistant import suggest as sg
-from greenpair.core.assistant.suggest_stop import CompletionStopper
+from greenpair.core.assistant.suggest import suggestion as sg
+from greenpair.core.assistant.suggest.stopping import CompletionStopper
 from greenpair.core.errors import GreenpairError
 from tests.helpers.fake_runtime import FakeRuntime, split_pieces
 

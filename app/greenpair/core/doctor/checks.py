@@ -58,7 +58,8 @@ def model_checks(settings: Settings, verify: bool = False) -> Iterator[Check]:
     from greenpair.core.errors import GreenpairError
 
     try:
-        from greenpair.core.llm import catalog, store
+        from greenpair.core.llm import catalog
+        from greenpair.core.llm import model_store as store
     except ImportError as exc:  # the model layer is not installed in this build
         yield Check("models", "catalog", "warn", f"model store unavailable: {exc}")
         return

@@ -17,7 +17,7 @@ Public API used by the rest of core and the clients::
 
 See :mod:`greenpair.core.energy.meter` for its parts (sensing, attribution, live power,
 recording) and :mod:`greenpair.core.energy.attribution` for the rule of overlapping windows.
-Work takes its meter as a service (:class:`greenpair.core.energy.service.EnergyMeter`).
+Work takes its meter as a service (:class:`greenpair.core.energy.meter_protocol.EnergyMeter`).
 """
 
 from greenpair.core.energy.eco import should_pause_indexing

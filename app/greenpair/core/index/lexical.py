@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from greenpair.core.index import categories, tokens
-from greenpair.core.index.store import Store, unpack
+from greenpair.core.index.index_store import Store, unpack
 from greenpair.core.types import Chunk
 
 K1 = 1.2

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from greenpair.core.config import Settings, index_dir
-from greenpair.core.energy.service import EnergyMeter, meter_or_unmetered
+from greenpair.core.energy.meter_protocol import EnergyMeter, meter_or_unmetered
 from greenpair.core.errors import IndexError_, RepositoryError
 from greenpair.core.index import embedder as embedder_mod
+from greenpair.core.index.index_store import COMMITTED, LEXICAL, REBUILD_HINT, Store, storage_error
 from greenpair.core.index.lexical import LexicalModel
-from greenpair.core.index.store import COMMITTED, LEXICAL, REBUILD_HINT, Store, storage_error
 from greenpair.core.types import Chunk, IndexProgress, SearchResult
 
 log = logging.getLogger(__name__)
@@ -201,10 +201,10 @@ class RepoIndex:
                 self._lexical = LexicalModel(self.store)
             return self._lexical
 
-    def history(self) -> Any:
+    def git_log(self) -> Any:
         """The repository's git history for search (None without one), read again when
         ``HEAD`` moves."""
-        from greenpair.core.index.search import history
+        from greenpair.core.index.search import git_log as history
 
         key = history.head_key(self.repo)
         with self._lock:
@@ -247,7 +247,7 @@ class RepoIndex:
         # The git history (the history signal's evidence) is read here, with the index's
         # background work, so the first search after a commit does not wait for
         # ``git log`` (0.25-0.45 s on repositories of 1,200-2,100 commits).
-        self.history()
+        self.git_log()
 
     def is_built(self) -> bool:
         """Whether a full update has completed at least once."""

@@ -25,17 +25,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from greenpair.core.index import categories
+from greenpair.core.index.index_store import COMMITTED, DELETED, LEXICAL, FileRow
 from greenpair.core.index.lexical import chunk_document, file_document
-from greenpair.core.index.store import COMMITTED, DELETED, LEXICAL, FileRow
 from greenpair.core.types import Chunk, IndexProgress
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from greenpair.core.config import Settings
-    from greenpair.core.energy.service import EnergyMeter
+    from greenpair.core.energy.meter_protocol import EnergyMeter
     from greenpair.core.index.embedder import Embedder
-    from greenpair.core.index.store import Store
+    from greenpair.core.index.index_store import Store
     from greenpair.core.repo.walker import WalkedFile
 
 log = logging.getLogger(__name__)

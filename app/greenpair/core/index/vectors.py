@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from greenpair.core.errors import IndexError_
-from greenpair.core.index.store import REBUILD_HINT
+from greenpair.core.index.index_store import REBUILD_HINT
 
 log = logging.getLogger(__name__)
 

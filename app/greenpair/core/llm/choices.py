@@ -72,7 +72,8 @@ def measured_speeds(ledger: Any, days: int = 30, now: float | None = None) -> di
 def model_choices(settings: Settings, speeds: dict[str, float] | None = None
                   ) -> list[ModelChoice]:
     """Default, eco, then the other pulled models (and the current GGUF path, if any)."""
-    from greenpair.core.llm import catalog, store
+    from greenpair.core.llm import catalog
+    from greenpair.core.llm import model_store as store
 
     speeds = speeds or {}
     infos = {m.id: m for m in catalog.load_catalog()}

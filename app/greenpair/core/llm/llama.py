@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from greenpair.core import messages as user_messages
 from greenpair.core.errors import ModelError
-from greenpair.core.llm import catalog, chat_format, store
+from greenpair.core.llm import catalog, chat_format
+from greenpair.core.llm import model_store as store
 from greenpair.core.llm.repetition import RepetitionGuard
 from greenpair.core.llm.runtime import GenerationStats, Message
 from greenpair.core.llm.textstream import StopFilter
 from greenpair.core.llm.threads import RECHECK_S, ThreadPolicy, default_policy
 
 if TYPE_CHECKING:
-    from greenpair.core.energy.service import EnergyMeter
+    from greenpair.core.energy.meter_protocol import EnergyMeter
 
 log = logging.getLogger(__name__)
 _FALLBACK_CTX = 4096

@@ -17,7 +17,7 @@ from greenpair.core.config import Settings
 from greenpair.core.llm.runtime import Runtime
 
 if TYPE_CHECKING:
-    from greenpair.core.energy.service import EnergyMeter
+    from greenpair.core.energy.meter_protocol import EnergyMeter
     from greenpair.core.llm.llama import LlamaRuntime
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from greenpair.cli import assistant as cli_assistant
 from greenpair.cli import cli
-from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.assistant.retriever import StaticRetriever
 from greenpair.core.types import Chunk, ScoredChunk
 from tests.helpers.check_repos import python_repo, tree_digest
 from tests.helpers.fake_runtime import FakeRuntime

@@ -10,8 +10,8 @@ import pytest
 
 from greenpair.core.assistant.check import CheckOptions, draft_checked
 from greenpair.core.assistant.check.repair import failing_test_source
-from greenpair.core.assistant.patch import PatchDraft, PatchOptions, Status
-from greenpair.core.assistant.sources import StaticRetriever
+from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions, Status
+from greenpair.core.assistant.retriever import StaticRetriever
 from greenpair.core.config import ledger_path
 from greenpair.core.energy.ledger import Ledger
 from greenpair.core.energy.meter import Meter

@@ -10,7 +10,7 @@ import pytest
 
 from greenpair.core.assistant.check import CheckOptions, check_changes
 from greenpair.core.assistant.check.runner import run_command
-from greenpair.core.assistant.editing import FileChange
+from greenpair.core.assistant.patch.editing import FileChange
 from greenpair.core.egress import namespace_prefix
 from tests.conftest import IN_CI
 from tests.helpers.check_repos import python_repo

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from greenpair.core.assistant.check import CheckOptions, check_changes
 from greenpair.core.assistant.check.scratch import scratch_copy
-from greenpair.core.assistant.editing import FileChange
+from greenpair.core.assistant.patch.editing import FileChange
 from tests.helpers.check_repos import python_repo, tree_digest
 
 FILES = {

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from greenpair.core.assistant.ask import Conversation
-from greenpair.core.assistant.context import Snippet
-from greenpair.core.history.conversation_store import (
+from greenpair.core.assistant.ask.context import Snippet
+from greenpair.core.assistant.ask.conversation import Conversation
+from greenpair.core.conversations.conversation_store import (
     CitedLines,
     ConversationStore,
     HistoryError,
     KeptTurn,
     conversations_path,
 )
-from greenpair.core.history.export import export_filename, to_markdown
-from greenpair.core.history.keeping import cited_lines
-from greenpair.core.history.relocate import relocate
+from greenpair.core.conversations.export import export_filename, to_markdown
+from greenpair.core.conversations.keeping import cited_lines
+from greenpair.core.conversations.relocate import relocate
 from greenpair.core.llm.runtime import Message
 
 

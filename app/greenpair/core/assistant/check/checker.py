@@ -15,7 +15,7 @@ from greenpair.core.assistant.check.result import CheckResult, summarise, trim
 from greenpair.core.assistant.check.runner import run_command
 from greenpair.core.assistant.check.scratch import scratch_copy
 from greenpair.core.assistant.check.static import static_check
-from greenpair.core.assistant.editing import FileChange
+from greenpair.core.assistant.patch.editing import FileChange
 
 MIN_TEST_S = 5.0  # a test run needs at least this much of the budget to start
 

@@ -29,19 +29,19 @@ from greenpair.core.assistant.check.result import (
     skipped,
     summarise,
 )
-from greenpair.core.assistant.patch import (
+from greenpair.core.assistant.patch.drafting import (
     PatchDraft,
     PatchEvent,
     PatchOptions,
     Status,
     draft_patch,
 )
-from greenpair.core.assistant.sources import Retriever, check_repo
+from greenpair.core.assistant.retriever import Retriever, check_repo
 from greenpair.core.errors import GreenpairError
 from greenpair.core.llm.runtime import Message
 
 if TYPE_CHECKING:
-    from greenpair.core.energy.service import EnergyMeter
+    from greenpair.core.energy.meter_protocol import EnergyMeter
     from greenpair.core.llm.runtime import Runtime
 
 MAX_FAILURES_SHOWN = 2

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from greenpair.core.assistant.editing import FileChange
+from greenpair.core.assistant.patch.editing import FileChange
 from greenpair.core.errors import PatchError
 from greenpair.core.repo.filters import is_secret_path
 

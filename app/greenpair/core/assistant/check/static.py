@@ -20,7 +20,7 @@ from pathlib import Path
 
 from greenpair.core.assistant.check.result import StaticResult, trim
 from greenpair.core.assistant.check.runner import run_command
-from greenpair.core.assistant.editing import FileChange
+from greenpair.core.assistant.patch.editing import FileChange
 
 _LANGUAGES = {".py": "python", ".pyi": "python", ".ts": "typescript", ".tsx": "typescript",
               ".mts": "typescript", ".cts": "typescript", ".go": "go", ".rs": "rust"}

@@ -28,7 +28,7 @@ from greenpair.core.index import categories
 from greenpair.core.index.search import names, phrases
 from greenpair.core.index.search.chunks import TEXT_CACHE, file_texts, texts
 from greenpair.core.index.search.dense import dense_scores
-from greenpair.core.index.search.history import history_scores
+from greenpair.core.index.search.git_log import history_scores
 from greenpair.core.index.search.query import about_exports, clean_query, headline
 from greenpair.core.index.search.reexports import reexport_scores
 
@@ -148,7 +148,7 @@ def gather(index: IndexReader, lex: LexicalModel, query: str, *, dense: bool = T
     ev.files["qualified"], ev.chunks["qualified"] = names.qualified_scores(lex, full)
     ev.files["path"] = names.path_scores(lex, full)
     ev.files["reexport"] = reexport_scores(index, lex, full)
-    ev.files["history"] = history_scores(index.history(), lex, full)
+    ev.files["history"] = history_scores(index.git_log(), lex, full)
     ev.named = names.named_files(lex, query)
     ev.categories = content_categories(index, lex)
     return ev

@@ -37,6 +37,6 @@ class IndexReader(Protocol):
         """The vector store (``query(vector, n)``)."""
         ...
 
-    def history(self) -> Any:
+    def git_log(self) -> Any:
         """The repository's git history for search, or None."""
         ...

@@ -1,0 +1,1 @@
+"""The ask path: pack the retrieved code, prompt, stream, check the citations."""

@@ -1,0 +1,1 @@
+"""The patch pipeline: target, draft under a grammar, match, validate, apply, undo."""

@@ -1,0 +1,1 @@
+"""The hotkey suggestion: skip useless work, complete, fix or explain a selection."""

@@ -1,0 +1,1 @@
+"""Kept conversations: the list, search, rename, export."""

@@ -1,0 +1,1 @@
+"""The energy page: daily use, per-answer figures, avoided work."""

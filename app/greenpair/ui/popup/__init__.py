@@ -1,0 +1,1 @@
+"""The hotkey popup: the global hotkey, the selection, the suggestion."""

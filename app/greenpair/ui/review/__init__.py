@@ -1,0 +1,1 @@
+"""Change review: the drafted patch as a diff, apply, discard, undo."""

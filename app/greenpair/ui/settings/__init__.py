@@ -1,0 +1,1 @@
+"""Settings: the dialog, shared servers, the privacy audit panel."""

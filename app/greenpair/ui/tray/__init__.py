@@ -1,0 +1,1 @@
+"""The tray: live power, the menu, desktop integration, start on login."""

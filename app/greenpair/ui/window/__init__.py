@@ -1,0 +1,1 @@
+"""The main window: chat, code viewer, index status, model switch, welcome."""
