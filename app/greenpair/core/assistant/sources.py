@@ -68,11 +68,15 @@ def default_runtime(settings: Settings | None = None) -> Runtime:
     return get_runtime(settings)
 
 
-def open_model(model: str | Path) -> Runtime:
-    """A runtime for an explicitly chosen model id or GGUF path."""
-    from greenpair.core.llm.manager import open_runtime
+def open_model(model: str | Path, settings: Settings | None = None) -> Runtime:
+    """A runtime for an explicitly chosen model id or GGUF path.
 
-    return open_runtime(model)
+    It follows the settings' unload rule (idle time, battery) like the shared runtime.
+    """
+    from greenpair.core.config import load_settings
+    from greenpair.core.llm.manager import open_runtime, unload_options
+
+    return open_runtime(model, **unload_options(settings or load_settings()))
 
 
 def default_retriever(repo: Path, settings: Settings | None = None) -> Retriever:

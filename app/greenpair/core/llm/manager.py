@@ -30,7 +30,8 @@ def _settings_key(settings: Settings) -> tuple[Any, ...]:
                 tuple(settings.allowed_hosts), settings.remote_context_size,
                 api_key(settings.remote_url))
     return ("llama", settings.effective_model(), settings.threads, settings.eco_mode,
-            settings.gpu_layers, settings.context_size, settings.unload_after_idle_s)
+            settings.gpu_layers, settings.context_size, settings.unload_after_idle_s,
+            settings.unload_on_battery)
 
 
 def _build(settings: Settings) -> Any:
@@ -51,7 +52,7 @@ def _build(settings: Settings) -> Any:
         n_ctx=settings.context_size or None,
         thread_policy=default_policy(settings.threads, settings.eco_mode),
         n_gpu_layers=settings.gpu_layers,
-        unload_after_idle_s=float(settings.unload_after_idle_s),
+        **unload_options(settings),
     )
 
 
@@ -90,6 +91,12 @@ def release_runtime() -> None:
         old, _runtime, _key = _runtime, None, None
     if old is not None:
         old.unload()
+
+
+def unload_options(settings: Settings) -> dict[str, Any]:
+    """The ``LlamaRuntime`` options of the settings' unload rule (``core/llm/lifecycle.py``)."""
+    return {"unload_after_idle_s": float(settings.unload_after_idle_s),
+            "unload_on_battery": settings.unload_on_battery}
 
 
 def open_runtime(model: str | Path, **opts: Any) -> LlamaRuntime:
