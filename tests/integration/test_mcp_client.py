@@ -26,6 +26,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
 
 from tests.conftest import git
 
@@ -171,10 +172,19 @@ def http_server(tmp_repo: Path, tiny_model_path: Path) -> Iterator[tuple[str, st
     assert proc.wait(30) == 0 or proc.returncode < 0
 
 
-async def _http_session(url: str, token: str | None) -> dict[str, Any]:
+async def _http_session(url: str, token: str | None, statuses: list[int]) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    async with create_mcp_http_client(headers=headers) as http, \
-            Client(streamable_http_client(url, http_client=http)) as client:
+
+    async def record(response: Any) -> None:
+        statuses.append(response.status_code)
+
+    async with create_mcp_http_client(headers=headers) as http:
+        http.event_hooks["response"].append(record)
+        return await _http_calls(url, http)
+
+
+async def _http_calls(url: str, http: Any) -> dict[str, Any]:
+    async with Client(streamable_http_client(url, http_client=http)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         found = _result(await client.call_tool("search_code", {"query": "discount code"}))
         span = _result(await client.call_tool(
@@ -191,11 +201,16 @@ def test_http_needs_the_token(http_server: tuple[str, str]) -> None:
     assert httpx.post(url, json=init, headers=accept).status_code == 401
     wrong = {**accept, "Authorization": "Bearer gp-wrong"}
     assert httpx.post(url, json=init, headers=wrong).status_code == 401
-    with pytest.raises(Exception) as refused:  # noqa: PT011 - the SDK's error type varies
-        anyio.run(_http_session, url, None)
-    assert "401" in repr(refused.value) or "Unauthorized" in repr(refused.value)
+    statuses: list[int] = []
+    with pytest.raises(ExceptionGroup) as refused:  # the SDK's task group wraps its error
+        anyio.run(_http_session, url, None, statuses)
+    assert refused.group_contains(MCPError)
+    assert statuses  # the client did reach the server...
+    assert set(statuses) == {401}  # ...and every request it sent was refused
 
-    session = anyio.run(_http_session, url, token)
+    statuses.clear()
+    session = anyio.run(_http_session, url, token, statuses)
+    assert set(statuses) <= {200, 202}
     assert session["tools"] == TOOLS
     assert session["search"]["files"][0]["path"] == "src/shop/discounts.py"
     assert session["span"]["text"].startswith('"""Shopping cart."""')
