@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -27,6 +28,7 @@ from greenpair.core.energy import get_meter
 from greenpair.core.energy.meter import Subscription
 from greenpair.core.energy.report import PowerReading
 from greenpair.core.errors import ConfigError, GreenpairError
+from greenpair.core.llm.lifecycle import memory_line
 from greenpair.ui.popup_target import hook_event
 from greenpair.ui.tray_energy import EnergyFigures, format_grams, format_joules, read_figures
 from greenpair.ui.tray_sparkline import GREEN, EnergyPanel, Sparkline
@@ -73,6 +75,8 @@ class TrayMonitor(QObject):
 
     Args:
         parent: The Qt parent.
+        runtime: Returns the window's model runtime, or None before the first use
+            (default: the shared runtime); the menu says whether it is loaded.
     """
 
     open_requested = Signal()
@@ -81,8 +85,10 @@ class TrayMonitor(QObject):
     quit_requested = Signal()
     _sampled = Signal(object)  # a PowerReading, from the meter's sampler thread
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None,
+                 runtime: Callable[[], Any] | None = None) -> None:
         super().__init__(parent)
+        self._runtime = runtime or _shared_runtime
         self.session_start = time.time()
         self.icon_redraws = 0
         self.watts: float | None = None  # the whole machine
@@ -109,6 +115,8 @@ class TrayMonitor(QObject):
         panel_action = QWidgetAction(menu)
         panel_action.setDefaultWidget(self.panel)
         menu.addAction(panel_action)
+        self.model_action = menu.addAction("Model unloaded")
+        self.model_action.setEnabled(False)  # a status line, not a command
         menu.addSeparator()
         settings = load_settings()
         self.eco_action = self._switch("&Eco mode", settings.eco_mode, self._on_eco)
@@ -207,6 +215,7 @@ class TrayMonitor(QObject):
             if figures.last_estimated:
                 last += " (estimated)"
         self.panel.set_value("last", last)
+        self.model_action.setText(memory_line(self._runtime()))
         self.plot.update()
         hook_event("tray_menu", samples=len(self.plot.samples))
 
@@ -237,6 +246,12 @@ class TrayMonitor(QObject):
             self.login_action.blockSignals(True)
             self.login_action.setChecked(not on)
             self.login_action.blockSignals(False)
+
+
+def _shared_runtime() -> Any:
+    from greenpair.core.llm.manager import current_runtime
+
+    return current_runtime()
 
 
 def show_window(window: QWidget) -> None:
