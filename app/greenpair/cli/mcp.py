@@ -33,6 +33,18 @@ def _services(paths: list[Path], model: str | None) -> Services:
                     remote_energy=isinstance(runtime, RemoteRuntime))
 
 
+def _probe(repo: Path, model: str | None, query: str) -> None:
+    import json
+
+    from greenpair.mcp.probe import probe
+
+    try:
+        click.echo(json.dumps(probe(repo, model, query)))
+    except Exception as exc:  # any failure means the session did not run
+        raise GreenpairError(f"The MCP session failed: {exc!r}",
+                             hint="Run `greenpair mcp --repo PATH` by hand to see why.") from exc
+
+
 @click.command("mcp")
 @click.option("--repo", "repos", type=click.Path(path_type=Path, file_okay=False),
               multiple=True, help="A repository to answer for (repeat; the first is the "
@@ -45,13 +57,19 @@ def _services(paths: list[Path], model: str | None) -> Services:
 @click.option("--model", default=None, help="A catalog model id or a GGUF path "
               "(default: the settings' model or remote server).")
 @click.option("--no-index", is_flag=True, help="Do not update the indexes at start.")
+@click.option("--probe", default=None, hidden=True, metavar="QUERY",
+              help="Run a short client session against a child `greenpair mcp` over stdio "
+              "and print it as JSON (the privacy audit's MCP step).")
 def mcp_cmd(repos: tuple[Path, ...], use_http: bool, host: str, port: int,
-            allow_remote: bool, model: str | None, no_index: bool) -> None:
+            allow_remote: bool, model: str | None, no_index: bool, probe: str | None) -> None:
     """Serve the index and the local model to MCP clients (search, read, ask, patch)."""
     from greenpair.cli.serve import _build_indexes, check_bind_host, check_port_free
     from greenpair.core.assistant.sources import check_repo
     from greenpair.mcp.app import MCP_PATH, build_server, http_app
 
+    if probe is not None:
+        _probe(check_repo(repos[0] if repos else Path(".")), model, probe)
+        return
     if use_http:
         check_bind_host(host, allow_remote)
         check_port_free(host, port)

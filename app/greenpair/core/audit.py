@@ -196,9 +196,17 @@ def _session(scratch: Path, model: str, query: str) -> list[tuple[str, list[str]
         ("patch --apply", ["patch", *repo, "--model", model, "--apply", "--json",
                            f"Add a short comment above {query}."]),
         ("patch --undo", ["patch", *repo, "--undo"]),
+        _mcp_step(repo, model, query),
         # A library that phones home only after a delay shows in a long-lived process.
         (f"watch ({WATCH_S:.0f} s)", ["watch", *repo]),
     ]
+
+
+def _mcp_step(repo: list[str], model: str, query: str) -> tuple[str, list[str]]:
+    """``greenpair mcp`` over stdio, driven by the official MCP client in a parent process
+    (``mcp --probe``): lists the tools, calls search_code, read_span and ask_code; both
+    processes are traced (strace follows children). Exit 0 only when every call answered."""
+    return ("mcp (stdio)", ["mcp", *repo, "--model", model, "--probe", query])
 
 
 def run_audit(
