@@ -67,7 +67,9 @@ async def _stdio_session(params: StdioServerParameters) -> list[dict[str, Any]]:
     async with Client(params, read_timeout_seconds=300) as client:
         tools = (await client.list_tools()).tools
         transcript.append({"tools": [{"name": t.name, "description": t.description,
-                                      "input_schema": t.input_schema} for t in tools]})
+                                      "input_schema": t.input_schema,
+                                      "read_only": t.annotations.read_only_hint
+                                      if t.annotations else None} for t in tools]})
         resources = (await client.list_resources()).resources
         transcript.append({"resources": [str(r.uri) for r in resources]})
         repo_map = await client.read_resource("greenpair://repo/map")
@@ -106,6 +108,7 @@ def test_an_agent_uses_every_tool_over_stdio(tmp_repo: Path, tiny_model_path: Pa
         assert tool["input_schema"]["type"] == "object"
         assert tool["input_schema"]["properties"]
     assert tools["read_span"]["input_schema"]["required"] == ["path", "start", "end"]
+    assert all(t["read_only"] is True for t in tools.values())  # nothing writes the repo
     assert {"greenpair://repos", "greenpair://repo/status",
             "greenpair://repo/map"} <= set(transcript[1]["resources"])
     assert "function apply_discount:4" in transcript[2]["text"]

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 NAME = "greenpair"
 MCP_PATH = "/mcp"
-_READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=False)
+_READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False,
+                             open_world_hint=False)
 
 Repo = Annotated[str | None, Field(
     default=None, description="Which served repository (folder name); default: the first.")]
