@@ -36,11 +36,14 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--every", type=float, default=5)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--model", default=None, help="default: the settings' (1.5B)")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="gp-wrss-"))
     for name in ("models", "cache"):
         if (data_dir() / name).exists():
             (home / name).symlink_to(data_dir() / name)
+    if args.model:
+        (home / "settings.json").write_text(json.dumps({"model": args.model}))
     repo = Path(tempfile.mkdtemp(prefix="gp-wrss-repo-"))
     shutil.copytree(ROOT / "app/greenpair/core/llm", repo / "llm")
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
@@ -63,7 +66,7 @@ def main() -> None:
     shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(repo, ignore_errors=True)
     rss = [r for _, r in samples]
-    result = {"session": out.strip(), "minutes": args.minutes,
+    result = {"session": out.strip(), "minutes": args.minutes, "model": args.model or "default",
               "rss_peak_mb": round(max(rss) / 1e6) if rss else None,
               "rss_last_mb": round(rss[-1] / 1e6) if rss else None,
               "samples_mb": [(t, round(r / 1e6)) for t, r in samples]}
