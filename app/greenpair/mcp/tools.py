@@ -180,10 +180,8 @@ def read_span(services: ToolServices, path: str, start: int, end: int,
             "text": "\n".join(lines[start - 1:last])}
 
 
-def _model_state(runtime: Runtime, load_s: float | None = None) -> dict[str, Any]:
+def _model_state(runtime: Runtime, load_s: float) -> dict[str, Any]:
     """Which model answered, and whether it had to be loaded for this request."""
-    if load_s is None:
-        load_s = float(getattr(getattr(runtime, "last_stats", None), "load_s", 0.0) or 0.0)
     return {"model": runtime.model_id, "loaded_for_this_request": load_s > 0,
             "model_load_s": round(load_s, 3)}
 
@@ -229,6 +227,7 @@ def propose_patch(services: ToolServices, task: str, file: str | None = None,
         raise ToolInputError("The task is empty.", hint="Say what to change, and where.")
     root = services.resolve_repo(repo)
     prefer = _relative(file) if file else None
+    was_loaded = getattr(services.runtime, "loaded", True)
     draft = None
     for event in draft_patch(root, task, runtime=services.runtime,
                              index=services.retriever(root), settings=services.settings,
@@ -243,7 +242,8 @@ def propose_patch(services: ToolServices, task: str, file: str | None = None,
             "valid": ok, "error": draft.error, "applied": False,
             "check": dict(CHECK_NOT_RUN) if ok else {"status": "no diff to check"},
             "format": draft.format, "attempts": draft.attempts,
-            "energy_j": data["energy_j"], **_model_state(services.runtime)}
+            "energy_j": data["energy_j"], "model": services.runtime.model_id,
+            "loaded_for_this_request": was_loaded is False}
 
 
 def energy_report(services: ToolServices, days: float = 7) -> dict[str, Any]:
