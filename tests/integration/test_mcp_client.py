@@ -30,6 +30,11 @@ from mcp.shared.exceptions import MCPError
 
 from tests.conftest import git
 
+if sys.version_info >= (3, 11):
+    from builtins import ExceptionGroup
+else:  # anyio's dependency on older Pythons
+    from exceptiongroup import ExceptionGroup
+
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 TOOLS = {"search_code", "read_span", "ask_code", "propose_patch", "energy_report"}
