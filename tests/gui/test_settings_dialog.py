@@ -44,7 +44,10 @@ def test_round_trip_through_the_saved_settings(qtbot: Any, tiny_model_path: Path
     dlg.gpu_layers.setValue(12)
     dlg.context_size.setValue(4096)
     dlg.eco_mode.setChecked(True)
-    dlg.unload_after.setValue(10)
+    assert dlg.unload_after.value() == 10  # the default: unloaded after 10 min idle
+    assert not dlg.unload_on_battery.isChecked()
+    dlg.unload_after.setValue(25)
+    dlg.unload_on_battery.setChecked(True)
     dlg.carbon.setValue(56)
     dlg.hosts.setPlainText("localhost:8080\n\n models.example.org \n")
     assert dlg.use_local(tiny_model_path)
@@ -53,7 +56,8 @@ def test_round_trip_through_the_saved_settings(qtbot: Any, tiny_model_path: Path
     saved = load_settings()
     assert (saved.threads, saved.gpu_layers, saved.context_size) == (3, 12, 4096)
     assert saved.eco_mode
-    assert saved.unload_after_idle_s == 600
+    assert saved.unload_after_idle_s == 1500
+    assert saved.unload_on_battery
     assert saved.carbon_intensity_g_per_kwh == 56.0
     assert saved.allowed_hosts == ["localhost:8080", "models.example.org"]
     assert saved.model == str(tiny_model_path.resolve())

@@ -224,3 +224,32 @@ def test_every_menu_item_has_its_own_mnemonic(tray: TrayMonitor) -> None:
             letters.append(text[text.index("&") + 1].lower())
     assert len(letters) >= 7
     assert len(letters) == len(set(letters)), letters
+
+
+@pytest.mark.model
+def test_the_menu_says_whether_the_model_is_loaded_and_its_memory(
+        qtbot: Any, xdg_config: Path, tiny_model_path: Path) -> None:
+    import re
+
+    from greenpair.core.llm.llama import LlamaRuntime
+
+    runtime = LlamaRuntime(tiny_model_path, n_ctx=512, n_threads=1)
+    holder: list[Any] = [None]
+    monitor = TrayMonitor(runtime=lambda: holder[0])
+    try:
+        monitor.refresh_menu()
+        assert monitor.model_action.text() == "Model unloaded"  # nothing asked yet
+        assert not monitor.model_action.isEnabled()
+        holder[0] = runtime
+        monitor.refresh_menu()
+        assert monitor.model_action.text() == "Model unloaded"  # lazy: not loaded yet
+        list(runtime.stream_completion("Hi", max_tokens=2))
+        monitor.refresh_menu()
+        assert re.fullmatch(r"Model loaded · \d+ MB", monitor.model_action.text())
+        runtime.unload()
+        monitor.refresh_menu()
+        assert monitor.model_action.text() == "Model unloaded"
+    finally:
+        runtime.unload()
+        monitor.hide()
+        monitor.menu.deleteLater()

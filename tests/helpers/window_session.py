@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     window.index.finished.connect(on_indexed)
     window.index.failed.connect(on_failed)
     window.assistant.busy_changed.connect(on_busy)
-    QTimer.singleShot(WATCHDOG_MS, app.quit)
+    QTimer.singleShot(WATCHDOG_MS + int(linger_s * 1000), app.quit)  # lingering is not stuck
     window.open_repo(repo)
     app.exec()
     window.shutdown()  # the window built its own services: this closes them

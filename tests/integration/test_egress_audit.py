@@ -34,12 +34,14 @@ def test_audit_json_on_a_real_repository_is_clean(
     assert report["files_copied"] == 5  # the .env secret was not copied
     assert Path(report["model"]).resolve() == tiny_model_path.resolve()
     names = [e["name"] for e in report["entry_points"]]
-    assert names == ["index", "search", "ask", "patch --apply", "patch --undo", "watch (45 s)"]
+    assert names == ["index", "search", "ask", "patch --apply", "patch --undo", "mcp (stdio)",
+                     "watch (45 s)"]
     by_name = {e["name"]: e for e in report["entry_points"]}
     assert all(e["attempts"] == 0 for e in report["entry_points"])
     assert all(e["completed"] and e["io_uring"] == 0 for e in report["entry_points"])
-    for name in ("index", "search", "ask", "patch --apply", "patch --undo", "watch (45 s)"):
+    for name in ("index", "search", "ask", "patch --apply", "patch --undo", "mcp (stdio)",
+                 "watch (45 s)"):
         assert by_name[name]["exit_code"] == 0, by_name[name]
     assert "io_uring_setup" in report["traced_syscalls"]
-    assert "[1/6] greenpair index (traced)" in done.stderr
+    assert "[1/7] greenpair index (traced)" in done.stderr
     assert (tmp_repo / ".env").read_text() == "SECRET_TOKEN=do-not-copy\n"  # only read

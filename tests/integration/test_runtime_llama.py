@@ -201,3 +201,72 @@ def test_prompt_lookup_decoding_gives_the_same_greedy_text(tiny_model_path: Path
     finally:
         plain.unload()
         lookup.unload()
+
+
+def test_a_request_after_the_idle_unload_loads_the_model_and_says_so(
+        tiny_model_path: Path) -> None:
+    from greenpair.core import messages
+
+    said: list[str] = []
+    listener = lambda level, text: said.append(text)  # noqa: E731
+    messages.connect(listener)
+    rt = LlamaRuntime(tiny_model_path, n_ctx=512, n_threads=1, unload_after_idle_s=0.05)
+    try:
+        list(rt.stream_completion("Hi", max_tokens=2))
+        assert rt.last_stats.load_s > 0  # the first use loads it (inside the first token)
+        assert rt.last_stats.ttft_s >= rt.last_stats.load_s
+        assert rt.resident_bytes is not None
+        assert rt.resident_bytes > 50_000_000  # the 98 MB model, measured at first use
+        timer = rt._idle_timer
+        assert timer is not None
+        timer.join(10)
+        assert not rt.loaded
+        assert rt.unloaded_because == "after 0.05 s idle"
+        assert not said
+        list(rt.stream_completion("Hi", max_tokens=2))
+        assert rt.last_stats.load_s > 0
+        assert said == [f"Loading {rt.model_id} again (it was unloaded after 0.05 s idle)…"]
+        list(rt.stream_completion("Hi", max_tokens=2))
+        assert rt.last_stats.load_s == 0  # warm
+    finally:
+        messages.disconnect(listener)
+        rt.unload()
+
+
+def test_on_battery_the_idle_model_leaves_memory(tiny_model_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from greenpair.core.llm import lifecycle
+
+    monkeypatch.setattr(lifecycle, "BATTERY_CHECK_S", 0.05)
+    rt = LlamaRuntime(tiny_model_path, n_ctx=512, n_threads=1, unload_after_idle_s=3600,
+                      unload_on_battery=True)
+    plugged = threading.Event()
+    plugged.set()
+    rt.unload_rule.on_mains = plugged.is_set
+    try:
+        list(rt.stream_completion("Hi", max_tokens=2))
+        first = rt._idle_timer
+        assert first is not None
+        first.join(10)  # on mains: looked, kept, and will look again
+        assert rt.loaded
+        again = rt._idle_timer
+        assert again is not None
+        assert again is not first
+        plugged.clear()  # unplugged
+        again.join(10)
+        assert not rt.loaded
+        assert rt.unloaded_because == "on battery"
+    finally:
+        rt.unload()
+
+
+def test_a_model_switch_evicts_the_old_model(tiny_model_path: Path) -> None:
+    runtimes = manager.RuntimeManager()
+    first = runtimes.get(Settings(model=str(tiny_model_path), threads=1))
+    list(first.stream_completion("Hi", max_tokens=2))
+    assert first.loaded
+    second = runtimes.get(Settings(model=str(tiny_model_path), threads=1,
+                                   unload_after_idle_s=60))
+    assert second is not first
+    assert not first.loaded
+    runtimes.release()

@@ -217,3 +217,26 @@ def test_full_queue_answers_429_and_a_gone_client_stops_the_generation(
         assert outcomes[-1][1] < 400
         ok = client.completions.create(model="any", prompt="x", max_tokens=2)
         assert ok.choices[0].finish_reason in {"stop", "length"}
+
+
+def test_a_request_that_finds_the_model_unloaded_loads_it_and_says_so(
+        served: tuple[str, Services], tiny: Runtime) -> None:
+    url, _ = served
+    client = _client(url)
+
+    def ask() -> dict[str, object]:
+        r = client.chat.completions.create(
+            model="greenpair", max_tokens=8,
+            messages=[{"role": "user", "content": QUESTION}])
+        extension = r.model_extra["greenpair"]  # type: ignore[index]
+        assert isinstance(extension, dict)
+        return extension
+
+    tiny.unload()  # as the idle rule does
+    cold = ask()
+    warm = ask()
+    assert isinstance(cold["model_load_s"], float)
+    assert cold["model_load_s"] > 0
+    assert isinstance(cold["ttft_s"], float)
+    assert cold["ttft_s"] >= cold["model_load_s"]  # the first token waited for the load
+    assert warm["model_load_s"] == 0

@@ -30,6 +30,7 @@ _COMMANDS: dict[str, str] = {
     "doctor": "greenpair.cli.energy:doctor_cmd",
     "suggest": "greenpair.cli.suggest:suggest_cmd",
     "serve": "greenpair.cli.serve:serve_group",
+    "mcp": "greenpair.cli.mcp:mcp_cmd",
     "config": "greenpair.cli.config:config_group",
     "gui": "greenpair.cli.gui:gui_cmd",
     "audit": "greenpair.cli.audit:audit_cmd",

@@ -31,7 +31,7 @@ _model_option = click.option("--model", default=None, help="A catalog model id o
 def _runtime(model: str | None) -> Runtime:
     from greenpair.core.assistant.retriever import open_model
 
-    return open_model(model) if model else services().runtime()
+    return open_model(model, services().settings) if model else services().runtime()
 
 
 def _index(repo: Path) -> Retriever:

@@ -60,7 +60,7 @@ def check_port_free(host: str, port: int) -> None:
 def _runtime(model: str | None) -> Runtime:
     from greenpair.core.assistant.retriever import open_model
 
-    return open_model(model) if model else services().runtime()
+    return open_model(model, services().settings) if model else services().runtime()
 
 
 def _build_indexes(repos: list[Path]) -> None:

@@ -150,6 +150,10 @@ def session(scratch: Path, model: str, query: str, patch_targets: list[tuple[str
         SessionStep("patch --apply", patches[0], _all(_applied),
                     alternatives=tuple(patches[1:])),
         SessionStep("patch --undo", ["patch", *repo, "--undo"], _all(_undone)),
+        # ``greenpair mcp`` over stdio, driven by the official MCP client in a parent
+        # process (``mcp --probe``): lists the tools, calls search_code, read_span and
+        # ask_code; both processes are traced. Exit 0 only when every call answered.
+        SessionStep("mcp (stdio)", ["mcp", *repo, "--model", model, "--probe", query], _all()),
         # A library that phones home only after a delay shows in a long-lived process.
         SessionStep(f"watch ({watch_s:.0f} s)", ["watch", *repo], _all(_watched),
                     stop_after_s=watch_s, prepare=_new_file),

@@ -19,6 +19,8 @@ from greenpair.core.errors import ConfigError
 
 APP_NAME = "greenpair"
 SCHEMA_VERSION = 1
+# Chosen from the measured reload cost (core/llm/lifecycle.py, README "Model lifecycle").
+DEFAULT_UNLOAD_AFTER_IDLE_S = 600
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 ECO_MODEL = "qwen2.5-coder-0.5b"
 TINY_MODEL = "smollm2-135m"
@@ -113,7 +115,9 @@ class Settings:
     gpu_layers: int = 0
     context_size: int = 0  # 0: the catalog's value for the model
     eco_mode: bool = False
-    unload_after_idle_s: int = 0  # 0: keep the model loaded
+    # Free the model after this long idle (0: keep it); see core/llm/lifecycle.py.
+    unload_after_idle_s: int = DEFAULT_UNLOAD_AFTER_IDLE_S
+    unload_on_battery: bool = False  # free the idle model as soon as it runs on battery
     carbon_intensity_g_per_kwh: float = 475.0
     country: str = ""
     cpu_watts_per_core: float = 0.0  # 0: from the CPU table, else 4 W per thread

@@ -106,6 +106,7 @@ def extension(answer: Answer, repo: Path, remote: bool) -> dict[str, Any]:
         "context": answer.context,
         "energy": energy_json(answer.energy, remote=remote),
         "ttft_s": round(answer.ttft_s, 4),
+        "model_load_s": round(answer.load_s, 3),  # > 0: the model was loaded for this answer
     }
 
 

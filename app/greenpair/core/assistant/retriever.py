@@ -14,6 +14,7 @@ from greenpair.core.errors import RepositoryError
 from greenpair.core.types import ScoredChunk, SearchResult
 
 if TYPE_CHECKING:
+    from greenpair.core.config import Settings
     from greenpair.core.llm.runtime import Runtime
 
 
@@ -59,11 +60,16 @@ def check_repo(repo: Path) -> Path:
     return path.resolve()
 
 
-def open_model(model: str | Path) -> Runtime:
-    """A runtime for an explicitly chosen model id or GGUF path (not the services' one)."""
-    from greenpair.core.llm.manager import open_runtime
+def open_model(model: str | Path, settings: Settings | None = None) -> Runtime:
+    """A runtime for an explicitly chosen model id or GGUF path (not the services' one).
 
-    return open_runtime(model)
+    It follows ``settings``' unload rule (idle time, battery) like the services' runtime
+    (the built-in defaults when None).
+    """
+    from greenpair.core.config import Settings as Defaults
+    from greenpair.core.llm.manager import open_runtime, unload_options
+
+    return open_runtime(model, **unload_options(settings if settings is not None else Defaults()))
 
 
 def reset_cache(runtime: Runtime) -> bool:

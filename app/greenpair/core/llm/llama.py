@@ -21,6 +21,7 @@ from greenpair.core import messages as user_messages
 from greenpair.core.errors import ModelError
 from greenpair.core.llm import catalog, chat_format
 from greenpair.core.llm import model_store as store
+from greenpair.core.llm.lifecycle import UnloadRule, rss_bytes
 from greenpair.core.llm.repetition import RepetitionGuard
 from greenpair.core.llm.runtime import GenerationStats, Message
 from greenpair.core.llm.textstream import StopFilter
@@ -49,6 +50,7 @@ class LlamaRuntime:
             drafts ``draft_tokens`` tokens for speculative decoding (None: off).
         draft_tokens: Tokens the draft model guesses per step.
         unload_after_idle_s: Free the model after this long without a generation (0: never).
+        unload_on_battery: Free the idle model as soon as the machine runs on battery.
         seed: Sampling seed (None: random).
         meter: Records the tokens repetition stopping saved (None: not recorded).
     """
@@ -65,6 +67,7 @@ class LlamaRuntime:
         draft_model: str | Path | None = None,
         draft_tokens: int = 4,
         unload_after_idle_s: float = 0.0,
+        unload_on_battery: bool = False,
         seed: int | None = None,
         meter: EnergyMeter | None = None,
     ) -> None:
@@ -83,7 +86,7 @@ class LlamaRuntime:
         self.prompt_lookup = prompt_lookup
         self.draft_model = draft_model
         self.draft_tokens = draft_tokens
-        self.unload_after_idle_s = unload_after_idle_s
+        self.unload_rule = UnloadRule(unload_after_idle_s, unload_on_battery)
         self.seed = seed
         self.last_stats = GenerationStats()
         self._llm: Any = None
@@ -93,6 +96,11 @@ class LlamaRuntime:
         self._owner: int | None = None
         self._active: weakref.ref[Any] | None = None
         self._idle_timer: threading.Timer | None = None
+        self._idle_since = 0.0
+        self.unloaded_because: str | None = None  # why the model left memory, if it did
+        self.resident_bytes: int | None = None  # memory the model took (measured at load)
+        self._rss_before_load: int | None = None
+        self._pending_load_s = 0.0  # load time not yet reported in a generation's stats
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -100,6 +108,11 @@ class LlamaRuntime:
     def n_ctx(self) -> int:
         """The context size (tokens) of the loaded or configured model."""
         return int(self._llm.n_ctx()) if self._llm is not None else self._n_ctx
+
+    @property
+    def unload_after_idle_s(self) -> float:
+        """Seconds idle before the model is freed (0: kept)."""
+        return self.unload_rule.idle_s
 
     @property
     def loaded(self) -> bool:
@@ -110,7 +123,15 @@ class LlamaRuntime:
         """Load the model now (otherwise the first call does). Returns the ``Llama``."""
         with self._load_lock:
             if self._llm is None:
+                if self.unloaded_because:  # a request found it unloaded: say why it waits
+                    user_messages.info(f"Loading {self.model_id} again (it was unloaded "
+                                       f"{self.unloaded_because})…")
+                began = time.perf_counter()
+                self._rss_before_load = rss_bytes()
                 self._llm = self._load()
+                self._pending_load_s += time.perf_counter() - began
+                self.unloaded_because = None
+                self.resident_bytes = None  # measured after the first generation
             return self._llm
 
     def _load(self) -> Any:
@@ -301,6 +322,7 @@ class LlamaRuntime:
         try:
             llm = self.load()
             tokens = build()
+            stats.load_s, self._pending_load_s = self._pending_load_s, 0.0
             budget = llm.n_ctx() - len(tokens)
             if budget <= 0:
                 raise ModelError(
@@ -319,7 +341,16 @@ class LlamaRuntime:
                 self.meter.record_saving("repetition_tokens_saved",
                                          tokens=stats.repetition_saved_tokens)
             self._active = None
+            self._measure_memory()
             self._release(schedule_idle=True)
+
+    def _measure_memory(self) -> None:
+        """What the model took: resident memory after its first generation vs before load."""
+        if self._llm is None or self.resident_bytes is not None or self._rss_before_load is None:
+            return
+        now = rss_bytes()
+        if now is not None:
+            self.resident_bytes = max(0, now - self._rss_before_load)
 
     def _retune(self, llm: Any) -> None:
         """Give the context the thread count the policy chooses now (if it changed)."""
@@ -355,11 +386,18 @@ class LlamaRuntime:
     def _release(self, *, schedule_idle: bool) -> None:
         self._owner = None
         self._lock.release()
-        if schedule_idle and self.unload_after_idle_s > 0 and self._llm is not None:
-            timer = threading.Timer(self.unload_after_idle_s, self._on_idle)
-            timer.daemon = True
-            self._idle_timer = timer
-            timer.start()
+        if schedule_idle and self._llm is not None:
+            self._idle_since = time.monotonic()
+            self._schedule_check(0.0)
+
+    def _schedule_check(self, idle_for: float) -> None:
+        delay = self.unload_rule.next_check(idle_for)
+        if delay is None:
+            return
+        timer = threading.Timer(delay, self._on_idle)
+        timer.daemon = True
+        self._idle_timer = timer
+        timer.start()
 
     def _cancel_idle_timer(self) -> None:
         timer, self._idle_timer = self._idle_timer, None
@@ -367,12 +405,21 @@ class LlamaRuntime:
             timer.cancel()
 
     def _on_idle(self) -> None:
-        if self._lock.acquire(blocking=False):
-            try:
-                self._free()
-                log.info("unloaded %s after %ss idle", self.model_id, self.unload_after_idle_s)
-            finally:
-                self._lock.release()
+        if not self._lock.acquire(blocking=False):
+            return  # a generation runs; its end schedules the next look
+        try:
+            if self._llm is None:
+                return
+            idle_for = time.monotonic() - self._idle_since
+            reason = self.unload_rule.reason(idle_for)
+            if reason is None:
+                self._schedule_check(idle_for)
+                return
+            self._free()
+            self.unloaded_because = reason
+            log.info("unloaded %s %s", self.model_id, reason)
+        finally:
+            self._lock.release()
 
 
 def _token_text(model: Any, token: int) -> str:

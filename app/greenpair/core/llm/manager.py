@@ -29,7 +29,8 @@ def _settings_key(settings: Settings) -> tuple[Any, ...]:
                 tuple(settings.allowed_hosts), settings.remote_context_size,
                 api_key(settings.remote_url))
     return ("llama", settings.effective_model(), settings.threads, settings.eco_mode,
-            settings.gpu_layers, settings.context_size, settings.unload_after_idle_s)
+            settings.gpu_layers, settings.context_size, settings.unload_after_idle_s,
+            settings.unload_on_battery)
 
 
 def build_runtime(settings: Settings, meter: EnergyMeter | None = None) -> Any:
@@ -51,7 +52,7 @@ def build_runtime(settings: Settings, meter: EnergyMeter | None = None) -> Any:
         n_ctx=settings.context_size or None,
         thread_policy=default_policy(settings.threads, settings.eco_mode),
         n_gpu_layers=settings.gpu_layers,
-        unload_after_idle_s=float(settings.unload_after_idle_s),
+        **unload_options(settings),
         meter=meter,
     )
 
@@ -104,6 +105,12 @@ class RuntimeManager:
             old, self._runtime, self._key = self._runtime, None, None
         if old is not None:
             old.unload()
+
+
+def unload_options(settings: Settings) -> dict[str, Any]:
+    """The ``LlamaRuntime`` options of the settings' unload rule (``core/llm/lifecycle.py``)."""
+    return {"unload_after_idle_s": float(settings.unload_after_idle_s),
+            "unload_on_battery": settings.unload_on_battery}
 
 
 def open_runtime(model: str | Path, **opts: Any) -> LlamaRuntime:

@@ -25,6 +25,7 @@ class GenerationStats:
     stop_reason: str = ""  # "stop", "length", "cancelled", "repetition"
     repetition_saved_tokens: int = 0  # budget left when a loop was cut off
     threads: int = 0  # CPU threads at the start (local backends)
+    load_s: float = 0.0  # the model was not in memory: loading it took this (in ttft_s)
 
     @property
     def tokens_per_s(self) -> float:

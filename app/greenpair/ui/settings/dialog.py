@@ -353,11 +353,15 @@ class SettingsDialog(QDialog):
         self.unload_after.setSpecialValueText("Never (keep it loaded)")
         self.unload_after.setValue(round(s.unload_after_idle_s / 60))
         self.unload_after.setAccessibleName("Unload the model after idle minutes")
+        self.unload_on_battery = QCheckBox("Unload the idle model when on battery")
+        self.unload_on_battery.setChecked(s.unload_on_battery)
+        self.unload_on_battery.setAccessibleName("Unload the model on battery")
         form.addRow("Threads:", self.threads)
         form.addRow("GPU layers:", self.gpu_layers)
         form.addRow("Context size:", self.context_size)
         form.addRow("", self.eco_mode)
         form.addRow("Unload the model after:", self.unload_after)
+        form.addRow("", self.unload_on_battery)
         return page
 
     def _energy_privacy_tab(self) -> QWidget:
@@ -398,6 +402,7 @@ class SettingsDialog(QDialog):
         s.context_size = self.context_size.value()
         s.eco_mode = self.eco_mode.isChecked()
         s.unload_after_idle_s = self.unload_after.value() * 60
+        s.unload_on_battery = self.unload_on_battery.isChecked()
         s.carbon_intensity_g_per_kwh = float(self.carbon.value())
         s.allowed_hosts = [h.strip() for h in self.hosts.toPlainText().splitlines() if h.strip()]
         s.keep_conversations = self.keep_conversations.isChecked()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -26,6 +27,7 @@ from greenpair.core.config import Settings
 from greenpair.core.energy.meter import Subscription
 from greenpair.core.energy.report import PowerReading
 from greenpair.core.errors import ConfigError, GreenpairError
+from greenpair.core.llm.lifecycle import memory_line
 from greenpair.core.services import Services
 from greenpair.ui.popup.target import hook_event
 from greenpair.ui.tray.figures import EnergyFigures, format_grams, format_joules, read_figures
@@ -73,6 +75,10 @@ class TrayMonitor(QObject):
 
     Args:
         parent: The Qt parent.
+        services: The process's services (meter, settings, runtime manager; default: built
+            here).
+        runtime: Returns the window's model runtime, or None before the first use
+            (default: the services' current one); the menu says whether it is loaded.
     """
 
     open_requested = Signal()
@@ -82,9 +88,11 @@ class TrayMonitor(QObject):
     _sampled = Signal(object)  # a PowerReading, from the meter's sampler thread
 
     def __init__(self, parent: QObject | None = None, *,
-                 services: Services | None = None) -> None:
+                 services: Services | None = None,
+                 runtime: Callable[[], Any] | None = None) -> None:
         super().__init__(parent)
         self.services = services if services is not None else Services.build()
+        self._runtime = runtime or self.services.runtimes.current
         self.session_start = time.time()
         self.icon_redraws = 0
         self.watts: float | None = None  # the whole machine
@@ -111,6 +119,8 @@ class TrayMonitor(QObject):
         panel_action = QWidgetAction(menu)
         panel_action.setDefaultWidget(self.panel)
         menu.addAction(panel_action)
+        self.model_action = menu.addAction("Model unloaded")
+        self.model_action.setEnabled(False)  # a status line, not a command
         menu.addSeparator()
         settings = self.services.settings
         self.eco_action = self._switch("&Eco mode", settings.eco_mode, self._on_eco)
@@ -209,6 +219,7 @@ class TrayMonitor(QObject):
             if figures.last_estimated:
                 last += " (estimated)"
         self.panel.set_value("last", last)
+        self.model_action.setText(memory_line(self._runtime()))
         self.plot.update()
         hook_event("tray_menu", samples=len(self.plot.samples))
 
@@ -239,6 +250,7 @@ class TrayMonitor(QObject):
             self.login_action.blockSignals(True)
             self.login_action.setChecked(not on)
             self.login_action.blockSignals(False)
+
 
 
 def show_window(window: QWidget) -> None:

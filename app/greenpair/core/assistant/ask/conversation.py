@@ -134,6 +134,7 @@ class Answer:
     context: list[str] = field(default_factory=list)  # snippet headers shown this turn
     stop_reason: str = ""
     energy_scope: str = ""  # "this machine only" when the model runs on a server
+    load_s: float = 0.0  # the model was unloaded: loading it took this (inside ttft_s)
 
     def to_json(self) -> dict[str, object]:
         """The ``greenpair ask --json`` contract (plus extra keys)."""
@@ -159,6 +160,7 @@ class Answer:
             "context": self.context,
             "stop_reason": self.stop_reason,
             "energy_scope": self.energy_scope or None,
+            "model_load_s": round(self.load_s, 3),
         }
 
 
@@ -337,6 +339,7 @@ class Conversation:
             prompt_tokens_saved=packed.tokens_saved,
             context=[s.header for s in packed.snippets],
             stop_reason=stats.stop_reason,
+            load_s=stats.load_s,
             energy_scope=REMOTE_ENERGY_SCOPE if getattr(self.runtime, "runs_remotely", False)
             else "",
         )
