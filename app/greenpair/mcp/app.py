@@ -132,14 +132,20 @@ def _add_model_tools(server: MCPServer, services: tools.ToolServices) -> None:
         file: Annotated[str | None, Field(description="The file to change, when the task "
                                           "names a function defined in several.")] = None,
         repo: Repo = None,
+        check: Annotated[bool | None, Field(description="Run the repository's nearest tests "
+                                            "and a static check on the diff in a scratch copy "
+                                            "(no network), repairing it once on failure. "
+                                            "Default: as the user allowed for this "
+                                            "repository.")] = None,
     ) -> dict[str, Any]:
         """Draft a unified diff for a change with the local model. Never applied.
 
         The diff is validated (it applies cleanly and adds no parse error). The check
-        field says whether tests or a static check ran on it; apply the diff yourself
+        field says exactly what ran on it ("static check passed · 14 tests passed", a
+        failing output, "no tests found", or "not checked"); apply the diff yourself
         (git apply) after reviewing it.
         """
-        return _as_tool_error(lambda: tools.propose_patch(services, task, file, repo))
+        return _as_tool_error(lambda: tools.propose_patch(services, task, file, repo, check))
 
 
 def _add_resources(server: MCPServer, services: tools.ToolServices) -> None:

@@ -28,12 +28,6 @@ if TYPE_CHECKING:
 
 MAX_SPAN_LINES = 400  # one read_span call; an agent reads a longer file in parts
 MAX_K = 50
-CHECK_NOT_RUN = {
-    "status": "not checked",
-    "reason": "This Greenpair has no patch check yet: the diff applies cleanly "
-              "(`git apply --check`) and adds no parse error, but no test or static "
-              "check ran on it.",
-}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _STOP = frozenset(["the", "and", "for", "with", "that", "this", "what", "where", "which", "how", "does", "from", "into", "are", "was", "when", "who", "why", "not", "can", "its", "use", "used"])
 
@@ -198,7 +192,7 @@ def ask_code(services: ToolServices, question: str, repo: str | None = None) -> 
         raise ToolInputError("The question is empty.", hint="Ask about the code.")
     root = services.resolve_repo(repo)
     conv = Conversation(root, runtime=services.runtime, index=services.retriever(root),
-                        settings=services.settings, meter=services.meter)
+                        meter=services.meter)
     answer = None
     for event in conv.ask(question):
         if isinstance(event, Answer):
@@ -214,13 +208,30 @@ def ask_code(services: ToolServices, question: str, repo: str | None = None) -> 
             **_model_state(services.runtime, answer.load_s)}
 
 
+def _check_options(services: ToolServices, root: Path, check: bool | None) -> Any:
+    """The check to run on the draft, or None: ``check=True`` is the agent's yes for this
+    call; otherwise the repository's remembered answer (``greenpair config set --repo
+    PATH check yes``), never asked here."""
+    from greenpair.core.assistant.check import CheckOptions
+    from greenpair.core.assistant.check.prefs import load_prefs
+
+    if check is False or (check is None and load_prefs(root).allowed is not True):
+        return None
+    settings = services.settings
+    return CheckOptions(timeout_s=float(getattr(settings, "check_timeout_s", 180)),
+                        tries=max(1, int(getattr(settings, "check_tries", 2))),
+                        test_command=load_prefs(root).test_command)
+
+
 def propose_patch(services: ToolServices, task: str, file: str | None = None,
-                  repo: str | None = None) -> dict[str, Any]:
-    """Draft a unified diff for ``task``; never applied to the repository.
+                  repo: str | None = None, check: bool | None = None) -> dict[str, Any]:
+    """Draft a unified diff for ``task``, checked by the repository's tests in a scratch
+    copy when allowed; never applied to the repository.
 
     Raises:
         ToolInputError: An empty task.
     """
+    from greenpair.core.assistant.check import draft_checked
     from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions, draft_patch
 
     if not task.strip():
@@ -228,19 +239,25 @@ def propose_patch(services: ToolServices, task: str, file: str | None = None,
     root = services.resolve_repo(repo)
     prefer = _relative(file) if file else None
     was_loaded = getattr(services.runtime, "loaded", True)
+    options = PatchOptions(prefer_path=prefer, ambiguity="rank")
+    checking = _check_options(services, root, check)
+    events = draft_patch(root, task, runtime=services.runtime, index=services.retriever(root),
+                         meter=services.meter, options=options) if checking is None else \
+        draft_checked(root, task, runtime=services.runtime, meter=services.meter,
+                      index=services.retriever(root), options=options, check=checking)
     draft = None
-    for event in draft_patch(root, task, runtime=services.runtime,
-                             index=services.retriever(root), settings=services.settings,
-                             meter=services.meter,
-                             options=PatchOptions(prefer_path=prefer, ambiguity="rank")):
+    for event in events:
         if isinstance(event, PatchDraft):
             draft = event
-    assert draft is not None  # draft_patch always ends with a PatchDraft
+    assert draft is not None  # both end with a PatchDraft
     data = draft.to_json()
     ok = draft.error is None
+    not_run = {"status": "not checked",
+               "reason": "no test or static check ran: pass check=true, or allow checks in "
+                         f"this repository (greenpair config set --repo {root} check yes)"}
     return {"repo": root.name, "diff": draft.diff if ok else "", "files": draft.files,
             "valid": ok, "error": draft.error, "applied": False,
-            "check": dict(CHECK_NOT_RUN) if ok else {"status": "no diff to check"},
+            "check": data.get("check", not_run) if ok else {"status": "no diff to check"},
             "format": draft.format, "attempts": draft.attempts,
             "energy_j": data["energy_j"], "model": services.runtime.model_id,
             "loaded_for_this_request": was_loaded is False}

@@ -73,3 +73,45 @@ def test_bad_inputs_are_tool_errors_before_any_work() -> None:
         tools.read_span(services, "a.py", 5, 2)
     with pytest.raises(tools.ToolInputError, match="days"):
         tools.energy_report(services, 0)
+
+
+def _patch_services(repo: Path, replies: list[str]) -> Any:
+    from greenpair.core.assistant.retriever import StaticRetriever
+    from greenpair.core.config import Settings
+    from greenpair.core.energy.meter_protocol import Unmetered
+    from greenpair.core.types import ScoredChunk
+    from tests.helpers.fake_runtime import FakeRuntime
+
+    chunk = Chunk("src/calc/ops.py", "python", 1, 2, "def add")
+    return SimpleNamespace(
+        runtime=FakeRuntime(replies), meter=Unmetered(), settings=Settings(check_timeout_s=120),
+        resolve_repo=lambda name: repo,
+        retriever=lambda root: StaticRetriever([ScoredChunk(chunk, 1.0)]))
+
+
+def _fix(expr: str) -> str:
+    """A whole-function reply (the format the drafting chooses for this model)."""
+    return f"```python\ndef add(a, b):\n    return {expr}\n```"
+
+
+def test_propose_patch_checks_when_asked_and_never_applies(tmp_path: Path) -> None:
+    from tests.helpers.check_repos import python_repo, tree_digest
+
+    repo = python_repo(tmp_path / "repo", {
+        "src/calc/__init__.py": "",
+        "src/calc/ops.py": "def add(a, b):\n    return a - b\n",
+        "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n"
+                             "    assert add(2, 3) == 5\n",
+    })
+    before = tree_digest(repo)
+    unchecked = tools.propose_patch(_patch_services(repo, [_fix("a + b")]),
+                                    "make add return the sum")
+    assert unchecked["valid"]
+    assert unchecked["check"]["status"] == "not checked"  # not allowed here yet
+    checked = tools.propose_patch(_patch_services(repo, [_fix("a * b"), _fix("a + b")]),
+                                  "make add return the sum", check=True)
+    assert checked["check"]["status"] == "passed"
+    assert checked["check"]["tries"] == 2
+    assert "+    return a + b" in checked["diff"]
+    assert checked["applied"] is False
+    assert tree_digest(repo) == before  # nothing written to the repository
