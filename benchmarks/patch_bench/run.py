@@ -246,7 +246,8 @@ def _median(values: list[float]) -> str:
 def summarize(rows: list[dict[str, Any]]) -> str:
     """A Markdown table: per mode x config resolved rate, medians, tries, false passes."""
     lines = ["| mode | config | tasks | resolved | applied | median s | median J | "
-             "median tries | false passes |", "|---|---|---|---|---|---|---|---|---|"]
+             "median tries | false passes | no patch (timeouts) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for mode in MODES:
         for config in CONFIGS:
             sel = [r for r in rows if r["mode"] == mode and r["config"] == config]
@@ -254,7 +255,7 @@ def summarize(rows: list[dict[str, Any]]) -> str:
                 continue
             if all(r.get("unavailable") for r in sel):
                 lines.append(f"| {mode} | {config} | 0 | unavailable: "
-                             f"{sel[0]['unavailable']} | | | | | |")
+                             f"{sel[0]['unavailable']} | | | | | | |")
                 continue
             sel = [r for r in sel if not r.get("unavailable")]
             res = sum(bool(r["resolved"]) for r in sel)
@@ -263,9 +264,11 @@ def summarize(rows: list[dict[str, Any]]) -> str:
                       if r.get("joules") is not None]
             tries = [float(r["tries"]) for r in sel if r.get("tries") is not None]
             fp = sum(len(r["false_passes"]) for r in sel)
+            errors = sum(bool(r.get("error")) for r in sel)
+            timeouts = sum(r.get("error") == "timeout" for r in sel)
             lines.append(f"| {mode} | {config} | {len(sel)} | {res} ({100 * res / len(sel):.0f}%)"
                          f" | {app} | {_median([r['seconds'] for r in sel])} | "
-                         f"{_median(joules)} | {_median(tries)} | {fp} |")
+                         f"{_median(joules)} | {_median(tries)} | {fp} | {errors} ({timeouts}) |")
     return "\n".join(lines)
 
 
@@ -298,7 +301,13 @@ def main() -> None:
     ap.add_argument("--test-timeout", type=float, default=300.0)
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None, help="Results JSONL (appended).")
+    ap.add_argument("--summary-only", action="store_true",
+                    help="Print the table of the rows already in --out; run nothing.")
     args = ap.parse_args()
+    if args.summary_only:
+        out = args.out or args.work / "results.jsonl"
+        print(summarize([json.loads(x) for x in out.read_text().splitlines() if x.strip()]))
+        return
 
     tasks = load_tasks(args.tasks, args.limit, args.offset)
     modes = [m for m in args.mode.split(",") if m]

@@ -204,8 +204,11 @@ def test_summary_counts_per_mode_and_config() -> None:
          "applied": True, "seconds": 10.0, "joules": 100.0, "false_passes": []},
         {"instance_id": "b", "mode": "hidden", "config": "nocheck", "resolved": False,
          "applied": True, "seconds": 30.0, "joules": 300.0, "false_passes": ["t"]},
+        {"instance_id": "c", "mode": "hidden", "config": "nocheck", "resolved": False,
+         "applied": False, "seconds": 900.0, "joules": None, "false_passes": [],
+         "error": "timeout"},
         {"instance_id": "a", "mode": "hidden", "config": "check", "unavailable": "no --check"},
     ]
     table = run.summarize(rows)
-    assert "| hidden | nocheck | 2 | 1 (50%) | 2 | 20.0 | 200.0 | - | 1 |" in table
+    assert "| hidden | nocheck | 3 | 1 (33%) | 2 | 30.0 | 200.0 | - | 1 | 1 (1) |" in table
     assert "| hidden | check | 0 | unavailable: no --check |" in table
