@@ -123,9 +123,12 @@ def test_env(repo: Path) -> dict[str, str]:
     return env
 
 
-def test_command(python: str, repo: Path) -> str:
-    """The shell command a tool can use to run this checkout's tests (for ``--test-command``)."""
-    return f"PYTHONPATH={repo / 'src'} {python} -m pytest -p no:cacheprovider -q"
+def test_command(python: str) -> str:
+    """The shell command a tool can use to run the checkout's tests (``--test-command``).
+
+    ``PYTHONPATH=src`` is relative: the tool runs it at the root of its own scratch copy,
+    so the patched sources are the ones tested."""
+    return f"PYTHONPATH=src {python} -m pytest -p no:cacheprovider -q"
 
 
 def run_tests(python: str, repo: Path, files: list[str], timeout_s: float,

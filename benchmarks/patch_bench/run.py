@@ -336,7 +336,7 @@ def main() -> None:
             envs[config] = make_home(work, config, model, args.threads, models, greenpair,
                                      base_env)
     ctx = {"tree": tree, "greenpair": greenpair, "envs": envs, "has_check": has_check,
-           "check_cmd": test_command(python, tree), "python": python,
+           "check_cmd": test_command(python), "python": python,
            "timeout": args.timeout, "test_timeout": args.test_timeout}
     out = args.out or work / "results.jsonl"
     done = set()
