@@ -1,0 +1,213 @@
+"""Shared pieces of the patch benchmark: git in a scratch checkout, the benchmark's own
+test run, and the judgement (resolved, false passes).
+
+Nothing here imports greenpair: the task builder and the runner's evaluation must not
+depend on the product they judge.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]  # the repository root of whichever checkout holds this file
+COLLECT_ERRORS = "__collect_errors__"
+VERSION_PY = (
+    'version = "{v}"\n__version__ = version\n'
+    'version_tuple = {t!r}\n__version_tuple__ = version_tuple\n'
+)
+
+
+def git(repo: Path, *args: str, check: bool = True, input_text: str | None = None) -> str:
+    """Run git in ``repo`` and return stdout."""
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          input=input_text, check=False)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def checkout_clean(repo: Path, commit: str) -> None:
+    """Reset ``repo``'s work tree to ``commit`` (detached), removing untracked files.
+
+    Ignored files stay (an index, ``_version.py``), which keeps re-checkouts cheap."""
+    git(repo, "reset", "-q", "--hard")
+    git(repo, "clean", "-q", "-fd")
+    git(repo, "checkout", "-q", "--detach", commit)
+
+
+def ensure_clone(source: str, dest: Path) -> Path:
+    """A clone of ``source`` (path or URL) at ``dest`` sharing objects when local."""
+    if not (dest / ".git").exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        args = ["git", "clone", "-q"]
+        if Path(source).exists():
+            args.append("--shared")
+        subprocess.run([*args, source, str(dest)], check=True)
+    return dest
+
+
+def apply_diff(repo: Path, diff: str) -> str | None:
+    """Apply a unified diff in ``repo``; None when it applied, else git's message."""
+    if not diff.strip():
+        return "empty diff"
+    for extra in ([], ["--3way"]):
+        proc = subprocess.run(["git", "-C", str(repo), "apply", "--whitespace=nowarn", *extra],
+                              input=diff if diff.endswith("\n") else diff + "\n",
+                              capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            return None
+    return proc.stderr.strip() or "git apply failed"
+
+
+def is_test_file(path: str) -> bool:
+    """pytest's own ``python_files`` for its ``testing/`` tree."""
+    if not path.startswith("testing/") or not path.endswith(".py"):
+        return False
+    if path.startswith(("testing/example_scripts/", "testing/plugins_integration/")):
+        return False
+    name = path.rsplit("/", 1)[-1]
+    return (name.startswith("test_") or name.endswith("_test.py")
+            or (path.startswith("testing/python/") and path.count("/") == 2
+                and name != "conftest.py"))
+
+
+@dataclass
+class TestRun:
+    """Outcomes of one run of some test files."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)
+    collect_errors: list[str] = field(default_factory=list)
+    timed_out: bool = False
+    returncode: int | None = None
+    seconds: float = 0.0
+    tail: str = ""
+
+    def passed(self) -> set[str]:
+        """Node ids that passed."""
+        return {k for k, v in self.outcomes.items() if v == "passed"}
+
+    def status(self, nodeid: str) -> str:
+        """``passed``/``failed``/``skipped``, or ``missing`` (not collected: a failure)."""
+        return self.outcomes.get(nodeid, "missing")
+
+
+def prepare_tree(repo: Path) -> None:
+    """Write the ``_version.py`` that setuptools-scm would (ignored by git)."""
+    target = repo / "src" / "_pytest" / "_version.py"
+    if not target.parent.is_dir():
+        return
+    tag = git(repo, "describe", "--tags", "--abbrev=0", check=False).strip()
+    nums = [int(x) for x in tag.split(".")[:3] if x.isdigit()]
+    if len(nums) != 3:
+        nums = [9, 0, 0]
+    nums[2] += 1  # setuptools-scm's "next patch release, dev" for an untagged commit
+    target.write_text(VERSION_PY.format(v="{}.{}.{}.dev0".format(*nums),
+                                        t=(*nums, "dev0")))
+
+
+def test_env(repo: Path) -> dict[str, str]:
+    """The environment for running the checkout's own pytest from ``src``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_", "PYTHON", "GREENPAIR_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(repo / "src"), str(HERE)])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONHASHSEED"] = "0"
+    env.pop("CI", None)  # some of pytest's tests change behaviour on CI
+    return env
+
+
+def test_command(python: str) -> str:
+    """The shell command a tool can use to run the checkout's tests (``--test-command``).
+
+    ``PYTHONPATH=src`` is relative: the tool runs it at the root of its own scratch copy,
+    so the patched sources are the ones tested."""
+    return f"PYTHONPATH=src {python} -m pytest -p no:cacheprovider -q"
+
+
+def run_tests(python: str, repo: Path, files: list[str], timeout_s: float,
+              nice: int = 15) -> TestRun:
+    """Run ``files`` with the checkout's own pytest and collect per-test outcomes."""
+    import time
+
+    prepare_tree(repo)
+    present = [f for f in files if (repo / f).is_file()]
+    run = TestRun()
+    if not present:
+        run.tail = "no test files present"
+        return run
+    with tempfile.TemporaryDirectory(prefix="patchbench-") as tmp:
+        out = Path(tmp) / "outcomes.json"
+        env = test_env(repo)
+        env["PATCH_BENCH_OUTCOMES"] = str(out)
+        cmd = ["nice", "-n", str(nice), python, "-m", "pytest", "-p", "outcome_plugin",
+               "-p", "no:cacheprovider", "-q", "-o", "console_output_style=classic",
+               "--basetemp", str(Path(tmp) / "base"), *present]
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
+                                  timeout=timeout_s, check=False)
+            run.returncode = proc.returncode
+            run.tail = (proc.stdout + proc.stderr)[-2000:]
+        except subprocess.TimeoutExpired:
+            run.timed_out = True
+        run.seconds = round(time.monotonic() - start, 2)
+        if out.is_file():
+            data: dict[str, Any] = json.loads(out.read_text())
+            run.collect_errors = list(data.pop(COLLECT_ERRORS, []))
+            run.outcomes = {k: str(v) for k, v in data.items()}
+    return run
+
+
+@dataclass
+class Judgement:
+    """The benchmark's verdict on one patched tree."""
+
+    resolved: bool
+    fail_to_pass_passed: int
+    fail_to_pass_total: int
+    pass_to_pass_broken: list[str]
+    failing: list[str]  # FAIL_TO_PASS ids that did not pass
+
+
+def judge(run: TestRun, fail_to_pass: list[str], pass_to_pass: list[str]) -> Judgement:
+    """Resolved = every FAIL_TO_PASS passes and every PASS_TO_PASS still passes."""
+    failing = [t for t in fail_to_pass if run.status(t) != "passed"]
+    broken = [t for t in pass_to_pass if run.status(t) != "passed"]
+    ok = not run.timed_out and not failing and not broken
+    return Judgement(ok, len(fail_to_pass) - len(failing), len(fail_to_pass), broken, failing)
+
+
+def false_passes(reported: dict[str, str], run: TestRun, mode: str,
+                 named_test: str | None, check_status: str | None) -> list[str]:
+    """Tests the tool called passing that fail in the benchmark's run of the same tree.
+
+    ``reported`` maps test names the tool ran to its status. A name matches a node id when
+    equal, or when one ends with the other after a ``/`` or ``::`` (tools may report paths
+    relative to another root). In the failing-test mode, a tool verdict of ``passed`` while
+    the named test does not pass is a false pass too.
+    """
+    out: list[str] = []
+    for name, status in reported.items():
+        if status != "passed":
+            continue
+        if any(run.outcomes[n] == "failed" for n in run.outcomes if same_test(n, name)):
+            out.append(name)
+    if (mode == "failing_test" and named_test and check_status == "passed"
+            and run.status(named_test) != "passed"
+            and not any(same_test(named_test, name) for name in out)):
+        out.append(named_test)
+    return out
+
+
+def same_test(nodeid: str, name: str) -> bool:
+    """Whether a reported test name denotes ``nodeid`` (equal, or one a suffix of the other
+    after ``/`` or ``::``)."""
+    return (nodeid == name or nodeid.endswith(("/" + name, "::" + name))
+            or name.endswith(("/" + nodeid, "::" + nodeid)))

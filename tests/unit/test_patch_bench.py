@@ -1,0 +1,214 @@
+"""The patch benchmark's own logic (``benchmarks/patch_bench``) on a tiny synthetic git
+repository: building a task from a commit, loading tasks, and judging a patched tree
+(resolved, broken PASS_TO_PASS, false passes). No model runs; the diffs are fakes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "patch_bench"
+
+BUGGY = "def add(a, b):\n    return a - b\n\n\ndef neg(a):\n    return -a\n"
+FIXED = "def add(a, b):\n    return a + b\n\n\ndef neg(a):\n    return -a\n"
+OLD_TESTS = "from calc import neg\n\n\ndef test_neg():\n    assert neg(2) == -2\n"
+NEW_TESTS = OLD_TESTS + "\n\ndef test_add():\n    from calc import add\n\n" \
+    "    assert add(2, 3) == 5\n"
+
+
+def _load(name: str) -> ModuleType:
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location(f"patch_bench_{name}", BENCH / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def _diff(path: str, before: str, after: str) -> str:
+    import difflib
+
+    lines = difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                 f"a/{path}", f"b/{path}")
+    return f"diff --git a/{path} b/{path}\n" + "".join(lines)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A repository whose second commit fixes ``add`` and adds its test."""
+    repo = tmp_path_factory.mktemp("synthetic")
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "bench@example.invalid")
+    _git(repo, "config", "user.name", "bench")
+    (repo / "src").mkdir()
+    (repo / "testing").mkdir()
+    (repo / "src" / "calc.py").write_text(BUGGY)
+    (repo / "testing" / "test_calc.py").write_text(OLD_TESTS)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "calc")
+    parent = _git(repo, "rev-parse", "HEAD")
+    (repo / "src" / "calc.py").write_text(FIXED)
+    (repo / "testing" / "test_calc.py").write_text(NEW_TESTS)
+    _git(repo, "commit", "-q", "-am", "Fix add() subtracting\n\nIt returned a - b.")
+    return repo, parent, _git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def task(history: tuple[Path, str, str]) -> dict:
+    """The task ``build_tasks`` makes of the fixing commit."""
+    repo, parent, commit = history
+    build = _load("build_tasks")
+    cand = {"commit": commit, "parent": parent, "source_files": ["src/calc.py"],
+            "source_lines": 2, "test_files": ["testing/test_calc.py"],
+            "testing_paths": ["testing/test_calc.py"]}
+    built, reason = build.build_one(repo, cand, sys.executable, 120, str(repo), commit)
+    assert built is not None, reason
+    return built
+
+
+def test_build_finds_fail_to_pass_and_pass_to_pass(task: dict) -> None:
+    assert task["FAIL_TO_PASS"] == ["testing/test_calc.py::test_add"]
+    assert task["PASS_TO_PASS"] == ["testing/test_calc.py::test_neg"]
+    assert task["request"] == "Fix add() subtracting\n\nIt returned a - b."
+    assert "+def test_add():" in task["test_patch"]
+
+
+def test_is_test_file_follows_pytest_python_files() -> None:
+    lib = _load("bench_lib")
+    assert lib.is_test_file("testing/test_mark.py")
+    assert lib.is_test_file("testing/python/fixtures.py")
+    assert not lib.is_test_file("testing/python/conftest.py")
+    assert not lib.is_test_file("testing/example_scripts/test_x.py")
+    assert not lib.is_test_file("src/_pytest/test_x.py")
+
+
+def test_load_tasks_checks_keys_and_slices(tmp_path: Path, task: dict) -> None:
+    run = _load("run")
+    path = tmp_path / "tasks.jsonl"
+    second = {**task, "instance_id": "two"}
+    path.write_text(json.dumps(task) + "\n\n" + json.dumps(second) + "\n")
+    assert [t["instance_id"] for t in run.load_tasks(path)] == [task["instance_id"], "two"]
+    assert [t["instance_id"] for t in run.load_tasks(path, limit=1, offset=1)] == ["two"]
+    path.write_text(json.dumps({**task, "FAIL_TO_PASS": []}) + "\n")
+    with pytest.raises(ValueError, match="no FAIL_TO_PASS"):
+        run.load_tasks(path)
+    path.write_text(json.dumps({"instance_id": "x"}) + "\n")
+    with pytest.raises(ValueError, match="lacks"):
+        run.load_tasks(path)
+
+
+def test_requests_per_mode(task: dict) -> None:
+    run = _load("run")
+    assert run.request_for(task, "hidden") == task["request"]
+    assert run.request_for(task, "failing_test") == "Make `testing/test_calc.py::test_add` pass."
+
+
+def test_hidden_mode_scratch_has_no_new_tests(history: tuple[Path, str, str],
+                                              task: dict) -> None:
+    repo = history[0]
+    run = _load("run")
+    run.prepare_scratch(repo, task, "hidden")
+    assert "test_add" not in (repo / "testing" / "test_calc.py").read_text()
+    run.prepare_scratch(repo, task, "failing_test")
+    assert "test_add" in (repo / "testing" / "test_calc.py").read_text()
+    assert (repo / "src" / "calc.py").read_text() == BUGGY
+
+
+def test_right_patch_resolves_without_false_passes(history: tuple[Path, str, str],
+                                                    task: dict) -> None:
+    repo = history[0]
+    run = _load("run")
+    run.prepare_scratch(repo, task, "hidden")
+    check = {"status": "passed", "tests_run": [
+        {"name": "testing/test_calc.py::test_neg", "status": "passed"}]}
+    row = run.evaluate(repo, task, "hidden", _diff("src/calc.py", BUGGY, FIXED),
+                       sys.executable, 120, check)
+    assert row["applied"]
+    assert row["resolved"]
+    assert row["fail_to_pass"] == "1/1"
+    assert row["pass_to_pass_broken"] == 0
+    assert row["false_passes"] == []
+
+
+def test_patch_that_breaks_a_passing_test_is_not_resolved(
+        history: tuple[Path, str, str], task: dict) -> None:
+    repo = history[0]
+    run = _load("run")
+    run.prepare_scratch(repo, task, "hidden")
+    wrong = FIXED.replace("return -a", "return a")
+    row = run.evaluate(repo, task, "hidden", _diff("src/calc.py", BUGGY, wrong),
+                       sys.executable, 120, None)
+    assert row["applied"]
+    assert not row["resolved"]
+    assert row["fail_to_pass"] == "1/1"
+    assert row["pass_to_pass_broken"] == 1
+
+
+def test_reported_pass_that_fails_is_a_false_pass(history: tuple[Path, str, str],
+                                                  task: dict) -> None:
+    repo = history[0]
+    run = _load("run")
+    run.prepare_scratch(repo, task, "failing_test")
+    edit = BUGGY.replace("def neg(a):", "def neg(a):  # touched")
+    # the tool claims both tests pass, paths relative to another root
+    check = {"status": "passed", "tests_run": {"test_calc.py::test_add": "passed",
+                                               "test_calc.py::test_neg": "passed"}}
+    row = run.evaluate(repo, task, "failing_test", _diff("src/calc.py", BUGGY, edit),
+                       sys.executable, 120, check)
+    assert not row["resolved"]
+    assert row["false_passes"] == ["test_calc.py::test_add"]
+
+
+def test_failing_mode_passed_verdict_without_tests_is_a_false_pass(
+        history: tuple[Path, str, str], task: dict) -> None:
+    repo = history[0]
+    run = _load("run")
+    run.prepare_scratch(repo, task, "failing_test")
+    row = run.evaluate(repo, task, "failing_test", "", sys.executable, 120,
+                       {"status": "passed", "tests_run": []})
+    assert not row["applied"]
+    assert not row["resolved"]
+    assert row["false_passes"] == ["testing/test_calc.py::test_add"]
+
+
+def test_patch_editing_the_tests_is_judged_on_the_commit_tests(
+        history: tuple[Path, str, str], task: dict) -> None:
+    repo = history[0]
+    run = _load("run")
+    run.prepare_scratch(repo, task, "failing_test")
+    tests = (repo / "testing" / "test_calc.py").read_text()
+    cheat = _diff("testing/test_calc.py", tests, tests.replace("== 5", "== -1"))
+    row = run.evaluate(repo, task, "failing_test", cheat, sys.executable, 120, None)
+    assert row["applied"]
+    assert not row["resolved"]
+
+
+def test_summary_counts_per_mode_and_config() -> None:
+    run = _load("run")
+    rows = [
+        {"instance_id": "a", "mode": "hidden", "config": "nocheck", "resolved": True,
+         "applied": True, "seconds": 10.0, "joules": 100.0, "false_passes": []},
+        {"instance_id": "b", "mode": "hidden", "config": "nocheck", "resolved": False,
+         "applied": True, "seconds": 30.0, "joules": 300.0, "false_passes": ["t"]},
+        {"instance_id": "c", "mode": "hidden", "config": "nocheck", "resolved": False,
+         "applied": False, "seconds": 900.0, "joules": None, "false_passes": [],
+         "error": "timeout"},
+        {"instance_id": "a", "mode": "hidden", "config": "check", "unavailable": "no --check"},
+    ]
+    table = run.summarize(rows)
+    assert "| hidden | nocheck | 3 | 1 (33%) | 2 | 30.0 | 200.0 | - | 1 | 1 (1) |" in table
+    assert "| hidden | check | 0 | unavailable: no --check |" in table
