@@ -127,6 +127,8 @@ def reported_tests(check: dict[str, Any] | None) -> dict[str, str]:
     """``{test: status}`` from the product's ``check.tests_run`` (list or mapping)."""
     if not isinstance(check, dict):
         return {}
+    if isinstance(check.get("outcomes"), dict):  # each test's own verdict, when given
+        return {str(k): str(v) for k, v in check["outcomes"].items()}
     runs = check.get("tests_run") or {}
     if isinstance(runs, dict):
         return {str(k): str(v) for k, v in runs.items()}

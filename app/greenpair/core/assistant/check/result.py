@@ -123,6 +123,7 @@ class CheckResult:
             "summary": self.summary,
             "static": None if self.static is None else self.static.to_json(),
             "tests_run": list(self.tests_run),
+            "outcomes": {o.id: "passed" if o.passed else "failed" for o in self.outcomes},
             "passed": self.passed,
             "failed": self.failed,
             "tries": self.tries,
