@@ -41,3 +41,18 @@ def running(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def free_port_and_token() -> tuple[int, str]:
+    """A free loopback port and the bearer token ``greenpair serve token`` gives (both
+    servers, ``serve`` and ``mcp --http``, check the same token)."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    token = subprocess.run([sys.executable, "-m", "greenpair", "serve", "token"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    return port, token

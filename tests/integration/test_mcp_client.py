@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
 from tests.conftest import git
+from tests.helpers.serving import free_port_and_token
 
 if sys.version_info >= (3, 11):
     from builtins import ExceptionGroup
@@ -153,11 +153,7 @@ def test_an_agent_uses_every_tool_over_stdio(tmp_repo: Path, tiny_model_path: Pa
 
 @pytest.fixture
 def http_server(tmp_repo: Path, tiny_model_path: Path) -> Iterator[tuple[str, str]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    token = subprocess.run([sys.executable, "-m", "greenpair", "serve", "token"],
-                           capture_output=True, text=True, check=True).stdout.strip()
+    port, token = free_port_and_token()
     proc = subprocess.Popen(
         [sys.executable, "-m", "greenpair", "mcp", "--http", "--repo", str(tmp_repo),
          "--port", str(port), "--model", str(tiny_model_path)],

@@ -8,7 +8,6 @@ with ``Retry-After`` and the runtime waits and asks again instead of failing.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -25,18 +24,14 @@ from greenpair.core.llm.remote import RemoteRuntime
 from greenpair.core.llm.runtime import Runtime
 from greenpair.server.app import create_app
 from greenpair.server.services import Limits, Services
-from tests.helpers.serving import running
+from tests.helpers.serving import free_port_and_token, running
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture
 def served_process(tmp_repo: Path, tiny_model_path: Path) -> Iterator[tuple[str, str]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    token = subprocess.run([sys.executable, "-m", "greenpair", "serve", "token"],
-                           capture_output=True, text=True, check=True).stdout.strip()
+    port, token = free_port_and_token()
     proc = subprocess.Popen(
         [sys.executable, "-m", "greenpair", "serve", "--repo", str(tmp_repo), "--port",
          str(port), "--model", str(tiny_model_path)],
