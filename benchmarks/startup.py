@@ -27,7 +27,10 @@ WINDOW = """
 import sys, time
 from PySide6.QtWidgets import QApplication
 from greenpair.ui.app import create_application
-from greenpair.ui.window.main_window import MainWindow
+try:
+    from greenpair.ui.window.main_window import MainWindow
+except ImportError:  # a checkout from before ui/ was grouped by surface
+    from greenpair.ui.main_window import MainWindow
 app = create_application()
 window = MainWindow()
 window.show()

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from greenpair.core.audit import DEFAULT_MAX_FILES
-
 
 @click.command("audit")
 @click.option("--repo", type=click.Path(path_type=Path, exists=True, file_okay=False),
@@ -19,9 +17,9 @@ from greenpair.core.audit import DEFAULT_MAX_FILES
               help="Print the report as one JSON object (for security reviews).")
 @click.option("--model", default=None,
               help="Model for ask and patch (default: the small smollm2-135m).")
-@click.option("--max-files", type=click.IntRange(1, 100_000), default=DEFAULT_MAX_FILES,
-              show_default=True, help="Copy at most this many files (keeps the session short).")
-def audit_cmd(repo: Path, as_json: bool, model: str | None, max_files: int) -> None:
+@click.option("--max-files", type=click.IntRange(1, 100_000), default=None,
+              help="Copy at most this many files (default: enough for a short session).")
+def audit_cmd(repo: Path, as_json: bool, model: str | None, max_files: int | None) -> None:
     """Run a short real session under a system-call tracer and report every connection.
 
     A scratch copy of the repository is indexed, searched, asked about and patched with
@@ -33,9 +31,10 @@ def audit_cmd(repo: Path, as_json: bool, model: str | None, max_files: int) -> N
     step ran to its expected end), 1 attempts, 2 incomplete (a step failed or io_uring hid
     traffic: nothing is proven). Needs strace (apt-get install strace).
     """
-    from greenpair.core.audit import run_audit
+    from greenpair.core.audit import DEFAULT_MAX_FILES, run_audit
 
-    steps = run_audit(repo, model=model, max_files=max_files)
+    # core.audit is imported here, not at the top: `greenpair --help` stays fast.
+    steps = run_audit(repo, model=model, max_files=max_files or DEFAULT_MAX_FILES)
     try:
         while True:
             step = next(steps)
