@@ -113,12 +113,16 @@ class Services:
     def save_settings(self, settings: Settings) -> None:
         """Make ``settings`` the ones in force, save them and tell the listeners.
 
+        They are in force even when saving fails (the user chose them); the listeners
+        hear of them once they are saved.
+
         Raises:
-            ConfigError: The settings file on disk does not parse (it is kept).
+            ConfigError: The settings file on disk does not parse (it is kept), or cannot
+                be written.
         """
+        self._settings = settings
         if self._persist:
             save_settings(settings)
-        self._settings = settings
         for callback in list(self._listeners):
             callback(settings)
 
