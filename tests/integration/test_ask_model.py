@@ -10,6 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -32,13 +33,21 @@ def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
     rt.unload()
 
 
+@pytest.fixture
+def index(tmp_repo: Path) -> Iterator[Any]:
+    """tmp_repo's real index (what an entry point's services open for a question)."""
+    opened = open_index(tmp_repo)
+    yield opened
+    opened.close()
+
+
 def _answer(events: list[object]) -> Answer:
     assert isinstance(events[-1], Answer)
     return events[-1]
 
 
-def test_streams_tokens_then_a_checked_answer(tmp_repo: Path, tiny: Runtime) -> None:
-    conv = Conversation(tmp_repo, runtime=tiny, options=AskOptions(max_tokens=24))
+def test_streams_tokens_then_a_checked_answer(tmp_repo: Path, tiny: Runtime, index: Any) -> None:
+    conv = Conversation(tmp_repo, runtime=tiny, index=index, options=AskOptions(max_tokens=24))
     events = list(conv.ask(QUESTION))
     tokens = [e for e in events if isinstance(e, Token)]
     answer = _answer(events)
@@ -52,8 +61,8 @@ def test_streams_tokens_then_a_checked_answer(tmp_repo: Path, tiny: Runtime) -> 
     assert all(c.valid and c.path in shown for c in answer.citations)
 
 
-def test_cancel_stops_between_tokens(tmp_repo: Path, tiny: Runtime) -> None:
-    conv = Conversation(tmp_repo, runtime=tiny, options=AskOptions(max_tokens=64,
+def test_cancel_stops_between_tokens(tmp_repo: Path, tiny: Runtime, index: Any) -> None:
+    conv = Conversation(tmp_repo, runtime=tiny, index=index, options=AskOptions(max_tokens=64,
                                                                    early_stop=False))
     cancel = threading.Event()
     events = []
@@ -66,8 +75,8 @@ def test_cancel_stops_between_tokens(tmp_repo: Path, tiny: Runtime) -> None:
     assert answer.completion_tokens <= 3
 
 
-def test_followup_reuses_the_cached_prefix(tmp_repo: Path, tiny: Runtime) -> None:
-    conv = Conversation(tmp_repo, runtime=tiny, options=AskOptions(max_tokens=12))
+def test_followup_reuses_the_cached_prefix(tmp_repo: Path, tiny: Runtime, index: Any) -> None:
+    conv = Conversation(tmp_repo, runtime=tiny, index=index, options=AskOptions(max_tokens=12))
     first = _answer(list(conv.ask(QUESTION)))
     second = _answer(list(conv.ask("And what does HALF do?")))
     assert second.cached_prompt_tokens >= first.prompt_tokens  # nothing re-processed
@@ -105,10 +114,10 @@ def test_default_model_cites_the_real_file(tmp_repo: Path, default_model_path: P
     assert "price" in answer.answer.lower()
 
 
-def test_naive_options_drop_the_kv_cache(tmp_repo: Path, tiny: Runtime) -> None:
-    conv = Conversation(tmp_repo, runtime=tiny, options=AskOptions.naive())
+def test_naive_options_drop_the_kv_cache(tmp_repo: Path, tiny: Runtime, index: Any) -> None:
+    conv = Conversation(tmp_repo, runtime=tiny, index=index, options=AskOptions.naive())
     conv.options.max_tokens = 4
     list(conv.ask(QUESTION))
-    again = Conversation(tmp_repo, runtime=tiny, options=conv.options)
+    again = Conversation(tmp_repo, runtime=tiny, index=index, options=conv.options)
     answer = _answer(list(again.ask(QUESTION)))
     assert answer.cached_prompt_tokens == 0  # the same prompt, evaluated again in full

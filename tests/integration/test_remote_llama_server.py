@@ -19,6 +19,7 @@ import pytest
 
 from greenpair.core.assistant.ask.conversation import Answer, AskOptions, Conversation
 from greenpair.core.errors import ModelError
+from greenpair.core.index import open_index
 from greenpair.core.llm.backends import lib_dir
 from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.remote import RemoteRuntime
@@ -102,8 +103,10 @@ def test_streams_and_reports_server_counts(llama_server: str) -> None:
 def test_answers_about_a_repository_with_valid_citations(llama_server: str,
                                                           tmp_repo: Path) -> None:
     rt = RemoteRuntime(llama_server, model="smollm2", n_ctx=4096)
-    conv = Conversation(tmp_repo, runtime=rt, options=AskOptions(max_tokens=32))
+    index = open_index(tmp_repo)
+    conv = Conversation(tmp_repo, runtime=rt, index=index, options=AskOptions(max_tokens=32))
     answer = list(conv.ask("How is the total price of the cart computed?"))[-1]
+    index.close()
     assert isinstance(answer, Answer)
     assert answer.citations
     shown = {h.split(":")[0] for h in answer.context}
