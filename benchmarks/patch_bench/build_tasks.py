@@ -113,7 +113,7 @@ def build_one(repo: Path, cand: dict[str, Any], python: str, timeout_s: float,
     subject = git(repo, "show", "-s", "--format=%s", commit).strip()
     task = {
         "instance_id": f"pytest-{commit[:12]}",
-        "repo": "pytest-dev/pytest", "source": source, "snapshot": snapshot,
+        "repo": "pytest-dev/pytest", "source": "github:pytest-dev/pytest", "snapshot": snapshot,
         "commit": commit, "parent": parent, "subject": subject,
         "request": request_text(repo, commit),
         "source_files": cand["source_files"], "source_lines": cand["source_lines"],

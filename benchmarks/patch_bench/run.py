@@ -318,9 +318,11 @@ def main() -> None:
         ap.error(f"unknown mode or config: {bad}")
     work = args.work.resolve()
     python = args.python or str(work / "venv" / "bin" / "python")
-    source = args.source or next(
-        (str(p) for p in [ROOT.parent / "shared" / "bench" / "repos" / "pytest"] if p.exists()),
-        tasks[0].get("source", ""))
+    shared = ROOT.parent / "shared" / "bench" / "repos" / "pytest"
+    source = args.source or (str(shared) if shared.exists() else "")
+    if not source:
+        ap.error("--source: a clone of pytest-dev/pytest with its history (the tasks' "
+                 f"{tasks[0].get('source', 'repository')}; snapshot {tasks[0].get('snapshot')})")
     tree = ensure_clone(source, work / "tree")
     base_env = {**os.environ, "PYTHONPATH": str(ROOT / "app")}
     base_env.pop("GREENPAIR_HOME", None)
