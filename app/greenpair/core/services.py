@@ -126,11 +126,6 @@ class Services:
         for callback in list(self._listeners):
             callback(settings)
 
-    def reload_settings(self) -> Settings:
-        """Read the settings file again (another process may have changed it)."""
-        self._settings = load_settings()
-        return self._settings
-
     def on_settings_changed(self, callback: SettingsListener) -> None:
         """Call ``callback`` with the new settings after each ``save_settings``."""
         self._listeners.append(callback)
