@@ -253,8 +253,8 @@ def _print_check(result: CheckResult) -> None:
               help="Run the nearest tests on the draft in a scratch copy and repair it on a "
                    "failure (default: as allowed for this repository; asked once).")
 @click.option("--test-command", default=None,
-              help="Check with this command (sh -c, in the scratch copy) instead of the "
-                   "nearest tests.")
+              help="Check with this command (sh -c, in the scratch copy); the tests found "
+                   "go where it says {tests}, or at the end of a pytest command.")
 @_model_option
 @click.argument("task", nargs=-1)
 def patch_cmd(repo: Path, as_json: bool, do_apply: bool, undo: bool, fmt: str | None,

@@ -37,7 +37,8 @@ def config_set(repo: Path, key: str, value: str) -> None:
     """Set KEY to VALUE (lists are comma-separated).
 
     Per repository: test_command (the command that checks patches, run with sh -c in a
-    scratch copy) and check (yes, no or ask).
+    scratch copy; the tests found go where it says {tests}, or at the end of a pytest
+    command) and check (yes, no or ask).
     """
     from greenpair.core.assistant.check.prefs import REPO_KEYS, set_repo_value
     from greenpair.core.assistant.retriever import check_repo

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from greenpair.core.assistant.check.discovery import Found
 from greenpair.core.assistant.check.frameworks import (
+    command_plan,
+    command_targets_tests,
     parse_any,
     parse_cargo,
     parse_go,
@@ -108,3 +111,29 @@ def test_summaries_say_what_ran() -> None:
                                   "for this change")
     command = CheckResult("passed", command="make test")
     assert summarise(command) == "`make test` succeeded"
+
+
+def test_a_users_pytest_command_is_pointed_at_the_tests_found() -> None:
+    named = Found("python", ids=["testing/test_x.py::TestX::test_y[a b]"])
+    plan = command_plan("PYTHONPATH=src .venv/bin/python -m pytest -q", named)
+    assert plan.display == ("PYTHONPATH=src .venv/bin/python -m pytest -q -rA "
+                            "'testing/test_x.py::TestX::test_y[a b]'")
+    assert plan.argv == ["sh", "-c", plan.display]
+    nearest = Found("python", files=["tests/test_a.py", "tests/test_b.py"])
+    assert command_plan("pytest -rfA", nearest).display == \
+        "pytest -rfA tests/test_a.py tests/test_b.py"  # its own -rA is kept, not doubled
+    assert command_plan("tox -e py -- {tests}", nearest).display == \
+        "tox -e py -- tests/test_a.py tests/test_b.py"
+    assert command_plan("pytest {tests} -x", Found(None)).display == "pytest  -x"
+    assert command_plan("make test", nearest).display == "make test"  # runs as written
+    assert command_plan("pytest -q", Found(None)).display == "pytest -q"  # nothing found
+    assert command_plan("pytest -q tests/test_a.py", named).display == \
+        "pytest -q tests/test_a.py"  # the user named the tests to run
+
+
+def test_which_user_commands_can_be_pointed_at_a_test() -> None:
+    assert command_targets_tests("python -m pytest -q")
+    assert command_targets_tests("cd src && py.test")
+    assert command_targets_tests("npm test -- {tests}")
+    assert not command_targets_tests("make test")
+    assert not command_targets_tests("./run-pytest-suite.sh")

@@ -207,3 +207,23 @@ def test_a_long_test_is_shown_around_the_line_that_failed(tmp_path: Path) -> Non
     assert len(lines) <= 32
     short = failing_test_source(repo, "test_long.py::test_long")
     assert short.splitlines()[1] == "    x0 = 0"
+
+
+def test_a_users_pytest_command_runs_the_named_test_first_and_only_it(
+        tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", {
+        **FILES, "tests/test_slow.py": "import time\n\n\ndef test_slow():\n    time.sleep(600)\n"})
+    rt = FakeRuntime([_reply("a + b")])
+    command = "PYTHONPATH=src python -m pytest -q -p no:cacheprovider"
+    events = list(draft_checked(repo, "make `tests/test_ops.py::test_add` pass", runtime=rt,
+                                meter=meter, index=RETRIEVER,
+                                options=PatchOptions(format="search_replace"),
+                                check=CheckOptions(tries=2, timeout_s=60,
+                                                   test_command=command)))
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    assert "assert -1 == 5" in rt.prompts[0]  # the failure, before the first draft
+    check = draft.check
+    assert check is not None
+    assert check.command == f"{command} -rA tests/test_ops.py::test_add"
+    assert (check.status, check.tests_run) == ("passed", ["tests/test_ops.py::test_add"])

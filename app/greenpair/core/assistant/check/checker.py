@@ -27,8 +27,9 @@ class CheckOptions:
     Attributes:
         timeout_s: Seconds for the whole check of a request (all tries, drafts included).
         tries: Drafts checked at most (1: no repair).
-        test_command: The user's own command (run with ``sh -c`` in the copy); "" finds
-            the nearest tests.
+        test_command: The user's own command (run with ``sh -c`` in the copy; the tests
+            found go where it says ``{tests}``, or at the end of a pytest command); ""
+            finds the nearest tests and their runner.
         static: Run the static check.
         run_named_first: Run a test the request names before drafting, and give its
             failure to the model with the task (the test-first workflow).
@@ -108,10 +109,10 @@ def check_changes(repo: Path, changes: Sequence[FileChange], *, task: str = "",
                 result.output = result.static.output
                 result.summary = summarise(result)
                 return result
+        found = nearest_tests(root, [c.path for c in changes], task=task)
         if opts.test_command:
-            plan: Plan | str = command_plan(opts.test_command)
+            plan: Plan | str = command_plan(opts.test_command, found)
         else:
-            found = nearest_tests(root, [c.path for c in changes], task=task)
             if found.empty:
                 result.status = "no_tests"
                 result.summary = summarise(result)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -237,7 +238,44 @@ def plan_for(found: Found, root: Path, report: Path) -> Plan | str:
     return "no test runner for these files"
 
 
-def command_plan(command: str) -> Plan:
-    """The user's own test command (``test_command`` setting or ``--test-command``)."""
+TESTS_PLACEHOLDER = "{tests}"
+_PYTEST_COMMAND = re.compile(r"(?:^|[\s/;&|])(?:py\.test|pytest)(?:\s|$)")
+
+
+def command_targets_tests(command: str) -> bool:
+    """Whether the user's command can be given the tests to run: it has the ``{tests}``
+    placeholder, or it is a pytest run (the ids are added at its end)."""
+    return TESTS_PLACEHOLDER in command or _PYTEST_COMMAND.search(command) is not None
+
+
+def _names_tests(args: str) -> bool:
+    """Whether pytest's arguments already name what to run (a file, a node id, a folder)."""
+    try:
+        words = shlex.split(args)
+    except ValueError:
+        return True  # unparsable: leave it as the user wrote it
+    return any(not w.startswith("-") and ("::" in w or w.endswith(".py") or "/" in w)
+               for w in words)
+
+
+def command_plan(command: str, found: Found | None = None) -> Plan:
+    """The user's own test command (``test_command`` setting or ``--test-command``).
+
+    The tests found for the change (``found``: named in the request, else the nearest)
+    go where the command has ``{tests}``; a pytest command without the placeholder that
+    names no test itself gets them at its end, with ``-rA`` so every test's outcome is reported. Any other command
+    runs as written. A placeholder with nothing found stands for nothing (the whole
+    suite, as the command would run it).
+    """
+    targets: list[str] = []
+    if found is not None and found.language in {"python", "javascript"}:
+        targets = found.ids or found.files
+    quoted = " ".join(shlex.quote(t) for t in targets)
+    if TESTS_PLACEHOLDER in command:
+        command = command.replace(TESTS_PLACEHOLDER, quoted).strip()
+    elif (m := _PYTEST_COMMAND.search(command)) and targets and \
+            not _names_tests(command[m.end():]):
+        flags = "" if re.search(r"(?:^|\s)-r\w*A", command) else " -rA"
+        command = f"{command.rstrip()}{flags} {quoted}"
     return Plan("command", ["sh", "-c", command], command, parse=parse_any,
                 no_tests_codes=(5,) if "pytest" in command else ())

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from greenpair.core.assistant.check.checker import CheckOptions, check_changes
 from greenpair.core.assistant.check.discovery import named_tests
+from greenpair.core.assistant.check.frameworks import command_targets_tests
 from greenpair.core.assistant.check.result import (
     CheckResult,
     TestOutcome,
@@ -171,8 +172,9 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
     Returns:
         The evidence text ("" when no test is named or it already passes) and the run.
     """
-    if options.test_command or not named_tests(task, repo):
-        return "", None
+    if (options.test_command and not command_targets_tests(options.test_command)) or \
+            not named_tests(task, repo):
+        return "", None  # a command that cannot be pointed at the test would run everything
     with meter.window("check", repo=str(repo), attempt=0, before_draft=True) as window:
         try:
             result = check_changes(repo, [], task=task, options=dataclasses.replace(
@@ -263,7 +265,8 @@ def draft_checked(
     named = sorted({t.split("::")[0] for t in named_tests(task, root)})
     if named:  # the named tests must pass as they are: never shown to be edited
         base = dataclasses.replace(base, exclude_paths=[*base.exclude_paths, *named])
-    if copts.run_named_first and not copts.test_command and named:
+    if copts.run_named_first and named and (
+            not copts.test_command or command_targets_tests(copts.test_command)):
         yield Status("Running the test the request names, before drafting…")
         evidence, before = named_test_evidence(
             root, task, meter=meter, options=copts,
