@@ -278,7 +278,11 @@ def default_models_dir(greenpair: list[str], env: dict[str, str]) -> Path:
     """The product's own models directory (the user's data dir, not the scratch home)."""
     code = "from greenpair.core.config import models_dir; print(models_dir())"
     out = subprocess.run([greenpair[0], "-c", code], env=env, capture_output=True, text=True,
-                         check=True)
+                         check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{greenpair[0]} cannot import greenpair; run this script with the "
+                         "project's Python (.venv/bin/python benchmarks/patch_bench/run.py), "
+                         "or pass --models-dir.")
     return Path(out.stdout.strip())
 
 

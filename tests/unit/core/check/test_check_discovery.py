@@ -57,6 +57,15 @@ def test_a_request_naming_a_test_targets_it(tmp_path: Path) -> None:
     assert (found.ids, found.reason) == (["testing/test_x.py::test_y"], "named in the request")
 
 
+def test_a_node_id_names_a_test_whatever_its_files_name(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {"testing/python/approx.py": "class TestA:\n    def test_b(self):"
+                                                           "\n        pass\n",
+                              "src/approx.py": ""})
+    task = "Make `testing/python/approx.py::TestA::test_b` pass; see src/approx.py."
+    assert named_tests(task, root) == ["testing/python/approx.py::TestA::test_b"]
+    assert named_tests("fix testing/python/approx.py", root) == []  # a file alone: not a test
+
+
 def test_typescript_spec_files_importing_the_change(tmp_path: Path) -> None:
     root = _layout(tmp_path, {
         "src/util/format.ts": "export const f = 1;\n",

@@ -65,12 +65,18 @@ class Found:
 
 
 def named_tests(task: str, root: Path) -> list[str]:
-    """Test ids or test files the request names that exist in the copy at ``root``."""
+    """Test ids or test files the request names that exist in the copy at ``root``.
+
+    A file counts when its name follows a test convention, or when the request gives a
+    pytest node id in it (``testing/python/approx.py::TestX::test_y``: a project can
+    collect tests from any file name, as pytest's ``python_files`` allows).
+    """
     out: list[str] = []
     for m in _NAMED.finditer(task):
         path = m.group("path").strip("./") if m.group("path").startswith("./") \
             else m.group("path")
-        if not is_test_file(path) or not (root / path).is_file():
+        node_id = bool(m.group("rest")) and path.endswith(".py")  # pytest's path::name
+        if not (is_test_file(path) or node_id) or not (root / path).is_file():
             continue
         ident = path + m.group("rest").rstrip(".")
         if ident not in out:

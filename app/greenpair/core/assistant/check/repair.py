@@ -117,8 +117,10 @@ def failure_focus(repo: Path, outcomes: list[TestOutcome],
 
     names: list[str] = []
     for outcome in outcomes:
+        own = outcome.id.split("::")[0]  # the test's file, whatever its name
         for path, line, _func in reversed(_FRAME.findall(outcome.message)):
-            if is_test_file(path) or ".." in Path(path).parts or path.startswith("/"):
+            if is_test_file(path) or path == own or ".." in Path(path).parts or \
+                    path.startswith("/"):
                 continue
             text = (texts or {}).get(path)
             if text is None:
