@@ -139,6 +139,9 @@ class Settings:
     keep_conversations: bool = True  # kept per repository in the data directory
     check_timeout_s: int = 180  # a patch's check (tests and repair drafts) ends by then
     check_tries: int = 2  # drafts checked per patch at most (1: no repair)
+    # "": the packaged all-MiniLM-L6-v2; a path: a sentence-transformers folder (a model
+    # fine-tuned on code, benchmarks/finetune_embedder.py), used from the next start.
+    embedder_model: str = ""
 
     def effective_threads(self) -> int:
         """Threads when backing off: the setting, else physical cores − 1 (eco: half).

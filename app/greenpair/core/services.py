@@ -40,10 +40,14 @@ class Embedders:
     Args:
         loader: Loads an embedder for ``(precision, max_tokens)`` (default:
             :func:`greenpair.core.index.embedder.load_embedder`; tests pass a fake).
+        model: The ``embedder_model`` setting the default loader uses ("": the packaged
+            model).
     """
 
-    def __init__(self, loader: Callable[[str, int], Embedder] | None = None) -> None:
+    def __init__(self, loader: Callable[[str, int], Embedder] | None = None,
+                 model: str = "") -> None:
         self._loader = loader
+        self.model = model
         self._loaded: dict[tuple[str, int], Embedder] = {}
         self._lock = threading.Lock()
 
@@ -56,8 +60,11 @@ class Embedders:
         with self._lock:
             found = self._loaded.get(key)
             if found is None:
-                load = self._loader or embedder_mod.load_embedder
-                found = self._loaded[key] = load(*key)
+                if self._loader is not None:
+                    found = self._loader(*key)
+                else:
+                    found = embedder_mod.load_embedder(*key, model=self.model)
+                self._loaded[key] = found
             return found
 
 
@@ -91,7 +98,8 @@ class Services:
         self._listeners: list[SettingsListener] = []
         self.meter: Meter = meter if meter is not None else Meter(settings=self._current)
         self.runtimes = runtimes if runtimes is not None else RuntimeManager(meter=self.meter)
-        self.embedders = embedders if embedders is not None else Embedders()
+        self.embedders = embedders if embedders is not None else \
+            Embedders(model=settings.embedder_model)
         self.suggestions = SuggestionCounts()
         self._indexes: dict[Path, RepoIndex] = {}
         self._lock = threading.RLock()

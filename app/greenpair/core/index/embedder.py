@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 #   int8/128 tokens: R@5 .873, MRR .759, 4.5x. Dense vectors are one signal of several,
 #   and a definition's first 128 tokens (signature, docstring) carry most of its meaning.
 DEFAULT_PRECISION = "int8"
+BASE_NAME = "all-minilm-l6-v2"  # the packaged model (the ``embedder_model`` setting's "")
 DEFAULT_MAX_TOKENS = 128
 class TorchEmbedder:
     """The sentence-transformers model: the fallback when no ONNX export is usable."""
@@ -59,7 +60,7 @@ class TorchEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def _torch_fallback(max_tokens: int, cause: Exception) -> Embedder:
+def _torch_fallback(max_tokens: int, cause: Exception, src: Path | None = None) -> Embedder:
     from greenpair.core.errors import ModelError
 
     try:
@@ -71,21 +72,47 @@ def _torch_fallback(max_tokens: int, cause: Exception) -> Embedder:
             f"The embedding model could not be loaded: {cause}",
             hint="Reinstall Greenpair; a checkout needs `make setup`.",
         ) from cause
-    src = onnx_export.source_dir()
-    name = f"{space_name('fp32', max_tokens)}:{onnx_export.model_key(src)}"
+    base = space_base(str(src)) if src is not None else BASE_NAME
+    src = src or onnx_export.source_dir()
+    name = f"{space_name('fp32', max_tokens, base)}:{onnx_export.model_key(src)}"
     return TorchEmbedder(src, name=name, max_tokens=max_tokens)
 
 
-def space_name(precision: str, max_tokens: int = onnx_export.MAX_TOKENS) -> str:
+def model_source(model: str) -> Path | None:
+    """The sentence-transformers folder the ``embedder_model`` setting names (None: "").
+
+    Raises:
+        ModelError: The folder is not a model this recipe can export.
+    """
+    return onnx_export.check_source(Path(model).expanduser().resolve()) if model else None
+
+
+def space_base(model: str) -> str:
+    """The vector space's model part for the ``embedder_model`` setting: the packaged
+    model's name, or the folder's name and its weights' hash (a retrained model in the
+    same folder is another space)."""
+    src = model_source(model)
+    if src is None:
+        return BASE_NAME
+    return f"{src.name.lower()}@{onnx_export.model_key(src)[:8]}"
+
+
+def space_name(precision: str, max_tokens: int = onnx_export.MAX_TOKENS,
+               base: str = "") -> str:
     """The name of the vector space an embedder configuration produces."""
     suffix = "" if max_tokens == onnx_export.MAX_TOKENS else f":{max_tokens}t"
-    return f"all-minilm-l6-v2:{precision}{suffix}"
+    return f"{base or BASE_NAME}:{precision}{suffix}"
 
 
 def load_embedder(
-    precision: str = DEFAULT_PRECISION, max_tokens: int = DEFAULT_MAX_TOKENS
+    precision: str = DEFAULT_PRECISION, max_tokens: int = DEFAULT_MAX_TOKENS, model: str = ""
 ) -> Embedder:
     """A new embedder for ``precision`` (``fp32`` or ``int8``).
+
+    ``model`` is the ``embedder_model`` setting: "" for the packaged all-MiniLM-L6-v2, else
+    a sentence-transformers folder (a fine-tuned model), exported and verified on first
+    use like the packaged one. Its vectors are a space of their own (the name holds the
+    folder's name and its weights' hash), so an index made with another model re-embeds.
 
     The process keeps the ones it loaded in its ``Services`` (``services.embedders``); this
     function only loads. Texts are truncated to ``max_tokens`` (at most 256, the model's
@@ -98,19 +125,21 @@ def load_embedder(
     if precision not in onnx_export.MIN_COSINE:
         raise ValueError(f"unknown precision {precision!r}")
     max_tokens = max(16, min(max_tokens, onnx_export.MAX_TOKENS))
+    src = model_source(model)
+    base = space_base(model)
     try:
-        export = embedder_bundle.find(precision)
+        export = embedder_bundle.find(precision, src)
         used = precision if precision in export.files else sorted(export.files)[0]
         if used != precision:
             log.warning("no verified %s export; using %s", precision, used)
-        name = f"{space_name(used, max_tokens)}:{export.key}"
+        name = f"{space_name(used, max_tokens, base)}:{export.key}"
         return OnnxEmbedder(
             export.folder / export.files[used]["file"], export.tokenizer,
             name=name, max_tokens=max_tokens,
         )
     except Exception as exc:  # noqa: BLE001 - any ONNX problem: fall back to torch
         log.warning("ONNX embedder unavailable (%s); using sentence-transformers", exc)
-        return _torch_fallback(max_tokens, exc)
+        return _torch_fallback(max_tokens, exc, src)
 
 
 def _main(argv: list[str] | None = None) -> int:

@@ -63,30 +63,33 @@ def bundled(folder: Path | None = None) -> Export | None:
     return Export(folder, files, str(manifest["key"]), folder / TOKENIZER, bundled=True)
 
 
-def local() -> Export:
-    """The local export, made (once) when missing.
+def local(src: Path | None = None) -> Export:
+    """The local export of ``src`` (default: the packaged model), made once when missing.
 
     Raises:
         ModelError: No export can be made here (the ``export`` extra is not installed) or
             the export failed its verification.
     """
-    folder = onnx_export.prepare()
-    src = onnx_export.source_dir()
+    folder = onnx_export.prepare(src=src)
+    src = src or onnx_export.source_dir()
     files = (onnx_export.read_manifest(folder) or {}).get("files", {})
     return Export(folder, files, onnx_export.model_key(src), src / TOKENIZER, bundled=False)
 
 
-def find(precision: str) -> Export:
+def find(precision: str, src: Path | None = None) -> Export:
     """The export to use for ``precision``: the bundle when it has it, else the local one.
 
     When neither has ``precision`` but the bundle exists, the bundle is returned (the caller
-    uses a precision it has and says so).
+    uses a precision it has and says so). A model of the user's own (``src``, a
+    sentence-transformers folder) is never in the bundle: its local export is made.
 
     Raises:
         ModelError: Neither a bundle nor a local export is available.
     """
     from greenpair.core.errors import ModelError
 
+    if src is not None:
+        return local(src)
     bundle = bundled()
     if bundle is not None and precision in bundle.files:
         return bundle

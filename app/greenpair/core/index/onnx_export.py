@@ -100,7 +100,7 @@ def model_key(src: Path | None = None) -> str:
         stamps = {}
     digest = hashlib.sha256(f"recipe={RECIPE_VERSION};max={MAX_TOKENS}".encode())
     changed = False
-    for name in ("config.json", "tokenizer.json", "model.safetensors", "1_Pooling/config.json"):
+    for name in SOURCE_FILES:
         path = src / name
         st = path.stat()
         tag = f"{path}:{st.st_size}:{st.st_mtime_ns}"
@@ -218,8 +218,34 @@ def _verify(path: Path, src: Path, reference: np.ndarray) -> tuple[float, float]
     return float(np.mean(cosines)), float(np.min(cosines))
 
 
-def prepare(*, force: bool = False) -> Path:
+SOURCE_FILES = ("config.json", "tokenizer.json", "model.safetensors", "1_Pooling/config.json")
+
+
+def check_source(src: Path) -> Path:
+    """``src`` when it is a sentence-transformers folder this recipe can export (a BERT
+    model with mean pooling, as all-MiniLM-L6-v2 and models fine-tuned from it are).
+
+    Raises:
+        ModelError: A file the export needs is missing.
+    """
+    from greenpair.core.errors import ModelError
+
+    missing = [name for name in SOURCE_FILES if not (src / name).is_file()]
+    if missing:
+        raise ModelError(
+            f"{src} is not a sentence-transformers model folder: no {', '.join(missing)}.",
+            hint="Set embedder_model to a folder saved by SentenceTransformer.save() (as "
+                 "benchmarks/finetune_embedder.py writes), or to \"\" for the built-in one.",
+        )
+    return src
+
+
+def prepare(*, force: bool = False, src: Path | None = None) -> Path:
     """Export, fuse, quantise and verify; idempotent (fast when already done).
+
+    Args:
+        force: Export again even when a verified export exists.
+        src: A sentence-transformers folder (default: the packaged all-MiniLM-L6-v2).
 
     Returns:
         The export folder holding ``manifest.json`` and the verified model files.
@@ -229,7 +255,7 @@ def prepare(*, force: bool = False) -> Path:
     """
     from greenpair.core.errors import ModelError
 
-    src = source_dir()
+    src = check_source(src) if src is not None else source_dir()
     folder = export_dir(src)
     if not force and read_manifest(folder) is not None:
         return folder

@@ -85,7 +85,8 @@ class RepoIndex:
         self.precision = precision
         self.embed_policy = embed_policy
         self.max_tokens = max_tokens
-        self.space = embedder_mod.space_name(precision, max_tokens)
+        self.space = embedder_mod.space_name(
+            precision, max_tokens, embedder_mod.space_base(self.settings.embedder_model))
         self._lock = threading.RLock()  # guards the lazily made components
         self._update_lock = threading.Lock()  # one update at a time in this process
         self._vectors: Any = None
