@@ -40,30 +40,33 @@ class Embedders:
     Args:
         loader: Loads an embedder for ``(precision, max_tokens)`` (default:
             :func:`greenpair.core.index.embedder.load_embedder`; tests pass a fake).
-        model: The ``embedder_model`` setting the default loader uses ("": the packaged
-            model).
+        model: The ``embedder_model`` setting used when a caller names none ("": the
+            packaged model). An index is given the one its space was named after.
     """
 
     def __init__(self, loader: Callable[[str, int], Embedder] | None = None,
                  model: str = "") -> None:
         self._loader = loader
         self.model = model
-        self._loaded: dict[tuple[str, int], Embedder] = {}
+        self._loaded: dict[tuple[str, int, str], Embedder] = {}
         self._lock = threading.Lock()
 
-    def get(self, precision: str | None = None, max_tokens: int | None = None) -> Embedder:
-        """The embedder for ``precision`` and ``max_tokens`` (the index defaults when None)."""
+    def get(self, precision: str | None = None, max_tokens: int | None = None,
+            model: str | None = None) -> Embedder:
+        """The embedder for ``precision``, ``max_tokens`` and ``model`` (the index defaults
+        and this object's ``model`` when None)."""
         from greenpair.core.index import embedder as embedder_mod
 
         key = (precision or embedder_mod.DEFAULT_PRECISION,
-               max_tokens or embedder_mod.DEFAULT_MAX_TOKENS)
+               max_tokens or embedder_mod.DEFAULT_MAX_TOKENS,
+               self.model if model is None else model)
         with self._lock:
             found = self._loaded.get(key)
             if found is None:
                 if self._loader is not None:
-                    found = self._loader(*key)
+                    found = self._loader(key[0], key[1])
                 else:
-                    found = embedder_mod.load_embedder(*key, model=self.model)
+                    found = embedder_mod.load_embedder(*key)
                 self._loaded[key] = found
             return found
 
@@ -144,8 +147,8 @@ class Services:
         return self.runtimes.get(self._settings)
 
     def embedder(self) -> Embedder:
-        """The index's embedding model (loaded once)."""
-        return self.embedders.get()
+        """The embedding model of the settings in force (loaded once)."""
+        return self.embedders.get(model=self._settings.embedder_model)
 
     def index(self, repo: Path, *, rebuild: bool = False) -> RepoIndex:
         """The repository's index, opened on first use and kept (``rebuild``: start anew)."""
@@ -158,8 +161,9 @@ class Services:
                 return found
             if found is not None:
                 found.close()
+            model = self._settings.embedder_model  # the index's space and its embedder
             found = open_index(path, self._settings, rebuild=rebuild, meter=self.meter,
-                               embedder_source=self.embedders.get)
+                               embedder_source=lambda p, t: self.embedders.get(p, t, model))
             self._indexes[path] = found
             return found
 

@@ -125,8 +125,9 @@ class Services:
             if self.embedder is None:
                 from greenpair.core.index import embedder as embedder_mod
 
-                self.embedder = self.embedders.get() if self.embedders is not None \
-                    else embedder_mod.load_embedder()
+                model = self.settings.embedder_model if self.settings is not None else ""
+                self.embedder = self.embedders.get(model=model) \
+                    if self.embedders is not None else embedder_mod.load_embedder(model=model)
             return self.embedder
 
     def close(self) -> None:

@@ -28,8 +28,9 @@ def _index_job(repo: Path, settings: Settings, services: Services, index: Any = 
     if index is None:
         from greenpair.core.index import open_index
 
+        model = settings.embedder_model  # the index's space and its embedder agree
         index = open_index(repo, settings, rebuild=rebuild, meter=services.meter,
-                           embedder_source=services.embedders.get)
+                           embedder_source=lambda p, t: services.embedders.get(p, t, model))
         yield ("index", index)
     yield from index.update()
     return index.stats()
