@@ -137,3 +137,17 @@ def test_which_user_commands_can_be_pointed_at_a_test() -> None:
     assert command_targets_tests("npm test -- {tests}")
     assert not command_targets_tests("make test")
     assert not command_targets_tests("./run-pytest-suite.sh")
+
+
+def test_a_pytest_run_stopped_at_its_time_limit_still_says_what_ran() -> None:
+    progress = """\
+============================= test session starts ==============================
+tests/test_ops.py::test_zero PASSED                                      [ 33%]
+tests/test_ops.py::TestOps::test_add FAILED                              [ 66%]
+tests/test_ops.py::test_slow
+[killed after 60 s]"""
+    outcomes = parse_pytest(progress)
+    assert [(o.id, o.passed) for o in outcomes] == [
+        ("tests/test_ops.py::test_zero", True), ("tests/test_ops.py::TestOps::test_add", False)]
+    timed_out = CheckResult("timeout", passed=1, failed=1)
+    assert summarise(timed_out) == "tests stopped at the time limit after 2 tests (1 failed)"

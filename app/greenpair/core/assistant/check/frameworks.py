@@ -23,6 +23,10 @@ from greenpair.core.assistant.check.runner import check_env, repo_python
 
 _PYTEST_LINE = re.compile(r"^(PASSED|FAILED|ERROR|XPASS|XFAIL) (\S+?)(?: - (.*))?$",
                           re.MULTILINE)
+# ``-v`` progress lines, printed as each test ends: what a run stopped at its time limit
+# still says (the short summary comes only at the end).
+_PYTEST_PROGRESS = re.compile(r"^(\S+::\S+) (PASSED|FAILED|ERROR|XPASS|XFAIL)(?:\s+\[\s*\d+%\])?\s*$",
+                              re.MULTILINE)
 _PYTEST_SECTION = re.compile(r"^_{3,} (?:ERROR collecting |ERROR at \w+ of )?(.+?) _{3,}$",
                              re.MULTILINE)
 _PYTEST_COUNTS = re.compile(r"(\d+) (passed|failed|errors?|xfailed|xpassed)")
@@ -67,7 +71,8 @@ def _has_module(python: str, module: str, root: Path) -> bool:
 
 
 def parse_pytest(output: str, _report: str = "") -> list[TestOutcome]:
-    """Outcomes from pytest's ``-rA`` short summary (failure text from its sections)."""
+    """Outcomes from pytest's ``-rA`` short summary (failure text from its sections), or
+    from its ``-v`` progress lines when the run stopped before the summary."""
     sections: dict[str, str] = {}
     heads = list(_PYTEST_SECTION.finditer(output))
     for i, m in enumerate(heads):
@@ -76,6 +81,11 @@ def parse_pytest(output: str, _report: str = "") -> list[TestOutcome]:
         body = re.split(r"^={3,} ", body, maxsplit=1, flags=re.MULTILINE)[0]
         sections[m.group(1).strip()] = body.strip("\n")
     outcomes: dict[str, TestOutcome] = {}
+    if not _PYTEST_LINE.search(output):  # no summary (stopped early): the progress lines
+        for m in _PYTEST_PROGRESS.finditer(output):
+            ident, kind = m.group(1), m.group(2)
+            outcomes.setdefault(ident, TestOutcome(ident, kind in {"PASSED", "XFAIL"}, ""))
+        return list(outcomes.values())
     for m in _PYTEST_LINE.finditer(output):
         kind, ident, why = m.group(1), m.group(2), m.group(3) or ""
         passed = kind in {"PASSED", "XFAIL"}
@@ -206,7 +216,7 @@ def plan_for(found: Found, root: Path, report: Path) -> Plan | str:
     if found.language == "python":
         python = repo_python(root)
         if _has_module(python, "pytest", root):
-            argv = [python, "-m", "pytest", "-rA", "--tb=short", "-q", "-p",
+            argv = [python, "-m", "pytest", "-rA", "--tb=short", "-v", "-p",
                     "no:cacheprovider", "--color=no", *targets]
             return Plan("pytest", argv, "pytest " + " ".join(targets), parse=parse_pytest,
                         no_tests_codes=(5,))

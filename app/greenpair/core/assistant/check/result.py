@@ -168,6 +168,7 @@ def summarise(result: CheckResult) -> str:
     if result.status == "timeout" and (st is None or st.status != "timeout"):
         ran = f" after {_plural(result.passed + result.failed, 'test')}" \
             if result.passed + result.failed else ""
+        ran += f" ({result.failed} failed)" if result.failed else ""
         parts.append(f"tests stopped at the time limit{ran}")
     elif result.status == "no_tests":
         parts.append("no tests found for this change")
