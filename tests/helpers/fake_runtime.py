@@ -61,6 +61,7 @@ class FakeRuntime:
         self.token_delay_s = token_delay_s
         self.supports_fim = fim
         self.prompts: list[str] = []  # every prompt seen, in order (for assertions)
+        self.temperatures: list[float] = []  # of each chat call, in order
         self.loaded = True
         self.unload_count = 0
         self._cached: list[str] = []
@@ -89,6 +90,7 @@ class FakeRuntime:
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
         """Stream the next queued reply to ``messages``."""
+        self.temperatures.append(temperature)
         return self._generate(format_messages(messages), max_tokens, stop, cancel)
 
     def stream_completion(

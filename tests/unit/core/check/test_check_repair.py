@@ -112,12 +112,30 @@ def test_one_try_means_no_repair(tmp_path: Path, meter: Meter) -> None:
 
 def test_no_valid_patch_is_not_checked(tmp_path: Path, meter: Meter) -> None:
     repo = python_repo(tmp_path / "repo", FILES)
-    rt = FakeRuntime(["no edit here", "still none"])
+    rt = FakeRuntime(["no edit here", "still none", "none again", "and none"])
     _, draft = _run(repo, rt, meter, tries=2, timeout_s=120)
     assert draft.error is not None
     assert draft.check is not None
     assert draft.check.status == "skipped"
     assert draft.check.summary == "not checked: no valid patch to check"
+    assert [a.status for a in draft.check.attempts] == ["no_patch", "no_patch"]
+
+
+def test_a_draft_with_no_usable_edit_is_drafted_again_sampled(tmp_path: Path,
+                                                               meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    same = _reply("a - b")  # changes nothing, twice (the draft's own retry)
+    rt = FakeRuntime([same, same, _reply("a + b")])
+    events, draft = _run(repo, rt, meter, tries=2, timeout_s=120)
+    assert rt.temperatures == [0.0, 0.0, 0.6]  # greedy would write the same edit again
+    assert "That edit cannot be used: The edit changes nothing" in rt.prompts[2]
+    assert any(isinstance(e, Status) and e.text.startswith("No usable edit") for e in events)
+    assert draft.check is not None
+    assert draft.check.summary == "static check passed · 2 tests passed (2nd try)"
+    assert [a.status for a in draft.check.attempts] == ["no_patch", "passed"]
+    one = FakeRuntime([same, same, _reply("a + b")])
+    _, only = _run(python_repo(tmp_path / "one", FILES), one, meter, tries=1, timeout_s=120)
+    assert len(one.prompts) == 2 and only.check is not None and only.check.status == "skipped"
 
 
 def test_test_source_finds_pytest_and_unittest_ids(tmp_path: Path) -> None:

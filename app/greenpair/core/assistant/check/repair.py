@@ -196,6 +196,24 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
     return "\n".join(parts), result
 
 
+RESAMPLE_TEMPERATURE = 0.6  # a try after a draft with no usable edit samples
+# Drafts that another try cannot mend: the request is out of bounds, or cancelled.
+_FINAL_ERRORS = ("refus", "outside the repository", "cancelled", "no code in the repository")
+
+
+def _worth_another_draft(error: str) -> bool:
+    return not any(word in error.lower() for word in _FINAL_ERRORS)
+
+
+def unusable_message(error: str, task: str) -> str:
+    """The user turn after a draft that gave no usable edit (no change, only whitespace,
+    broken syntax, cut off)."""
+    return (f"That edit cannot be used: {error}\n"
+            "Make a real change to the code (not the tests) that does the task, in the same "
+            "format, for the original code above.\n"
+            f"Task: {task.strip()}")
+
+
 def _focus(options: PatchOptions, repo: Path, result: CheckResult,
            texts: dict[str, str] | None = None) -> PatchOptions:
     names = failure_focus(repo, [o for o in result.outcomes if not o.passed], texts)
@@ -290,12 +308,24 @@ def draft_checked(
         assert draft is not None
         draft_j = draft.energy.joules if draft.energy is not None else None
         if draft.error or not draft.changes:
-            if best is None:
-                draft.check = skipped("no valid patch to check", tries=attempt)
-                yield draft
-                return
             records.append(TryRecord(attempt, "no_patch", 0, 0, draft_j, None,
                                      time.monotonic() - started))
+            if best is None and attempt < copts.tries and draft.error and \
+                    not (cancel is not None and cancel.is_set()) and \
+                    _worth_another_draft(draft.error):
+                # Greedy decoding would write the same edit again: sample the next one,
+                # told why this one could not be used.
+                yield Status(f"No usable edit ({draft.error}); drafting again…")
+                followup += [Message("assistant", draft.reply),
+                             Message("user", unusable_message(draft.error, task))]
+                base = dataclasses.replace(base, temperature=max(base.temperature,
+                                                                 RESAMPLE_TEMPERATURE))
+                continue
+            if best is None:
+                draft.check = skipped("no valid patch to check", tries=attempt)
+                draft.check.attempts = records
+                yield draft
+                return
             break
         if deadline is None:
             deadline = time.monotonic() + copts.timeout_s
