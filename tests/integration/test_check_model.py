@@ -75,13 +75,18 @@ def test_the_tiny_model_is_checked_and_repaired(tmp_path: Path, tiny_model_path:
     if check.status == "skipped":  # no valid edit at all: nothing was run, and it says so
         assert draft.error is not None
         assert check.summary == "not checked: no valid patch to check"
+        assert [a.status for a in check.attempts] == ["no_patch", "no_patch"]
+        assert len(recording.calls) == 2  # the second try was asked for
         return
     assert check.status == "failed"  # test_add_then_fail cannot pass: never a false pass
     assert "tests/test_ops_strict.py::test_add_then_fail" in check.tests_run
-    assert len(recording.calls) == 2  # the failure went back to the model once
+    assert len(recording.calls) == 2  # one more try, told why the first was not enough
     repair = recording.calls[1][-1].content
-    assert "The failing test `tests/test_ops_strict.py::test_add_then_fail`" in repair \
-        or "The failing test `tests/test_ops.py::test_add`" in repair
+    if check.attempts[0].status == "no_patch":  # the first gave no usable edit
+        assert repair.startswith("That edit cannot be used: ")
+    else:  # the first failed the check
+        assert "The failing test `tests/test_ops_strict.py::test_add_then_fail`" in repair \
+            or "The failing test `tests/test_ops.py::test_add`" in repair
     assert "Task: add returns the difference" in repair
     assert check.tries == len(check.attempts) == 2
     checked = [a for a in check.attempts if a.status != "no_patch"]
