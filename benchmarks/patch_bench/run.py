@@ -233,7 +233,9 @@ def run_one(task: dict[str, Any], mode: str, config: str, ctx: dict[str, Any]) -
     row = {"instance_id": task["instance_id"], "mode": mode, "config": config,
            "model": reply.get("model"), "seconds": reply["seconds"],
            "joules": reply.get("energy_j"), "energy_estimated": reply.get("energy_estimated"),
-           "check_joules": check.get("energy_j") if check else None,
+           # the whole request (every draft, check and the run before drafting); the
+           # reply's energy_j is the shown draft's alone
+           "check_joules": check.get("total_joules") if check else None,
            "tries": check.get("tries") if check else None,
            "check_status": check.get("status") if check else None,
            "error": reply.get("error"), "files": reply.get("files")}
@@ -262,8 +264,9 @@ def summarize(rows: list[dict[str, Any]]) -> str:
             sel = [r for r in sel if not r.get("unavailable")]
             res = sum(bool(r["resolved"]) for r in sel)
             app = sum(bool(r["applied"]) for r in sel)
-            joules = [float(r["joules"]) + float(r.get("check_joules") or 0) for r in sel
-                      if r.get("joules") is not None]
+            joules = [float(r["check_joules"]) if r.get("check_joules") is not None
+                      else float(r["joules"]) for r in sel
+                      if r.get("joules") is not None or r.get("check_joules") is not None]
             tries = [float(r["tries"]) for r in sel if r.get("tries") is not None]
             fp = sum(len(r["false_passes"]) for r in sel)
             errors = sum(bool(r.get("error")) for r in sel)

@@ -208,7 +208,11 @@ def test_summary_counts_per_mode_and_config() -> None:
          "applied": False, "seconds": 900.0, "joules": None, "false_passes": [],
          "error": "timeout"},
         {"instance_id": "a", "mode": "hidden", "config": "check", "unavailable": "no --check"},
+        {"instance_id": "a", "mode": "failing_test", "config": "check", "resolved": False,
+         "applied": True, "seconds": 50.0, "joules": 100.0, "check_joules": 450.0,
+         "false_passes": []},  # the whole request's energy counts, not the shown draft's
     ]
     table = run.summarize(rows)
     assert "| hidden | nocheck | 3 | 1 (33%) | 2 | 30.0 | 200.0 | - | 1 | 1 (1) |" in table
     assert "| hidden | check | 0 | unavailable: no --check |" in table
+    assert "| failing_test | check | 1 | 0 (0%) | 1 | 50.0 | 450.0 |" in table

@@ -85,6 +85,8 @@ def test_a_failure_is_shown_to_the_model_which_repairs_it(tmp_path: Path, meter:
     assert (last.meta["attempt"], last.meta["status"], last.meta["passed"]) == (2, "passed", 2)
     assert last.joules is not None
     assert check.to_json()["attempts"][1]["check_joules"] == pytest.approx(last.joules, abs=1e-3)
+    every = sum(r[2] or 0.0 for r in rows if r[1] in {"patch", "check"})  # the whole request
+    assert check.to_json()["total_joules"] == pytest.approx(every, abs=1e-2)
 
 
 def test_the_better_draft_is_kept_when_the_repair_does_worse(tmp_path: Path,

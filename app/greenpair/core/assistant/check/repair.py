@@ -185,6 +185,7 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
             return "", None  # the drafts' own checks will say what went wrong
         window.meta.update(status=result.status, passed=result.passed, failed=result.failed,
                            command=result.command)
+    result.joules = window.report.joules if window.report is not None else None
     if result.status != "failed":
         return "", result
     parts = ["The test fails now:"]
@@ -212,6 +213,14 @@ def unusable_message(error: str, task: str) -> str:
             "Make a real change to the code (not the tests) that does the task, in the same "
             "format, for the original code above.\n"
             f"Task: {task.strip()}")
+
+
+def total_joules(records: list[TryRecord], before: float | None) -> float | None:
+    """The whole request's energy: every draft, every check and the test run before
+    drafting (None when nothing was measured)."""
+    parts = [x for r in records for x in (r.draft_joules, r.check_joules) if x is not None]
+    parts += [before] if before is not None else []
+    return sum(parts) if parts else None
 
 
 def _focus(options: PatchOptions, repo: Path, result: CheckResult,
@@ -282,6 +291,7 @@ def draft_checked(
     best: PatchDraft | None = None
     deadline: float | None = None
     stopped = ""
+    before_j: float | None = None
     named = sorted({t.split("::")[0] for t in named_tests(task, root)})
     if named:  # the named tests must pass as they are: never shown to be edited
         base = dataclasses.replace(base, exclude_paths=[*base.exclude_paths, *named])
@@ -294,6 +304,7 @@ def draft_checked(
         if evidence and before is not None:
             base = _focus(dataclasses.replace(base, evidence=evidence), root, before)
         if before is not None:
+            before_j = before.joules
             yield Status(f"Before the change: {before.summary}.")
     for attempt in range(1, max(1, copts.tries) + 1):
         started = time.monotonic()
@@ -324,6 +335,7 @@ def draft_checked(
             if best is None:
                 draft.check = skipped("no valid patch to check", tries=attempt)
                 draft.check.attempts = records
+                draft.check.total_joules = total_joules(records, before_j)
                 yield draft
                 return
             break
@@ -361,4 +373,5 @@ def draft_checked(
         best.check.summary += f" (the {ordinal(len(records))} try did no better; " \
                               f"showing the {ordinal(best.check.tries)})"
     best.check.tries = len(records)  # drafts made (the summary names the one shown)
+    best.check.total_joules = total_joules(records, before_j)
     yield best

@@ -90,6 +90,9 @@ class CheckResult:
         namespace: Whether the tests ran in a network namespace.
         joules: Energy of this draft's check (the ledger's ``check`` window).
         stopped: Why the repair loop stopped before its last try ("" when it did not).
+        total_joules: The whole request's energy: every draft and check of the repair
+            loop and the test run before drafting (the reply's ``energy_j`` is the shown
+            draft's alone).
     """
 
     status: str
@@ -107,6 +110,7 @@ class CheckResult:
     namespace: bool = False
     joules: float | None = None
     stopped: str = ""
+    total_joules: float | None = None
 
     def __post_init__(self) -> None:
         assert self.status in STATUSES, self.status
@@ -133,6 +137,7 @@ class CheckResult:
             "namespace": self.namespace,
             "joules": None if self.joules is None else round(self.joules, 3),
             "stopped": self.stopped,
+            "total_joules": None if self.total_joules is None else round(self.total_joules, 3),
             "attempts": [a.to_json() for a in self.attempts],
         }
 
