@@ -214,7 +214,9 @@ def test_failure_focus_names_the_definitions_a_traceback_went_through(tmp_path: 
                "six.py:6: in wrapper\n    return cls.__dict__['a']\nE   KeyError: 'a'\n")
     outcome = TestOutcome("test_six.py::test_it", False, message)
     assert failure_focus(repo, [outcome]) == ["add_metaclass"]
-    assert failure_focus(repo, [outcome], {"six.py": "class Moved:\n" * 6}) == ["Moved"]
+    # the traceback's definitions first, then what the failing line calls
+    assert failure_focus(repo, [outcome], {"six.py": "class Moved:\n" * 6}) == \
+        ["Moved", "add_metaclass"]
     assert failure_focus(repo, [TestOutcome("t", False, "../x.py:1: in f\n")]) == []
 
 
@@ -249,3 +251,24 @@ def test_a_users_pytest_command_runs_the_named_test_first_and_only_it(
     assert check is not None
     assert check.command == f"{command} -rA tests/test_ops.py::test_add"
     assert (check.status, check.tests_run) == ("passed", ["tests/test_ops.py::test_add"])
+
+
+def test_the_focus_follows_what_a_failing_assertion_calls(tmp_path: Path) -> None:
+    from greenpair.core.assistant.check.repair import failure_focus
+    from greenpair.core.assistant.check.result import TestOutcome
+
+    repo = python_repo(tmp_path / "repo", {
+        "src/pkg/paths.py": "def samefile_nofollow(a, b):\n    return True\n",
+        "testing/test_paths.py": "from pkg.paths import samefile_nofollow\n\n\n"
+                                 "def test_zero_id(tmp_path):\n"
+                                 "    assert not samefile_nofollow(tmp_path, tmp_path)\n"})
+    message = f"""\
+{tmp_path}/scratch-7/testing/test_paths.py:5: in test_zero_id
+    assert not samefile_nofollow(p1, p2)
+E   AssertionError: assert not True
+E    +  where True = samefile_nofollow(PosixPath('/tmp/a'), PosixPath('/tmp/b'))"""
+    outcome = TestOutcome("testing/test_paths.py::test_zero_id", False, message)
+    assert failure_focus(repo, [outcome]) == ["samefile_nofollow"]
+    # the scratch copy's absolute path still finds the test's line
+    assert "assert not samefile_nofollow" in failing_test_source(
+        repo, outcome.id, 5)

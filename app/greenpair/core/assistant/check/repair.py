@@ -11,6 +11,7 @@ that failed least.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import re
 import threading
@@ -53,10 +54,35 @@ MAX_SOURCE_LINES = 30
 _FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in (\w+)", re.MULTILINE)
 
 
-def _failed_line(outcome: TestOutcome) -> int:
+def _relative(path: str, repo: Path) -> str | None:
+    """A traceback's path as a path of the repository, or None when it is not one.
+
+    Tracebacks may name files by absolute paths, and those of a check run name the
+    scratch copy: the shortest tail of the path that is a file of ``repo`` is taken."""
+    if not path.startswith("/"):
+        return None if ".." in Path(path).parts else path
+    parts = Path(path).parts[1:]
+    for i in range(len(parts) - 1, -1, -1):
+        tail = "/".join(parts[i:])
+        if (repo / tail).is_file():
+            return tail
+    return None
+
+
+def _frames(message: str, repo: Path) -> list[tuple[str, int]]:
+    """The repository files and lines a traceback went through, outermost first."""
+    out = []
+    for path, line, _func in _FRAME.findall(message):
+        rel = _relative(path, repo)
+        if rel is not None:
+            out.append((rel, int(line)))
+    return out
+
+
+def _failed_line(outcome: TestOutcome, repo: Path) -> int:
     """The line of the test's own file where its traceback left it (0: unknown)."""
     path = outcome.id.split("::")[0]
-    lines = [int(line) for p, line, _f in _FRAME.findall(outcome.message) if p == path]
+    lines = [line for p, line in _frames(outcome.message, repo) if p == path]
     return lines[-1] if lines else 0
 
 
@@ -116,11 +142,14 @@ def failure_focus(repo: Path, outcomes: list[TestOutcome],
     from greenpair.core.assistant.check.discovery import is_test_file
 
     names: list[str] = []
+    called: list[str] = []
     for outcome in outcomes:
         own = outcome.id.split("::")[0]  # the test's file, whatever its name
-        for path, line, _func in reversed(_FRAME.findall(outcome.message)):
-            if is_test_file(path) or path == own or ".." in Path(path).parts or \
-                    path.startswith("/"):
+        for call in _failing_calls(outcome.message, outcome.id.rsplit("::", 1)[-1]):
+            if call not in called:
+                called.append(call)
+        for path, line in reversed(_frames(outcome.message, repo)):
+            if is_test_file(path) or path == own:
                 continue
             text = (texts or {}).get(path)
             if text is None:
@@ -129,11 +158,34 @@ def failure_focus(repo: Path, outcomes: list[TestOutcome],
                     continue
                 text = file.read_text(encoding="utf-8", errors="replace")
             lines = text.splitlines()[:int(line)]
-            name = next((m.group(1) for ln in reversed(lines) if (m := _TOP_DEF.match(ln))),
-                        None)
-            if name and name not in names:
-                names.append(name)
+            found = next((m.group(1) for ln in reversed(lines) if (m := _TOP_DEF.match(ln))),
+                         None)
+            if found and found not in names:
+                names.append(found)
+    names += [n for n in called if n not in names]
     return names[:MAX_FOCUS]
+
+
+_ERROR_LINE = re.compile(r"^E\s+(.*)$", re.MULTILINE)
+_FRAME_SOURCE = re.compile(r"^\S+\.py:\d+: in \w+\n\s+(.*)$", re.MULTILINE)  # its line
+_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+_NOT_CODE = frozenset(dir(builtins)) | {"assert", "where", "and", "or", "not", "in", "is",
+                                        "lambda", "raises", "approx", "PosixPath",
+                                        "WindowsPath", "Path"}
+
+
+def _failing_calls(message: str, test_name: str) -> list[str]:
+    """What the failing line calls, and what pytest's ``where`` lines say was called:
+    ``assert not samefile_nofollow(p1, p2)`` gives ``samefile_nofollow`` (the code under
+    test, even when the traceback never left the test)."""
+    lines = _ERROR_LINE.findall(message) + _FRAME_SOURCE.findall(message)
+    out: list[str] = []
+    for line in lines:
+        for name in _CALLED.findall(line):
+            if name not in _NOT_CODE and name != test_name and not name.startswith("test_") \
+                    and len(name) > 2 and name not in out:
+                out.append(name)
+    return out
 
 
 def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -152,7 +204,7 @@ def repair_message(repo: Path, result: CheckResult, task: str) -> str:
     failures: list[TestOutcome] = [o for o in result.outcomes if not o.passed]
     for outcome in failures[:MAX_FAILURES_SHOWN]:
         parts.append(f"The failing test `{outcome.id}`:")
-        source = failing_test_source(repo, outcome.id, _failed_line(outcome))
+        source = failing_test_source(repo, outcome.id, _failed_line(outcome, repo))
         if source:
             parts.append(f"```\n{source}\n```")
         parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")
@@ -190,7 +242,7 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
         return "", result
     parts = ["The test fails now:"]
     for outcome in [o for o in result.outcomes if not o.passed][:MAX_FAILURES_SHOWN]:
-        source = failing_test_source(repo, outcome.id, _failed_line(outcome))
+        source = failing_test_source(repo, outcome.id, _failed_line(outcome, repo))
         parts.append(f"`{outcome.id}`:" + (f"\n```\n{source}\n```" if source else ""))
         parts.append(f"Its output:\n```\n{_clip(outcome.message or result.output)}\n```")
     parts.append("Change the code (not the test) so that it passes.")
