@@ -60,3 +60,19 @@ def test_a_folder_that_is_not_a_model_says_what_is_missing(tmp_path: Path) -> No
     assert "embedder_model" in (caught.value.hint or "")
     with pytest.raises(ModelError):
         open_index(tmp_path, Settings(embedder_model=str(tmp_path / "notes")))
+
+
+def test_config_set_refuses_a_folder_that_is_not_a_model(own_model: Path,
+                                                         tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from greenpair.cli import cli
+    from greenpair.core.config import load_settings
+
+    done = CliRunner().invoke(cli, ["config", "set", "embedder_model", str(tmp_path)])
+    assert isinstance(done.exception, ModelError)  # the CLI's handler prints it with its hint
+    assert "is not a sentence-transformers model folder" in done.exception.message
+    assert load_settings().embedder_model == ""  # nothing was saved
+    done = CliRunner().invoke(cli, ["config", "set", "embedder_model", str(own_model)])
+    assert done.exit_code == 0, done.output
+    assert load_settings().embedder_model == str(own_model.resolve())

@@ -49,6 +49,10 @@ def config_set(repo: Path, key: str, value: str) -> None:
         shown = prefs.test_command if key == "test_command" else prefs.allowed
         click.echo(f"{key} = {json.dumps(shown)} (for {root})")
         return
+    if key == "embedder_model" and value:  # refused before it is saved, not at next start
+        from greenpair.core.index.embedder import model_source
+
+        value = str(model_source(value))
     settings = services().settings
     settings.set_from_text(key, value)
     services().save_settings(settings)
