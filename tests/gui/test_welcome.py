@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -85,7 +86,9 @@ def test_a_download_says_where_it_goes_and_asks_first(
 
     window, settings, calls = first_run
     page = _page(window)
-    page._model = "qwen2.5-coder-0.5b"  # not pulled here: a pull would fetch it
+    page._model = "qwen2.5-coder-0.5b"
+    # not here, whatever this machine has pulled: a pull would fetch it
+    monkeypatch.setattr(store, "verify", lambda *_a, **_k: SimpleNamespace(ok=False))
     monkeypatch.setattr(store, "destinations", lambda *_a, **_k: ["pypi.org"])
     asked: list[str] = []
     monkeypatch.setattr(page, "ask", lambda question: asked.append(question) or False)

@@ -48,6 +48,7 @@ from greenpair.core.errors import Cancelled, PrivacyError
 TRACED_SYSCALLS = ("connect", "sendto", "sendmsg", "sendmmsg", "io_uring_setup")
 STEP_TIMEOUT_S = 900
 STOP_GRACE_S = 15  # after SIGINT, seconds before a command that ignores it gets SIGTERM
+SIGINT_WAIT_S = 10  # how long past stop_after_s to wait for the command to catch SIGINT
 LOCAL_FAMILIES = frozenset({"AF_UNIX", "AF_LOCAL", "AF_NETLINK", "AF_UNSPEC"})
 DNS_PORT = 53
 
@@ -480,6 +481,18 @@ class TracedRun:
         return [r for r in self.records if r.kind == "io_uring"]
 
 
+def catches_sigint(pid: int) -> bool:
+    """Whether process ``pid`` has a handler for SIGINT (``SigCgt`` in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    return False
+
+
 def traced_child(tracer_pid: int) -> int | None:
     """The program strace runs (its first child), or None while there is none."""
     path = Path(f"/proc/{tracer_pid}/task/{tracer_pid}/children")
@@ -532,7 +545,10 @@ def run_traced(argv: list[str], trace_file: Path, env: dict[str, str], *,
             stdin = None  # communicate() keeps what it was given the first time
             if stop_after_s is not None and time.monotonic() - started >= stop_after_s:
                 child = traced_child(proc.pid)
-                if child is not None:
+                # Not before the command catches Ctrl+C: a SIGINT sent while it is still
+                # starting (strace's fork, Python's start-up) is lost on a loaded machine.
+                late = time.monotonic() - started >= stop_after_s + SIGINT_WAIT_S
+                if child is not None and (catches_sigint(child) or late):
                     os.kill(child, signal.SIGINT)
                     stop_after_s, interrupted = None, (child, time.monotonic())
             elif interrupted is not None and time.monotonic() - interrupted[1] >= STOP_GRACE_S:

@@ -275,3 +275,19 @@ def test_a_listener_with_internet_sockets_is_a_network_peer(tmp_path: Path) -> N
     finally:
         for proc in (forwarder, plain):
             proc.communicate("")
+
+
+def test_sigint_is_sent_only_once_the_command_catches_it() -> None:
+    import os
+    import subprocess
+
+    from greenpair.core.egress import catches_sigint
+
+    assert catches_sigint(os.getpid())  # Python's KeyboardInterrupt handler
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not catches_sigint(sleeper.pid)  # default action: it would die, not stop
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert not catches_sigint(2**22 + 12345)  # no such process
