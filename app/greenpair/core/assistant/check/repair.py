@@ -59,8 +59,10 @@ def _relative(path: str, repo: Path) -> str | None:
 
     Tracebacks may name files by absolute paths, and those of a check run name the
     scratch copy: the shortest tail of the path that is a file of ``repo`` is taken."""
+    if ".." in Path(path).parts:
+        return None
     if not path.startswith("/"):
-        return None if ".." in Path(path).parts else path
+        return path
     parts = Path(path).parts[1:]
     for i in range(len(parts) - 1, -1, -1):
         tail = "/".join(parts[i:])
