@@ -140,7 +140,7 @@ class Settings:
     check_timeout_s: int = 180  # a patch's check (tests and repair drafts) ends by then
     check_tries: int = 2  # drafts checked per patch at most (1: no repair)
     # "": the packaged all-MiniLM-L6-v2; a path: a sentence-transformers folder (a model
-    # fine-tuned on code, benchmarks/finetune_embedder.py), used from the next start.
+    # fine-tuned on code, benchmarks/finetune_embedder.py), for indexes opened after it is set.
     embedder_model: str = ""
 
     def effective_threads(self) -> int:
