@@ -61,7 +61,11 @@ def test_the_tracer_catches_native_dns_ipv6_and_children_and_passes_local_socket
 
 def test_a_long_running_command_is_interrupted_like_ctrl_c(tmp_path: Path) -> None:
     require_tracing()
-    program = ("import threading\ntry:\n    threading.Event().wait()\n"
+    # The handler is installed by the program itself: a shell that starts the suite in the
+    # background leaves SIGINT ignored, and Python then keeps it so.
+    program = ("import signal, threading\n"
+               "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+               "try:\n    threading.Event().wait()\n"
                "except KeyboardInterrupt:\n    print('stopped')\n")
     done = run_traced([sys.executable, "-c", program], tmp_path / "t.trace", dict(os.environ),
                       timeout=60, stop_after_s=1.0)

@@ -278,12 +278,21 @@ def test_a_listener_with_internet_sockets_is_a_network_peer(tmp_path: Path) -> N
 
 
 def test_sigint_is_sent_only_once_the_command_catches_it() -> None:
-    import os
     import subprocess
+    import sys
 
     from greenpair.core.egress import catches_sigint
 
-    assert catches_sigint(os.getpid())  # Python's KeyboardInterrupt handler
+    program = ("import signal, time\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+               "print('ready', flush=True)\ntime.sleep(30)\n")
+    catcher = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True)
+    try:
+        assert catcher.stdout is not None
+        assert catcher.stdout.readline().strip() == "ready"
+        assert catches_sigint(catcher.pid)  # Python's KeyboardInterrupt handler
+    finally:
+        catcher.kill()
+        catcher.wait()
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
         assert not catches_sigint(sleeper.pid)  # default action: it would die, not stop
