@@ -32,6 +32,7 @@ over the run); on the CPU, the process CPU time × 4 W per busy core (an estimat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import random
@@ -276,13 +277,14 @@ def main() -> int:
                          "with installed packages or --repo repositories with history.")
     collected = time.perf_counter() - started
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
-    with PowerSampler() if device.startswith("cuda") else _Nothing() as power:
+    power = PowerSampler() if device.startswith("cuda") else None
+    with power or contextlib.nullcontext():
         stats = train(pairs, args.out, steps=args.steps, batch=args.batch, lr=args.lr,
                       scale=args.scale, max_len=args.max_len, eval_every=args.eval_every,
                       device=device, seed=args.seed)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_s = usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime
-    if device.startswith("cuda"):
+    if power is not None:
         energy, method = power.joules, "GPU board power (nvidia-smi, 1 Hz), GPU only"
     else:
         energy, method = cpu_s * 4.0, "process CPU time x 4 W per busy core (estimate)"
@@ -305,16 +307,6 @@ def main() -> int:
     print(json.dumps({k: v for k, v in report.items()
                       if k not in ("packages", "repositories")}, indent=2))
     return 0
-
-
-class _Nothing:
-    joules = 0.0
-
-    def __enter__(self) -> _Nothing:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def _torch_fallback(max_tokens: int, cause: Exception, src: Path | None = None) 
             f"The embedding model could not be loaded: {cause}",
             hint="Reinstall Greenpair; a checkout needs `make setup`.",
         ) from cause
-    base = space_base(str(src)) if src is not None else BASE_NAME
+    base = space_base(str(src) if src is not None else "")
     src = src or onnx_export.source_dir()
     name = f"{space_name('fp32', max_tokens, base)}:{onnx_export.model_key(src)}"
     return TorchEmbedder(src, name=name, max_tokens=max_tokens)

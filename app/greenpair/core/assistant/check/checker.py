@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from greenpair.core.assistant.check.discovery import named_tests, nearest_tests
-from greenpair.core.assistant.check.frameworks import Plan, command_plan, plan_for
+from greenpair.core.assistant.check.frameworks import (
+    Plan,
+    command_plan,
+    command_targets_tests,
+    plan_for,
+)
 from greenpair.core.assistant.check.result import CheckResult, summarise, trim
 from greenpair.core.assistant.check.runner import run_command
 from greenpair.core.assistant.check.scratch import scratch_copy
@@ -109,10 +114,13 @@ def check_changes(repo: Path, changes: Sequence[FileChange], *, task: str = "",
                 result.output = result.static.output
                 result.summary = summarise(result)
                 return result
-        found = nearest_tests(root, [c.path for c in changes], task=task)
+        targeted = not opts.test_command or command_targets_tests(opts.test_command)
+        found = nearest_tests(root, [c.path for c in changes], task=task) if targeted \
+            else None  # a command that takes no tests needs no scan for them
         if opts.test_command:
             plan: Plan | str = command_plan(opts.test_command, found)
         else:
+            assert found is not None
             if found.empty:
                 result.status = "no_tests"
                 result.summary = summarise(result)
