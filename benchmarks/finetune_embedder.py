@@ -191,7 +191,7 @@ def train(pairs: list[dict[str, str]], out: Path, *, steps: int, batch: int, lr:
         scaler.step(optimiser)
         scaler.update()
         schedule.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if step % eval_every == 0 or step == steps:
             score = val_mrr()
             print(json.dumps({"step": step, "loss": round(float(np.mean(losses[-eval_every:])), 4),
@@ -207,6 +207,8 @@ def train(pairs: list[dict[str, str]], out: Path, *, steps: int, batch: int, lr:
 def model_card(report: dict[str, Any]) -> str:
     """The model card: what it is, what it learned from, how it was measured."""
     licences = sorted({p.get("licence", "?") for p in report["packages"]})
+    repos = ", ".join(f"{r['repository']} ({r.get('licence', '?')})"
+                      for r in report["repositories"])
     lines = [
         "# Greenpair code embedder (all-MiniLM-L6-v2 fine-tuned on code)", "",
         f"- base: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), "
@@ -219,7 +221,8 @@ def model_card(report: dict[str, Any]) -> str:
         f"queries {report['val_mrr_before']} → {report['val_mrr_after']} (step "
         f"{report['best_step']})",
         f"- data: {len(report['packages'])} packages (licences: {', '.join(licences)}) and "
-        f"{len(report['repositories'])} repositories; every one is listed in manifest.json",
+        f"{len(report['repositories'])} repositories ({repos}); every one, with its version "
+        "or commit, is listed in manifest.json",
         "- left out: the three dev sets' projects and the projects code-search evaluations "
         "use (train_embedder.EXCLUDED)",
         f"- weights sha256: {report['sha256']}",

@@ -17,6 +17,11 @@ between runs: the signals are query-time, so trying a ranking never re-embeds.
 
     python benchmarks/retrieval.py [--corpora DIR] [--sets pytest,rxjs] [--rebuild]
         [--no-dense] [--no-ablation] [--limit N] [--json FILE] [--query-adapter NPZ]
+        [--weight SIGNAL=W ...]
+
+``--weight dense=1.5`` adds a row to the ablation table: the default fusion with that
+signal's weight changed (to see whether another embedder's evidence deserves another
+weight; a weight is kept only if it raises the mean over the sets).
 
 ``--query-adapter`` maps each request's vector by a trained adapter (``u``, ``v`` in the
 file: ``q + (q u) v``, normalised; ``train_embedder.py``) before the nearest chunks are
@@ -211,6 +216,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="first N queries of each set")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--query-adapter", type=Path, help="adapter.npz for request vectors")
+    parser.add_argument("--weight", action="append", default=[], metavar="SIGNAL=W",
+                        help="also rank with this signal's weight changed (repeatable)")
     args = parser.parse_args()
 
     home = args.home.resolve()
@@ -224,6 +231,17 @@ def main() -> int:
     from greenpair.core.index.search.evidence import best_first
 
     variants = {"(none: the default)": DEFAULT} if args.no_ablation else ablations()
+    for change in args.weight:
+        signal, _, value = change.partition("=")
+        if signal not in DEFAULT.weights:
+            parser.error(f"--weight {change}: no signal {signal!r}; the signals are "
+                         + ", ".join(DEFAULT.weights))
+        try:
+            weight = float(value)
+        except ValueError:
+            parser.error(f"--weight {change}: the weight must be a number, e.g. {signal}=1.5")
+        variants[f"{signal} weight {weight:g}"] = replace(
+            DEFAULT, weights={**DEFAULT.weights, signal: weight})
     report: dict[str, dict] = {}
     for name in names:
         corpus = folder / SETS[name]
@@ -283,7 +301,7 @@ def _print(report: dict[str, dict], names: list[str], variants: dict[str, object
         m = mean([report[n]["rows"][key] for n in names])
         print(f"| {label} | " + " | ".join(f"{m[c]:.3f}" for c in COLUMNS) + " |")
     if len(variants) > 1:
-        print("\nAblation: one signal or stage removed -> R@5(any) / MRR")
+        print("\nAblation: one signal or stage removed (or a --weight changed) -> R@5(any) / MRR")
         print("| removed | " + " | ".join(names) + " | mean |")
         print("|---|" + "---|" * (len(names) + 1))
         for variant in variants:

@@ -188,7 +188,28 @@ def commit_pairs(repo: Path, limit: int) -> tuple[list, dict]:
                     found += 1
         used += bool(found)
     return pairs, {"repository": repo.name, "commit": _git(repo, "rev-parse", "HEAD").strip(),
-                   "commits_used": used, "pairs": len(pairs)}
+                   "licence": repo_licence(repo), "commits_used": used, "pairs": len(pairs)}
+
+
+# The first words that name each common licence in a LICENSE file.
+_LICENCES = (("Apache-2.0", re.compile(r"Apache License,?\s+Version 2\.0", re.I)),
+             ("MIT", re.compile(r"\bMIT License\b|Permission is hereby granted, free of charge",
+                                re.I)),
+             ("BSD-3-Clause", re.compile(r"Neither the name of", re.I)),
+             ("BSD-2-Clause", re.compile(r"Redistributions in binary form must reproduce", re.I)),
+             ("ISC", re.compile(r"\bISC License\b", re.I)),
+             ("MPL-2.0", re.compile(r"Mozilla Public License,?\s+(?:Version|v\.) ?2\.0", re.I)))
+
+
+def repo_licence(repo: Path) -> str:
+    """The licences of the repository's LICENSE/COPYING files at HEAD ("?" when none is known)."""
+    names = [n for n in _git(repo, "ls-tree", "--name-only", "HEAD").split()
+             if re.match(r"(?i)(licen[cs]e|copying)", n)]
+    found: list[str] = []
+    for name in names:
+        text = _git(repo, "show", f"HEAD:{name}")[:4000]
+        found += [spdx for spdx, pattern in _LICENCES if pattern.search(text)][:1]
+    return " OR ".join(sorted(set(found))) or "?"
 
 
 def train(q: np.ndarray, c: np.ndarray, groups: list[int], *, rank: int, epochs: int,

@@ -228,6 +228,9 @@ def run_one(task: dict[str, Any], mode: str, config: str, ctx: dict[str, Any]) -
     reply = call_greenpair(ctx["greenpair"], ctx["envs"][config], tree,
                            request_for(task, mode), with_check, ctx["check_cmd"],
                            ctx["timeout"])
+    if ctx.get("replies"):  # the whole reply (draft text, diff, check output), to read later
+        keep = ctx["replies"] / f"{task['instance_id']}.{mode}.{config}.json"
+        keep.write_text(json.dumps(reply, indent=2))
     check = reply.get("check") if isinstance(reply.get("check"), dict) else None
     diff = str(reply.get("diff") or "") if not reply.get("error") else ""
     row = {"instance_id": task["instance_id"], "mode": mode, "config": config,
@@ -310,6 +313,9 @@ def main() -> None:
     ap.add_argument("--test-timeout", type=float, default=300.0)
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None, help="Results JSONL (appended).")
+    ap.add_argument("--replies", type=Path, default=None,
+                    help="Keep each call's whole JSON reply in this folder "
+                         "(<instance>.<mode>.<config>.json).")
     ap.add_argument("--summary-only", action="store_true",
                     help="Print the table of the rows already in --out; run nothing.")
     args = ap.parse_args()
@@ -348,7 +354,10 @@ def main() -> None:
                                      base_env)
     ctx = {"tree": tree, "greenpair": greenpair, "envs": envs, "has_check": has_check,
            "check_cmd": test_command(python), "python": python,
-           "timeout": args.timeout, "test_timeout": args.test_timeout}
+           "timeout": args.timeout, "test_timeout": args.test_timeout,
+           "replies": args.replies.resolve() if args.replies else None}
+    if args.replies:
+        args.replies.mkdir(parents=True, exist_ok=True)
     out = args.out or work / "results.jsonl"
     done = set()
     rows: list[dict[str, Any]] = []

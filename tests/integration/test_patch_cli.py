@@ -51,6 +51,7 @@ def test_patch_prints_diff_applies_and_undoes(tmp_repo: Path, fake: FakeRuntime)
     data = json.loads(applied.stdout)
     assert (data["applied"], data["files"], data["format"]) == (
         True, ["src/shop/discounts.py"], "search_replace")
+    assert data["reply"] == GOOD  # the model's text as written
     assert b"QUARTER" in target.read_bytes()
     undone = runner.invoke(cli, ["patch", "--repo", str(tmp_repo), "--undo"])
     assert undone.exit_code == 0
