@@ -29,10 +29,12 @@ def main() -> int:
     parser.add_argument("--no-dense", action="store_true")
     args = parser.parse_args()
 
+    from greenpair.core.config import load_settings
     from greenpair.core.index import open_index
 
     t0 = time.perf_counter()
-    index = open_index(args.corpus.resolve(), rebuild=args.rebuild)
+    # GREENPAIR_HOME's settings: ``embedder_model`` there picks the embedder
+    index = open_index(args.corpus.resolve(), load_settings(), rebuild=args.rebuild)
     fresh = args.rebuild or not index.is_built()
     phases: dict[str, float] = {}
     last = time.perf_counter()

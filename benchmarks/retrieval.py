@@ -226,10 +226,14 @@ def main() -> int:
     folder = corpora(args.corpora.resolve())
     names = args.sets.split(",")
 
+    from greenpair.core.config import load_settings
     from greenpair.core.index import open_index
     from greenpair.core.index.search import DEFAULT, fuse, gather
     from greenpair.core.index.search.evidence import best_first
 
+    settings = load_settings()
+    if settings.embedder_model:
+        print(f"embedder_model: {settings.embedder_model}", file=sys.stderr)
     variants = {"(none: the default)": DEFAULT} if args.no_ablation else ablations()
     for change in args.weight:
         signal, _, value = change.partition("=")
@@ -252,7 +256,7 @@ def main() -> int:
         bm25 = BM25(read_corpus(corpus))
         bm25_s = time.perf_counter() - t0
         bm25_rankings = [bm25.rank(it["query"]) for it in items]
-        index = open_index(corpus)
+        index = open_index(corpus, settings)  # the home's embedder_model, as the build
         if args.query_adapter:
             index._embedder = _AdaptedQueries(index.embedder(), args.query_adapter)
         lex = index.lexical()

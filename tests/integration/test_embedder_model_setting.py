@@ -44,6 +44,12 @@ def test_an_own_model_is_exported_used_and_named_apart(own_model: Path, tmp_repo
         assert index.search("discount code", k=3).chunks
     finally:
         services.close()
+    # Opened without Services (as scripts do), the index loads the model its space names.
+    alone = open_index(tmp_repo, Settings(embedder_model=str(own_model)))
+    try:
+        assert alone.embedder().name == own.name
+    finally:
+        alone.close()
     back = open_index(tmp_repo, Settings())  # the packaged model: its vectors are made again
     try:
         assert back.space == "all-minilm-l6-v2:int8:128t"

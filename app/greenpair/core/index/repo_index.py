@@ -10,6 +10,7 @@ rebuilt (``open_index(..., rebuild=True)`` or ``greenpair index --rebuild``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -91,7 +92,9 @@ class RepoIndex:
         self._update_lock = threading.Lock()  # one update at a time in this process
         self._vectors: Any = None
         self._embedder: embedder_mod.Embedder | None = embedder
-        self._embedder_source = embedder_source or embedder_mod.load_embedder
+        # The default source loads the model the space names (the ``embedder_model`` setting).
+        self._embedder_source = embedder_source or functools.partial(
+            _load_for_setting, self.settings.embedder_model)
         self._lexical: LexicalModel | None = None
         self._history: Any = None
         self._history_key: tuple[float, ...] | None = None
@@ -337,6 +340,10 @@ class RepoIndex:
             self._vectors = None
             self._lexical = None
             self.store.close()
+
+
+def _load_for_setting(model: str, precision: str, max_tokens: int) -> embedder_mod.Embedder:
+    return embedder_mod.load_embedder(precision, max_tokens, model)
 
 
 def open_index(
