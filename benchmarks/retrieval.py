@@ -17,11 +17,12 @@ between runs: the signals are query-time, so trying a ranking never re-embeds.
 
     python benchmarks/retrieval.py [--corpora DIR] [--sets pytest,rxjs] [--rebuild]
         [--no-dense] [--no-ablation] [--limit N] [--json FILE] [--query-adapter NPZ]
-        [--weight SIGNAL=W ...]
+        [--weight SIGNAL=W ...] [--only SIGNAL ...]
 
 ``--weight dense=1.5`` adds a row to the ablation table: the default fusion with that
 signal's weight changed (to see whether another embedder's evidence deserves another
-weight; a weight is kept only if it raises the mean over the sets).
+weight; a weight is kept only if it raises the mean over the sets); ``--only dense`` adds
+one ranked by that signal alone (how good an embedder is by itself).
 
 ``--query-adapter`` maps each request's vector by a trained adapter (``u``, ``v`` in the
 file: ``q + (q u) v``, normalised; ``train_embedder.py``) before the nearest chunks are
@@ -218,6 +219,8 @@ def main() -> int:
     parser.add_argument("--query-adapter", type=Path, help="adapter.npz for request vectors")
     parser.add_argument("--weight", action="append", default=[], metavar="SIGNAL=W",
                         help="also rank with this signal's weight changed (repeatable)")
+    parser.add_argument("--only", action="append", default=[], metavar="SIGNAL",
+                        help="also rank by this signal alone, intent kept (repeatable)")
     args = parser.parse_args()
 
     home = args.home.resolve()
@@ -246,6 +249,12 @@ def main() -> int:
             parser.error(f"--weight {change}: the weight must be a number, e.g. {signal}=1.5")
         variants[f"{signal} weight {weight:g}"] = replace(
             DEFAULT, weights={**DEFAULT.weights, signal: weight})
+    for signal in args.only:
+        if signal not in DEFAULT.weights:
+            parser.error(f"--only {signal}: no such signal; the signals are "
+                         + ", ".join(DEFAULT.weights))
+        variants[f"{signal} alone"] = replace(
+            DEFAULT, weights={name: float(name == signal) for name in DEFAULT.weights})
     report: dict[str, dict] = {}
     for name in names:
         corpus = folder / SETS[name]
