@@ -4,7 +4,7 @@ packaged all-MiniLM-L6-v2, side by side in one process.
 Both embed the same code chunks (a corpus's source files, chunked as the indexer chunks
 them), in batches of 32 as the index does, rounds interleaved (packaged, own, packaged,
 own, ...) after a warm-up; the figure is the ratio of the medians, since these machines
-are shared and noisy. Also prints each model's int8 file size and parameter count.
+are shared and noisy.
 
     python benchmarks/embedder_speed.py MODEL_DIR [--corpus DIR] [--chunks 400] [--rounds 3]
 """

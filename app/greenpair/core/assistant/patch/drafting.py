@@ -159,7 +159,7 @@ class PatchDraft:
             "constrained": self.constrained,
             "stop_reason": self.stop_reason,
             "closed_cut_off": self.closed_cut_off,
-            "reply": self.reply,  # the model's text, as it wrote it (the last draft's)
+            "reply": self.reply,  # the model's text as it wrote it (this draft's)
             **({} if self.check is None else {"check": self.check.to_json()}),
         }
 
