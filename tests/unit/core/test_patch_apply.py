@@ -57,6 +57,43 @@ def test_whole_function_rewrite_replaces_the_method(tmp_repo: Path) -> None:
                                     symbol="nope")])
 
 
+RUN_ON = '''        @log_calls
+    def add_item(self, name, price, quantity=1):
+        """Add an item to the cart."""
+        if quantity < 1:
+            raise ValueError("quantity must be positive")
+        self.items.append((name, price, quantity))
+
+    def total_price(self):
+        """Sum of price times
+'''
+
+
+def test_whole_function_with_a_deep_decorator_and_a_copied_tail_parses(tmp_repo: Path) -> None:
+    # As the 1.5B model wrote on pytest: the decorator a level deeper than its def, and the
+    # next method copied after the rewritten one until the block closed in its docstring.
+    [change] = apply_edits(tmp_repo, [Edit(CART, "", RUN_ON, kind="function",
+                                           symbol="add_item")])
+    text = change.after.decode()
+    assert "\n    @log_calls\n    def add_item(self, name, price, quantity=1):\n" in text
+    assert "        if quantity < 1:\n" in text
+    assert text.count("def total_price(self):") == 1
+    assert text.endswith("        return round(subtotal * (1 + TAX_RATE), 2)\n")
+    validate([change])  # parses
+
+
+def test_whole_function_keeps_a_new_function_written_after_it(tmp_repo: Path) -> None:
+    code = ("def add_item(self, name, price, quantity=1):\n"
+            "    self.items.append(_checked(name, price, quantity))\n\n"
+            "def _checked(name, price, quantity):\n"
+            "    return (name, price, max(1, quantity))\n")
+    [change] = apply_edits(tmp_repo, [Edit(CART, "", code, kind="function",
+                                           symbol="add_item")])
+    text = change.after.decode()
+    assert "    def _checked(name, price, quantity):\n" in text  # not in the file: kept
+    validate([change])
+
+
 def test_no_match_and_no_op_are_errors(tmp_repo: Path) -> None:
     with pytest.raises(PatchError, match="not found"):
         apply_edits(tmp_repo, [_edit("this line is not there\n", "x\n")])

@@ -97,7 +97,9 @@ def _apply_function(work: _Working, edit: Edit, hint: int | None) -> None:
         raise PatchError(f"{work.path} has no function or class named {edit.symbol!r}.")
     start, end = min(spans, key=lambda s: abs(s[0] - hint)) if hint is not None else spans[0]
     lines = _lines(work)
-    new = edit.replace.splitlines()
+    new = _aligned_decorators(edit.replace.splitlines())
+    if work.path.endswith((".py", ".pyi")):
+        new = _without_copied_tail(new, lines[end:end + FOLLOWING_LINES])
     parts = _partial_class(lines[start:end], new)
     if parts is not None:  # the model echoed the class around the method(s) it changed
         for name, code in parts:
@@ -111,6 +113,67 @@ def _apply_function(work: _Working, edit: Edit, hint: int | None) -> None:
         while start < end and is_decorator(lines[start]):
             start += 1
     _splice(work, start, end, reindent(new, delta), "function")
+
+
+FOLLOWING_LINES = 60  # file lines after a definition that a run-on reply may have copied
+_TRAILING_COMMENT = re.compile(r"\s+#.*$")
+
+
+def _indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _aligned_decorators(new: list[str]) -> list[str]:
+    """Decorator lines before the definition's first line, at its indentation.
+
+    The small model sometimes indents the decorator a level deeper than the ``def`` it
+    writes under it (``        @classmethod`` over ``    def f(``); a decorator always
+    stands at its definition's level, so nothing is guessed.
+    """
+    head = next((i for i, ln in enumerate(new) if ln.strip() and not is_decorator(ln)), None)
+    if head is None:
+        return new
+    indent = new[head][: _indent_of(new[head])]
+    return [indent + ln.lstrip() if i < head and is_decorator(ln) else ln
+            for i, ln in enumerate(new)]
+
+
+def _without_copied_tail(new: list[str], following: list[str]) -> list[str]:
+    """A Python definition without the lines after its end that copy the file's next lines.
+
+    A reply sometimes goes on past the definition it rewrites into the code that follows
+    it in the file (the next function, cut off inside its docstring), which breaks the
+    syntax. After the body ends (the first line back at the definition's level, once the
+    signature's ``:`` is written), the rest is dropped only when its first two lines with
+    text are consecutive lines of the file after the definition (the second may be cut
+    off): a new function the model adds on purpose is kept.
+    """
+    head = next((i for i, ln in enumerate(new) if ln.strip() and not is_decorator(ln)), None)
+    if head is None:
+        return new
+    level = _indent_of(new[head])
+    body = next((i for i in range(head, len(new))
+                 if _TRAILING_COMMENT.sub("", new[i]).rstrip().endswith(":")), None)
+    if body is None:
+        return new
+    tail = next((i for i in range(body + 1, len(new))
+                 if new[i].strip() and _indent_of(new[i]) <= level), None)
+    if tail is None:
+        return new
+    written = [ln.strip() for ln in new[tail:] if ln.strip()][:2]
+    there = [ln.strip() for ln in following if ln.strip()]
+    if not any(_copies(written, there[i:i + len(written)]) for i in range(len(there))):
+        return new
+    while tail > 0 and not new[tail - 1].strip():
+        tail -= 1
+    return new[:tail]
+
+
+def _copies(written: list[str], there: list[str]) -> bool:
+    """Whether ``written`` are the lines ``there``, the last perhaps cut off."""
+    return len(there) == len(written) and all(
+        w == t or (k == len(written) - 1 and t.startswith(w))
+        for k, (w, t) in enumerate(zip(written, there, strict=True)))
 
 
 METHOD_LINE = re.compile(r"^(\s+)(?:async\s+)?def\s+(\w+)")
