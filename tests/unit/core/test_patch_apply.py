@@ -82,6 +82,19 @@ def test_whole_function_with_a_deep_decorator_and_a_copied_tail_parses(tmp_repo:
     validate([change])  # parses
 
 
+def test_whole_function_keeps_a_decorator_whose_arguments_take_lines(tmp_repo: Path) -> None:
+    code = ("@register(\n    \"add\",\n    kind=\"cart\",\n)\n"
+            "def add_item(self, name, price, quantity=1):\n"
+            "    self.items.append((name, price, max(1, quantity)))\n")
+    [change] = apply_edits(tmp_repo, [Edit(CART, "", code, kind="function",
+                                           symbol="add_item")])
+    text = change.after.decode()
+    assert ("\n    @register(\n        \"add\",\n        kind=\"cart\",\n    )\n"
+            "    def add_item(self, name, price, quantity=1):\n"
+            "        self.items.append((name, price, max(1, quantity)))\n") in text
+    validate([change])
+
+
 def test_whole_function_keeps_a_new_function_written_after_it(tmp_repo: Path) -> None:
     code = ("def add_item(self, name, price, quantity=1):\n"
             "    self.items.append(_checked(name, price, quantity))\n\n"

@@ -130,7 +130,7 @@ def _aligned_decorators(new: list[str]) -> list[str]:
     writes under it (``        @classmethod`` over ``    def f(``); a decorator always
     stands at its definition's level, so nothing is guessed.
     """
-    head = next((i for i, ln in enumerate(new) if ln.strip() and not is_decorator(ln)), None)
+    head = _def_index(new)
     if head is None:
         return new
     indent = new[head][: _indent_of(new[head])]
@@ -148,7 +148,7 @@ def _without_copied_tail(new: list[str], following: list[str]) -> list[str]:
     text are consecutive lines of the file after the definition (the second may be cut
     off): a new function the model adds on purpose is kept.
     """
-    head = next((i for i, ln in enumerate(new) if ln.strip() and not is_decorator(ln)), None)
+    head = _def_index(new)
     if head is None:
         return new
     level = _indent_of(new[head])
@@ -226,9 +226,24 @@ def is_decorator(line: str) -> bool:
     return line.lstrip().startswith("@")
 
 
+_DEF_START = re.compile(r"^\s*(?:async\s+def|def|class)\b")
+
+
+def _def_index(lines: list[str]) -> int | None:
+    """Where a definition's own first line is: a Python ``def``/``class`` line (past a
+    decorator's arguments on lines of their own), else the first line that is not blank
+    nor a decorator."""
+    found = next((i for i, ln in enumerate(lines) if _DEF_START.match(ln)), None)
+    if found is None:
+        found = next((i for i, ln in enumerate(lines) if ln.strip() and not is_decorator(ln)),
+                     None)
+    return found
+
+
 def def_line(lines: list[str]) -> str:
-    """The first line of a definition that is not blank nor a decorator."""
-    return next((ln for ln in lines if ln.strip() and not is_decorator(ln)), "")
+    """The first line of a definition (see ``_def_index``); "" when there is none."""
+    found = _def_index(lines)
+    return "" if found is None else lines[found]
 
 
 def _apply_search(work: _Working, edit: Edit, hint: int | None) -> None:
