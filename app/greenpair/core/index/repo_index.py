@@ -10,7 +10,6 @@ rebuilt (``open_index(..., rebuild=True)`` or ``greenpair index --rebuild``).
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import secrets
@@ -92,9 +91,9 @@ class RepoIndex:
         self._update_lock = threading.Lock()  # one update at a time in this process
         self._vectors: Any = None
         self._embedder: embedder_mod.Embedder | None = embedder
-        # The default source loads the model the space names (the ``embedder_model`` setting).
-        self._embedder_source = embedder_source or functools.partial(
-            _load_for_setting, self.settings.embedder_model)
+        model = self.settings.embedder_model  # the default source loads what the space names
+        self._embedder_source = embedder_source or (
+            lambda p, t: embedder_mod.load_embedder(p, t, model))
         self._lexical: LexicalModel | None = None
         self._history: Any = None
         self._history_key: tuple[float, ...] | None = None
@@ -340,10 +339,6 @@ class RepoIndex:
             self._vectors = None
             self._lexical = None
             self.store.close()
-
-
-def _load_for_setting(model: str, precision: str, max_tokens: int) -> embedder_mod.Embedder:
-    return embedder_mod.load_embedder(precision, max_tokens, model)
 
 
 def open_index(

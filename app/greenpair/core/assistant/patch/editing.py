@@ -16,7 +16,13 @@ from pathlib import Path
 
 from greenpair.core.assistant.patch.edits import Edit
 from greenpair.core.assistant.patch.guard import check_editable, normalise_rel_path
-from greenpair.core.assistant.patch.matching import Match, find_span, fit_replacement, reindent
+from greenpair.core.assistant.patch.matching import (
+    Match,
+    find_span,
+    fit_replacement,
+    indent_width,
+    reindent,
+)
 from greenpair.core.errors import PatchError
 
 _DEF_NODES = {
@@ -119,10 +125,6 @@ FOLLOWING_LINES = 60  # file lines after a definition that a run-on reply may ha
 _TRAILING_COMMENT = re.compile(r"\s+#.*$")
 
 
-def _indent_of(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
 def _aligned_decorators(new: list[str]) -> list[str]:
     """Decorator lines before the definition's first line, at its indentation.
 
@@ -133,7 +135,7 @@ def _aligned_decorators(new: list[str]) -> list[str]:
     head = _def_index(new)
     if head is None:
         return new
-    indent = new[head][: _indent_of(new[head])]
+    indent = new[head][: indent_width(new[head])]
     return [indent + ln.lstrip() if i < head and is_decorator(ln) else ln
             for i, ln in enumerate(new)]
 
@@ -151,13 +153,13 @@ def _without_copied_tail(new: list[str], following: list[str]) -> list[str]:
     head = _def_index(new)
     if head is None:
         return new
-    level = _indent_of(new[head])
+    level = indent_width(new[head])
     body = next((i for i in range(head, len(new))
                  if _TRAILING_COMMENT.sub("", new[i]).rstrip().endswith(":")), None)
     if body is None:
         return new
     tail = next((i for i in range(body + 1, len(new))
-                 if new[i].strip() and _indent_of(new[i]) <= level), None)
+                 if new[i].strip() and indent_width(new[i]) <= level), None)
     if tail is None:
         return new
     written = [ln.strip() for ln in new[tail:] if ln.strip()][:2]

@@ -26,12 +26,13 @@ class Match:
     indent_delta: int = 0  # file indent minus the model's indent
 
 
-def _indent(line: str) -> int:
+def indent_width(line: str) -> int:
+    """The width of ``line``'s leading spaces and tabs."""
     return len(line) - len(line.lstrip(" \t"))
 
 
 def _first_indent(lines: list[str]) -> int:
-    return next((_indent(ln) for ln in lines if ln.strip()), 0)
+    return next((indent_width(ln) for ln in lines if ln.strip()), 0)
 
 
 def _nearest(starts: list[int], hint: int | None) -> int:
@@ -130,7 +131,7 @@ def reindent(lines: list[str], delta: int) -> list[str]:
         elif delta > 0:
             out.append(" " * delta + line)
         else:
-            cut = min(-delta, _indent(line))
+            cut = min(-delta, indent_width(line))
             out.append(line[cut:])
     return out
 
@@ -178,10 +179,10 @@ def fit_replacement(found: list[str], search: list[str], replace: list[str],
                 new = found[s2f[si]]
             elif tag == "replace" and si is not None and si in s2f:
                 ref = found[s2f[si]]
-                new = _with_indent(_indent(ref) + _indent(line) - _indent(search[si]), line, ref)
+                new = _with_indent(indent_width(ref) + indent_width(line) - indent_width(search[si]), line, ref)
             elif prev is not None:
                 model, written = prev
-                new = _with_indent(_indent(written) + _indent(line) - _indent(model), line,
+                new = _with_indent(indent_width(written) + indent_width(line) - indent_width(model), line,
                                    written)
             else:
                 new = reindent([line], delta)[0]
