@@ -201,6 +201,28 @@ def test_an_edit_of_the_named_test_is_not_a_fix(tmp_path: Path, meter: Meter) ->
     assert draft.files == [OPS]
 
 
+def test_a_request_naming_a_failing_test_is_shown_source_not_other_tests(
+        tmp_path: Path, meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", {
+        **FILES, "tests/test_more.py": "from calc.ops import add\n\n\ndef test_more():\n"
+                                       "    assert add(1, 1) == 2\n"})
+    other_test = ScoredChunk(Chunk("tests/test_more.py", "python", 4, 5, "def test_more"), 3.0)
+    rt = FakeRuntime([_reply("a + b")])
+    list(draft_checked(repo, "make tests/test_ops.py::test_add pass", runtime=rt, meter=meter,
+                       index=StaticRetriever([other_test, RETRIEVER.chunks[0]]),
+                       options=PatchOptions(format="search_replace"),
+                       check=CheckOptions(tries=1, timeout_s=120)))
+    assert "### tests/test_more.py" not in rt.prompts[0]
+    assert "### src/calc/ops.py" in rt.prompts[0]
+    # With nothing but tests found, the tests are shown rather than nothing.
+    rt = FakeRuntime([_reply("a + b")])
+    list(draft_checked(repo, "make tests/test_ops.py::test_add pass", runtime=rt, meter=meter,
+                       index=StaticRetriever([other_test]),
+                       options=PatchOptions(format="search_replace"),
+                       check=CheckOptions(tries=1, timeout_s=120)))
+    assert "### tests/test_more.py" in rt.prompts[0]
+
+
 def test_failure_focus_names_the_definitions_a_traceback_went_through(tmp_path: Path) -> None:
     from greenpair.core.assistant.check.repair import failure_focus
     from greenpair.core.assistant.check.result import TestOutcome

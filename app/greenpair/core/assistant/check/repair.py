@@ -348,7 +348,8 @@ def draft_checked(
     before_j: float | None = None
     named = sorted({t.split("::")[0] for t in named_tests(task, root)})
     if named:  # the named tests must pass as they are: never shown to be edited
-        base = dataclasses.replace(base, exclude_paths=[*base.exclude_paths, *named])
+        base = dataclasses.replace(base, exclude_paths=[*base.exclude_paths, *named],
+                                   show_tests=False)
     if copts.run_named_first and named and (
             not copts.test_command or command_targets_tests(copts.test_command)):
         yield Status("Running the test the request names, before drafting…")

@@ -47,6 +47,7 @@ from greenpair.core.assistant.retriever import (
 from greenpair.core.energy import EnergyReport
 from greenpair.core.energy.meter_protocol import EnergyMeter, meter_or_unmetered
 from greenpair.core.errors import PatchError
+from greenpair.core.index.categories import TEST, category
 from greenpair.core.llm.runtime import Message
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class PatchOptions:
             failing test the request names, run before drafting).
         exclude_paths: Files kept out of the code shown, so the edit cannot touch them
             (the tests a request names: the change must make them pass as they are).
+        show_tests: False keeps test files out of the code shown, unless the search finds
+            nothing else (a request that names a failing test: the change belongs in the
+            code under test, and a small model shown other tests edits them instead).
         focus_names: Definitions to show whole as if the task named them (where a failing
             test's traceback went through the code under test).
     """
@@ -97,6 +101,7 @@ class PatchOptions:
     followup: list[Message] = field(default_factory=list)  # earlier tries and their checks
     evidence: str = ""  # what the tests say now (a failing test the request names)
     exclude_paths: list[str] = field(default_factory=list)  # never shown, never edited
+    show_tests: bool = True
     focus_names: list[str] = field(default_factory=list)  # where a failing test failed
 
 
@@ -277,6 +282,8 @@ def draft_patch(
         query = f"{focus}\n{opts.evidence}" if opts.evidence else focus
         result = index.search(query, k=opts.top_k)
         chunks = [sc for sc in result.chunks if sc.chunk.path not in opts.exclude_paths]
+        if not opts.show_tests:
+            chunks = [sc for sc in chunks if category(sc.chunk.path) != TEST] or chunks
         packed = focused_context(root, focus, chunks, rt.count_tokens,
                                  prefer_path=opts.prefer_path,
                                  ambiguity=opts.ambiguity) if opts.focus else None
