@@ -57,6 +57,15 @@ def test_shown_decorators_and_one_new_python_one_may_precede_a_head() -> None:
     assert '"\\n" head0 ' in ts  # no decorator shown, not Python: none allowed
 
 
+def test_a_new_decorator_closes_on_its_line() -> None:
+    g = edit_grammar("function", [SNIP])
+    assert g is not None
+    # ``@name``, ``@a.b``, ``@a.b(x, y="z")``; never an open ``@a.b(`` before the head.
+    assert ('newdeco ::= [ \\t]* "@" dname ("." dname)* ("(" [^()\\n]* ")")? [ \\t]* "\\n"'
+            in g.splitlines())
+    assert "dname ::= [A-Za-z_] [A-Za-z0-9_]*" in g.splitlines()
+
+
 def test_function_blocks_start_with_a_shown_definition_head() -> None:
     other = Snippet("a.js", 1, 3, "export function total(xs) {\n  return 1;\n}\n", "javascript")
     heads = definition_heads([SNIP, other])

@@ -15,7 +15,8 @@ sampled, and nothing is retried for its format. Beyond the shape:
 * ``function``: the path is one of the shown files and the code block starts with the
   head of a definition shown (``def is_docstring``, ``    def visit``, ``export function
   f``), after at most ``MAX_DECORATORS`` of the decorator lines shown above definitions of
-  that file and, in Python, one new decorator (``@property`` for "make it a property").
+  that file and, in Python, one new decorator (``@property`` for "make it a property";
+  a dotted name with at most one line of arguments, closed).
   Any number of free ``@`` lines let the model write ``@example`` lines until the loop
   guard stopped it. The rest is free text that cannot start a line with a fence.
 
@@ -164,7 +165,10 @@ def function_grammar(snippets: Sequence[Snippet]) -> str:
             f'[^\\n]* "\\n" cline* "```\\n"'
         )
         blocks.append(f"fblock{p}")
-    rules.append('newdeco ::= [ \\t]* "@" [A-Za-z_] [^\\n]* "\\n"')
+    # A new decorator is a name with at most one line of arguments: a free line let the
+    # model open one (``@pytest.mark.parametrize(``) and go on with the ``def``.
+    rules.append('newdeco ::= [ \\t]* "@" dname ("." dname)* ("(" [^()\\n]* ")")? [ \\t]* "\\n"')
+    rules.append("dname ::= [A-Za-z_] [A-Za-z0-9_]*")
     block = f"fblock ::= {_alternatives(blocks)}"
     root = "root ::= fblock" + " fblock?" * (MAX_BLOCKS - 1)
     return "\n".join([root, block, *rules]) + _CODE_LINES + _TICK_LINES
