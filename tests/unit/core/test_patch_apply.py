@@ -238,3 +238,15 @@ def test_bad_python_indentation_is_rejected(tmp_repo: Path) -> None:
     [change] = apply_edits(tmp_repo, [edit])
     with pytest.raises(PatchError, match="Python no longer parses"):
         validate([change])
+
+
+def test_indented_blank_lines_of_a_rewrite_are_left_empty(tmp_path: Path) -> None:
+    code = 'def f():\n    """Sum.\n\n    More.\n    """\n\n    return 1\n'
+    (tmp_path / "m.py").write_text(code)
+    reply = 'def f():\n    """Sum.\n    \n    More.\n    """\n    \n    return 2\n'
+    [change] = apply_edits(tmp_path, [Edit("m.py", "", reply, kind="function", symbol="f")])
+    assert change.after.decode() == code.replace("return 1", "return 2")
+    # A file that has indented blank lines of its own keeps the model's as written.
+    (tmp_path / "w.py").write_text(code.replace("\n\n    More", "\n    \n    More"))
+    [change] = apply_edits(tmp_path, [Edit("w.py", "", reply, kind="function", symbol="f")])
+    assert change.after.decode() == reply
