@@ -66,6 +66,14 @@ def test_a_new_decorator_closes_on_its_line() -> None:
     assert "dname ::= [A-Za-z_] [A-Za-z0-9_]*" in g.splitlines()
 
 
+def test_a_head_is_not_continued_into_another_name() -> None:
+    g = edit_grammar("function", [SNIP])
+    assert g is not None
+    # ``def shout`` then ``(``, never ``def shouted(``: a name the file does not define.
+    assert 'head0 headrest cline* "```\\n"' in g
+    assert 'headrest ::= "\\n" | [^A-Za-z0-9_\\n] [^\\n]* "\\n"' in g.splitlines()
+
+
 def test_function_blocks_start_with_a_shown_definition_head() -> None:
     other = Snippet("a.js", 1, 3, "export function total(xs) {\n  return 1;\n}\n", "javascript")
     heads = definition_heads([SNIP, other])

@@ -14,8 +14,8 @@ sampled, and nothing is retried for its format. Beyond the shape:
   fence, then ramble).
 * ``function``: the path is one of the shown files and the code block starts with the
   head of a definition shown (``def is_docstring``, ``    def visit``, ``export function
-  f``), after at most ``MAX_DECORATORS`` of the decorator lines shown above definitions of
-  that file and, in Python, one new decorator (``@property`` for "make it a property";
+  f``; the name ends there), after at most ``MAX_DECORATORS`` of the decorator lines shown
+  above definitions of that file and, in Python, one new decorator (``@property`` for "make it a property";
   a dotted name with at most one line of arguments, closed).
   Any number of free ``@`` lines let the model write ``@example`` lines until the loop
   guard stopped it. The rest is free text that cannot start a line with a fence.
@@ -162,13 +162,16 @@ def function_grammar(snippets: Sequence[Snippet]) -> str:
             decos += f" deco{p}?" * MAX_DECORATORS
         rules.append(
             f'fblock{p} ::= {literal(path + chr(10))} "```" [a-z]* "\\n"{decos} head{p} '
-            f'[^\\n]* "\\n" cline* "```\\n"'
+            f'headrest cline* "```\\n"'
         )
         blocks.append(f"fblock{p}")
     # A new decorator is a name with at most one line of arguments: a free line let the
     # model open one (``@pytest.mark.parametrize(``) and go on with the ``def``.
     rules.append('newdeco ::= [ \\t]* "@" dname ("." dname)* ("(" [^()\\n]* ")")? [ \\t]* "\\n"')
     rules.append("dname ::= [A-Za-z_] [A-Za-z0-9_]*")
+    # The name ends where the head does: ``def __init__`` may not go on as ``__init__rel``,
+    # a definition that is not in the file.
+    rules.append('headrest ::= "\\n" | [^A-Za-z0-9_\\n] [^\\n]* "\\n"')
     block = f"fblock ::= {_alternatives(blocks)}"
     root = "root ::= fblock" + " fblock?" * (MAX_BLOCKS - 1)
     return "\n".join([root, block, *rules]) + _CODE_LINES + _TICK_LINES
