@@ -290,7 +290,8 @@ def draft_patch(
         if packed is None:
             packed = pack_context(chunks, opts.context_tokens, rt.count_tokens,
                                   repo=root, max_snippet_tokens=opts.max_snippet_tokens)
-        fmt = draft.format = opts.format or choose_format(rt.model_id, packed.snippets)
+        fmt = draft.format = opts.format or choose_format(
+            rt.model_id, packed.snippets, evidence=bool(opts.evidence))
         if not packed.snippets:
             draft.error = "No code in the repository matched the task; describe it with names."
         else:

@@ -44,15 +44,20 @@ def preferred_format(model_id: str) -> str:
     return PREFERRED_FORMAT.get(model_id.removesuffix(".gguf"), DEFAULT_FORMAT)
 
 
-def choose_format(model_id: str, snippets: Sequence[Snippet]) -> str:
+def choose_format(model_id: str, snippets: Sequence[Snippet], *, evidence: bool = False) -> str:
     """The format for this model and the code to change (the top snippet).
 
     Whole-function rewrites need a definition to rewrite and are capped in length;
-    otherwise SEARCH/REPLACE blocks are asked for.
+    otherwise SEARCH/REPLACE blocks are asked for. They are asked for too when the request
+    comes with a failing test's source (``evidence``): whole-function drafts copied the
+    test's body into the definition they rewrote, while a SEARCH part must copy the code
+    shown.
     """
     fmt = preferred_format(model_id)
     if fmt != "function" or not snippets:
         return fmt
+    if evidence:
+        return FALLBACK_FORMAT
     top = snippets[0]
     if definition_name(top.text) is None or top.end_line - top.start_line + 1 > \
             LONG_DEFINITION_LINES:
