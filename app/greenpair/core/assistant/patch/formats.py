@@ -18,7 +18,9 @@ Whole-function rewrites win for both sizes (the 0.5B almost never writes the ``=
 divider of a SEARCH/REPLACE block; both models get unified-diff context lines wrong).
 A rewrite costs tokens in proportion to the function, so long definitions, and code that
 is not a definition at all, get SEARCH/REPLACE blocks instead (a cost guard, not measured
-for accuracy).
+for accuracy). So does a request with a failing test's source: on the 8 smallest tasks of
+``benchmarks/patch_bench`` (failing-test mode, check + repair), 6 drafts were usable
+instead of 5, at 28 % less time and energy, and none pasted the test into the code.
 """
 
 from __future__ import annotations
