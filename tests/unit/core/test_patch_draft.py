@@ -142,6 +142,7 @@ def test_format_is_chosen_by_model_and_target(tmp_repo: Path) -> None:
     assert choose_format("qwen2.5-coder-1.5b", [long]) == "search_replace"
     # With a failing test's source in the request, the SEARCH part anchors the edit.
     assert choose_format("qwen2.5-coder-1.5b", [fn], evidence=True) == "search_replace"
+    assert choose_format("qwen2.5-coder-0.5b", [fn], evidence=True) == "function"  # measured
     rt = FakeRuntime(["src/shop/cart.py\n```python\ndef add_item(self, name, price, quantity=1):"
                       "\n    self.items.append((name, price, quantity))\n```"], model_id="m")
     method = StaticRetriever([ScoredChunk(Chunk(CART, "python", 12, 16, "def add_item"), 1.0)])

@@ -18,9 +18,11 @@ Whole-function rewrites win for both sizes (the 0.5B almost never writes the ``=
 divider of a SEARCH/REPLACE block; both models get unified-diff context lines wrong).
 A rewrite costs tokens in proportion to the function, so long definitions, and code that
 is not a definition at all, get SEARCH/REPLACE blocks instead (a cost guard, not measured
-for accuracy). So does a request with a failing test's source: on the 8 smallest tasks of
-``benchmarks/patch_bench`` (failing-test mode, check + repair), 6 drafts were usable
-instead of 5, at 28 % less time and energy, and none pasted the test into the code.
+for accuracy). So does a request with a failing test's source, for the 1.5B model: on the
+8 smallest tasks of ``benchmarks/patch_bench`` (failing-test mode, check + repair), 6 of
+its drafts were usable instead of 5, at 28 % less time and energy, and none pasted the
+test into the code. The 0.5B model keeps whole functions there: with SEARCH/REPLACE, none
+of its 8 drafts was usable (it copied the SEARCH part back), against 4 as functions.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ PREFERRED_FORMAT: dict[str, str] = {
     "qwen2.5-coder-0.5b": "function",
 }
 
+# model id -> format for a request with a failing test's source (others: SEARCH/REPLACE)
+WITH_EVIDENCE_FORMAT: dict[str, str] = {
+    "qwen2.5-coder-1.5b": "search_replace",
+    "qwen2.5-coder-0.5b": "function",
+}
+
 
 def preferred_format(model_id: str) -> str:
     """The edit format measured best for ``model_id`` (the default for others)."""
@@ -53,12 +61,13 @@ def choose_format(model_id: str, snippets: Sequence[Snippet], *, evidence: bool 
     otherwise SEARCH/REPLACE blocks are asked for. They are asked for too when the request
     comes with a failing test's source (``evidence``): whole-function drafts copied the
     test's body into the definition they rewrote, while a SEARCH part must copy the code
-    shown.
+    shown (the models measured otherwise keep their format: ``WITH_EVIDENCE_FORMAT``).
     """
     fmt = preferred_format(model_id)
     if fmt != "function" or not snippets:
         return fmt
-    if evidence:
+    if evidence and WITH_EVIDENCE_FORMAT.get(model_id.removesuffix(".gguf"),
+                                             FALLBACK_FORMAT) != "function":
         return FALLBACK_FORMAT
     top = snippets[0]
     if definition_name(top.text) is None or top.end_line - top.start_line + 1 > \
