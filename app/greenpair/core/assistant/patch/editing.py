@@ -301,11 +301,13 @@ _BLANK_INDENT = re.compile(r"(?m)^[ \t]+(?=\r?$)")
 
 
 def _without_blank_indents(work: _Working) -> str:
-    """The new text with whitespace-only lines made empty, when the file had none: the
-    small model writes a docstring's or a body's blank lines indented, which shows in the
-    diff as a change to every such line (and lints as trailing whitespace)."""
-    old = work.before.decode(work.encoding, "replace") if work.before is not None else ""
-    return work.text if _BLANK_INDENT.search(old) else _BLANK_INDENT.sub("", work.text)
+    """The new text with whitespace-only lines made empty, when the file had none (a new
+    file is kept as written): the small model writes a docstring's or a body's blank lines
+    indented, which shows in the diff as a change to every such line (and lints as
+    trailing whitespace)."""
+    if work.before is None or _BLANK_INDENT.search(work.before.decode(work.encoding, "replace")):
+        return work.text
+    return _BLANK_INDENT.sub("", work.text)
 
 
 def apply_edits(repo: Path, edits: Sequence[Edit],
@@ -336,9 +338,8 @@ def apply_edits(repo: Path, edits: Sequence[Edit],
             _apply_search(work, edit, hint)
     changes = []
     for work in files.values():
-        text = work.text if work.before is None else _without_blank_indents(work)
         try:
-            after = text.encode(work.encoding)
+            after = _without_blank_indents(work).encode(work.encoding)
         except UnicodeEncodeError as exc:
             raise PatchError(
                 f"{work.path} is a {work.encoding} file and the new code has characters it "

@@ -49,9 +49,13 @@ WITH_EVIDENCE_FORMAT: dict[str, str] = {
 }
 
 
+def _model(model_id: str) -> str:
+    return model_id.removesuffix(".gguf")
+
+
 def preferred_format(model_id: str) -> str:
     """The edit format measured best for ``model_id`` (the default for others)."""
-    return PREFERRED_FORMAT.get(model_id.removesuffix(".gguf"), DEFAULT_FORMAT)
+    return PREFERRED_FORMAT.get(_model(model_id), DEFAULT_FORMAT)
 
 
 def choose_format(model_id: str, snippets: Sequence[Snippet], *, evidence: bool = False) -> str:
@@ -66,8 +70,7 @@ def choose_format(model_id: str, snippets: Sequence[Snippet], *, evidence: bool 
     fmt = preferred_format(model_id)
     if fmt != "function" or not snippets:
         return fmt
-    if evidence and WITH_EVIDENCE_FORMAT.get(model_id.removesuffix(".gguf"),
-                                             FALLBACK_FORMAT) != "function":
+    if evidence and WITH_EVIDENCE_FORMAT.get(_model(model_id), FALLBACK_FORMAT) != "function":
         return FALLBACK_FORMAT
     top = snippets[0]
     if definition_name(top.text) is None or top.end_line - top.start_line + 1 > \
