@@ -134,3 +134,61 @@ def test_ctrl_c_stops_watch_even_when_started_with_sigint_ignored(
             proc.wait()
     assert proc.returncode == 0, rest
     assert "Stopping." in rest
+
+
+def test_watch_wakes_for_ctrl_c_handled_on_another_thread() -> None:
+    """The C handler can run on any thread; the waiting main thread still wakes.
+
+    ``Event.wait()`` sleeps through such a SIGINT for good (the race that hung a CI run);
+    the wait ``greenpair watch`` uses is woken through a pipe.
+    """
+    import subprocess
+    import sys
+
+    script = (
+        "import signal, threading, time\n"
+        "from greenpair.cli.index import _sleep_until_interrupted\n"
+        "def kick():\n"
+        "    time.sleep(0.3)\n"
+        "    signal.pthread_kill(threading.get_ident(), signal.SIGINT)\n"
+        "threading.Thread(target=kick).start()\n"
+        "try:\n"
+        "    _sleep_until_interrupted()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('stopped')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "stopped", done.stderr
+
+
+def test_watch_no_embed_never_loads_the_embedder(tmp_repo: Path, tmp_path: Path) -> None:
+    """``--no-embed`` keeps the first index lexical too: no model, no torch in memory."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GREENPAIR_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "greenpair", "watch", "--no-embed",
+         "--repo", str(tmp_repo)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if line.startswith("Watching"):
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    imported = {line.split("|")[-1].strip() for line in seen if line.startswith("import time:")}
+    assert "greenpair.core.index.watcher" in imported, "".join(seen)[-2000:]
+    assert not {"torch", "onnxruntime", "chromadb"} & imported
+    assert proc.returncode == 0, rest

@@ -10,9 +10,9 @@ The JSON shapes are a contract (benchmarks and tools parse them):
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,13 +87,13 @@ def _print_messages() -> None:
     messages.connect(lambda level, text: click.echo(f"{level}: {text}", err=True))
 
 
-def run_index(index: RepoIndex, *, progress: bool = True) -> dict[str, Any]:
+def run_index(index: RepoIndex, *, progress: bool = True, embed: bool = True) -> dict[str, Any]:
     """Update ``index`` showing progress on stderr; returns the run's summary."""
     line = _ProgressLine(progress)
     started = time.monotonic()
     changed = 0
     try:
-        for event in index.update():
+        for event in index.update(embed=embed):
             line.show(event)
             if event.phase == "done":
                 changed = event.files_total
@@ -208,6 +208,26 @@ def search_cmd(repo: Path, k: int, as_json: bool, batch: Path | None, query: tup
             click.echo(f"  {c.path}:{c.start_line}-{c.end_line}{name}  ({sc.score:.4f})")
 
 
+def _sleep_until_interrupted() -> None:
+    """Block, using no CPU, until Ctrl+C raises KeyboardInterrupt.
+
+    ``Event.wait()`` can sleep through it: a SIGINT that lands after Python last checked for
+    signals and before the thread blocks on the lock is never seen again (under load, one
+    ``watch`` in CI slept on for good). With a wakeup fd the signal also leaves a byte in a
+    pipe, so the blocking read returns even when the signal came first.
+    """
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    previous = signal.set_wakeup_fd(write_end)
+    try:
+        while True:
+            os.read(read_end, 1)  # the handler raises here, or at the loop's next step
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(read_end)
+        os.close(write_end)
+
+
 @click.command("watch")
 @_repo_option
 @click.option("--no-embed", is_flag=True, help="Keep only the lexical index fresh.")
@@ -221,7 +241,7 @@ def watch_cmd(repo: Path, no_embed: bool) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     _print_messages()
     index = services().index(repo)
-    run_index(index, progress=True)
+    run_index(index, progress=True, embed=not no_embed)
 
     def report(event: WatchEvent) -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -233,10 +253,9 @@ def watch_cmd(repo: Path, no_embed: bool) -> None:
                        f"{event.duration_s:.2f} s ({shown})", err=True)
 
     watcher = watch(index.repo, report, index=index, embed=not no_embed)
-    stop = threading.Event()
     try:
         click.echo(f"Watching {index.repo} (Ctrl+C to stop)", err=True)
-        stop.wait()  # woken only by Ctrl+C
+        _sleep_until_interrupted()
     except KeyboardInterrupt:
         click.echo("Stopping.", err=True)
     finally:
