@@ -137,29 +137,32 @@ def test_ctrl_c_stops_watch_even_when_started_with_sigint_ignored(
 
 
 def test_watch_wakes_for_ctrl_c_handled_on_another_thread() -> None:
-    """The C handler can run on any thread; the waiting main thread still wakes.
+    """The C handler can run on any thread; the waiting main thread still wakes, once.
 
     ``Event.wait()`` sleeps through such a SIGINT for good (the race that hung a CI run);
-    the wait ``greenpair watch`` uses is woken through a pipe.
+    the wait ``greenpair watch`` uses is woken through a pipe. The signal is sent from the
+    ``ready`` callback, so it always comes after the wait is set up.
     """
     import subprocess
     import sys
 
     script = (
-        "import signal, threading, time\n"
+        "import signal, threading\n"
         "from greenpair.cli.index import _sleep_until_interrupted\n"
         "def kick():\n"
-        "    time.sleep(0.3)\n"
-        "    signal.pthread_kill(threading.get_ident(), signal.SIGINT)\n"
-        "threading.Thread(target=kick).start()\n"
+        "    for _ in range(3):\n"
+        "        signal.pthread_kill(threading.get_ident(), signal.SIGINT)\n"
         "try:\n"
-        "    _sleep_until_interrupted()\n"
+        "    _sleep_until_interrupted(lambda: threading.Thread(target=kick).start())\n"
         "except KeyboardInterrupt:\n"
         "    print('stopped')\n"
+        "import time\n"
+        "time.sleep(0.5)\n"  # a pending handler call must not raise again
+        "print('cleaned up')\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60)
-    assert done.stdout.strip() == "stopped", done.stderr
+    assert done.stdout.split() == ["stopped", "cleaned", "up"], done.stderr
 
 
 def test_watch_no_embed_never_loads_the_embedder(tmp_repo: Path, tmp_path: Path) -> None:

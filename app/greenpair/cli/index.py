@@ -23,6 +23,8 @@ from greenpair.cli.context import services
 from greenpair.core.errors import GreenpairError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from greenpair.core.index.repo_index import RepoIndex
     from greenpair.core.types import IndexProgress
 
@@ -208,24 +210,29 @@ def search_cmd(repo: Path, k: int, as_json: bool, batch: Path | None, query: tup
             click.echo(f"  {c.path}:{c.start_line}-{c.end_line}{name}  ({sc.score:.4f})")
 
 
-def _sleep_until_interrupted() -> None:
-    """Block, using no CPU, until Ctrl+C raises KeyboardInterrupt.
+def _sleep_until_interrupted(ready: Callable[[], None]) -> None:
+    """Call ``ready``, then block, using no CPU, until Ctrl+C; raises KeyboardInterrupt.
 
-    ``Event.wait()`` can sleep through it: a SIGINT that lands after Python last checked for
-    signals and before the thread blocks on the lock is never seen again (under load, one
-    ``watch`` in CI slept on for good). With a wakeup fd the signal also leaves a byte in a
-    pipe, so the blocking read returns even when the signal came first.
+    ``Event.wait()`` can sleep through Ctrl+C for good. The kernel may run the C signal
+    handler on any thread, and when it is not the main one, CPython 3.11 can clear the
+    main thread's reminder to run the Python handler (a CI run hung so). Here the signal's
+    number also lands in a pipe (the wakeup fd), and the read of that pipe alone decides:
+    the Python handler does nothing, and is left in place, so a handler call still pending
+    cannot raise a second time during the caller's cleanup.
     """
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)
-    previous = signal.set_wakeup_fd(write_end)
+    previous = signal.set_wakeup_fd(write_end)  # first: a SIGINT from here on is in the pipe
+    signal.signal(signal.SIGINT, lambda signum, frame: None)
     try:
-        while True:
-            os.read(read_end, 1)  # the handler raises here, or at the loop's next step
+        ready()
+        while signal.SIGINT not in os.read(read_end, 64):
+            pass
     finally:
         signal.set_wakeup_fd(previous)
         os.close(read_end)
         os.close(write_end)
+    raise KeyboardInterrupt
 
 
 @click.command("watch")
@@ -254,8 +261,8 @@ def watch_cmd(repo: Path, no_embed: bool) -> None:
 
     watcher = watch(index.repo, report, index=index, embed=not no_embed)
     try:
-        click.echo(f"Watching {index.repo} (Ctrl+C to stop)", err=True)
-        _sleep_until_interrupted()
+        _sleep_until_interrupted(
+            lambda: click.echo(f"Watching {index.repo} (Ctrl+C to stop)", err=True))
     except KeyboardInterrupt:
         click.echo("Stopping.", err=True)
     finally:
