@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -192,9 +193,11 @@ class GreenpairApp:
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
-    def wait_event(self, *names: str, after: int = 0, timeout: float = 60) -> dict[str, Any]:
+    def wait_event(self, *names: str, after: int = 0, timeout: float = 60,
+                   post_mortem: bool = True) -> dict[str, Any]:
         """The first event among ``names`` at index ``after`` or later (fails if the app
-        died or the popup reported an error)."""
+        died or the popup reported an error). A wait that times out ends the app and says
+        where its threads were, unless ``post_mortem`` is False (a wait that is retried)."""
 
         def found() -> dict[str, Any] | None:
             if self.proc is not None and self.proc.poll() is not None:
@@ -206,7 +209,22 @@ class GreenpairApp:
                     raise AssertionError(f"the popup failed: {event['text']}")
             return None
 
-        return wait_for(found, timeout=timeout, interval=0.02, what=f"the {names} event")
+        try:
+            return wait_for(found, timeout=timeout, interval=0.02, what=f"the {names} event")
+        except AssertionError as exc:
+            if not post_mortem or not str(exc).startswith("timed out"):
+                raise
+            raise AssertionError(f"{exc}\n{self._post_mortem(after)}") from None
+
+    def _post_mortem(self, after: int) -> str:
+        """The events since ``after`` and the app's log, with every thread's stack: a
+        timed-out wait ends the app with SIGABRT, which faulthandler reports."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGABRT)
+            with suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+        events = "\n".join(json.dumps(e) for e in self.events()[after:]) or "(none)"
+        return f"events since the wait began:\n{events}\napp log (end):\n{self.log()[-6000:]}"
 
     def stop(self) -> None:
         """End the app."""
@@ -237,7 +255,7 @@ def open_tray_menu(display: XDisplay, app: GreenpairApp, icon: str) -> None:
         seen = len(app.events())
         display.xdotool("mousemove", "--window", icon, "8", "8", "click", "3")
         try:
-            app.wait_event("tray_menu", after=seen, timeout=1.5)
+            app.wait_event("tray_menu", after=seen, timeout=1.5, post_mortem=False)
             return
         except AssertionError:
             continue
