@@ -9,9 +9,12 @@ The JSON shapes are a contract (benchmarks and tools parse them):
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -216,22 +219,27 @@ def _sleep_until_interrupted(ready: Callable[[], None]) -> None:
     ``Event.wait()`` can sleep through Ctrl+C for good. The kernel may run the C signal
     handler on any thread, and when it is not the main one, CPython 3.11 can clear the
     main thread's reminder to run the Python handler (a CI run hung so). Here the signal's
-    number also lands in a pipe (the wakeup fd), and the read of that pipe alone decides:
+    number also lands in a pipe (the wakeup fd), and reading it alone decides:
     the Python handler does nothing, and is left in place, so a handler call still pending
     cannot raise a second time during the caller's cleanup.
     """
-    read_end, write_end = os.pipe()
-    os.set_blocking(write_end, False)
-    previous = signal.set_wakeup_fd(write_end)  # first: a SIGINT from here on is in the pipe
-    signal.signal(signal.SIGINT, lambda signum, frame: None)
-    try:
+    with contextlib.ExitStack() as ends:
+        if sys.platform == "win32":  # there the wakeup fd must be a socket
+            reader, writer = (ends.enter_context(end) for end in socket.socketpair())
+            writer.setblocking(False)
+            wakeup, receive = writer.fileno(), functools.partial(reader.recv, 64)
+        else:  # a pipe: no socket of any kind for the privacy audit to weigh
+            read_end, wakeup = os.pipe()
+            ends.callback(os.close, read_end)
+            ends.callback(os.close, wakeup)
+            os.set_blocking(wakeup, False)
+            receive = functools.partial(os.read, read_end, 64)
+        previous = signal.set_wakeup_fd(wakeup)  # first: a SIGINT from here on is kept
+        ends.callback(signal.set_wakeup_fd, previous)
+        signal.signal(signal.SIGINT, lambda signum, frame: None)
         ready()
-        while signal.SIGINT not in os.read(read_end, 64):
+        while signal.SIGINT not in receive():
             pass
-    finally:
-        signal.set_wakeup_fd(previous)
-        os.close(read_end)
-        os.close(write_end)
     raise KeyboardInterrupt
 
 
