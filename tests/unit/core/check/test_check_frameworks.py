@@ -45,6 +45,29 @@ def test_pytest_ids_outcomes_and_the_failures_text() -> None:
     assert "ImportError" in out[2].message
 
 
+def test_pytest_inner_runs_in_captured_output_are_not_this_runs_tests() -> None:
+    """A test that runs pytest inside it (pytester) prints an inner summary with FAILED
+    lines into its captured output; on pytest's own suite that counted 70 failures where
+    pytest reported 32."""
+    inner = ("----------------------------- Captured stdout call -----------------------------\n"
+             "=========================== short test summary info ============================\n"
+             "FAILED test_inner.py::test_hello - assert 0\n"
+             "PASSED test_inner.py::test_other\n"
+             "========================= 1 failed, 1 passed in 0.01s ==========================\n")
+    output = ("..                                                                       [100%]\n"
+              "==================================== PASSES ====================================\n"
+              "_________________________________ test_runs_inner ______________________________\n"
+              + inner +
+              "=========================== short test summary info ============================\n"
+              "PASSED tests/test_runner.py::test_runs_inner\n"
+              "PASSED tests/test_runner.py::test_plain\n"
+              "2 passed in 0.05s\n")
+    assert [(o.id, o.passed) for o in parse_pytest(output)] == [
+        ("tests/test_runner.py::test_runs_inner", True),
+        ("tests/test_runner.py::test_plain", True),
+    ]
+
+
 def test_unittest_verbose_lines() -> None:
     text = ("test_a (tests.test_m.T.test_a) ... ok\n"
             "test_b (tests.test_m.T.test_b)\nDoc line. ... FAIL\n"

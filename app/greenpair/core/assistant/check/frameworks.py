@@ -29,6 +29,9 @@ _PYTEST_PROGRESS = re.compile(r"^(\S+::\S+) (PASSED|FAILED|ERROR|XPASS|XFAIL)(?:
                               re.MULTILINE)
 _PYTEST_SECTION = re.compile(r"^_{3,} (?:ERROR collecting |ERROR at \w+ of )?(.+?) _{3,}$",
                              re.MULTILINE)
+# The run's own short summary is the last one: a test that runs pytest inside (pytester)
+# prints whole inner summaries into its captured output, above it.
+_PYTEST_SUMMARY = re.compile(r"^=+ short test summary info =+$", re.MULTILINE)
 _PYTEST_COUNTS = re.compile(r"(\d+) (passed|failed|errors?|xfailed|xpassed)")
 _UNITTEST_LINE = re.compile(
     r"^(\w+) \(([\w.]+)\)(?:\n[^\n]*?)? \.\.\. (ok|FAIL|ERROR|expected failure|"
@@ -72,7 +75,8 @@ def _has_module(python: str, module: str, root: Path) -> bool:
 
 def parse_pytest(output: str, _report: str = "") -> list[TestOutcome]:
     """Outcomes from pytest's ``-rA`` short summary (failure text from its sections), or
-    from its ``-v`` progress lines when the run stopped before the summary."""
+    from its ``-v`` progress lines when the run stopped before the summary. Only the last
+    summary counts: lines of inner runs in captured output are not this run's tests."""
     sections: dict[str, str] = {}
     heads = list(_PYTEST_SECTION.finditer(output))
     for i, m in enumerate(heads):
@@ -86,7 +90,8 @@ def parse_pytest(output: str, _report: str = "") -> list[TestOutcome]:
             ident, kind = m.group(1), m.group(2)
             outcomes.setdefault(ident, TestOutcome(ident, kind in {"PASSED", "XFAIL"}, ""))
         return list(outcomes.values())
-    for m in _PYTEST_LINE.finditer(output):
+    summaries = list(_PYTEST_SUMMARY.finditer(output))
+    for m in _PYTEST_LINE.finditer(output, summaries[-1].end() if summaries else 0):
         kind, ident, why = m.group(1), m.group(2), m.group(3) or ""
         passed = kind in {"PASSED", "XFAIL"}
         message = ""
