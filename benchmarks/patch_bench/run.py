@@ -47,6 +47,7 @@ from bench_lib import (
     HERE,
     ROOT,
     Judgement,
+    TestRun,
     apply_diff,
     checkout_clean,
     ensure_clone,
@@ -152,6 +153,13 @@ def evaluate(tree: Path, task: dict[str, Any], mode: str, diff: str, python: str
     row["apply_error"] = error
     if error is None:
         row["applied"] = True
+    reported = reported_tests(check)
+    checked: TestRun | None = None
+    passed_files = sorted({n.split("::")[0] for n, v in reported.items() if v == "passed"})
+    if mode == "hidden" and row["applied"] and passed_files:
+        # The tests as the tool ran them, on the tree it checked: the commit's tests may
+        # give a test the same id and another body (pytest's own did so, 13 ids at once).
+        checked = run_tests(python, tree, passed_files, timeout_s)
     put_commit_tests(tree, task)
     run = run_tests(python, tree, list(task["test_files"]), timeout_s)
     verdict: Judgement = judge(run, task["FAIL_TO_PASS"], task["PASS_TO_PASS"])
@@ -161,8 +169,12 @@ def evaluate(tree: Path, task: dict[str, Any], mode: str, diff: str, python: str
                test_seconds=run.seconds, test_timed_out=run.timed_out)
     status = check.get("status") if isinstance(check, dict) else None
     named = task["FAIL_TO_PASS"][0] if mode == "failing_test" else None
-    row["false_passes"] = false_passes(reported_tests(check), run, mode, named,
-                                       str(status) if status else None)
+    verdict_of = str(status) if status else None
+    row["false_passes"] = false_passes(reported, checked or run, mode, named, verdict_of)
+    if checked is not None:  # for the record: what a judge by id alone would have said
+        row["by_id_after_commit_tests"] = [
+            n for n in false_passes(reported, run, mode, named, verdict_of)
+            if n not in row["false_passes"]]
     return row
 
 

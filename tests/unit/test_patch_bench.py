@@ -173,6 +173,25 @@ def test_reported_pass_that_fails_is_a_false_pass(history: tuple[Path, str, str]
     assert row["false_passes"] == ["test_calc.py::test_add"]
 
 
+def test_hidden_mode_judges_a_reported_pass_on_the_tree_the_tool_checked(
+        history: tuple[Path, str, str], task: dict) -> None:
+    """A test the tool ran and called passing is judged as the tool ran it: the commit's
+    tests may reuse its id for another body (here ``test_add``, which the checked tree
+    lacks), and a pass that really fails on the checked tree is still a false pass."""
+    repo = history[0]
+    run = _load("run")
+    run.prepare_scratch(repo, task, "hidden")
+    broken = BUGGY.replace("return -a", "return a")  # neg is now wrong too
+    check = {"status": "passed", "tests_run": {"testing/test_calc.py::test_neg": "passed",
+                                               "testing/test_calc.py::test_add": "passed"}}
+    row = run.evaluate(repo, task, "hidden", _diff("src/calc.py", BUGGY, broken),
+                       sys.executable, 120, check)
+    assert row["applied"]
+    assert not row["resolved"]
+    assert row["false_passes"] == ["testing/test_calc.py::test_neg"]
+    assert row["by_id_after_commit_tests"] == ["testing/test_calc.py::test_add"]
+
+
 def test_failing_mode_passed_verdict_without_tests_is_a_false_pass(
         history: tuple[Path, str, str], task: dict) -> None:
     repo = history[0]
