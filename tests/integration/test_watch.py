@@ -102,21 +102,22 @@ def test_on_battery_changes_wait_until_plugged_in(
     assert index.search("shipping_cost", k=1).files == ["src/shop/shipping.py"]
 
 
-def test_ctrl_c_stops_watch_even_when_started_with_sigint_ignored(
-    tmp_repo: Path, tmp_path: Path
-) -> None:
-    """A shell's background job inherits SIGINT ignored; ``greenpair watch`` takes it back
-    (the privacy audit stops its traced watch with SIGINT)."""
+def _watch_then_ctrl_c(tmp_repo: Path, home: Path, *python_flags: str,
+                       sigint_ignored: bool = False) -> tuple[list[str], str, int]:
+    """Start ``greenpair watch --no-embed``, send SIGINT once it says ``Watching``; its
+    stderr up to that line, the rest of it, and its exit status."""
     import os
     import signal
     import subprocess
     import sys
 
-    env = {**os.environ, "GREENPAIR_HOME": str(tmp_path / "home")}
+    env = {**os.environ, "GREENPAIR_HOME": str(home)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "greenpair", "watch", "--no-embed", "--repo", str(tmp_repo)],
+        [sys.executable, *python_flags, "-m", "greenpair", "watch", "--no-embed",
+         "--repo", str(tmp_repo)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if sigint_ignored else None,
     )
     try:
         assert proc.stderr is not None
@@ -132,7 +133,16 @@ def test_ctrl_c_stops_watch_even_when_started_with_sigint_ignored(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, rest
+    return seen, rest, proc.returncode
+
+
+def test_ctrl_c_stops_watch_even_when_started_with_sigint_ignored(
+    tmp_repo: Path, tmp_path: Path
+) -> None:
+    """A shell's background job inherits SIGINT ignored; ``greenpair watch`` takes it back
+    (the privacy audit stops its traced watch with SIGINT)."""
+    _, rest, returncode = _watch_then_ctrl_c(tmp_repo, tmp_path / "home", sigint_ignored=True)
+    assert returncode == 0, rest
     assert "Stopping." in rest
 
 
@@ -167,31 +177,8 @@ def test_watch_wakes_for_ctrl_c_handled_on_another_thread() -> None:
 
 def test_watch_no_embed_never_loads_the_embedder(tmp_repo: Path, tmp_path: Path) -> None:
     """``--no-embed`` keeps the first index lexical too: no model, no torch in memory."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    env = {**os.environ, "GREENPAIR_HOME": str(tmp_path / "home")}
-    proc = subprocess.Popen(
-        [sys.executable, "-X", "importtime", "-m", "greenpair", "watch", "--no-embed",
-         "--repo", str(tmp_repo)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        assert proc.stderr is not None
-        seen = []
-        for line in proc.stderr:
-            seen.append(line)
-            if line.startswith("Watching"):
-                break
-        proc.send_signal(signal.SIGINT)
-        _, rest = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    seen, rest, returncode = _watch_then_ctrl_c(tmp_repo, tmp_path / "home", "-X", "importtime")
     imported = {line.split("|")[-1].strip() for line in seen if line.startswith("import time:")}
     assert "greenpair.core.index.watcher" in imported, "".join(seen)[-2000:]
     assert not {"torch", "onnxruntime", "chromadb"} & imported
-    assert proc.returncode == 0, rest
+    assert returncode == 0, rest
