@@ -160,6 +160,8 @@ def evaluate(tree: Path, task: dict[str, Any], mode: str, diff: str, python: str
         # The tests as the tool ran them, on the tree it checked: the commit's tests may
         # give a test the same id and another body (pytest's own did so, 13 ids at once).
         checked = run_tests(python, tree, passed_files, timeout_s)
+        if not checked.outcomes:  # names not found from this root: judge by id, as before
+            checked = None
     put_commit_tests(tree, task)
     run = run_tests(python, tree, list(task["test_files"]), timeout_s)
     verdict: Judgement = judge(run, task["FAIL_TO_PASS"], task["PASS_TO_PASS"])
@@ -170,7 +172,8 @@ def evaluate(tree: Path, task: dict[str, Any], mode: str, diff: str, python: str
     status = check.get("status") if isinstance(check, dict) else None
     named = task["FAIL_TO_PASS"][0] if mode == "failing_test" else None
     verdict_of = str(status) if status else None
-    row["false_passes"] = false_passes(reported, checked or run, mode, named, verdict_of)
+    row["false_passes"] = false_passes(reported, checked if checked is not None else run,
+                                       mode, named, verdict_of)
     if checked is not None:  # for the record: what a judge by id alone would have said
         row["by_id_after_commit_tests"] = [
             n for n in false_passes(reported, run, mode, named, verdict_of)

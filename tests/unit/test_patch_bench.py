@@ -192,6 +192,19 @@ def test_hidden_mode_judges_a_reported_pass_on_the_tree_the_tool_checked(
     assert row["by_id_after_commit_tests"] == ["testing/test_calc.py::test_add"]
 
 
+def test_hidden_mode_names_from_another_root_are_judged_by_id(
+        history: tuple[Path, str, str], task: dict) -> None:
+    """Names the tree cannot run as given (another root) fall back to the judge by id."""
+    repo = history[0]
+    run = _load("run")
+    run.prepare_scratch(repo, task, "hidden")
+    broken = BUGGY.replace("return -a", "return a")
+    check = {"status": "passed", "tests_run": {"test_calc.py::test_neg": "passed"}}
+    row = run.evaluate(repo, task, "hidden", _diff("src/calc.py", BUGGY, broken),
+                       sys.executable, 120, check)
+    assert row["false_passes"] == ["test_calc.py::test_neg"]
+
+
 def test_failing_mode_passed_verdict_without_tests_is_a_false_pass(
         history: tuple[Path, str, str], task: dict) -> None:
     repo = history[0]
