@@ -173,19 +173,25 @@ def test_reported_pass_that_fails_is_a_false_pass(history: tuple[Path, str, str]
     assert row["false_passes"] == ["test_calc.py::test_add"]
 
 
+def _hidden_row_with_neg_broken(history: tuple[Path, str, str], task: dict,
+                                tests_run: dict[str, str]) -> dict:
+    """The hidden-mode row of a patch that breaks ``neg`` (and leaves ``add`` wrong), whose
+    check said ``tests_run`` passed."""
+    repo = history[0]
+    run = _load("run")
+    run.prepare_scratch(repo, task, "hidden")
+    broken = BUGGY.replace("return -a", "return a")
+    return run.evaluate(repo, task, "hidden", _diff("src/calc.py", BUGGY, broken),
+                        sys.executable, 120, {"status": "passed", "tests_run": tests_run})
+
+
 def test_hidden_mode_judges_a_reported_pass_on_the_tree_the_tool_checked(
         history: tuple[Path, str, str], task: dict) -> None:
     """A test the tool ran and called passing is judged as the tool ran it: the commit's
     tests may reuse its id for another body (here ``test_add``, which the checked tree
     lacks), and a pass that really fails on the checked tree is still a false pass."""
-    repo = history[0]
-    run = _load("run")
-    run.prepare_scratch(repo, task, "hidden")
-    broken = BUGGY.replace("return -a", "return a")  # neg is now wrong too
-    check = {"status": "passed", "tests_run": {"testing/test_calc.py::test_neg": "passed",
-                                               "testing/test_calc.py::test_add": "passed"}}
-    row = run.evaluate(repo, task, "hidden", _diff("src/calc.py", BUGGY, broken),
-                       sys.executable, 120, check)
+    row = _hidden_row_with_neg_broken(history, task, {
+        "testing/test_calc.py::test_neg": "passed", "testing/test_calc.py::test_add": "passed"})
     assert row["applied"]
     assert not row["resolved"]
     assert row["false_passes"] == ["testing/test_calc.py::test_neg"]
@@ -195,13 +201,7 @@ def test_hidden_mode_judges_a_reported_pass_on_the_tree_the_tool_checked(
 def test_hidden_mode_names_from_another_root_are_judged_by_id(
         history: tuple[Path, str, str], task: dict) -> None:
     """Names the tree cannot run as given (another root) fall back to the judge by id."""
-    repo = history[0]
-    run = _load("run")
-    run.prepare_scratch(repo, task, "hidden")
-    broken = BUGGY.replace("return -a", "return a")
-    check = {"status": "passed", "tests_run": {"test_calc.py::test_neg": "passed"}}
-    row = run.evaluate(repo, task, "hidden", _diff("src/calc.py", BUGGY, broken),
-                       sys.executable, 120, check)
+    row = _hidden_row_with_neg_broken(history, task, {"test_calc.py::test_neg": "passed"})
     assert row["false_passes"] == ["test_calc.py::test_neg"]
 
 
