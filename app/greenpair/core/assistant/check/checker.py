@@ -3,6 +3,9 @@ tests (or the user's command) inside the time budget, and say exactly what ran."
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -17,7 +20,7 @@ from greenpair.core.assistant.check.frameworks import (
     plan_for,
 )
 from greenpair.core.assistant.check.result import CheckResult, summarise, trim
-from greenpair.core.assistant.check.runner import run_command
+from greenpair.core.assistant.check.runner import check_env, run_command
 from greenpair.core.assistant.check.scratch import scratch_copy
 from greenpair.core.assistant.check.static import static_check
 from greenpair.core.assistant.patch.editing import FileChange
@@ -52,9 +55,76 @@ def _failing_output(outcomes: Sequence, output: str) -> str:
     return trim("\n\n".join(failures) if failures else output)
 
 
+TRACE_MODULE = "_greenpair_trace"  # trace_plugin.py, as copied into the scratch copy
+# A Python that runs pytest as a module has the working directory (the copy) on its path.
+_PYTHON_M_PYTEST = re.compile(r"\bpython[\w.]*\s+-m\s+pytest\b")
+_CD = re.compile(r"(?:^|[;&|(]\s*)(?:cd|pushd)\s")
+
+
+def traced_plan(plan: Plan) -> Plan | None:
+    """``plan`` with the trace plugin loaded into pytest, or None when the plugin cannot
+    be sure to import (not pytest; a command that leaves the copy or runs a ``pytest``
+    script, whose path need not hold the copy)."""
+    if plan.framework == "pytest" and plan.argv[1:3] == ["-m", "pytest"]:
+        return dataclasses.replace(plan, argv=[*plan.argv[:3], "-p", TRACE_MODULE,
+                                               *plan.argv[3:]])
+    if plan.framework == "command" and plan.argv[:2] == ["sh", "-c"]:
+        command = plan.argv[2]
+        m = _PYTHON_M_PYTEST.search(command)
+        if m is None or _CD.search(command):
+            return None
+        command = f"{command[:m.end()]} -p {TRACE_MODULE}{command[m.end():]}"
+        return dataclasses.replace(plan, argv=["sh", "-c", command])
+    return None
+
+
+def read_trace(path: Path) -> list[tuple[str, int, str]] | None:
+    """The functions the failing tests executed, from the plugin's JSON (None: no trace)."""
+    try:
+        tests = json.loads(path.read_text(encoding="utf-8"))["tests"]
+        out: dict[tuple[str, int, str], None] = {}
+        for test in tests.values():
+            if test.get("failed"):
+                for rel, line, name in test["functions"]:
+                    out[(str(rel), int(line), str(name))] = None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return list(out)
+
+
+def _run_traced(root: Path, plan: Plan, timeout: float, cancel: threading.Event | None,
+                result: CheckResult) -> None:
+    """Run ``plan`` with the trace plugin when it can be loaded, and keep what the failing
+    tests executed in ``result.executed``; a plugin that fails to load costs one plain
+    rerun, never the check."""
+    traced = traced_plan(plan)
+    if traced is None:
+        _run_tests(root, plan, timeout, cancel, result)
+        return
+    from importlib.resources import files
+
+    out = root.parent / "trace.json"
+    (root / f"{TRACE_MODULE}.py").write_text(
+        files("greenpair.core.assistant.check").joinpath("trace_plugin.py").read_text(
+            encoding="utf-8"), encoding="utf-8")
+    env = {**check_env(root), "GREENPAIR_TRACE_OUT": str(out),
+           "GREENPAIR_TRACE_ROOT": str(root)}
+    started = time.monotonic()
+    output = _run_tests(root, traced, timeout, cancel, result, env=env)
+    executed = read_trace(out)
+    if executed is None and TRACE_MODULE in output and result.status in {"error", "failed"} \
+            and not result.outcomes:
+        result.seconds = 0.0
+        _run_tests(root, plan, timeout - (time.monotonic() - started), cancel, result)
+        return
+    result.executed = executed or []
+
+
 def _run_tests(root: Path, plan: Plan, timeout: float,
-               cancel: threading.Event | None, result: CheckResult) -> None:
-    done = run_command(plan.argv, root, timeout=timeout, cancel=cancel)
+               cancel: threading.Event | None, result: CheckResult,
+               env: dict[str, str] | None = None) -> str:
+    """Run ``plan`` and read its outcomes into ``result``; returns the raw output."""
+    done = run_command(plan.argv, root, timeout=timeout, cancel=cancel, env=env)
     result.namespace = done.namespace
     result.seconds += done.seconds
     report = ""
@@ -77,11 +147,12 @@ def _run_tests(root: Path, plan: Plan, timeout: float,
         result.status, result.output = "no_tests", trim(done.output, 2000)
     else:
         result.status, result.output = "passed", trim(done.output, 2000)
+    return done.output
 
 
 def check_changes(repo: Path, changes: Sequence[FileChange], *, task: str = "",
                   options: CheckOptions | None = None, deadline: float | None = None,
-                  cancel: threading.Event | None = None) -> CheckResult:
+                  cancel: threading.Event | None = None, trace: bool = False) -> CheckResult:
     """Check ``changes`` of ``repo`` in a scratch copy (the repository is never written).
 
     Args:
@@ -92,6 +163,8 @@ def check_changes(repo: Path, changes: Sequence[FileChange], *, task: str = "",
         deadline: ``time.monotonic()`` by which the check must end (default: now +
             ``options.timeout_s``).
         cancel: Stops a running test command.
+        trace: Record which functions of the copy the failing tests executed
+            (``result.executed``; pytest only, see ``trace_plugin``).
     """
     opts = options or CheckOptions()
     end = deadline if deadline is not None else time.monotonic() + opts.timeout_s
@@ -136,6 +209,8 @@ def check_changes(repo: Path, changes: Sequence[FileChange], *, task: str = "",
         if left < MIN_TEST_S:
             result.status = "timeout"
             result.output = "The time budget ran out before the tests could start."
+        elif trace:
+            _run_traced(root, plan, left, cancel, result)
         else:
             _run_tests(root, plan, left, cancel, result)
     result.summary = summarise(result)

@@ -31,6 +31,7 @@ from greenpair.core.assistant.check.result import (
     skipped,
     summarise,
 )
+from greenpair.core.assistant.check.suspects import rank_suspects
 from greenpair.core.assistant.patch.drafting import (
     PatchDraft,
     PatchEvent,
@@ -133,6 +134,8 @@ def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
     return "\n".join(body).rstrip()
 
 
+MAX_SUSPECTS = 10  # definitions a traced failing test ran through, fused with retrieval
+SUSPECTS_SAID = 3  # of which the status line names the first
 _TOP_DEF = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)")
 MAX_FOCUS = 3
 
@@ -234,11 +237,11 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
     with meter.window("check", repo=str(repo), attempt=0, before_draft=True) as window:
         try:
             result = check_changes(repo, [], task=task, options=dataclasses.replace(
-                options, static=False), deadline=deadline, cancel=cancel)
+                options, static=False), deadline=deadline, cancel=cancel, trace=True)
         except (GreenpairError, OSError):
             return "", None  # the drafts' own checks will say what went wrong
         window.meta.update(status=result.status, passed=result.passed, failed=result.failed,
-                           command=result.command)
+                           command=result.command, traced=len(result.executed))
     result.joules = window.report.joules if window.report is not None else None
     if result.status != "failed":
         return "", result
@@ -275,6 +278,20 @@ def total_joules(records: list[TryRecord], before: float | None) -> float | None
     parts = [x for r in records for x in (r.draft_joules, r.check_joules) if x is not None]
     parts += [before] if before is not None else []
     return sum(parts) if parts else None
+
+
+def failure_suspects(repo: Path, task: str, evidence: str, result: CheckResult,
+                     skip: list[str]) -> list[tuple[str, int, int, str]]:
+    """The definitions the traced failing tests ran through, best first (see
+    ``suspects.rank_suspects``): the traceback's frames in the code under test, then by
+    how well they match the request and the failure."""
+    from greenpair.core.assistant.check.discovery import is_test_file
+
+    frames = [(path, line) for o in result.outcomes if not o.passed
+              for path, line in reversed(_frames(o.message, repo)) if not is_test_file(path)]
+    found = rank_suspects(repo, result.executed, f"{task}\n{evidence}", first=frames,
+                          skip=skip, limit=MAX_SUSPECTS)
+    return [(s.path, s.start_line, s.end_line, s.name) for s in found]
 
 
 def _focus(options: PatchOptions, repo: Path, result: CheckResult,
@@ -358,6 +375,11 @@ def draft_checked(
             deadline=time.monotonic() + copts.timeout_s, cancel=cancel)
         if evidence and before is not None:
             base = _focus(dataclasses.replace(base, evidence=evidence), root, before)
+            suspects = failure_suspects(root, task, evidence, before, named)
+            if suspects:
+                base = dataclasses.replace(base, suspects=suspects)
+                yield Status("The failing test ran through " + ", ".join(
+                    f"{s[3]} ({s[0]})" for s in suspects[:SUSPECTS_SAID]) + ".")
         if before is not None:
             before_j = before.joules
             yield Status(f"Before the change: {before.summary}.")

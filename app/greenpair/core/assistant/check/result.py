@@ -93,6 +93,8 @@ class CheckResult:
         total_joules: The whole request's energy: every draft and check of the repair
             loop and the test run before drafting (the reply's ``energy_j`` is the shown
             draft's alone).
+        executed: Functions of the repository (path, first line, qualified name) that the
+            failing tests executed, when the run was traced (the run before drafting).
     """
 
     status: str
@@ -111,6 +113,7 @@ class CheckResult:
     joules: float | None = None
     stopped: str = ""
     total_joules: float | None = None
+    executed: list[tuple[str, int, str]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         assert self.status in STATUSES, self.status

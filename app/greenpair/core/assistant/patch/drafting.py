@@ -39,7 +39,7 @@ from greenpair.core.assistant.patch.formats import choose_format
 from greenpair.core.assistant.patch.guard import RefusedPath
 from greenpair.core.assistant.patch.prompts import patch_messages, retry_message
 from greenpair.core.assistant.patch.run_on import close_class_rewrite, close_run_on
-from greenpair.core.assistant.patch.targets import focused_context
+from greenpair.core.assistant.patch.targets import focused_context, fuse_suspects
 from greenpair.core.assistant.retriever import (
     Retriever,
     check_repo,
@@ -84,6 +84,9 @@ class PatchOptions:
             code under test, and a small model shown other tests edits them instead).
         focus_names: Definitions to show whole as if the task named them (where a failing
             test's traceback went through the code under test).
+        suspects: Definitions a traced run of the failing tests went through (path, first
+            and last line, name; best first): shown fused with the retrieval
+            (``targets.fuse_suspects``) instead of the named definitions.
     """
 
     format: str | None = None
@@ -103,6 +106,7 @@ class PatchOptions:
     exclude_paths: list[str] = field(default_factory=list)  # never shown, never edited
     show_tests: bool = True
     focus_names: list[str] = field(default_factory=list)  # where a failing test failed
+    suspects: list[tuple[str, int, int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -284,9 +288,13 @@ def draft_patch(
         chunks = [sc for sc in result.chunks if sc.chunk.path not in opts.exclude_paths]
         if not opts.show_tests:
             chunks = [sc for sc in chunks if category(sc.chunk.path) != TEST] or chunks
+        suspects = [s for s in opts.suspects if s[0] not in opts.exclude_paths]
+        if suspects:
+            chunks = fuse_suspects(suspects, chunks)
         packed = focused_context(root, focus, chunks, rt.count_tokens,
                                  prefer_path=opts.prefer_path,
-                                 ambiguity=opts.ambiguity) if opts.focus else None
+                                 ambiguity=opts.ambiguity) if opts.focus and not suspects \
+            else None
         if packed is None:
             packed = pack_context(chunks, opts.context_tokens, rt.count_tokens,
                                   repo=root, max_snippet_tokens=opts.max_snippet_tokens)

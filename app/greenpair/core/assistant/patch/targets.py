@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from greenpair.core.assistant.ask.context import PackedContext, Snippet, pack_context, read_lines
 from greenpair.core.errors import PatchError
-from greenpair.core.types import ScoredChunk
+from greenpair.core.types import Chunk, ScoredChunk
 
 USES_TOKENS = 400  # budget for the definitions the targets call
 MAX_TARGET_TOKENS = 1600  # a target larger than this is shown as retrieved (cut)
@@ -173,3 +173,38 @@ def focused_context(repo: Path, task: str, chunks: Sequence[ScoredChunk],
     tokens = sum(count(s.render()) for s in snippets)
     return PackedContext(snippets + extra.snippets, tokens + extra.tokens,
                          naive_tokens=tokens + extra.naive_tokens)
+
+
+
+@dataclass
+class _Fused:
+    chunk: Chunk
+    points: float
+    retrieved: bool  # a tie goes to the suspect
+
+
+def fuse_suspects(suspects: Sequence[tuple[str, int, int, str]],
+                  chunks: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+    """Retrieved ``chunks`` and the definitions a traced failing test ran through
+    (``suspects``: path, first and last line, name; best first), as one ranking.
+
+    Each list gives reciprocal-rank points (1 for its first, 1/2 for its second, …;
+    both lists are short, so no smoothing constant); a retrieved chunk that lies inside a suspect adds its points to the
+    suspect instead of standing alone, so code both lists agree on comes first.
+    """
+    rows = [_Fused(Chunk(path, "python", start, end, "", kind="function", symbol=name),
+                   1 / (1 + i), retrieved=False)
+            for i, (path, start, end, name) in enumerate(suspects)]
+    hosts = list(rows)
+    for j, sc in enumerate(chunks):
+        points = 1 / (1 + j)
+        c = sc.chunk
+        host = next((h for h in hosts if h.chunk.path == c.path and
+                     h.chunk.start_line <= c.start_line and c.end_line <= h.chunk.end_line),
+                    None)
+        if host is not None:
+            host.points += points
+        else:
+            rows.append(_Fused(c, points, retrieved=True))
+    rows.sort(key=lambda r: (-r.points, r.retrieved))
+    return [ScoredChunk(r.chunk, r.points) for r in rows]
