@@ -248,3 +248,16 @@ def test_summary_counts_per_mode_and_config() -> None:
     assert "| hidden | nocheck | 3 | 1 (33%) | 2 | 30.0 | 200.0 | - | 1 | 1 (1) |" in table
     assert "| hidden | check | 0 | unavailable: no --check |" in table
     assert "| failing_test | check | 1 | 0 (0%) | 1 | 50.0 | 450.0 |" in table
+
+
+def test_localise_finds_the_lines_the_commit_changed(history: tuple[Path, str, str],
+                                                      task: dict) -> None:
+    localise = _load("localise")
+    repo, _parent, _commit = history
+    gold = localise.changed_lines(repo, task)
+    assert gold == {"src/calc.py": {2}}  # `return a - b`, in the parent's numbering
+    # Items inside an earlier one are folded into it; ranks are 1-based.
+    assert localise.first_hit([("src/calc.py", 1, 2)], gold) == 1
+    assert localise.first_hit([("src/other.py", 1, 9), ("src/other.py", 2, 3),
+                               ("src/calc.py", 5, 6), ("src/calc.py", 1, 3)], gold) == 3
+    assert localise.first_hit([("src/calc.py", 4, 6)], gold) is None
