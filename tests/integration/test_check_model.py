@@ -93,3 +93,41 @@ def test_the_tiny_model_is_checked_and_repaired(tmp_path: Path, tiny_model_path:
     rows = [r for r in Ledger(ledger_path()).rows_since(0) if r[1] == "check"]
     assert len(rows) == len(checked) >= 1  # every check of every try is in the ledger
     assert all(a.check_joules is not None and a.draft_joules is not None for a in checked)
+
+
+def test_a_named_failing_test_shows_the_tiny_model_the_code_it_ran_through(
+        tmp_path: Path, tiny_model_path: Path) -> None:
+    from greenpair.core.assistant.patch.drafting import Status
+
+    repo = python_repo(tmp_path / "repo", {
+        **FILES, "src/calc/words.py": "def add_words(a, b):\n    return a + ' plus ' + b\n"})
+    before = tree_digest(repo)
+    rt = LlamaRuntime(tiny_model_path, n_ctx=2048, n_threads=1, seed=0)
+    recording = Recording(rt)
+    meter = Meter()
+    # The search finds only code that looks like the request's words, not the code under test.
+    words = ScoredChunk(Chunk("src/calc/words.py", "python", 1, 2, "def add_words", "function",
+                              "add_words"), 1.0)
+    try:
+        events = list(draft_checked(
+            repo, "make `tests/test_ops.py::test_add` pass", runtime=recording,  # type: ignore[arg-type]
+            meter=meter, index=StaticRetriever([words]),
+            options=PatchOptions(format="search_replace", retries=0, max_tokens=120),
+            check=CheckOptions(tries=1, timeout_s=240)))
+    finally:
+        meter.close()
+        rt.unload()
+    draft = events[-1]
+    assert isinstance(draft, PatchDraft)
+    statuses = [e.text for e in events if isinstance(e, Status)]
+    assert f"The failing test ran through add ({OPS})." in statuses  # traced by real pytest
+    shown = recording.calls[0][-1].content
+    assert f"### {OPS}" in shown
+    assert "def add(a, b):" in shown
+    assert shown.index(f"### {OPS}") < shown.index("### src/calc/words.py")
+    assert tree_digest(repo) == before
+    check = draft.check
+    assert check is not None
+    if check.status == "passed":  # never a false pass: the named test ran and passed
+        assert check.tests_run == ["tests/test_ops.py::test_add"]
+        assert "+    return a + b" in draft.diff
