@@ -206,3 +206,44 @@ def test_the_model_is_shown_the_code_the_failing_test_ran_through(
     check = draft.check
     assert check is not None
     assert (check.status, check.passed) == ("passed", 1)
+
+
+def test_a_profiler_the_tests_set_is_theirs_again_after_each_test(tmp_path: Path) -> None:
+    repo = python_repo(tmp_path / "repo", {
+        **FILES,
+        "tests/conftest.py": """\
+import sys
+
+import pytest
+
+SEEN = []  # the profile function at each test's setup (not traced)
+
+
+def mine(frame, event, arg):
+    pass
+
+
+sys.setprofile(mine)
+
+
+@pytest.fixture(autouse=True)
+def seen():
+    SEEN.append(sys.getprofile())
+""",
+        "tests/test_profile.py": """\
+import sys
+
+from conftest import SEEN, mine
+
+
+def test_traced():
+    assert sys.getprofile().__name__ == "_profile"
+
+
+def test_given_back():
+    assert SEEN == [mine, mine]
+"""})
+    result = check_changes(repo, [], trace=True, options=CheckOptions(static=False),
+                           task="make `tests/test_profile.py::test_traced` and "
+                                "`tests/test_profile.py::test_given_back` pass")
+    assert (result.status, result.passed) == ("passed", 2), result.output

@@ -71,13 +71,15 @@ def _functions() -> list[list[object]]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
     _calls.clear()
+    previous = sys.getprofile()  # a profiler the run has (restored after the test)
+    previous_threads = getattr(threading, "getprofile", lambda: None)()  # 3.10+
     threading.setprofile(_profile)
     sys.setprofile(_profile)
     try:
         outcome = yield
     finally:
-        sys.setprofile(None)
-        threading.setprofile(None)
+        sys.setprofile(previous)
+        threading.setprofile(previous_threads)
     with contextlib.suppress(Exception):  # a trace must never fail the test run
         _tests[item.nodeid] = {"failed": outcome.excinfo is not None,
                                "functions": _functions()}
