@@ -50,23 +50,31 @@ STRICT = {**FILES, "tests/test_ops_strict.py": """
     """}
 
 
-def test_the_tiny_model_is_checked_and_repaired(tmp_path: Path, tiny_model_path: Path) -> None:
-    repo = python_repo(tmp_path / "repo", STRICT)
-    before = tree_digest(repo)
-    rt = LlamaRuntime(tiny_model_path, n_ctx=2048, n_threads=1, seed=0)
+def _draft_with_tiny_model(model: Path, repo: Path, task: str, chunk: ScoredChunk,
+                           tries: int) -> tuple[list[Any], Recording]:
+    """``draft_checked`` on the real tiny model (its prompts recorded), the search
+    returning ``chunk`` alone."""
+    rt = LlamaRuntime(model, n_ctx=2048, n_threads=1, seed=0)
     recording = Recording(rt)
     meter = Meter()
     try:
         events = list(draft_checked(
-            repo, "add returns the difference; make it return the sum a + b",
-            runtime=recording, meter=meter,  # type: ignore[arg-type]
-            index=StaticRetriever([ScoredChunk(Chunk(OPS, "python", 1, 2,
-                                                     FILES[OPS], "function", "add"), 1.0)]),
+            repo, task, runtime=recording, meter=meter,  # type: ignore[arg-type]
+            index=StaticRetriever([chunk]),
             options=PatchOptions(format="search_replace", retries=0, max_tokens=120),
-            check=CheckOptions(tries=2, timeout_s=240)))
+            check=CheckOptions(tries=tries, timeout_s=240)))
     finally:
         meter.close()
         rt.unload()
+    return events, recording
+
+
+def test_the_tiny_model_is_checked_and_repaired(tmp_path: Path, tiny_model_path: Path) -> None:
+    repo = python_repo(tmp_path / "repo", STRICT)
+    before = tree_digest(repo)
+    events, recording = _draft_with_tiny_model(
+        tiny_model_path, repo, "add returns the difference; make it return the sum a + b",
+        ScoredChunk(Chunk(OPS, "python", 1, 2, FILES[OPS], "function", "add"), 1.0), tries=2)
     draft = events[-1]
     assert isinstance(draft, PatchDraft)
     check = draft.check
@@ -102,21 +110,11 @@ def test_a_named_failing_test_shows_the_tiny_model_the_code_it_ran_through(
     repo = python_repo(tmp_path / "repo", {
         **FILES, "src/calc/words.py": "def add_words(a, b):\n    return a + ' plus ' + b\n"})
     before = tree_digest(repo)
-    rt = LlamaRuntime(tiny_model_path, n_ctx=2048, n_threads=1, seed=0)
-    recording = Recording(rt)
-    meter = Meter()
     # The search finds only code that looks like the request's words, not the code under test.
     words = ScoredChunk(Chunk("src/calc/words.py", "python", 1, 2, "def add_words", "function",
                               "add_words"), 1.0)
-    try:
-        events = list(draft_checked(
-            repo, "make `tests/test_ops.py::test_add` pass", runtime=recording,  # type: ignore[arg-type]
-            meter=meter, index=StaticRetriever([words]),
-            options=PatchOptions(format="search_replace", retries=0, max_tokens=120),
-            check=CheckOptions(tries=1, timeout_s=240)))
-    finally:
-        meter.close()
-        rt.unload()
+    events, recording = _draft_with_tiny_model(
+        tiny_model_path, repo, "make `tests/test_ops.py::test_add` pass", words, tries=1)
     draft = events[-1]
     assert isinstance(draft, PatchDraft)
     statuses = [e.text for e in events if isinstance(e, Status)]
