@@ -247,3 +247,19 @@ def test_given_back():
                            task="make `tests/test_profile.py::test_traced` and "
                                 "`tests/test_profile.py::test_given_back` pass")
     assert (result.status, result.passed) == ("passed", 2), result.output
+
+
+def test_a_definition_the_request_names_is_still_shown_whole(tmp_path: Path,
+                                                             meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    words = ScoredChunk(Chunk("src/calc/words.py", "python", 1, 2, "def add_words",
+                              "function", "add_words"), 1.0)
+    rt = FakeRuntime(["no edit"])
+    events = list(draft_checked(repo, f"use `add_words` to {TASK}", runtime=rt, meter=meter,
+                                index=StaticRetriever([words]),
+                                options=PatchOptions(format="search_replace", retries=0),
+                                check=CheckOptions(tries=1, timeout_s=120)))
+    assert any(isinstance(e, Status) and e.text.startswith("The failing test ran through")
+               for e in events)
+    assert "### src/calc/words.py" in rt.prompts[0]  # named: shown whole, on its own
+    assert f"### {OPS}" not in rt.prompts[0]

@@ -86,7 +86,8 @@ class PatchOptions:
             test's traceback went through the code under test).
         suspects: Definitions a traced run of the failing tests went through (path, first
             and last line, name; best first): shown fused with the retrieval
-            (``targets.fuse_suspects``) instead of the named definitions.
+            (``targets.fuse_suspects``); a definition the request itself names is
+            still shown whole instead.
     """
 
     format: str | None = None
@@ -291,10 +292,11 @@ def draft_patch(
         suspects = [s for s in opts.suspects if s[0] not in opts.exclude_paths]
         if suspects:
             chunks = fuse_suspects(suspects, chunks)
-        packed = focused_context(root, focus, chunks, rt.count_tokens,
+        # With suspects, only definitions the user's own words name are shown whole; the
+        # names a traceback gave are already among the suspects, ranked.
+        packed = focused_context(root, task if suspects else focus, chunks, rt.count_tokens,
                                  prefer_path=opts.prefer_path,
-                                 ambiguity=opts.ambiguity) if opts.focus and not suspects \
-            else None
+                                 ambiguity=opts.ambiguity) if opts.focus else None
         if packed is None:
             packed = pack_context(chunks, opts.context_tokens, rt.count_tokens,
                                   repo=root, max_snippet_tokens=opts.max_snippet_tokens)
