@@ -78,6 +78,8 @@ def test_the_run_before_drafting_records_what_the_failing_test_executed(
     assert (OPS, "sub") not in names  # only the passing test ran it
     assert not any(path == "src/calc/words.py" for path, _l, _n in result.executed)
     assert not any(TRACE_MODULE in path for path, _l, _n in result.executed)
+    # Only files of the copy: not "<frozen os>" nor a module's relative pseudo-path.
+    assert all((repo / path).is_file() for path, _l, _n in result.executed), result.executed
     assert tree_digest(repo) == before  # the plugin went into the scratch copy only
     untraced = check_changes(repo, [], task=task,
                              options=CheckOptions(static=False, test_command=command))

@@ -49,9 +49,11 @@ def _profile(frame: FrameType, event: str, arg: object) -> None:
 def _relative(filename: str) -> str:
     found = _paths.get(filename)
     if found is None:
-        real = os.path.realpath(os.path.abspath(filename))
-        inside = real.startswith(_root) and real != _self
-        found = real[len(_root):].replace(os.sep, "/") if inside else ""
+        found = ""
+        if not filename.startswith("<"):  # "<frozen os>", "<string>": no file
+            real = os.path.realpath(os.path.abspath(filename))
+            if real.startswith(_root) and real != _self and os.path.isfile(real):
+                found = real[len(_root):].replace(os.sep, "/")
         _paths[filename] = found
     return found
 
