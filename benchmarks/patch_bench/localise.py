@@ -6,8 +6,9 @@ request "Make `<test>` pass.", and the product's own steps before drafting:
 
 1. the named tests run once, traced (``named_test_evidence``: the evidence text and the
    functions the failing tests executed);
-2. the search the draft makes (``PatchOptions`` defaults: the request, the traceback's
-   focus names and the evidence, ``top_k`` chunks, test files left out);
+2. the search the draft makes (``drafting.candidate_chunks`` with ``PatchOptions``
+   defaults: the request, the traceback's focus names and the evidence, ``top_k`` chunks,
+   test files left out);
 3. ``retrieval``: those chunks as ranked (what drafts saw before the trace);
    ``suspects``: the executed definitions alone (``failure_suspects``);
    ``fused``: both as the draft now sees them (``targets.fuse_suspects``).
@@ -95,9 +96,7 @@ def main() -> None:
         failure_suspects,
         named_test_evidence,
     )
-    from greenpair.core.assistant.patch.drafting import PatchOptions
-    from greenpair.core.assistant.patch.targets import fuse_suspects
-    from greenpair.core.index.categories import TEST, category
+    from greenpair.core.assistant.patch.drafting import PatchOptions, candidate_chunks
     from greenpair.core.services import Services
 
     tree = ensure_clone(args.source, work / "tree-localise")
@@ -120,18 +119,16 @@ def main() -> None:
         if evidence and before is not None:
             base = _focus(dataclasses.replace(base, evidence=evidence), tree, before)
             suspects = failure_suspects(tree, request, evidence, before, named)
-        focus = " ".join([request, *(f"`{n}`" for n in base.focus_names)])
-        query = f"{focus}\n{evidence}" if evidence else focus
-        found = services.index(tree).search(query, k=base.top_k).chunks
-        chunks = [sc for sc in found if sc.chunk.path not in named]
-        chunks = [sc for sc in chunks if category(sc.chunk.path) != TEST] or chunks
+        index = services.index(tree)
+        retrieved = candidate_chunks(index, request, base)  # what drafts saw before the trace
+        fused = candidate_chunks(index, request, dataclasses.replace(base, suspects=suspects))
         gold = changed_lines(tree, task)
         lists = {
             "retrieval": [(sc.chunk.path, sc.chunk.start_line, sc.chunk.end_line)
-                          for sc in chunks],
+                          for sc in retrieved],
             "suspects": [(p, s, e) for p, s, e, _n in suspects],
             "fused": [(sc.chunk.path, sc.chunk.start_line, sc.chunk.end_line)
-                      for sc in fuse_suspects(suspects, chunks)],
+                      for sc in fused],
         }
         row = {"instance_id": task["instance_id"], "status": before.status if before else None,
                "executed": len(before.executed) if before else 0,

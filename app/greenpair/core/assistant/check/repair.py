@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from greenpair.core.assistant.check.checker import CheckOptions, check_changes
-from greenpair.core.assistant.check.discovery import named_tests
+from greenpair.core.assistant.check.discovery import is_test_file, named_tests
 from greenpair.core.assistant.check.frameworks import command_targets_tests
 from greenpair.core.assistant.check.result import (
     CheckResult,
@@ -144,8 +144,6 @@ def failure_focus(repo: Path, outcomes: list[TestOutcome],
                   texts: dict[str, str] | None = None) -> list[str]:
     """The top-level definitions of the code under test that failing tracebacks went
     through (deepest first), read from ``texts`` (a draft's new files) or the repository."""
-    from greenpair.core.assistant.check.discovery import is_test_file
-
     names: list[str] = []
     called: list[str] = []
     for outcome in outcomes:
@@ -285,8 +283,6 @@ def failure_suspects(repo: Path, task: str, evidence: str, result: CheckResult,
     """The definitions the traced failing tests ran through, best first (see
     ``suspects.rank_suspects``): the traceback's frames in the code under test, then by
     how well they match the request and the failure."""
-    from greenpair.core.assistant.check.discovery import is_test_file
-
     frames = [(path, line) for o in result.outcomes if not o.passed
               for path, line in reversed(_frames(o.message, repo)) if not is_test_file(path)]
     found = rank_suspects(repo, result.executed, f"{task}\n{evidence}", first=frames,

@@ -19,7 +19,6 @@ source and path.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,11 +26,10 @@ from pathlib import Path
 
 from greenpair.core.assistant.check.discovery import is_test_file
 from greenpair.core.index.categories import SOURCE, category
-from greenpair.core.index.tokens import path_tokens, tokenize
+from greenpair.core.index.lexical import CHUNK_B, K1, bm25_idf, file_document
+from greenpair.core.index.tokens import tokenize
 
 MAX_FILE_BYTES = 1_000_000  # a larger file is generated or vendored: not read
-BM25_K1 = 1.2
-BM25_B = 0.75
 _FUNCTION_NODES = frozenset({"function_definition"})
 
 
@@ -125,7 +123,7 @@ def rank_suspects(root: Path, executed: Iterable[tuple[str, int, str]], query: s
     defs = executed_definitions(root, executed, skip)
     if not defs:
         return []
-    docs = [Counter(tokenize(text) + path_tokens(s.path)) for s, text in defs]
+    docs = [file_document(s.path, text) for s, text in defs]  # the index's own term bags
     n = len(docs)
     avg = sum(sum(d.values()) for d in docs) / n or 1.0
     df: Counter[str] = Counter(t for d in docs for t in d)
@@ -135,10 +133,9 @@ def rank_suspects(root: Path, executed: Iterable[tuple[str, int, str]], query: s
         length = sum(doc.values())
         score = 0.0
         for term in terms & doc.keys():
-            idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
             tf = doc[term]
-            score += idf * tf * (BM25_K1 + 1) / (
-                tf + BM25_K1 * (1 - BM25_B + BM25_B * length / avg))
+            score += float(bm25_idf(n, df[term])) * tf * (K1 + 1) / (
+                tf + K1 * (1 - CHUNK_B + CHUNK_B * length / avg))
         return score
 
     def frame_rank(s: Suspect) -> int:

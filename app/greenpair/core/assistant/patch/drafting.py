@@ -53,6 +53,7 @@ from greenpair.core.llm.runtime import Message
 if TYPE_CHECKING:
     from greenpair.core.assistant.check.result import CheckResult
     from greenpair.core.llm.runtime import Runtime
+    from greenpair.core.types import ScoredChunk
 
 
 @dataclass
@@ -258,6 +259,20 @@ def _cut_off_message(reason: str, budget: int) -> str:
             "(one function at a time).")
 
 
+def candidate_chunks(index: Retriever, task: str, opts: PatchOptions) -> list[ScoredChunk]:
+    """The code a draft may be shown, best first: the search for the task (with the focus
+    names and the evidence), without the excluded paths and, unless ``opts.show_tests``,
+    without tests (when anything else is found), fused with ``opts.suspects``."""
+    focus = " ".join([task, *(f"`{n}`" for n in opts.focus_names)])
+    query = f"{focus}\n{opts.evidence}" if opts.evidence else focus
+    result = index.search(query, k=opts.top_k)
+    chunks = [sc for sc in result.chunks if sc.chunk.path not in opts.exclude_paths]
+    if not opts.show_tests:
+        chunks = [sc for sc in chunks if category(sc.chunk.path) != TEST] or chunks
+    suspects = [s for s in opts.suspects if s[0] not in opts.exclude_paths]
+    return fuse_suspects(suspects, chunks) if suspects else chunks
+
+
 def draft_patch(
     repo: Path,
     task: str,
@@ -284,14 +299,8 @@ def draft_patch(
     with meter_or_unmetered(meter).window("patch", repo=str(root), model=rt.model_id) as window:
         yield Status("Finding the code to change…")
         focus = " ".join([task, *(f"`{n}`" for n in opts.focus_names)])
-        query = f"{focus}\n{opts.evidence}" if opts.evidence else focus
-        result = index.search(query, k=opts.top_k)
-        chunks = [sc for sc in result.chunks if sc.chunk.path not in opts.exclude_paths]
-        if not opts.show_tests:
-            chunks = [sc for sc in chunks if category(sc.chunk.path) != TEST] or chunks
-        suspects = [s for s in opts.suspects if s[0] not in opts.exclude_paths]
-        if suspects:
-            chunks = fuse_suspects(suspects, chunks)
+        chunks = candidate_chunks(index, task, opts)
+        suspects = any(s[0] not in opts.exclude_paths for s in opts.suspects)
         # With suspects, only definitions the user's own words name are shown whole; the
         # names a traceback gave are already among the suspects, ranked.
         packed = focused_context(root, task if suspects else focus, chunks, rt.count_tokens,
