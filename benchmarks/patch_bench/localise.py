@@ -30,13 +30,14 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lib import HERE, ROOT, checkout_clean, ensure_clone, git, prepare_tree, test_command
-from run import load_tasks, put_commit_tests, request_for
+from bench_lib import HERE, ROOT, ensure_clone, git, test_command
+from run import load_tasks, prepare_scratch, request_for
 
 CUTS = (1, 2, 3)
 
@@ -73,6 +74,50 @@ def first_hit(items: list[tuple[str, int, int]], gold: dict[str, set[int]]) -> i
     return None
 
 
+@dataclass
+class BeforeDrafting:
+    """A failing-test task's tree and the product's steps before its first draft."""
+
+    request: str
+    evidence: str
+    before: Any  # the traced run's CheckResult (None when the tests could not run)
+    base: Any  # the PatchOptions the first draft is made with, without the suspects
+    suspects: list[tuple[str, int, int, str]]
+    fused: list[Any]  # the ScoredChunks the draft is shown, best first
+    traced_s: float
+
+
+def before_drafting(tree: Path, task: dict[str, Any], services: Any,
+                    options: Any) -> BeforeDrafting:
+    """Put ``tree`` in the failing-test mode's state for ``task`` and run the product's
+    steps before drafting (the traced run, the suspects, the fused search)."""
+    import dataclasses
+
+    from greenpair.core.assistant.check.discovery import named_tests
+    from greenpair.core.assistant.check.repair import (
+        _focus,
+        failure_suspects,
+        named_test_evidence,
+    )
+    from greenpair.core.assistant.patch.drafting import PatchOptions, candidate_chunks
+
+    prepare_scratch(tree, task, "failing_test")
+    request = request_for(task, "failing_test")
+    named = sorted({t.split("::")[0] for t in named_tests(request, tree)})
+    started = time.monotonic()
+    evidence, before = named_test_evidence(tree, request, meter=services.meter,
+                                           options=options, deadline=time.monotonic() + 300)
+    traced_s = time.monotonic() - started
+    base = PatchOptions(exclude_paths=named, show_tests=False)
+    suspects: list[tuple[str, int, int, str]] = []
+    if evidence and before is not None:
+        base = _focus(dataclasses.replace(base, evidence=evidence), tree, before)
+        suspects = failure_suspects(tree, request, evidence, before, named)
+    fused = candidate_chunks(services.index(tree), request,
+                             dataclasses.replace(base, suspects=suspects))
+    return BeforeDrafting(request, evidence, before, base, suspects, fused, traced_s)
+
+
 def main() -> None:
     """Run every task's steps before drafting and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -87,16 +132,8 @@ def main() -> None:
     work = args.work.resolve()
     os.environ["GREENPAIR_HOME"] = str((args.home or work / "home-localise").resolve())
     sys.path.insert(0, str(ROOT / "app"))
-    import dataclasses
-
     from greenpair.core.assistant.check.checker import CheckOptions
-    from greenpair.core.assistant.check.discovery import named_tests
-    from greenpair.core.assistant.check.repair import (
-        _focus,
-        failure_suspects,
-        named_test_evidence,
-    )
-    from greenpair.core.assistant.patch.drafting import PatchOptions, candidate_chunks
+    from greenpair.core.assistant.patch.drafting import candidate_chunks
     from greenpair.core.services import Services
 
     tree = ensure_clone(args.source, work / "tree-localise")
@@ -104,35 +141,21 @@ def main() -> None:
     options = CheckOptions(test_command=test_command(args.python))
     rows = []
     for task in load_tasks(args.tasks, args.limit):
-        checkout_clean(tree, task["parent"])
-        prepare_tree(tree)
-        put_commit_tests(tree, task)
-        request = request_for(task, "failing_test")
-        named = sorted({t.split("::")[0] for t in named_tests(request, tree)})
-        started = time.monotonic()
-        evidence, before = named_test_evidence(tree, request, meter=services.meter,
-                                               options=options,
-                                               deadline=time.monotonic() + 300)
-        traced_s = time.monotonic() - started
-        base = PatchOptions(exclude_paths=named, show_tests=False)
-        suspects: list[tuple[str, int, int, str]] = []
-        if evidence and before is not None:
-            base = _focus(dataclasses.replace(base, evidence=evidence), tree, before)
-            suspects = failure_suspects(tree, request, evidence, before, named)
-        index = services.index(tree)
-        retrieved = candidate_chunks(index, request, base)  # what drafts saw before the trace
-        fused = candidate_chunks(index, request, dataclasses.replace(base, suspects=suspects))
+        steps = before_drafting(tree, task, services, options)
+        before = steps.before
+        # what drafts saw before the trace: the same search without the suspects
+        retrieved = candidate_chunks(services.index(tree), steps.request, steps.base)
         gold = changed_lines(tree, task)
         lists = {
             "retrieval": [(sc.chunk.path, sc.chunk.start_line, sc.chunk.end_line)
                           for sc in retrieved],
-            "suspects": [(p, s, e) for p, s, e, _n in suspects],
+            "suspects": [(p, s, e) for p, s, e, _n in steps.suspects],
             "fused": [(sc.chunk.path, sc.chunk.start_line, sc.chunk.end_line)
-                      for sc in fused],
+                      for sc in steps.fused],
         }
         row = {"instance_id": task["instance_id"], "status": before.status if before else None,
                "executed": len(before.executed) if before else 0,
-               "traced_s": round(traced_s, 2),
+               "traced_s": round(steps.traced_s, 2),
                **{name: first_hit(items, gold) for name, items in lists.items()}}
         rows.append(row)
         print(json.dumps(row), flush=True)
