@@ -261,3 +261,30 @@ def test_localise_finds_the_lines_the_commit_changed(history: tuple[Path, str, s
     assert localise.first_hit([("src/other.py", 1, 9), ("src/other.py", 2, 3),
                                ("src/calc.py", 5, 6), ("src/calc.py", 1, 3)], gold) == 3
     assert localise.first_hit([("src/calc.py", 4, 6)], gold) is None
+
+
+def test_narrow_drafts_at_the_top_items_or_the_first_gold_one() -> None:
+    narrow = _load("narrow")
+    from greenpair.core.types import Chunk, ScoredChunk
+
+    def item(path: str, start: int, end: int) -> ScoredChunk:
+        return ScoredChunk(Chunk(path, "python", start, end, "", kind="function"), 1.0)
+
+    fused = [item("src/other.py", 1, 9), item("src/calc.py", 5, 6), item("src/calc.py", 1, 3),
+             item("src/calc.py", 1, 2)]
+    gold = {"src/calc.py": {2}}
+    assert narrow.locations(fused, gold, "top", 2) == fused[:2]
+    assert narrow.locations(fused, gold, "gold", 2) == [fused[2]]  # the first that holds it
+    assert narrow.locations(fused[:2], gold, "gold", 2) == []  # no item holds a changed line
+
+
+def test_narrow_summary_counts_drafts_and_resolved_tasks() -> None:
+    narrow = _load("narrow")
+    rows = [
+        {"locations": [{"tries": [{"status": "no_patch", "seconds": 10.0}]},
+                       {"tries": [{"status": "failed", "seconds": 20.0},
+                                  {"status": "passed", "seconds": 30.0, "resolved": True}]}]},
+        {"locations": [{"tries": [{"status": "passed", "seconds": 40.0, "resolved": False}]}]},
+        {"locations": []},  # --where gold and no item held a changed line
+    ]
+    assert narrow.summarize(rows).splitlines()[-1] == "| 3 | 3 | 4 | 3 | 2 | 1 | 25.0 |"
