@@ -142,6 +142,38 @@ def test_a_draft_with_no_usable_edit_is_drafted_again_sampled(tmp_path: Path,
     assert only.check.status == "skipped"
 
 
+def test_a_repair_that_repeats_a_failed_edit_is_not_checked_again(tmp_path: Path,
+                                                                 meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    wrong = _reply("a * b")
+    rt = FakeRuntime([wrong, wrong, _reply("a + b")])
+    events, draft = _run(repo, rt, meter, tries=2, timeout_s=120)
+    assert rt.temperatures == [0.0, 0.0, 0.6]  # the repeat is redrafted sampled
+    assert "That is the same edit as before" in rt.prompts[2]
+    assert any(isinstance(e, Status) and "same as one that already failed" in e.text
+               for e in events)
+    check = draft.check
+    assert check is not None
+    assert "+    return a + b" in draft.diff
+    assert [(a.attempt, a.status) for a in check.attempts] == [(1, "failed"), (2, "passed")]
+    kinds = [r[1] for r in Ledger(ledger_path()).rows_since(0)]
+    assert (kinds.count("patch"), kinds.count("check")) == (3, 2)  # the repeat: no check
+    assert check.attempts[1].draft_joules == pytest.approx(  # both of the 2nd try's drafts
+        sum(r[2] or 0.0 for r in Ledger(ledger_path()).rows_since(0)[1:] if r[1] == "patch"),
+        abs=1e-2)
+
+    stuck = FakeRuntime([wrong, wrong, wrong])
+    events, draft = _run(python_repo(tmp_path / "stuck", FILES), stuck, meter, tries=3,
+                         timeout_s=120)
+    assert len(stuck.prompts) == 3  # a second repeat ends the loop: no third try
+    check = draft.check
+    assert check is not None
+    assert [a.status for a in check.attempts] == ["failed", "repeat"]
+    assert (check.status, check.tries) == ("failed", 2)
+    assert "+    return a * b" in draft.diff
+    assert any(isinstance(e, Status) and "same edit again" in e.text for e in events)
+
+
 def test_test_source_finds_pytest_and_unittest_ids(tmp_path: Path) -> None:
     repo = python_repo(tmp_path / "repo", {
         "tests/test_a.py": "class TestA:\n    @mark\n    def test_b(self, x):\n        assert x\n"

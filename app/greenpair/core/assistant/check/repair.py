@@ -7,6 +7,10 @@ code (the new edit replaces the old one). Every draft and every check is a windo
 energy ledger (kinds ``patch`` and ``check``; the check's meta holds the try, its status
 and counts). The draft shown at the end is the best one: a passing one, else the one
 that failed least.
+
+A repair draft that repeats an edit already checked (greedy decoding often writes the same
+edit again, failure or not) is not checked again: the model is told so and one more draft
+is sampled within the same try; a second repeat ends the loop.
 """
 
 from __future__ import annotations
@@ -270,6 +274,14 @@ def unusable_message(error: str, task: str) -> str:
             f"Task: {task.strip()}")
 
 
+def repeat_message(task: str) -> str:
+    """The user turn after a repair draft that is the same edit as one already checked."""
+    return ("That is the same edit as before, and the check showed that it fails. Write a "
+            "different change to the code (not the tests), in the same format, for the "
+            "original code above.\n"
+            f"Task: {task.strip()}")
+
+
 def total_joules(records: list[TryRecord], before: float | None) -> float | None:
     """The whole request's energy: every draft, every check and the test run before
     drafting (None when nothing was measured)."""
@@ -379,18 +391,39 @@ def draft_checked(
         if before is not None:
             before_j = before.joules
             yield Status(f"Before the change: {before.summary}.")
+    checked: set[str] = set()  # the diffs already checked (all failed, or the loop ended)
     for attempt in range(1, max(1, copts.tries) + 1):
         started = time.monotonic()
         draft: PatchDraft | None = None
-        for event in draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
-                                 options=dataclasses.replace(base, followup=list(followup)),
-                                 meter=meter):
-            if isinstance(event, PatchDraft):
-                draft = event
-            else:
-                yield event
+        draft_j: float | None = None
+        for again in (False, True):
+            if again:  # the same edit as a checked one: sampled, told why
+                assert draft is not None
+                yield Status("The new edit is the same as one that already failed its "
+                             "check; drafting a different one…")
+                followup += [Message("assistant", draft.reply),
+                             Message("user", repeat_message(task))]
+                base = dataclasses.replace(base, temperature=max(base.temperature,
+                                                                 RESAMPLE_TEMPERATURE))
+            for event in draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
+                                     options=dataclasses.replace(base, followup=list(followup)),
+                                     meter=meter):
+                if isinstance(event, PatchDraft):
+                    draft = event
+                else:
+                    yield event
+            assert draft is not None
+            if draft.energy is not None and draft.energy.joules is not None:
+                draft_j = (draft_j or 0.0) + draft.energy.joules
+            if draft.error or not draft.changes or draft.diff not in checked or \
+                    (cancel is not None and cancel.is_set()):
+                break
         assert draft is not None
-        draft_j = draft.energy.joules if draft.energy is not None else None
+        if not draft.error and draft.diff in checked:  # repeated twice: nothing new to check
+            records.append(TryRecord(attempt, "repeat", 0, 0, draft_j, None,
+                                     time.monotonic() - started))
+            yield Status("The model wrote the same edit again; stopping the repair.")
+            break
         if draft.error or not draft.changes:
             records.append(TryRecord(attempt, "no_patch", 0, 0, draft_j, None,
                                      time.monotonic() - started))
@@ -417,6 +450,7 @@ def draft_checked(
         yield Status(f"Checking the change in a scratch copy ({ordinal(attempt)} try)…")
         result = check_draft(root, draft, meter=meter, task=task, options=copts,
                              deadline=deadline, cancel=cancel, attempt=attempt)
+        checked.add(draft.diff)
         records.append(TryRecord(attempt, result.status, result.passed, result.failed,
                                  draft_j, result.joules, time.monotonic() - started))
         draft.check = result
