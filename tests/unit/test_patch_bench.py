@@ -278,13 +278,14 @@ def test_narrow_drafts_at_the_top_items_or_the_first_gold_one() -> None:
     assert narrow.locations(fused[:2], gold, "gold", 2) == []  # no item holds a changed line
 
 
-def test_narrow_summary_counts_drafts_and_resolved_tasks() -> None:
+def test_narrow_summary_counts_tries_repeats_and_resolved_tasks() -> None:
     narrow = _load("narrow")
     rows = [
-        {"locations": [{"tries": [{"status": "no_patch", "seconds": 10.0}]},
-                       {"tries": [{"status": "failed", "seconds": 20.0},
-                                  {"status": "passed", "seconds": 30.0, "resolved": True}]}]},
-        {"locations": [{"tries": [{"status": "passed", "seconds": 40.0, "resolved": False}]}]},
+        {"locations": [{"seconds": 10.0, "tries": [{"status": "no_patch"}]},
+                       {"seconds": 50.0, "resolved": True,
+                        "tries": [{"status": "failed"}, {"status": "passed"}]}]},
+        {"locations": [{"seconds": 40.0, "resolved": False,
+                        "tries": [{"status": "failed"}, {"status": "repeat"}]}]},
         {"locations": []},  # --where gold and no item held a changed line
     ]
-    assert narrow.summarize(rows).splitlines()[-1] == "| 3 | 3 | 4 | 3 | 2 | 1 | 25.0 |"
+    assert narrow.summarize(rows).splitlines()[-1] == "| 3 | 3 | 5 | 3 | 1 | 1 | 1 | 40.0 |"
