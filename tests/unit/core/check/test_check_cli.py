@@ -80,7 +80,7 @@ def test_the_repositorys_own_test_command(tmp_path: Path, fake: FakeRuntime) -> 
     check = data["check"]
     assert check["command"] == "python -m pytest -q -rA tests/test_ops.py::test_zero"
     assert (check["status"], check["tests_run"]) == ("passed", ["tests/test_ops.py::test_zero"])
-    fake.queue(_reply("a - b + 1"), _reply("a - b + 1"))
+    fake.queue(_reply("a - b + 1"), _reply("a - b + 2"))
     failing = _patch(repo, "--test-command", "exit 3")
     assert (failing["check"]["status"], failing["check"]["summary"]) == (
         "failed", "static check passed · `exit 3` failed (2nd try)")
@@ -88,7 +88,7 @@ def test_the_repositorys_own_test_command(tmp_path: Path, fake: FakeRuntime) -> 
 
 def test_the_text_output_says_what_ran(tmp_path: Path, fake: FakeRuntime) -> None:
     repo = python_repo(tmp_path / "repo", FILES)
-    fake.queue(_reply("a * b"), _reply("a * b"))
+    fake.queue(_reply("a * b"), _reply("a * b + 0"))
     done = CliRunner().invoke(cli, ["patch", "--repo", str(repo), "--format", "search_replace",
                                     "--check", "make add return the sum"])
     assert done.exit_code == 0, done.output

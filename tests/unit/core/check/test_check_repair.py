@@ -155,7 +155,9 @@ def test_a_repair_that_repeats_a_failed_edit_is_not_checked_again(tmp_path: Path
     check = draft.check
     assert check is not None
     assert "+    return a + b" in draft.diff
-    assert [(a.attempt, a.status) for a in check.attempts] == [(1, "failed"), (2, "passed")]
+    assert [(a.attempt, a.status, a.redrafted) for a in check.attempts] == [
+        (1, "failed", 0), (2, "passed", 1)]
+    assert check.to_json()["attempts"][1]["redrafted"] == 1
     kinds = [r[1] for r in Ledger(ledger_path()).rows_since(0)]
     assert (kinds.count("patch"), kinds.count("check")) == (3, 2)  # the repeat: no check
     assert check.attempts[1].draft_joules == pytest.approx(  # both of the 2nd try's drafts
@@ -168,8 +170,10 @@ def test_a_repair_that_repeats_a_failed_edit_is_not_checked_again(tmp_path: Path
     assert len(stuck.prompts) == 3  # a second repeat ends the loop: no third try
     check = draft.check
     assert check is not None
-    assert [a.status for a in check.attempts] == ["failed", "repeat"]
+    assert [(a.status, a.redrafted) for a in check.attempts] == [("failed", 0), ("repeat", 1)]
     assert (check.status, check.tries) == ("failed", 2)
+    assert check.summary == ("static check passed · 1 test failed, 1 passed (the 2nd try "
+                             "wrote the same edit again)")
     assert "+    return a * b" in draft.diff
     assert any(isinstance(e, Status) and "same edit again" in e.text for e in events)
 

@@ -396,6 +396,7 @@ def draft_checked(
         started = time.monotonic()
         draft: PatchDraft | None = None
         draft_j: float | None = None
+        redrafted = 0
         for again in (False, True):
             if again:  # the same edit as a checked one: sampled, told why
                 assert draft is not None
@@ -405,6 +406,7 @@ def draft_checked(
                              Message("user", repeat_message(task))]
                 base = dataclasses.replace(base, temperature=max(base.temperature,
                                                                  RESAMPLE_TEMPERATURE))
+                redrafted = 1
             for event in draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
                                      options=dataclasses.replace(base, followup=list(followup)),
                                      meter=meter):
@@ -421,12 +423,12 @@ def draft_checked(
         assert draft is not None
         if not draft.error and draft.diff in checked:  # repeated twice: nothing new to check
             records.append(TryRecord(attempt, "repeat", 0, 0, draft_j, None,
-                                     time.monotonic() - started))
+                                     time.monotonic() - started, redrafted))
             yield Status("The model wrote the same edit again; stopping the repair.")
             break
         if draft.error or not draft.changes:
             records.append(TryRecord(attempt, "no_patch", 0, 0, draft_j, None,
-                                     time.monotonic() - started))
+                                     time.monotonic() - started, redrafted))
             if best is None and attempt < copts.tries and draft.error and \
                     not (cancel is not None and cancel.is_set()) and \
                     _worth_another_draft(draft.error):
@@ -452,7 +454,7 @@ def draft_checked(
                              deadline=deadline, cancel=cancel, attempt=attempt)
         checked.add(draft.diff)
         records.append(TryRecord(attempt, result.status, result.passed, result.failed,
-                                 draft_j, result.joules, time.monotonic() - started))
+                                 draft_j, result.joules, time.monotonic() - started, redrafted))
         draft.check = result
         if best is None or _rank(draft) <= _rank(best):
             best = draft
@@ -476,7 +478,9 @@ def draft_checked(
     assert best.check is not None
     best.check.attempts = records
     best.check.stopped = stopped
-    if len(records) > best.check.tries:
+    if records[-1].status == "repeat":
+        best.check.summary += f" (the {ordinal(len(records))} try wrote the same edit again)"
+    elif len(records) > best.check.tries:
         best.check.summary += f" (the {ordinal(len(records))} try did no better; " \
                               f"showing the {ordinal(best.check.tries)})"
     best.check.tries = len(records)  # drafts made (the summary names the one shown)
