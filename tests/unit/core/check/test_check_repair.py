@@ -178,6 +178,25 @@ def test_a_repair_that_repeats_a_failed_edit_is_not_checked_again(tmp_path: Path
     assert any(isinstance(e, Status) and "same edit again" in e.text for e in events)
 
 
+def test_a_repeat_is_not_drafted_again_past_the_time_budget(tmp_path: Path,
+                                                             meter: Meter) -> None:
+    repo = python_repo(tmp_path / "repo", FILES)
+    wrong = _reply("a * b")
+    # Each draft takes about 8 s. The budget (counted from the first check) leaves room
+    # for the repair (it needs 0.8 of the first try: the check may take up to 4 s) but
+    # not for a third draft after it.
+    rt = FakeRuntime([wrong, wrong, _reply("a + b")], token_delay_s=8 / len(wrong.split()))
+    events, draft = _run(repo, rt, meter, tries=2, timeout_s=14)
+    assert len(rt.prompts) == 2
+    check = draft.check
+    assert check is not None
+    assert [(a.status, a.redrafted) for a in check.attempts] == [("failed", 0), ("repeat", 0)]
+    assert check.stopped.startswith("no new draft of the repeated edit: about ")
+    assert check.stopped.endswith("s of the budget left (check_timeout_s)")
+    assert any(isinstance(e, Status) and "time budget is too short for another draft" in e.text
+               for e in events)
+
+
 def test_test_source_finds_pytest_and_unittest_ids(tmp_path: Path) -> None:
     repo = python_repo(tmp_path / "repo", {
         "tests/test_a.py": "class TestA:\n    @mark\n    def test_b(self, x):\n        assert x\n"

@@ -10,7 +10,8 @@ that failed least.
 
 A repair draft that repeats an edit already checked (greedy decoding often writes the same
 edit again, failure or not) is not checked again: the model is told so and one more draft
-is sampled within the same try; a second repeat ends the loop.
+is sampled within the same try, when the time budget has room for it; a second repeat
+ends the loop.
 """
 
 from __future__ import annotations
@@ -397,6 +398,7 @@ def draft_checked(
         draft: PatchDraft | None = None
         draft_j: float | None = None
         redrafted = 0
+        short = ""  # why a repeated edit was not drafted again: the budget
         for again in (False, True):
             if again:  # the same edit as a checked one: sampled, told why
                 assert draft is not None
@@ -407,6 +409,7 @@ def draft_checked(
                 base = dataclasses.replace(base, temperature=max(base.temperature,
                                                                  RESAMPLE_TEMPERATURE))
                 redrafted = 1
+            drafting = time.monotonic()
             for event in draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
                                      options=dataclasses.replace(base, followup=list(followup)),
                                      meter=meter):
@@ -420,11 +423,20 @@ def draft_checked(
             if draft.error or not draft.changes or draft.diff not in checked or \
                     (cancel is not None and cancel.is_set()):
                 break
+            needed = time.monotonic() - drafting  # another draft, as long as this one
+            if deadline is not None and deadline - time.monotonic() < needed:
+                short = (f"no new draft of the repeated edit: about {needed:.0f} s needed, "
+                         f"{max(0.0, deadline - time.monotonic()):.0f} s of the budget left "
+                         "(check_timeout_s)")
+                break
         assert draft is not None
-        if not draft.error and draft.diff in checked:  # repeated twice: nothing new to check
+        if not draft.error and draft.diff in checked:  # nothing new to check
             records.append(TryRecord(attempt, "repeat", 0, 0, draft_j, None,
                                      time.monotonic() - started, redrafted))
-            yield Status("The model wrote the same edit again; stopping the repair.")
+            stopped = short
+            yield Status("The model wrote the same edit again and the time budget is too "
+                         "short for another draft." if short else
+                         "The model wrote the same edit again; stopping the repair.")
             break
         if draft.error or not draft.changes:
             records.append(TryRecord(attempt, "no_patch", 0, 0, draft_j, None,
