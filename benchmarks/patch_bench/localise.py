@@ -118,27 +118,39 @@ def before_drafting(tree: Path, task: dict[str, Any], services: Any,
     return BeforeDrafting(request, evidence, before, base, suspects, fused, traced_s)
 
 
-def main() -> None:
-    """Run every task's steps before drafting and print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tasks", type=Path, default=HERE / "tasks_pytest.jsonl")
+def add_common_arguments(ap: argparse.ArgumentParser, tasks: Path, home: str) -> None:
+    """The arguments every failing-test script here takes."""
+    ap.add_argument("--tasks", type=Path, default=tasks)
     ap.add_argument("--source", required=True, help="pytest's git repository, with history")
     ap.add_argument("--python", required=True, help="Python of the test venv")
     ap.add_argument("--work", type=Path, default=ROOT / ".bench" / "patch_bench")
-    ap.add_argument("--home", type=Path, default=None)
+    ap.add_argument("--home", type=Path, default=None,
+                    help=f"Greenpair's data dir (model, threads); default WORK/{home}")
     ap.add_argument("--out", type=Path, default=None, help="One JSON row per task.")
     ap.add_argument("--limit", type=int, default=None)
-    args = ap.parse_args()
+
+
+def open_bench(args: argparse.Namespace, home: str) -> tuple[Path, Any, Any]:
+    """The scratch tree (``WORK/tree-localise``), the product's ``Services`` (data dir
+    ``--home`` or ``WORK/<home>``) and ``CheckOptions`` with the benchmark's test command."""
     work = args.work.resolve()
-    os.environ["GREENPAIR_HOME"] = str((args.home or work / "home-localise").resolve())
+    os.environ["GREENPAIR_HOME"] = str((args.home or work / home).resolve())
     sys.path.insert(0, str(ROOT / "app"))
     from greenpair.core.assistant.check.checker import CheckOptions
-    from greenpair.core.assistant.patch.drafting import candidate_chunks
     from greenpair.core.services import Services
 
     tree = ensure_clone(args.source, work / "tree-localise")
-    services = Services.build()
-    options = CheckOptions(test_command=test_command(args.python))
+    return tree, Services.build(), CheckOptions(test_command=test_command(args.python))
+
+
+def main() -> None:
+    """Run every task's steps before drafting and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_common_arguments(ap, HERE / "tasks_pytest.jsonl", "home-localise")
+    args = ap.parse_args()
+    tree, services, options = open_bench(args, "home-localise")
+    from greenpair.core.assistant.patch.drafting import candidate_chunks
+
     rows = []
     for task in load_tasks(args.tasks, args.limit):
         steps = before_drafting(tree, task, services, options)

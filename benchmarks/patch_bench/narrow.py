@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import statistics
 import sys
 import time
@@ -45,8 +44,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lib import HERE, ROOT, ensure_clone, test_command
-from localise import before_drafting, changed_lines, first_hit
+from bench_lib import HERE
+from localise import (
+    add_common_arguments,
+    before_drafting,
+    changed_lines,
+    first_hit,
+    open_bench,
+)
 from run import evaluate, load_tasks, prepare_scratch
 
 
@@ -117,29 +122,14 @@ def summarize(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     """Draft at each task's locations and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tasks", type=Path, default=HERE / "tasks_two_lines.jsonl")
-    ap.add_argument("--source", required=True, help="pytest's git repository, with history")
-    ap.add_argument("--python", required=True, help="Python of the test venv")
-    ap.add_argument("--work", type=Path, default=ROOT / ".bench" / "patch_bench")
-    ap.add_argument("--home", type=Path, default=None,
-                    help="Greenpair's data dir (model, threads); default WORK/home-check")
+    add_common_arguments(ap, HERE / "tasks_two_lines.jsonl", "home-check")
     ap.add_argument("--where", choices=("top", "gold"), default="top")
     ap.add_argument("--locations", type=int, default=3, help="Items drafted at (--where top)")
     ap.add_argument("--repairs", type=int, default=0,
                     help="Tries after the first (the product's check_tries - 1)")
     ap.add_argument("--timeout", type=float, default=180, help="Seconds per check")
-    ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--out", type=Path, default=None, help="One JSON row per task.")
     args = ap.parse_args()
-    work = args.work.resolve()
-    os.environ["GREENPAIR_HOME"] = str((args.home or work / "home-check").resolve())
-    sys.path.insert(0, str(ROOT / "app"))
-    from greenpair.core.assistant.check.checker import CheckOptions
-    from greenpair.core.services import Services
-
-    tree = ensure_clone(args.source, work / "tree-localise")
-    services = Services.build()
-    check_options = CheckOptions(test_command=test_command(args.python))
+    tree, services, check_options = open_bench(args, "home-check")
     rows = []
     for task in load_tasks(args.tasks, args.limit):
         steps = before_drafting(tree, task, services, check_options)
