@@ -49,6 +49,25 @@ def test_search_json_builds_the_index_first(tmp_repo: Path) -> None:
     assert data["chunks"][0]["symbol"] == "apply_discount"
 
 
+def test_search_sees_files_changed_since_the_last_index(tmp_repo: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["index", "--repo", str(tmp_repo), "--quiet"]).exit_code == 0
+    (tmp_repo / "src" / "shop" / "refunds.py").write_text(
+        "def issue_refund(order, amount):\n"
+        "    \"\"\"Give a customer money back for a returned order.\"\"\"\n"
+        "    order.refunded += amount\n"
+        "    return order.refunded\n")
+    query = ["search", "--repo", str(tmp_repo), "--json", "-k", "2", "issue a refund"]
+    result = runner.invoke(cli, query)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["files"][0] == "src/shop/refunds.py"
+    assert "Updated the index: 1 changed file(s)" in result.stderr
+    again = runner.invoke(cli, query)  # nothing changed since: nothing redone, nothing said
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["files"][0] == "src/shop/refunds.py"
+    assert "Updated the index" not in again.stderr
+
+
 def test_search_batch_writes_one_line_per_query(tmp_repo: Path, tmp_path: Path) -> None:
     batch = tmp_path / "queries.jsonl"
     batch.write_text(

@@ -35,17 +35,10 @@ def _runtime(model: str | None) -> Runtime:
 
 
 def _index(repo: Path) -> Retriever:
-    """The repository's index; the first build shows its progress on stderr."""
-    index = services().index(repo)
-    if not index.is_built():
-        click.secho(f"Indexing {repo} (first time; later runs only redo changed files)…",
-                    dim=True, err=True)
-        for progress in index.update():
-            if progress.files_total:
-                click.secho(f"\r  {progress.phase}: {progress.files_done}/{progress.files_total}"
-                            " files", dim=True, err=True, nl=False)
-        click.echo(err=True)
-    return index
+    """The repository's index, up to date (``cli.index.fresh_index``)."""
+    from greenpair.cli.index import fresh_index
+
+    return fresh_index(repo)
 
 
 def _energy_line(energy: EnergyReport | None, tokens: int, tokens_per_s: float) -> str:

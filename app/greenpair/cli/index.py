@@ -107,6 +107,26 @@ def run_index(index: RepoIndex, *, progress: bool = True, embed: bool = True) ->
     return {"duration_s": round(time.monotonic() - started, 3), "changed_files": changed}
 
 
+def fresh_index(repo: Path) -> RepoIndex:
+    """The repository's index brought up to date before a search, an answer or a patch.
+
+    The first build shows its progress; later runs redo only the files that changed since
+    the last update (a walk that hashes only files whose size or time changed: ~0.16 s
+    for 2,000 unchanged files, ``benchmarks/watch_refresh.py``), and say so when any did.
+    """
+    index = services().index(repo)
+    if not index.is_built():
+        click.secho(f"Indexing {repo} (first time; later runs only redo changed files)…",
+                    dim=True, err=True)
+        run_index(index, progress=True)
+        return index
+    summary = run_index(index, progress=False)
+    if summary["changed_files"]:
+        click.secho(f"Updated the index: {summary['changed_files']} changed file(s), "
+                    f"{summary['duration_s']:.1f} s.", dim=True, err=True)
+    return index
+
+
 @click.command("index")
 @_repo_option
 @click.option("--json", "as_json", is_flag=True, help="Print statistics as JSON on stdout.")
@@ -176,7 +196,8 @@ def _read_batch(path: Path) -> list[dict[str, Any]]:
               help="JSON lines with id and query; one JSON line out per query.")
 @click.argument("query", nargs=-1)
 def search_cmd(repo: Path, k: int, as_json: bool, batch: Path | None, query: tuple[str, ...]) -> None:
-    """Find the files and code most relevant to QUERY (indexes first if needed)."""
+    """Find the files and code most relevant to QUERY (the index is brought up to date
+    first: built the first time, then only changed files)."""
     text = " ".join(query).strip()
     if batch is None and not text:
         raise click.UsageError("Give a QUERY, or --batch FILE.")
@@ -184,10 +205,8 @@ def search_cmd(repo: Path, k: int, as_json: bool, batch: Path | None, query: tup
         raise click.UsageError("Give either a QUERY or --batch FILE, not both.")
     items = _read_batch(batch) if batch is not None else []
     _print_messages()
-    index = services().index(repo)
+    index = fresh_index(repo)
     try:
-        if not index.is_built():
-            run_index(index, progress=True)
         if batch is not None:
             for item in items:  # models are loaded once, by the first query
                 found = index.search(item["query"], k=k).to_json()
