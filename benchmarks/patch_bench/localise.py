@@ -89,8 +89,9 @@ class BeforeDrafting:
 
 def before_drafting(tree: Path, task: dict[str, Any], services: Any,
                     options: Any) -> BeforeDrafting:
-    """Put ``tree`` in the failing-test mode's state for ``task`` and run the product's
-    steps before drafting (the traced run, the suspects, the fused search)."""
+    """Put ``tree`` in the failing-test mode's state for ``task``, bring the product's index
+    of it up to date and run the product's steps before drafting (the traced run, the
+    suspects, the fused search)."""
     import dataclasses
 
     from greenpair.core.assistant.check.discovery import named_tests
@@ -102,6 +103,8 @@ def before_drafting(tree: Path, task: dict[str, Any], services: Any,
     from greenpair.core.assistant.patch.drafting import PatchOptions, candidate_chunks
 
     prepare_scratch(tree, task, "failing_test")
+    for _ in services.index(tree).update():  # the task's files, as the CLI now does
+        pass
     request = request_for(task, "failing_test")
     named = sorted({t.split("::")[0] for t in named_tests(request, tree)})
     started = time.monotonic()
