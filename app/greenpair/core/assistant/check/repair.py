@@ -8,10 +8,10 @@ energy ledger (kinds ``patch`` and ``check``; the check's meta holds the try, it
 and counts). The draft shown at the end is the best one: a passing one, else the one
 that failed least.
 
-A repair draft that repeats an edit already checked (greedy decoding often writes the same
-edit again, failure or not) is not checked again: the model is told so and one more draft
-is sampled within the same try, when the time budget has room for it; a second repeat
-ends the loop.
+A repair draft that repeats an edit already checked (greedy decoding often writes the
+failed edit again) is not checked again, and the loop ends there: drafting it once more,
+sampled and told that it failed, gave the same edit again in 5 of 6 cases measured
+(``benchmarks/patch_bench/README.md``), so the check and the extra draft were both waste.
 """
 
 from __future__ import annotations
@@ -275,14 +275,6 @@ def unusable_message(error: str, task: str) -> str:
             f"Task: {task.strip()}")
 
 
-def repeat_message(task: str) -> str:
-    """The user turn after a repair draft that is the same edit as one already checked."""
-    return ("That is the same edit as before, and the check showed that it fails. Write a "
-            "different change to the code (not the tests), in the same format, for the "
-            "original code above.\n"
-            f"Task: {task.strip()}")
-
-
 def total_joules(records: list[TryRecord], before: float | None) -> float | None:
     """The whole request's energy: every draft, every check and the test run before
     drafting (None when nothing was measured)."""
@@ -396,51 +388,25 @@ def draft_checked(
     for attempt in range(1, max(1, copts.tries) + 1):
         started = time.monotonic()
         draft: PatchDraft | None = None
-        draft_j: float | None = None
-        redrafted = 0
-        short = ""  # why a repeated edit was not drafted again: the budget
-        for again in (False, True):
-            if again:  # the same edit as a checked one: sampled, told why
-                assert draft is not None
-                yield Status("The new edit is the same as one that already failed its "
-                             "check; drafting a different one…")
-                followup += [Message("assistant", draft.reply),
-                             Message("user", repeat_message(task))]
-                base = dataclasses.replace(base, temperature=max(base.temperature,
-                                                                 RESAMPLE_TEMPERATURE))
-                redrafted = 1
-            drafting = time.monotonic()
-            for event in draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
-                                     options=dataclasses.replace(base, followup=list(followup)),
-                                     meter=meter):
-                if isinstance(event, PatchDraft):
-                    draft = event
-                else:
-                    yield event
-            assert draft is not None
-            if draft.energy is not None and draft.energy.joules is not None:
-                draft_j = (draft_j or 0.0) + draft.energy.joules
-            if draft.error or not draft.changes or draft.diff not in checked or \
-                    (cancel is not None and cancel.is_set()):
-                break
-            needed = time.monotonic() - drafting  # another draft, as long as this one
-            if deadline is not None and deadline - time.monotonic() < needed:
-                short = (f"no new draft of the repeated edit: about {needed:.0f} s needed, "
-                         f"{max(0.0, deadline - time.monotonic()):.0f} s of the budget left "
-                         "(check_timeout_s)")
-                break
+        for event in draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
+                                 options=dataclasses.replace(base, followup=list(followup)),
+                                 meter=meter):
+            if isinstance(event, PatchDraft):
+                draft = event
+            else:
+                yield event
         assert draft is not None
-        if not draft.error and draft.diff in checked:  # nothing new to check
+        draft_j = draft.energy.joules if draft.energy is not None else None
+        if not draft.error and draft.changes and draft.diff in checked:
+            # Its check would fail as before; a model that wrote it twice is stuck on it.
             records.append(TryRecord(attempt, "repeat", 0, 0, draft_j, None,
-                                     time.monotonic() - started, redrafted))
-            stopped = short
-            yield Status("The model wrote the same edit again and the time budget is too "
-                         "short for another draft." if short else
-                         "The model wrote the same edit again; stopping the repair.")
+                                     time.monotonic() - started))
+            yield Status("The model wrote the same edit again; it is not checked twice, and "
+                         "the repair stops.")
             break
         if draft.error or not draft.changes:
             records.append(TryRecord(attempt, "no_patch", 0, 0, draft_j, None,
-                                     time.monotonic() - started, redrafted))
+                                     time.monotonic() - started))
             if best is None and attempt < copts.tries and draft.error and \
                     not (cancel is not None and cancel.is_set()) and \
                     _worth_another_draft(draft.error):
@@ -466,7 +432,7 @@ def draft_checked(
                              deadline=deadline, cancel=cancel, attempt=attempt)
         checked.add(draft.diff)
         records.append(TryRecord(attempt, result.status, result.passed, result.failed,
-                                 draft_j, result.joules, time.monotonic() - started, redrafted))
+                                 draft_j, result.joules, time.monotonic() - started))
         draft.check = result
         if best is None or _rank(draft) <= _rank(best):
             best = draft

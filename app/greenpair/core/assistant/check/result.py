@@ -51,12 +51,8 @@ class TestOutcome:
 
 @dataclass
 class TryRecord:
-    """One try: its draft and its check (the ledger keeps the same figures).
-
-    ``redrafted`` is 1 when the try's first draft repeated an edit already checked and was
-    drafted again (``draft_joules`` counts both drafts); status "repeat" when the second
-    draft repeated one too (nothing new was checked).
-    """
+    """One try: its draft and its check (the ledger keeps the same figures). Status
+    "repeat": the draft was an edit already checked, so it was not checked again."""
 
     attempt: int
     status: str
@@ -65,7 +61,6 @@ class TryRecord:
     draft_joules: float | None
     check_joules: float | None
     seconds: float
-    redrafted: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -73,8 +68,7 @@ class TryRecord:
             return None if x is None else round(x, 3)
         return {"try": self.attempt, "status": self.status, "passed": self.passed,
                 "failed": self.failed, "draft_joules": j(self.draft_joules),
-                "check_joules": j(self.check_joules), "seconds": round(self.seconds, 2),
-                "redrafted": self.redrafted}
+                "check_joules": j(self.check_joules), "seconds": round(self.seconds, 2)}
 
 
 @dataclass
