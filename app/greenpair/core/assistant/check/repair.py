@@ -10,7 +10,7 @@ that failed least.
 
 A repair draft that repeats an edit already checked (greedy decoding often writes the
 failed edit again) is not checked again, and the loop ends there: drafting it once more,
-sampled and told that it failed, gave the same edit again in 5 of 6 cases measured
+sampled and told that it failed, gave the same edit again in 6 of 7 cases measured
 (``benchmarks/patch_bench/README.md``), so the check and the extra draft were both waste.
 """
 
