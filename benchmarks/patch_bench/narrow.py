@@ -15,7 +15,7 @@ At each location the product's own loop runs (``repair.draft_checked``, as ``gre
 patch --check`` does) with that definition as the only code found and the failing test's
 output as the evidence: the format it chooses, greedy drafts, each checked in a scratch
 copy; up to ``--repairs`` more tries (a failed check shown to the model, an unusable draft
-answered with why and sampled, a repeated edit redrafted sampled). A draft whose check
+answered with why and sampled, a repeated edit ending the loop). A draft whose check
 passes is judged by the benchmark (``run.evaluate``: FAIL_TO_PASS and PASS_TO_PASS on the
 patched tree, with the commit's tests).
 
@@ -103,8 +103,8 @@ def try_location(tree: Path, task: dict[str, Any], steps: Any, sc: Any, args: An
 
 
 def summarize(rows: list[dict[str, Any]]) -> str:
-    """Tasks, locations, drafts (the product's tries; a repeat redrafted counts once),
-    drafts checked, repeats, checks passed, tasks resolved, median seconds per location."""
+    """Tasks, locations, tries (the product's ``attempts``), tries checked, repeats, checks
+    passed, tasks resolved, median seconds per location."""
     locs = [loc for r in rows for loc in r["locations"]]
     tries = [t for loc in locs for t in loc["tries"]]
     checked = [t for t in tries if t["status"] not in {"no_patch", "repeat"}]
