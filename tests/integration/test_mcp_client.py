@@ -59,7 +59,7 @@ def _hostile_files(repo: Path) -> None:
     git(repo, "-c", "user.name=T", "-c", "user.email=t@example.invalid", "commit", "-qm", "ign")
 
 
-async def _stdio_session(params: StdioServerParameters) -> list[dict[str, Any]]:
+async def _stdio_session(params: StdioServerParameters, repo: Path) -> list[dict[str, Any]]:
     transcript: list[dict[str, Any]] = []
 
     async def call(client: Client, name: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +92,26 @@ async def _stdio_session(params: StdioServerParameters) -> list[dict[str, Any]]:
                                              "file": "src/shop/discounts.py"})
         await call(client, "energy_report", {"days": 1})
         await call(client, "search_code", {"query": "", "k": 3})
+        transcript.append(await _saved_file_is_found(client, repo))
     return transcript
+
+
+async def _saved_file_is_found(client: Client, repo: Path) -> dict[str, Any]:
+    """Save a new file while the server runs; how long until ``search_code`` finds it."""
+    (repo / "src" / "shop" / "refunds.py").write_text(
+        "def refund_gift_card(order, card):\n"
+        "    \"\"\"Refund a gift card payment back onto the card.\"\"\"\n"
+        "    card.balance += order.paid\n    return card\n")
+    saved = time.perf_counter()
+    files: list[str] = []
+    while time.perf_counter() - saved < 60:
+        found = _result(await client.call_tool(
+            "search_code", {"query": "refund a gift card payment", "k": 3}))
+        files = [f["path"] for f in found["files"]]
+        if "src/shop/refunds.py" in files:
+            break
+        await anyio.sleep(0.5)  # the server's re-index has no event a client can wait on
+    return {"saved_then_searched": files, "seconds": round(time.perf_counter() - saved, 2)}
 
 
 def test_an_agent_uses_every_tool_over_stdio(tmp_repo: Path, tiny_model_path: Path) -> None:
@@ -101,7 +120,7 @@ def test_an_agent_uses_every_tool_over_stdio(tmp_repo: Path, tiny_model_path: Pa
         command=sys.executable, env=dict(os.environ),
         args=["-m", "greenpair", "mcp", "--repo", str(tmp_repo), "--model",
               str(tiny_model_path)])
-    transcript = anyio.run(_stdio_session, params)
+    transcript = anyio.run(_stdio_session, params, tmp_repo)
     keep = os.environ.get("GREENPAIR_MCP_TRANSCRIPT")
     if keep:
         Path(keep).write_text(json.dumps(transcript, indent=1), encoding="utf-8")
@@ -119,6 +138,9 @@ def test_an_agent_uses_every_tool_over_stdio(tmp_repo: Path, tiny_model_path: Pa
     assert "function apply_discount:4" in transcript[2]["text"]
     assert transcript[3]["json"]["built"] is True
     assert transcript[3]["json"]["files"] >= 5
+
+    # A file saved while the server runs is found without a restart (the watcher).
+    assert transcript[-1]["saved_then_searched"][0] == "src/shop/refunds.py", transcript[-1]
 
     calls = [t for t in transcript if "call" in t]
     search, span, env, ignored, outside, absolute, ask, patch, energy, empty = calls

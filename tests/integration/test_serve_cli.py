@@ -65,6 +65,24 @@ def test_the_command_serves_with_its_token(served_process: tuple[str, str]) -> N
     assert found["files"][0] == "src/shop/discounts.py"
 
 
+def test_a_file_saved_while_serving_is_found(served_process: tuple[str, str],
+                                             tmp_repo: Path) -> None:
+    url, token = served_process
+    headers = {"Authorization": f"Bearer {token}"}
+    (tmp_repo / "src" / "shop" / "refunds.py").write_text(
+        "def refund_gift_card(order, card):\n"
+        "    \"\"\"Refund a gift card payment back onto the card.\"\"\"\n"
+        "    card.balance += order.paid\n    return card\n")
+    deadline = time.monotonic() + 60
+    while True:
+        found = httpx.post(f"{url}/search", headers=headers, timeout=120,
+                           json={"query": "refund a gift card payment", "k": 3}).json()
+        if found["files"][0] == "src/shop/refunds.py" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)  # the server's re-index has no event a client can wait on
+    assert found["files"][0] == "src/shop/refunds.py", found["files"]
+
+
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
     rt = open_runtime(tiny_model_path, n_ctx=2048, seed=0)

@@ -26,9 +26,10 @@ from greenpair.cli.context import services
 from greenpair.core.errors import GreenpairError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from greenpair.core.index.repo_index import RepoIndex
+    from greenpair.core.index.watcher import WatchEvent
     from greenpair.core.types import IndexProgress
 
 _repo_option = click.option(
@@ -125,6 +126,46 @@ def fresh_index(repo: Path) -> RepoIndex:
         click.secho(f"Updated the index: {summary['changed_files']} changed file(s), "
                     f"{summary['duration_s']:.1f} s.", dim=True, err=True)
     return index
+
+
+def report_refresh(event: WatchEvent) -> None:
+    """One stderr line per refresh of a watched index (stdout may carry a protocol)."""
+    stamp = time.strftime("%H:%M:%S")
+    if event.error:
+        click.echo(f"{stamp} re-indexing failed: {event.error}", err=True)
+    else:
+        shown = ", ".join(event.paths[:3]) + (" …" if len(event.paths) > 3 else "")
+        click.echo(f"{stamp} {event.files_changed} file(s) re-indexed in "
+                   f"{event.duration_s:.2f} s ({shown})", err=True)
+
+
+@contextlib.contextmanager
+def kept_fresh(indexes: list[RepoIndex], enabled: bool = True) -> Iterator[int]:
+    """Watch each index's repository while a server runs, so its answers follow edits.
+
+    ``serve`` and ``mcp`` run for hours beside an editor; without this their searches
+    would see the code as it was at start. A repository that cannot be watched (the
+    system's inotify limit, a vanished folder) is said so on stderr and served as is.
+    Yields how many are watched; the watchers stop on exit.
+    """
+    from greenpair.core.index.watcher import watch
+
+    watchers = []
+    try:
+        for index in indexes if enabled else []:
+            try:
+                watchers.append(watch(index.repo, report_refresh, index=index))
+            except (OSError, GreenpairError) as exc:
+                click.secho(f"Cannot watch {index.repo} for changes ({exc}): its index "
+                            "stays as it was at start; restart to refresh it.",
+                            fg="yellow", err=True)
+        if watchers:
+            click.secho("Watching for edits: changed files are re-indexed as they are "
+                        "saved (--no-watch to turn off).", dim=True, err=True)
+        yield len(watchers)
+    finally:
+        for watcher in watchers:
+            watcher.stop()
 
 
 @click.command("index")
@@ -267,7 +308,7 @@ def _sleep_until_interrupted(ready: Callable[[], None]) -> None:
 @click.option("--no-embed", is_flag=True, help="Keep only the lexical index fresh.")
 def watch_cmd(repo: Path, no_embed: bool) -> None:
     """Keep the index fresh while you edit (Ctrl+C to stop)."""
-    from greenpair.core.index.watcher import WatchEvent, watch
+    from greenpair.core.index.watcher import watch
 
     # A shell that starts a job in the background hands it SIGINT ignored, and Python then
     # leaves it ignored; watch runs until Ctrl+C (the privacy audit stops it with SIGINT),
@@ -277,16 +318,7 @@ def watch_cmd(repo: Path, no_embed: bool) -> None:
     index = services().index(repo)
     run_index(index, progress=True, embed=not no_embed)
 
-    def report(event: WatchEvent) -> None:
-        stamp = time.strftime("%H:%M:%S")
-        if event.error:
-            click.echo(f"{stamp} re-indexing failed: {event.error}", err=True)
-        else:
-            shown = ", ".join(event.paths[:3]) + (" …" if len(event.paths) > 3 else "")
-            click.echo(f"{stamp} {event.files_changed} file(s) re-indexed in "
-                       f"{event.duration_s:.2f} s ({shown})", err=True)
-
-    watcher = watch(index.repo, report, index=index, embed=not no_embed)
+    watcher = watch(index.repo, report_refresh, index=index, embed=not no_embed)
     try:
         _sleep_until_interrupted(
             lambda: click.echo(f"Watching {index.repo} (Ctrl+C to stop)", err=True))

@@ -31,7 +31,8 @@ def _services(paths: list[Path], model: str | None) -> Services:
     runtime = _runtime(model)
     core = services()
     return Services(repos=paths, runtime=runtime, meter=core.meter, settings=core.settings,
-                    embedders=core.embedders, remote_energy=isinstance(runtime, RemoteRuntime))
+                    retrievers={p: core.index(p) for p in paths}, embedders=core.embedders,
+                    remote_energy=isinstance(runtime, RemoteRuntime))
 
 
 def _probe(repo: Path, model: str | None, query: str) -> None:
@@ -58,12 +59,17 @@ def _probe(repo: Path, model: str | None, query: str) -> None:
 @click.option("--model", default=None, help="A catalog model id or a GGUF path "
               "(default: the settings' model or remote server).")
 @click.option("--no-index", is_flag=True, help="Do not update the indexes at start.")
+@click.option("--no-watch", is_flag=True, help="Do not re-index files saved while serving "
+              "(the indexes then stay as they were at start).")
 @click.option("--probe", default=None, hidden=True, metavar="QUERY",
               help="Run a short client session against a child `greenpair mcp` over stdio "
               "and print it as JSON (the privacy audit's MCP step).")
 def mcp_cmd(repos: tuple[Path, ...], use_http: bool, host: str, port: int,
-            allow_remote: bool, model: str | None, no_index: bool, probe: str | None) -> None:
+            allow_remote: bool, model: str | None, no_index: bool, no_watch: bool,
+            probe: str | None) -> None:
     """Serve the index and the local model to MCP clients (search, read, ask, patch)."""
+    from greenpair.cli.context import services as core_services
+    from greenpair.cli.index import kept_fresh
     from greenpair.cli.serve import _build_indexes, check_bind_host, check_port_free
     from greenpair.core.assistant.retriever import check_repo
     from greenpair.mcp.app import MCP_PATH, build_server, http_app
@@ -83,17 +89,19 @@ def mcp_cmd(repos: tuple[Path, ...], use_http: bool, host: str, port: int,
     services = _services(paths, model)
     server = build_server(services)
     try:
-        if not use_http:
-            server.run("stdio")
-            return
-        import uvicorn
+        with kept_fresh([core_services().index(p) for p in paths], enabled=not no_watch):
+            if not use_http:
+                server.run("stdio")
+                return
+            import uvicorn
 
-        from greenpair.server.auth import load_or_create_token, token_path
+            from greenpair.server.auth import load_or_create_token, token_path
 
-        app = http_app(server, load_or_create_token(), host)
-        click.secho(f"Greenpair MCP for {', '.join(p.name for p in paths)} on "
-                    f"http://{host}:{port}{MCP_PATH}", err=True)
-        click.secho(f"Token: {token_path()} (`greenpair serve token`)", dim=True, err=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+            app = http_app(server, load_or_create_token(), host)
+            click.secho(f"Greenpair MCP for {', '.join(p.name for p in paths)} on "
+                        f"http://{host}:{port}{MCP_PATH}", err=True)
+            click.secho(f"Token: {token_path()} (`greenpair serve token`)", dim=True,
+                        err=True)
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         services.close()

@@ -84,14 +84,18 @@ def _build_indexes(repos: list[Path]) -> None:
 @click.option("--queue", "queue", default=8, show_default=True, type=int,
               help="Generation requests allowed to wait; more get HTTP 429.")
 @click.option("--no-index", is_flag=True, help="Do not update the indexes at start.")
+@click.option("--no-watch", is_flag=True, help="Do not re-index files saved while serving "
+              "(the indexes then stay as they were at start).")
 @click.pass_context
 def serve_group(ctx: click.Context, repos: tuple[Path, ...], host: str, port: int,
-                model: str | None, allow_remote: bool, queue: int, no_index: bool) -> None:
+                model: str | None, allow_remote: bool, queue: int, no_index: bool,
+                no_watch: bool) -> None:
     """Serve an OpenAI-compatible API (chat, completions with FIM, search, embeddings)."""
     if ctx.invoked_subcommand is not None:
         return
     import uvicorn
 
+    from greenpair.cli.index import kept_fresh
     from greenpair.core.assistant.retriever import check_repo
     from greenpair.core.llm.remote import RemoteRuntime
     from greenpair.server.app import create_app
@@ -117,7 +121,8 @@ def serve_group(ctx: click.Context, repos: tuple[Path, ...], host: str, port: in
                 f"{served.model_id} on http://{host}:{port}/v1", err=True)
     click.secho(f"Token: {token_path()} (`greenpair serve token`)", dim=True, err=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        with kept_fresh([core.index(p) for p in paths], enabled=not no_watch):
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         served.close()
 

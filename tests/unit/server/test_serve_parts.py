@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -136,3 +139,39 @@ def test_a_stream_that_fails_after_it_started_ends_in_band() -> None:
         "param": None}}
     assert events[1] == "data: [DONE]"
     assert events[2] == ""
+
+
+def test_serve_and_mcp_watch_what_they_can_and_say_what_they_cannot(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    from greenpair.cli.index import kept_fresh
+    from greenpair.core.index import watcher
+
+    stopped: list[Path] = []
+
+    class Started:
+        def __init__(self, repo: Path) -> None:
+            self.repo = repo
+
+        def stop(self) -> None:
+            stopped.append(self.repo)
+
+    def watch(repo: Path, on_event: object, *, index: object) -> Started:
+        if repo.name == "huge":  # what watchdog raises past the inotify limit
+            raise OSError(28, "inotify watch limit reached")
+        return Started(repo)
+
+    monkeypatch.setattr(watcher, "watch", watch)
+    indexes: Any = [SimpleNamespace(repo=tmp_path / "huge"), SimpleNamespace(repo=tmp_path / "ok")]
+    with kept_fresh(indexes) as watched:
+        assert watched == 1
+        assert stopped == []
+    assert stopped == [tmp_path / "ok"]  # stopped when the server ends
+    err = capsys.readouterr().err
+    assert f"Cannot watch {tmp_path / 'huge'} for changes" in err
+    assert "inotify watch limit reached" in err
+    assert "restart to refresh it" in err
+    assert "--no-watch to turn off" in err
+    with kept_fresh(indexes, enabled=False) as watched:
+        assert watched == 0
+    assert capsys.readouterr().err == ""
