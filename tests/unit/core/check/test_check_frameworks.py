@@ -132,6 +132,9 @@ def test_summaries_say_what_ran() -> None:
                                                           "installed"))
     assert summarise(skipped) == ("no static check (go is not installed) · no tests found "
                                   "for this change")
+    skipped.not_run = "go is not installed"  # found, but nothing could run them
+    assert summarise(skipped) == ("no static check (go is not installed) · tests found but "
+                                  "not run (go is not installed)")
     command = CheckResult("passed", command="make test")
     assert summarise(command) == "`make test` succeeded"
 

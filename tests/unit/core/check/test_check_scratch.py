@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from greenpair.core.assistant.check import CheckOptions, check_changes
+from greenpair.core.assistant.check.result import summarise
 from greenpair.core.assistant.check.scratch import scratch_copy
 from greenpair.core.assistant.patch.editing import FileChange
+from tests.conftest import make_repo
 from tests.helpers.check_repos import python_repo, tree_digest
 
 FILES = {
@@ -87,3 +91,23 @@ def test_no_tests_is_never_called_passed(tmp_path: Path) -> None:
     assert result.status == "no_tests"
     assert result.summary == "static check passed · no tests found for this change"
     assert "tests passed" not in result.summary
+
+
+def test_tests_found_but_not_runnable_are_not_called_missing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo", {
+        "go.mod": "module example.com/shop\n\ngo 1.21\n",
+        "cart/cart.go": "package cart\n\nfunc Total() int { return 1 }\n",
+        "cart/cart_test.go": "package cart\n\nimport \"testing\"\n\n"
+                             "func TestTotal(t *testing.T) {}\n",
+    })
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))  # no go on this machine
+    result = check_changes(repo, [FileChange(
+        "cart/cart.go", (repo / "cart/cart.go").read_bytes(),
+        b"package cart\n\nfunc Total() int { return 2 }\n")])
+    assert result.status == "no_tests"
+    assert result.not_run == "go is not installed"
+    assert result.summary == ("no static check (go is not installed) · tests found but not "
+                              "run (go is not installed)")
+    assert summarise(result) == result.summary  # the repair loop summarises again
+    assert result.to_json()["not_run"] == "go is not installed"

@@ -200,9 +200,9 @@ def check_changes(repo: Path, changes: Sequence[FileChange], *, task: str = "",
                 return result
             plan = plan_for(found, root, root.parent / "report.json")
         if isinstance(plan, str):
-            result.status = "no_tests"
+            result.status, result.not_run = "no_tests", plan
             result.output = f"Tests were found but not run: {plan}."
-            result.summary = summarise(result) + f" (tests not run: {plan})"
+            result.summary = summarise(result)
             return result
         result.command = plan.display
         left = end - time.monotonic()

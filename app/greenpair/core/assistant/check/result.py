@@ -96,6 +96,8 @@ class CheckResult:
             draft's alone).
         executed: Functions of the repository (path, first line, qualified name) that the
             failing tests executed, when the run was traced (the run before drafting).
+        not_run: Why tests that were found did not run ("go is not installed"); "" when
+            they ran or none were found. The status is then ``no_tests``: nothing ran.
     """
 
     status: str
@@ -115,6 +117,7 @@ class CheckResult:
     stopped: str = ""
     total_joules: float | None = None
     executed: list[tuple[str, int, str]] = field(default_factory=list, repr=False)
+    not_run: str = ""
 
     def __post_init__(self) -> None:
         assert self.status in STATUSES, self.status
@@ -141,6 +144,7 @@ class CheckResult:
             "namespace": self.namespace,
             "joules": None if self.joules is None else round(self.joules, 3),
             "stopped": self.stopped,
+            "not_run": self.not_run,
             "total_joules": None if self.total_joules is None else round(self.total_joules, 3),
             "attempts": [a.to_json() for a in self.attempts],
         }
@@ -180,7 +184,8 @@ def summarise(result: CheckResult) -> str:
         ran += f" ({result.failed} failed)" if result.failed else ""
         parts.append(f"tests stopped at the time limit{ran}")
     elif result.status == "no_tests":
-        parts.append("no tests found for this change")
+        parts.append(f"tests found but not run ({result.not_run})" if result.not_run
+                     else "no tests found for this change")
     elif result.passed or result.failed:
         if result.failed:
             parts.append(f"{_plural(result.failed, 'test')} failed, {result.passed} passed")
