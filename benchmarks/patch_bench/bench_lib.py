@@ -66,6 +66,35 @@ def apply_diff(repo: Path, diff: str) -> str | None:
     return proc.stderr.strip() or "git apply failed"
 
 
+@dataclass(frozen=True)
+class Project:
+    """A repository the benchmark builds tasks from: where its code and its tests live.
+
+    Both are Python projects with a ``src`` layout whose tests run with pytest from the
+    checkout (``PYTHONPATH=src``), so the same runner, judgement and test command serve.
+    """
+
+    name: str  # the instance ids' prefix and the task file's suffix
+    repo: str  # owner/name on GitHub
+    source_prefix: str  # the package's folder: a task's fix is only under it
+    test_prefix: str  # the tests' folder: a task's test changes are only under it
+
+    def is_test_file(self, path: str) -> bool:
+        """Whether ``path`` is one of the project's test modules."""
+        if self.name == "pytest":
+            return is_test_file(path)
+        name = path.rsplit("/", 1)[-1]
+        return path.startswith(self.test_prefix) and name.startswith("test_") \
+            and name.endswith(".py")
+
+
+PROJECTS = {
+    "pytest": Project("pytest", "pytest-dev/pytest", "src/_pytest/", "testing/"),
+    # click's tests run with pytest alone and test a library, not the test runner itself
+    "click": Project("click", "pallets/click", "src/click/", "tests/"),
+}
+
+
 def is_test_file(path: str) -> bool:
     """pytest's own ``python_files`` for its ``testing/`` tree."""
     if not path.startswith("testing/") or not path.endswith(".py"):

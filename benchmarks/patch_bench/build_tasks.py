@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lib import HERE, ROOT, checkout_clean, ensure_clone, git, is_test_file, run_tests
+from bench_lib import HERE, PROJECTS, ROOT, Project, checkout_clean, ensure_clone, git, run_tests
 
 PACKAGING = {"pyproject.toml", "setup.cfg", "setup.py", "tox.ini"}
 
@@ -53,19 +53,20 @@ def numstat(repo: Path, commit: str) -> list[tuple[int, int, str]]:
 
 
 def candidates(repo: Path, snapshot: str, since: str, max_files: int,
-               max_lines: int) -> list[dict[str, Any]]:
+               max_lines: int, project: Project = PROJECTS["pytest"]) -> list[dict[str, Any]]:
     """Commits passing the cheap filter (step 1), newest first."""
     out = []
+    package, tests_root = project.source_prefix, project.test_prefix
     log = git(repo, "log", "--no-merges", f"--since={since}", "--format=%H %P", snapshot)
     for line in log.splitlines():
         commit, *parents = line.split()
         if len(parents) != 1:
             continue
         rows = numstat(repo, commit)
-        src = [(a, d, p) for a, d, p in rows if p.startswith("src/_pytest/")]
+        src = [(a, d, p) for a, d, p in rows if p.startswith(package)]
         other_src = [p for _, _, p in rows if p.startswith("src/") and
-                     not p.startswith("src/_pytest/")]
-        tests = [p for _, _, p in rows if is_test_file(p)]
+                     not p.startswith(package)]
+        tests = [p for _, _, p in rows if project.is_test_file(p)]
         if (not src or len(src) > max_files or other_src or not tests
                 or any(p in PACKAGING for _, _, p in rows)
                 or sum(a + d for a, d, _ in src) > max_lines):
@@ -74,7 +75,7 @@ def candidates(repo: Path, snapshot: str, since: str, max_files: int,
                     "source_files": [p for _, _, p in src],
                     "source_lines": sum(a + d for a, d, _ in src),
                     "test_files": tests,
-                    "testing_paths": [p for _, _, p in rows if p.startswith("testing/")]})
+                    "testing_paths": [p for _, _, p in rows if p.startswith(tests_root)]})
     return out
 
 
@@ -86,7 +87,8 @@ def request_text(repo: Path, commit: str) -> str:
 
 
 def build_one(repo: Path, cand: dict[str, Any], python: str, timeout_s: float,
-              source: str, snapshot: str) -> tuple[dict[str, Any] | None, str]:
+              source: str, snapshot: str,
+              project: Project = PROJECTS["pytest"]) -> tuple[dict[str, Any] | None, str]:
     """Run step 2-3 for one candidate; (task, "") or (None, reason)."""
     commit, parent = cand["commit"], cand["parent"]
     test_patch = git(repo, "diff", "--binary", parent, commit, "--", *cand["testing_paths"])
@@ -112,8 +114,8 @@ def build_one(repo: Path, cand: dict[str, Any], python: str, timeout_s: float,
         return None, "no FAIL_TO_PASS"
     subject = git(repo, "show", "-s", "--format=%s", commit).strip()
     task = {
-        "instance_id": f"pytest-{commit[:12]}",
-        "repo": "pytest-dev/pytest", "source": "github:pytest-dev/pytest", "snapshot": snapshot,
+        "instance_id": f"{project.name}-{commit[:12]}",
+        "repo": project.repo, "source": f"github:{project.repo}", "snapshot": snapshot,
         "commit": commit, "parent": parent, "subject": subject,
         "request": request_text(repo, commit),
         "source_files": cand["source_files"], "source_lines": cand["source_lines"],
@@ -127,9 +129,11 @@ def build_one(repo: Path, cand: dict[str, Any], python: str, timeout_s: float,
 
 
 def main() -> None:
-    """Build ``tasks_pytest.jsonl``."""
+    """Build ``tasks_<project>.jsonl``."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--source", required=True, help="pytest's git repository (path or URL).")
+    ap.add_argument("--project", choices=sorted(PROJECTS), default="pytest",
+                    help="Whose history (default: pytest).")
+    ap.add_argument("--source", required=True, help="The project's git repository (path or URL).")
     ap.add_argument("--snapshot", default="origin/HEAD",
                     help="Newest commit considered (pin it to rebuild the same list).")
     ap.add_argument("--work", type=Path, default=ROOT / ".bench" / "patch_bench")
@@ -139,13 +143,18 @@ def main() -> None:
     ap.add_argument("--max-src-lines", type=int, default=40)
     ap.add_argument("--target", type=int, default=45, help="Stop after this many tasks.")
     ap.add_argument("--timeout", type=float, default=240.0, help="Seconds per test run.")
-    ap.add_argument("--out", type=Path, default=HERE / "tasks_pytest.jsonl")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="The task list (default: tasks_<project>.jsonl beside this script).")
     ap.add_argument("--log", type=Path, default=None, help="JSONL of every candidate's fate.")
     args = ap.parse_args()
+    project = PROJECTS[args.project]
+    args.out = args.out or HERE / f"tasks_{project.name}.jsonl"
 
-    repo = ensure_clone(args.source, args.work / "build-tree")
+    tree = "build-tree" if project.name == "pytest" else f"build-tree-{project.name}"
+    repo = ensure_clone(args.source, args.work / tree)
     snapshot = git(repo, "rev-parse", args.snapshot).strip()
-    cands = candidates(repo, snapshot, args.since, args.max_src_files, args.max_src_lines)
+    cands = candidates(repo, snapshot, args.since, args.max_src_files, args.max_src_lines,
+                       project)
     print(f"{len(cands)} candidates since {args.since} up to {snapshot[:12]}", flush=True)
     done = {}
     if args.out.is_file():  # resume: keep tasks already built from the same snapshot
@@ -165,7 +174,7 @@ def main() -> None:
         start = time.monotonic()
         try:
             task, reason = build_one(repo, cand, args.python, args.timeout, args.source,
-                                     snapshot)
+                                     snapshot, project)
         except RuntimeError as exc:
             task, reason = None, str(exc)[:300]
         took = time.monotonic() - start

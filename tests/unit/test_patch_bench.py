@@ -96,6 +96,19 @@ def test_is_test_file_follows_pytest_python_files() -> None:
     assert not lib.is_test_file("src/_pytest/test_x.py")
 
 
+def test_each_project_knows_its_own_tests_and_package() -> None:
+    lib = _load("bench_lib")
+    click, pytest_ = lib.PROJECTS["click"], lib.PROJECTS["pytest"]
+    assert click.is_test_file("tests/test_options.py")
+    assert click.is_test_file("tests/typing/test_group_kw_options.py")
+    assert not click.is_test_file("tests/conftest.py")
+    assert not click.is_test_file("testing/test_mark.py")
+    assert not click.is_test_file("src/click/testing.py")
+    assert pytest_.is_test_file("testing/python/fixtures.py")  # pytest's own python_files
+    assert not pytest_.is_test_file("tests/test_options.py")
+    assert (click.source_prefix, pytest_.source_prefix) == ("src/click/", "src/_pytest/")
+
+
 def test_load_tasks_checks_keys_and_slices(tmp_path: Path, task: dict) -> None:
     run = _load("run")
     path = tmp_path / "tasks.jsonl"
