@@ -57,6 +57,21 @@ def test_a_request_naming_a_test_targets_it(tmp_path: Path) -> None:
     assert (found.ids, found.reason) == (["testing/test_x.py::test_y"], "named in the request")
 
 
+def test_a_node_ids_parameters_are_kept_whole(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {"tests/test_pager.py": "", "src/pager.py": ""})
+    task = ("Make `tests/test_pager.py::test_ansi[strip ansi]` pass. Also failing: "
+            "`tests/test_pager.py::test_ansi[preserve ansi]`, "
+            "tests/test_pager.py::TestP::test_q[a, b-1.0], tests/test_pager.py::test_r[x.")
+    assert named_tests(task, root) == [  # pytest's ids may hold spaces and commas
+        "tests/test_pager.py::test_ansi[strip ansi]",
+        "tests/test_pager.py::test_ansi[preserve ansi]",
+        "tests/test_pager.py::TestP::test_q[a, b-1.0]",
+        "tests/test_pager.py::test_r",  # an unclosed bracket: the test, all its cases
+    ]
+    assert named_tests("see src/pager.py[1] and tests/test_pager.py", root) == [
+        "tests/test_pager.py"]
+
+
 def test_a_node_id_names_a_test_whatever_its_files_name(tmp_path: Path) -> None:
     root = _layout(tmp_path, {"testing/python/approx.py": "class TestA:\n    def test_b(self):"
                                                            "\n        pass\n",

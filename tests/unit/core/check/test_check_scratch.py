@@ -111,3 +111,26 @@ def test_tests_found_but_not_runnable_are_not_called_missing(
                               "run (go is not installed)")
     assert summarise(result) == result.summary  # the repair loop summarises again
     assert result.to_json()["not_run"] == "go is not installed"
+
+
+def test_a_named_test_whose_id_has_spaces_is_the_test_that_runs(tmp_path: Path) -> None:
+    repo = python_repo(tmp_path / "repo", {
+        "src/calc/__init__.py": "",
+        "src/calc/ops.py": "def strip(text):\n    return text\n",
+        "tests/test_ops.py": """
+            import pytest
+
+            from calc.ops import strip
+
+
+            @pytest.mark.parametrize("text", ["\\x1b[1mhi", "hi"], ids=["with ansi", "plain"])
+            def test_strip(text):
+                assert strip(text) == "hi"
+            """,
+    })
+    fixed = b"import re\n\n\ndef strip(text):\n    return re.sub(r'\\x1b\\[[0-9;]*m', '', text)\n"
+    result = check_changes(repo, [FileChange("src/calc/ops.py",
+                                             (repo / "src/calc/ops.py").read_bytes(), fixed)],
+                           task="Make `tests/test_ops.py::test_strip[with ansi]` pass.")
+    assert result.tests_run == ["tests/test_ops.py::test_strip[with ansi]"], result.output
+    assert (result.status, result.passed, result.failed) == ("passed", 1, 0)

@@ -29,8 +29,10 @@ MAX_SCAN_FILES = 20_000
 MAX_READ_BYTES = 512 * 1024
 _JS_EXT = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _JS_TEST = re.compile(r"\.(test|spec)\.(ts|tsx|js|jsx|mjs|cjs|mts|cts)$")
+# A test file, then pytest's ``::Class::name`` and its parameters ``[...]``, which may hold
+# spaces and punctuation (``test_pager[strip ansi]``, ``test_x[a, b]``): up to the ``]``.
 _NAMED = re.compile(r"(?P<path>(?:[\w.-]+/)*[\w.-]+\.(?:py|ts|tsx|js|jsx|mjs|go|rs))"
-                    r"(?P<rest>(?:::[\w\[\]\-.]+)*)")
+                    r"(?P<rest>(?:(?:::[\w.-]+)+(?:\[[^\]\n`]*\])?)?)")
 _PY_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)",
                       re.MULTILINE)
 _PY_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]+)", re.MULTILINE)

@@ -21,12 +21,14 @@ from greenpair.core.assistant.check.discovery import Found
 from greenpair.core.assistant.check.result import TestOutcome
 from greenpair.core.assistant.check.runner import check_env, repo_python
 
-_PYTEST_LINE = re.compile(r"^(PASSED|FAILED|ERROR|XPASS|XFAIL) (\S+?)(?: - (.*))?$",
+# A node id's parameters may hold spaces (``test_pager[strip ansi]``): ``[...]`` is whole.
+_PYTEST_ID = r"\S+?(?:\[[^\]\n]*\])?"
+_PYTEST_LINE = re.compile(rf"^(PASSED|FAILED|ERROR|XPASS|XFAIL) ({_PYTEST_ID})(?: - (.*))?$",
                           re.MULTILINE)
 # ``-v`` progress lines, printed as each test ends: what a run stopped at its time limit
 # still says (the short summary comes only at the end).
-_PYTEST_PROGRESS = re.compile(r"^(\S+::\S+) (PASSED|FAILED|ERROR|XPASS|XFAIL)(?:\s+\[\s*\d+%\])?\s*$",
-                              re.MULTILINE)
+_PYTEST_PROGRESS = re.compile(rf"^(\S+::{_PYTEST_ID}) (PASSED|FAILED|ERROR|XPASS|XFAIL)"
+                              r"(?:\s+\[\s*\d+%\])?\s*$", re.MULTILINE)
 _PYTEST_SECTION = re.compile(r"^_{3,} (?:ERROR collecting |ERROR at \w+ of )?(.+?) _{3,}$",
                              re.MULTILINE)
 # The run's own short summary is the last one: a test that runs pytest inside (pytester)
