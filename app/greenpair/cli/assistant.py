@@ -160,15 +160,15 @@ def _draft(repo: Path, task: str, model: str | None, options: PatchOptions,
            as_json: bool, check: CheckOptions | None = None) -> PatchDraft:
     """Draft a patch (checked and repaired when ``check`` is given); a function defined
     in several places is asked about (one line)."""
-    from greenpair.core.assistant.check import draft_checked
-    from greenpair.core.assistant.patch.drafting import PatchDraft, Status, draft_patch
+    from greenpair.core.assistant.check import draft_checked, draft_unchecked
+    from greenpair.core.assistant.patch.drafting import PatchDraft, Status
     from greenpair.core.assistant.patch.targets import AmbiguousTarget
 
     runtime, index = _runtime(model), _index(repo)
     while True:
         try:
-            events = draft_patch(repo, task, runtime=runtime, index=index, options=options,
-                                 meter=services().meter) \
+            events = draft_unchecked(repo, task, runtime=runtime, index=index,
+                                     options=options, meter=services().meter) \
                 if check is None else draft_checked(repo, task, runtime=runtime,
                                                     meter=services().meter, index=index,
                                                     options=options, check=check)
@@ -184,7 +184,7 @@ def _draft(repo: Path, task: str, model: str | None, options: PatchOptions,
             options.prefer_path = exc.choices[pick - 1].path
             options.ambiguity = "rank"
             continue
-        raise AssertionError("draft_patch ended without a draft")
+        raise AssertionError("drafting ended without a draft")
 
 
 def _check_options(repo: Path, check: bool | None, test_command: str | None,

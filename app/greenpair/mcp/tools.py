@@ -231,8 +231,8 @@ def propose_patch(services: ToolServices, task: str, file: str | None = None,
     Raises:
         ToolInputError: An empty task.
     """
-    from greenpair.core.assistant.check import draft_checked
-    from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions, draft_patch
+    from greenpair.core.assistant.check import draft_checked, draft_unchecked
+    from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions
 
     if not task.strip():
         raise ToolInputError("The task is empty.", hint="Say what to change, and where.")
@@ -241,8 +241,9 @@ def propose_patch(services: ToolServices, task: str, file: str | None = None,
     was_loaded = getattr(services.runtime, "loaded", True)
     options = PatchOptions(prefer_path=prefer, ambiguity="rank")
     checking = _check_options(services, root, check)
-    events = draft_patch(root, task, runtime=services.runtime, index=services.retriever(root),
-                         meter=services.meter, options=options) if checking is None else \
+    events = draft_unchecked(root, task, runtime=services.runtime,
+                             index=services.retriever(root), meter=services.meter,
+                             options=options) if checking is None else \
         draft_checked(root, task, runtime=services.runtime, meter=services.meter,
                       index=services.retriever(root), options=options, check=checking)
     draft = None

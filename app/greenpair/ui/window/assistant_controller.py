@@ -1,4 +1,4 @@
-"""Questions and patches: runs core's ``Conversation.ask`` and ``draft_patch`` in workers.
+"""Questions and patches: runs core's ``Conversation.ask`` and its patch drafting in workers.
 
 Tokens go to the chat view as they arrive; the final ``Answer`` brings the checked
 citations and the stats line. Stop (Esc) marks the answer stopped at once and cancels
@@ -194,7 +194,8 @@ class AssistantController(QObject):
         """
         if self.busy or self.repo is None or not task.strip():
             return False
-        from greenpair.core.assistant.patch.drafting import PatchOptions, draft_patch
+        from greenpair.core.assistant.check import draft_unchecked
+        from greenpair.core.assistant.patch.drafting import PatchOptions
 
         options = self.patch_options
         if open_file:
@@ -208,7 +209,7 @@ class AssistantController(QObject):
         turn = self.chat.begin_turn(task, "patch")
         check = self._check_options()
         if check is None:
-            self._run(turn, draft_patch, self.repo, task, runtime=self._model(),
+            self._run(turn, draft_unchecked, self.repo, task, runtime=self._model(),
                       index=self._index(), options=options, meter=self._meter())
         else:
             from greenpair.core.assistant.check import draft_checked

@@ -215,10 +215,11 @@ def test_an_edit_of_the_named_test_is_not_a_fix(tmp_path: Path, meter: Meter) ->
     assert isinstance(draft, PatchDraft)
     assert "### tests/test_ops.py" not in rt.prompts[0]  # the named test is not offered
     assert "### src/calc/ops.py" in rt.prompts[0]
-    assert "the test the request names; it must pass unchanged" in rt.prompts[1]
+    # refused when drafted, before any check is spent on it, and drafted again
+    assert "which must stay as it is (the test the request names" in rt.prompts[1]
     check = draft.check
     assert check is not None
-    assert [a.status for a in check.attempts] == ["failed", "passed"]
+    assert [a.status for a in check.attempts] == ["passed"]
     assert (check.status, check.tests_run) == ("passed", ["tests/test_ops.py::test_add"])
     assert draft.files == [OPS]
 
@@ -316,3 +317,29 @@ E    +  where True = samefile_nofollow(PosixPath('/tmp/a'), PosixPath('/tmp/b'))
     # the scratch copy's absolute path still finds the test's line
     assert "assert not samefile_nofollow" in failing_test_source(
         repo, outcome.id, 5)
+
+
+def test_unchecked_drafts_read_the_named_test_and_never_edit_it(tmp_path: Path) -> None:
+    from greenpair.core.assistant.check import draft_unchecked
+
+    repo = python_repo(tmp_path / "repo", FILES)
+    test_chunk = ScoredChunk(Chunk("tests/test_ops.py", "python", 4, 5, "def test_add"), 2.0)
+    shown = StaticRetriever([test_chunk, *RETRIEVER.chunks])  # the search ranks the test first
+    task = "Make `tests/test_ops.py::test_add` pass."
+    edit_test = ("tests/test_ops.py\n<<<<<<< SEARCH\n    assert add(2, 3) == 5\n=======\n"
+                 "    assert True\n>>>>>>> REPLACE")
+    rt = FakeRuntime([edit_test, edit_test])
+    *_, draft = draft_unchecked(repo, task, runtime=rt, index=shown,
+                                options=PatchOptions(format="search_replace"))
+    assert isinstance(draft, PatchDraft)
+    prompt = rt.prompts[0]
+    assert "The test (not run: checks are off in this repository):" in prompt
+    assert "def test_add():\n    assert add(2, 3) == 5" in prompt  # its source, as evidence
+    assert "Change the code (not the test)" in prompt
+    assert "tests/test_ops.py\n" not in prompt.split("The test (not run")[0]  # not shown to edit
+    assert draft.error is not None  # an edit of the named test is refused, not shown
+    assert draft.diff == ""
+    rt = FakeRuntime([_reply("a + b")])
+    *_, draft = draft_unchecked(repo, "make add return the sum", runtime=rt, index=shown,
+                                options=PatchOptions(format="search_replace"))
+    assert "The test (not run" not in rt.prompts[0]  # a request naming no test: as before

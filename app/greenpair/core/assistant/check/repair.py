@@ -257,6 +257,57 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
     return "\n".join(parts), result
 
 
+def named_test_options(root: Path, task: str, options: PatchOptions) -> PatchOptions:
+    """The drafting options for a request that names tests, checked or not: the named
+    tests must pass as they are, so they are never shown to be edited, and other tests
+    step back behind the code under test (``show_tests``)."""
+    named = sorted({t.split("::")[0] for t in named_tests(task, root)})
+    if not named:
+        return options
+    return dataclasses.replace(options, exclude_paths=[*options.exclude_paths, *named],
+                               show_tests=False)
+
+
+def named_test_source(root: Path, task: str) -> str:
+    """The evidence of a request that names tests when none may run: their source,
+    read from the repository (what the test expects), not their failure."""
+    parts = []
+    for test_id in named_tests(task, root)[:MAX_FAILURES_SHOWN]:
+        source = failing_test_source(root, test_id)
+        if source:
+            parts.append(f"`{test_id}`:\n```\n{source}\n```")
+    if not parts:
+        return ""
+    return "\n".join(["The test (not run: checks are off in this repository):", *parts,
+                      "Change the code (not the test) so that it passes."])
+
+
+def draft_unchecked(
+    repo: Path,
+    task: str,
+    *,
+    runtime: Runtime,
+    index: Retriever,
+    meter: EnergyMeter | None = None,
+    options: PatchOptions | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[PatchEvent]:
+    """Draft a patch where no check may run (``draft_patch``'s events), with the rules of
+    a request that names tests that ``draft_checked`` follows: the named tests are read
+    (their source is the evidence) and never shown to be edited. Without this, a request
+    "make `tests/test_x.py::test_y` pass" drafted an edit of the test itself (5 of 8
+    unchecked drafts on pytest's two-line tasks, ``benchmarks/patch_bench/README.md``)."""
+    root = check_repo(repo)
+    base = options or PatchOptions()
+    opts = named_test_options(root, task, base)
+    if opts is not base and not opts.evidence:
+        evidence = named_test_source(root, task)
+        if evidence:
+            opts = dataclasses.replace(opts, evidence=evidence)
+    yield from draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
+                           options=opts, meter=meter)
+
+
 RESAMPLE_TEMPERATURE = 0.6  # a try after a draft with no usable edit samples
 # Drafts that another try cannot mend: the request is out of bounds, or cancelled.
 _FINAL_ERRORS = ("refus", "outside the repository", "cancelled", "no code in the repository")
@@ -365,9 +416,7 @@ def draft_checked(
     stopped = ""
     before_j: float | None = None
     named = sorted({t.split("::")[0] for t in named_tests(task, root)})
-    if named:  # the named tests must pass as they are: never shown to be edited
-        base = dataclasses.replace(base, exclude_paths=[*base.exclude_paths, *named],
-                                   show_tests=False)
+    base = named_test_options(root, task, base)
     if copts.run_named_first and named and (
             not copts.test_command or command_targets_tests(copts.test_command)):
         yield Status("Running the test the request names, before drafting…")

@@ -355,7 +355,14 @@ def draft_patch(
                         draft.error = _cut_off_message(draft.stop_reason, max_tokens)
                         break
                 try:
-                    draft.changes, draft.diff = _attempt(root, fmt, draft.reply, packed, task)
+                    changes, diff = _attempt(root, fmt, draft.reply, packed, task)
+                    kept_out = sorted({c.path for c in changes} & set(opts.exclude_paths))
+                    if kept_out:  # an edit may name a file it was not shown
+                        raise PatchError(
+                            f"The edit changes {', '.join(kept_out)}, which must stay as it "
+                            "is (the test the request names has to pass unchanged); change "
+                            "the code it tests instead.")
+                    draft.changes, draft.diff = changes, diff
                     draft.error = None
                     break
                 except RefusedPath as exc:
