@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from greenpair.core.assistant.check.discovery import named_tests, nearest_tests
+from greenpair.core.assistant.check.discovery import named_test_files, nearest_tests
 from greenpair.core.assistant.check.frameworks import (
     Plan,
     command_plan,
@@ -169,8 +169,7 @@ def check_changes(repo: Path, changes: Sequence[FileChange], *, task: str = "",
     opts = options or CheckOptions()
     end = deadline if deadline is not None else time.monotonic() + opts.timeout_s
     result = CheckResult("error", tries=1)
-    named = {t.split("::")[0] for t in named_tests(task, repo)} if task else set()
-    touched = sorted(named & {c.path for c in changes})
+    touched = sorted(set(named_test_files(task, repo)) & {c.path for c in changes})
     if touched:  # the named test must pass as it is: an edit of it is not a fix
         result.status = "failed"
         result.output = (f"The edit changes {', '.join(touched)}, the test the request "

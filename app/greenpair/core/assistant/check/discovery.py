@@ -86,6 +86,12 @@ def named_tests(task: str, root: Path) -> list[str]:
     return out
 
 
+def named_test_files(task: str, root: Path) -> list[str]:
+    """The files of the tests the request names (``named_tests`` without the ``::`` part),
+    sorted: what an edit must leave as it is."""
+    return sorted({t.split("::")[0] for t in named_tests(task, root)}) if task else []
+
+
 def is_test_file(path: str) -> bool:
     """Whether ``path`` follows a test-file convention of its language."""
     p = PurePosixPath(path)

@@ -26,7 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from greenpair.core.assistant.check.checker import CheckOptions, check_changes
-from greenpair.core.assistant.check.discovery import is_test_file, named_tests
+from greenpair.core.assistant.check.discovery import (
+    is_test_file,
+    named_test_files,
+    named_tests,
+)
 from greenpair.core.assistant.check.frameworks import command_targets_tests
 from greenpair.core.assistant.check.result import (
     CheckResult,
@@ -257,11 +261,10 @@ def named_test_evidence(repo: Path, task: str, *, meter: EnergyMeter,
     return "\n".join(parts), result
 
 
-def named_test_options(root: Path, task: str, options: PatchOptions) -> PatchOptions:
-    """The drafting options for a request that names tests, checked or not: the named
-    tests must pass as they are, so they are never shown to be edited, and other tests
-    step back behind the code under test (``show_tests``)."""
-    named = sorted({t.split("::")[0] for t in named_tests(task, root)})
+def named_test_options(options: PatchOptions, named: list[str]) -> PatchOptions:
+    """The drafting options for a request that names tests (``named``: their files),
+    checked or not: the named tests must pass as they are, so they are never shown to be
+    edited, and other tests step back behind the code under test (``show_tests``)."""
     if not named:
         return options
     return dataclasses.replace(options, exclude_paths=[*options.exclude_paths, *named],
@@ -298,12 +301,10 @@ def draft_unchecked(
     "make `tests/test_x.py::test_y` pass" drafted an edit of the test itself (5 of 8
     unchecked drafts on pytest's two-line tasks, ``benchmarks/patch_bench/README.md``)."""
     root = check_repo(repo)
-    base = options or PatchOptions()
-    opts = named_test_options(root, task, base)
-    if opts is not base and not opts.evidence:
-        evidence = named_test_source(root, task)
-        if evidence:
-            opts = dataclasses.replace(opts, evidence=evidence)
+    named = named_test_files(task, root)
+    opts = named_test_options(options or PatchOptions(), named)
+    if named and not opts.evidence:
+        opts = dataclasses.replace(opts, evidence=named_test_source(root, task))
     yield from draft_patch(root, task, runtime=runtime, index=index, cancel=cancel,
                            options=opts, meter=meter)
 
@@ -415,8 +416,8 @@ def draft_checked(
     deadline: float | None = None
     stopped = ""
     before_j: float | None = None
-    named = sorted({t.split("::")[0] for t in named_tests(task, root)})
-    base = named_test_options(root, task, base)
+    named = named_test_files(task, root)
+    base = named_test_options(base, named)
     if copts.run_named_first and named and (
             not copts.test_command or command_targets_tests(copts.test_command)):
         yield Status("Running the test the request names, before drafting…")
