@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,21 +79,7 @@ class Project:
     repo: str  # owner/name on GitHub
     source_prefix: str  # the package's folder: a task's fix is only under it
     test_prefix: str  # the tests' folder: a task's test changes are only under it
-
-    def is_test_file(self, path: str) -> bool:
-        """Whether ``path`` is one of the project's test modules."""
-        if self.name == "pytest":
-            return is_test_file(path)
-        name = path.rsplit("/", 1)[-1]
-        return path.startswith(self.test_prefix) and name.startswith("test_") \
-            and name.endswith(".py")
-
-
-PROJECTS = {
-    "pytest": Project("pytest", "pytest-dev/pytest", "src/_pytest/", "testing/"),
-    # click's tests run with pytest alone and test a library, not the test runner itself
-    "click": Project("click", "pallets/click", "src/click/", "tests/"),
-}
+    is_test_file: Callable[[str], bool]  # whether a path is one of its test modules
 
 
 def is_test_file(path: str) -> bool:
@@ -105,6 +92,19 @@ def is_test_file(path: str) -> bool:
     return (name.startswith("test_") or name.endswith("_test.py")
             or (path.startswith("testing/python/") and path.count("/") == 2
                 and name != "conftest.py"))
+
+
+def in_tests_folder(path: str) -> bool:
+    """pytest's default ``python_files`` (``test_*.py``) under ``tests/``."""
+    name = path.rsplit("/", 1)[-1]
+    return path.startswith("tests/") and name.startswith("test_") and name.endswith(".py")
+
+
+PROJECTS = {
+    "pytest": Project("pytest", "pytest-dev/pytest", "src/_pytest/", "testing/", is_test_file),
+    # click's tests run with pytest alone and test a library, not the test runner itself
+    "click": Project("click", "pallets/click", "src/click/", "tests/", in_tests_folder),
+}
 
 
 @dataclass
