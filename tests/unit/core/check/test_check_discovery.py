@@ -93,9 +93,33 @@ def test_typescript_spec_files_importing_the_change(tmp_path: Path) -> None:
     })
     found = nearest_tests(root, ["src/util/format.ts"])
     assert found.language == "javascript"
-    assert found.files[0] == "src/util/format.test.ts"
-    assert set(found.files) == {"src/util/format.test.ts", "test/price.spec.ts"}
+    # named after it and importing it, importing it, importing the index that exports it
+    assert found.files == ["src/util/format.test.ts", "test/price.spec.ts",
+                           "src/__tests__/all.ts"]
     assert nearest_tests(root, ["src/util/index.ts"]).files == ["src/__tests__/all.ts"]
+
+
+def test_javascript_tests_through_the_package_entry_and_by_name_prefix(
+        tmp_path: Path) -> None:
+    """commander.js's layout: every test imports the package's entry (``../index.js``,
+    or ``require('../')``), which imports ``lib/command.js``; tests are named
+    ``command.<feature>.test.js``. Before, a change of lib/command.js found no test."""
+    root = _layout(tmp_path, {
+        "package.json": '{"name": "c", "main": "./index.js"}',
+        "index.js": "export { Command } from './lib/command.js';\n",
+        "lib/command.js": "export class Command { alias(a) {} }\n",
+        "lib/help.js": "export class Help {}\n",
+        "tests/command.alias.test.js": "import * as c from '../index.js';\n",
+        "tests/command.action.test.js": "const c = require('../');\n",
+        "tests/help.wrap.test.js": "import { Help } from '../lib/help.js';\n",
+        "tests/other.test.js": "import { x } from './fixtures/other.js';\n",
+    })
+    found = nearest_tests(root, ["lib/command.js"], hint="    this._aliases.push(alias);")
+    # the prefix and the changed words first, then the prefix, each through the entry
+    assert found.files == ["tests/command.alias.test.js", "tests/command.action.test.js"]
+    assert nearest_tests(root, ["lib/command.js"], task="make action() async").files == \
+        ["tests/command.action.test.js", "tests/command.alias.test.js"]
+    assert nearest_tests(root, ["lib/help.js"]).files == ["tests/help.wrap.test.js"]
 
 
 def test_go_the_package_and_its_importers(tmp_path: Path) -> None:

@@ -9,13 +9,16 @@ from greenpair.core.assistant.check.discovery import Found
 from greenpair.core.assistant.check.frameworks import (
     command_plan,
     command_targets_tests,
+    js_runner,
     parse_any,
     parse_cargo,
     parse_go,
     parse_jest_json,
     parse_pytest,
     parse_unittest,
+    plan_for,
 )
+from greenpair.core.assistant.check.node_reporter import parse_report
 from greenpair.core.assistant.check.result import CheckResult, StaticResult, summarise
 
 PYTEST = """\
@@ -177,3 +180,75 @@ tests/test_ops.py::test_slow
         ("tests/test_ops.py::test_zero", True), ("tests/test_ops.py::TestOps::test_add", False)]
     timed_out = CheckResult("timeout", passed=1, failed=1)
     assert summarise(timed_out) == "tests stopped at the time limit after 2 tests (1 failed)"
+
+
+def _package(root: Path, scripts: dict[str, str], dev: dict[str, str] | None = None,
+             files: dict[str, str] | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "package.json").write_text(json.dumps(
+        {"name": "x", "scripts": scripts, "devDependencies": dev or {}}), encoding="utf-8")
+    for rel, text in (files or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_which_runner_runs_javascript_tests(tmp_path: Path) -> None:
+    node_test = "import { test } from 'node:test';\ntest('a', () => {});\n"
+    plain = "const assert = require('assert');\n"
+    cases = [
+        ({"test": "node --test"}, {}, plain, "node"),
+        ({"test": "node --import ./setup.js --test test/ && tsc"}, {}, plain, "node"),
+        ({"test": "node --test-reporter=dot --test"}, {}, plain, "node"),
+        ({"test": "vitest run"}, {"jest": "1"}, node_test, "vitest"),  # the script decides
+        ({"test": "jest --ci"}, {}, node_test, "jest"),
+        ({"test": "npm run build && npm run spec"}, {"vitest": "1"}, node_test, "vitest"),
+        ({"test": "echo later"}, {}, node_test, "node"),  # the files import node:test
+        ({"test": "nodemon --test"}, {}, plain, None),  # not node itself
+        ({"test": "mocha"}, {"mocha": "1"}, plain, None),
+    ]
+    for i, (scripts, dev, text, expected) in enumerate(cases):
+        root = _package(tmp_path / str(i), scripts, dev, {"test/a.test.js": text})
+        pkg = json.loads((root / "package.json").read_text(encoding="utf-8"))
+        assert js_runner(root, pkg, ["test/a.test.js"]) == expected, scripts
+
+
+def test_a_runner_that_is_missing_is_said_and_node_test_runs_without_package_json(
+        tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    root = _package(tmp_path / "jest", {"test": "jest"})
+    found = Found("javascript", files=["a.test.js"])
+    assert plan_for(found, root, report) == \
+        "jest is not installed in node_modules (run npm install)"
+    root = _package(tmp_path / "mocha", {"test": "mocha"}, {"mocha": "1"})
+    assert plan_for(found, root, report) == \
+        "the npm test script runs none of vitest, jest or node --test"
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "a.test.mjs").write_text("import test from 'node:test';\n", encoding="utf-8")
+    plan = plan_for(Found("javascript", files=["a.test.mjs"]), bare, report)
+    assert not isinstance(plan, str)
+    assert plan.framework == "node"
+    assert plan.display == "node --test a.test.mjs"
+    assert (tmp_path / "greenpair-node-reporter.mjs").is_file()  # beside the copy
+
+
+def test_node_reporter_lines(tmp_path: Path) -> None:
+    rows = [
+        {"file": str(tmp_path / "test/cart.test.js"), "path": ["cart", "adds"],
+         "passed": True, "skipped": False, "message": ""},
+        {"file": str(tmp_path / "test/cart.test.js"), "path": ["cart", "empty [edge]"],
+         "passed": False, "skipped": False, "message": "AssertionError: 1 !== 0"},
+        {"file": str(tmp_path / "test/cart.test.js"), "path": ["cart", "later"],
+         "passed": True, "skipped": True, "message": ""},
+        {"file": str(tmp_path / "test/load.test.js"), "path": [str(tmp_path / "test/load.test.js")],
+         "passed": False, "skipped": False, "message": "SyntaxError: Unexpected token"},
+    ]
+    text = "\n".join(json.dumps(r) for r in rows) + "\nnot json\n"
+    out = parse_report(tmp_path, text)
+    assert [(o.id, o.passed) for o in out] == [
+        ("test/cart.test.js > cart > adds", True),
+        ("test/cart.test.js > cart > empty [edge]", False),
+        ("test/load.test.js", False)]
+    assert out[1].message == "AssertionError: 1 !== 0"
+    assert "SyntaxError" in out[2].message

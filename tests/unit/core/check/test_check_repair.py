@@ -175,6 +175,24 @@ def test_test_source_finds_pytest_and_unittest_ids(tmp_path: Path) -> None:
     assert failing_test_source(repo, "../etc/passwd::x") == ""
 
 
+def test_test_source_finds_a_javascript_test_by_its_title(tmp_path: Path) -> None:
+    repo = python_repo(tmp_path / "repo", {
+        "tests/cart.test.js": "import { test } from 'node:test';\n\n"
+                              "describe('cart', () => {\n"
+                              "  it('adds', () => {});\n"
+                              "  test.only(\"empty [edge]\", () => {\n"
+                              "    assert.equal(total([]), 0);\n"
+                              "  });\n"
+                              "  it('later', () => {});\n"
+                              "});\n",
+    })
+    assert failing_test_source(repo, "tests/cart.test.js > cart > empty [edge]") == (
+        '  test.only("empty [edge]", () => {\n    assert.equal(total([]), 0);\n  });')
+    # a title not found (written with a template): the file's first lines
+    assert failing_test_source(repo, "tests/cart.test.js > cart > gone").startswith(
+        "import { test } from 'node:test';\n\ndescribe('cart', () => {")
+
+
 def test_a_named_failing_test_is_run_first_and_targeted(tmp_path: Path, meter: Meter) -> None:
     repo = python_repo(tmp_path / "repo", FILES)
     rt = FakeRuntime([_reply("a + b")])

@@ -25,6 +25,7 @@ from greenpair.core.assistant.check.scratch import scratch_copy
 from greenpair.core.assistant.check.static import static_check
 from greenpair.core.assistant.patch.editing import FileChange
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 MIN_TEST_S = 5.0  # a test run needs at least this much of the budget to start
 
 
@@ -48,6 +49,18 @@ class CheckOptions:
     test_command: str = ""
     static: bool = True
     run_named_first: bool = True
+
+
+def changed_lines(changes: Sequence[FileChange], limit: int = 200) -> str:
+    """The lines the changes add or remove (at most ``limit``): which of a file's tests
+    are nearest may depend on what changed in it."""
+    out: list[str] = []
+    for c in changes:
+        before = (c.before or b"").decode(c.encoding, "replace").splitlines()
+        after = c.after.decode(c.encoding, "replace").splitlines()
+        old, new = set(before), set(after)
+        out += [ln for ln in after if ln not in old] + [ln for ln in before if ln not in new]
+    return "\n".join(out[:limit])
 
 
 def _failing_output(outcomes: Sequence, output: str) -> str:
@@ -125,6 +138,7 @@ def _run_tests(root: Path, plan: Plan, timeout: float,
                env: dict[str, str] | None = None) -> str:
     """Run ``plan`` and read its outcomes into ``result``; returns the raw output."""
     done = run_command(plan.argv, root, timeout=timeout, cancel=cancel, env=env)
+    done.output = _ANSI.sub("", done.output)  # a runner that colours even without a tty
     result.namespace = done.namespace
     result.seconds += done.seconds
     report = ""
@@ -187,7 +201,8 @@ def check_changes(repo: Path, changes: Sequence[FileChange], *, task: str = "",
                 result.summary = summarise(result)
                 return result
         targeted = not opts.test_command or command_targets_tests(opts.test_command)
-        found = nearest_tests(root, [c.path for c in changes], task=task) if targeted \
+        found = nearest_tests(root, [c.path for c in changes], task=task,
+                              hint=changed_lines(changes)) if targeted \
             else None  # a command that takes no tests needs no scan for them
         if opts.test_command:
             plan: Plan | str = command_plan(opts.test_command, found)

@@ -6,7 +6,8 @@ Found by a scan of the scratch copy (test files only are read, each at most once
   changed module (``import a.b``, ``from a.b import c``, ``from a import b``, relative
   imports) or are named after it (``test_b.py``);
 * TypeScript / JavaScript: ``*.test.ts``, ``*.spec.js``, ``__tests__/*`` that import the
-  changed file by a relative path, or share its name;
+  changed file by a relative path (or an entry file, ``index.js`` or the package's
+  ``main``, that imports it), share its name, or extend it (``command.alias.test.js``);
 * Go: the ``*_test.go`` files of the changed package, and test files elsewhere that
   import the package;
 * Rust: the changed module's own ``#[test]`` functions and ``tests/<name>.rs``.
@@ -16,6 +17,7 @@ A request that names a test (``testing/test_x.py::test_y``) targets it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Sequence
@@ -192,24 +194,79 @@ def _strip_js(path: str) -> str:
     return str(p.with_suffix("")) if p.suffix in _JS_EXT else str(p)
 
 
-def _javascript(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
+def _js_resolve(root: Path, spec_path: str) -> str | None:
+    """The file a relative import resolves to (``./a`` → ``a.ts``, ``a/index.js``; the
+    package's root → its ``main``), or None when none exists in the copy."""
+    base = "" if spec_path in {".", ""} else spec_path
+    if base and (root / base).is_file():
+        return base
+    tries = [base + ext for ext in _JS_EXT] if base else []
+    if not base:
+        try:
+            main = json.loads((root / "package.json").read_text(encoding="utf-8")).get("main")
+        except (OSError, ValueError, AttributeError):
+            main = None
+        if isinstance(main, str) and main and ".." not in PurePosixPath(main).parts:
+            tries.append(os.path.normpath(main).replace(os.sep, "/"))
+    tries += [str(PurePosixPath(base or ".", "index")) + ext for ext in _JS_EXT]
+    return next((t for t in tries if (root / t).is_file()), None)
+
+
+def _relative_imports(path: str, text: str) -> list[str]:
+    """The paths (normalised, extension as written) of ``path``'s relative imports."""
+    base = PurePosixPath(path).parent
+    return [os.path.normpath(str(base / spec)).replace(os.sep, "/")
+            for spec in _JS_SPEC.findall(text) if spec.startswith(".")]
+
+
+_WORDS = re.compile(r"[A-Za-z][a-z0-9]*|[A-Z]+(?![a-z])")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORDS.findall(text)}
+
+
+def _javascript(root: Path, changed: Sequence[str], tests: list[str], hint: str = "") -> Found:
+    """Tests named after a changed file (``cart.test.ts``, or ``cart.total.test.ts`` when
+    ``total`` is in the request or the changed lines), tests that import it, and tests
+    that import an entry file (``index.js``, the package's ``main``) that imports it."""
     targets = {_strip_js(p) for p in changed}
     targets |= {str(PurePosixPath(t).parent) for t in targets if t.endswith("/index")}
     stems = {PurePosixPath(_strip_js(p)).name for p in changed}
-    scored: dict[str, int] = {p: 3 for p in changed if is_test_file(p)}
+    hinted = _words(hint)
+    scored: dict[str, float] = {p: 3 for p in changed if is_test_file(p)}
+    entries: dict[str, bool] = {}  # a non-test file -> whether it imports a changed file
+
+    def imports_changed(path: str, text: str) -> bool:
+        return any(_strip_js(r) in targets or r in targets
+                   for r in _relative_imports(path, text))
+
+    def via_entry(resolved: str) -> bool:
+        entry = _js_resolve(root, resolved)
+        if entry is None or entry in changed or is_test_file(entry):
+            return False
+        if entry not in entries:
+            entries[entry] = imports_changed(entry, _read(root, entry))
+        return entries[entry]
+
     for test in (t for t in tests if t.endswith(_JS_EXT)):
         name = _JS_TEST.sub("", PurePosixPath(test).name)
         name = PurePosixPath(name).stem if name.endswith(_JS_EXT) else name
+        score = scored.get(test, 0.0)
         if name in stems:
-            scored[test] = max(scored.get(test, 0), 2)
-        base = PurePosixPath(test).parent
-        for spec in _JS_SPEC.findall(_read(root, test)):
-            if not spec.startswith("."):
-                continue
-            resolved = os.path.normpath(str(base / spec)).replace(os.sep, "/")
-            if _strip_js(resolved) in targets or resolved in targets:
-                scored[test] = max(scored.get(test, 0), 1) + (1 if test in scored else 0)
-                break
+            score += 2
+        else:
+            stem = next((s for s in stems if name.startswith(s + ".")), None)
+            if stem is not None:  # commander's command.alias.test.js for command.js
+                score += 1 + (1 if _words(name[len(stem) + 1:]) <= hinted else 0)
+        text = _read(root, test)
+        resolved = _relative_imports(test, text)
+        if any(_strip_js(r) in targets or r in targets for r in resolved):
+            score += 1
+        elif any(via_entry(r) for r in resolved):
+            score += 0.5
+        if score:
+            scored[test] = score
     files = sorted(scored, key=lambda t: (-scored[t], t))[:MAX_TEST_FILES]
     return Found("javascript", files=files,
                  reason="named after or importing the changed files" if files else "")
@@ -257,8 +314,10 @@ def _rust(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
                  reason="the changed modules' tests" if filters else "")
 
 
-def nearest_tests(root: Path, changed: Sequence[str], *, task: str = "") -> Found:
-    """The tests to run for a change of ``changed`` (paths in the copy at ``root``)."""
+def nearest_tests(root: Path, changed: Sequence[str], *, task: str = "",
+                  hint: str = "") -> Found:
+    """The tests to run for a change of ``changed`` (paths in the copy at ``root``);
+    ``hint`` (the changed lines) and the task tell which of a file's tests are nearest."""
     suffixes = {PurePosixPath(p).suffix for p in changed}
     named = named_tests(task, root) if task else []
     if named:
@@ -269,7 +328,7 @@ def nearest_tests(root: Path, changed: Sequence[str], *, task: str = "") -> Foun
     if ".py" in suffixes:
         return _python(root, changed, tests)
     if suffixes & set(_JS_EXT):
-        return _javascript(root, changed, tests)
+        return _javascript(root, changed, tests, f"{task}\n{hint}")
     if ".go" in suffixes:
         return _go(root, changed, tests)
     if ".rs" in suffixes:

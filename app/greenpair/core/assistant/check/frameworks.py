@@ -2,7 +2,8 @@
 
 Every runner reports each test by id with its outcome, so the check can say exactly
 which tests ran: pytest's ``-rA`` summary lines, unittest's ``-v`` lines, ``go test
--json`` events, cargo's ``test … ok`` lines, vitest's and jest's JSON reports. A user's
+-json`` events, cargo's ``test … ok`` lines, vitest's and jest's JSON reports, and
+Greenpair's own reporter for Node's built-in runner (``node_reporter``). A user's
 own command is read the same way when its output has one of these shapes; otherwise only
 its exit status counts.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from greenpair.core.assistant.check.discovery import Found
+from greenpair.core.assistant.check.node_reporter import parse_report, write_reporter
 from greenpair.core.assistant.check.result import TestOutcome
 from greenpair.core.assistant.check.runner import check_env, repo_python
 
@@ -48,7 +50,8 @@ class Plan:
     """A test command and how to read its results.
 
     Attributes:
-        framework: "pytest", "unittest", "go", "cargo", "vitest", "jest" or "command".
+        framework: "pytest", "unittest", "go", "cargo", "vitest", "jest", "node" (Node's
+            built-in runner) or "command".
         argv: The command.
         display: The command as shown to the user.
         report: A file the runner writes its results to (JSON reporters), or None.
@@ -195,17 +198,62 @@ def parse_any(output: str, report: str = "") -> list[TestOutcome]:
     return []
 
 
+# ``node --test`` in an npm script (``node --test``, ``node --import x --test test/``)
+_NODE_TEST_SCRIPT = re.compile(r"(?:^|[\s;&|(])node(?:\s+[^;&|]*?)?\s--test\b")
+_NODE_TEST_IMPORT = re.compile(r"""(?:from\s+|require\(\s*|import\s+)['"]node:test['"]""")
+
+
+def js_runner(root: Path, pkg: dict, files: list[str]) -> str | None:
+    """Which runner runs the JavaScript tests: the npm test script's, else the one the
+    dependencies hold, else Node's built-in runner when the test files import
+    ``node:test``."""
+    script = str((pkg.get("scripts") or {}).get("test", ""))
+    deps = {**(pkg.get("devDependencies") or {}), **(pkg.get("dependencies") or {})}
+    for tool in ("vitest", "jest"):
+        if tool in script:
+            return tool
+    if _NODE_TEST_SCRIPT.search(script):
+        return "node"
+    for tool in ("vitest", "jest"):
+        if tool in deps:
+            return tool
+    for rel in files:
+        try:
+            head = (root / rel).read_text(encoding="utf-8", errors="replace")[:20_000]
+        except OSError:
+            continue
+        if _NODE_TEST_IMPORT.search(head):
+            return "node"
+    return None
+
+
+def _node_plan(root: Path, files: list[str], report: Path) -> Plan | str:
+    """Node's built-in runner on ``files``: its ``spec`` reporter for the user, and
+    Greenpair's reporter for each test's outcome (``node_reporter``)."""
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        return "node is not installed"
+    reporter = write_reporter(report.parent)
+    argv = [node, "--test", "--test-reporter=spec", "--test-reporter-destination=stdout",
+            f"--test-reporter={reporter}", f"--test-reporter-destination={report}", *files]
+    return Plan("node", argv, "node --test " + " ".join(files), report,
+                lambda _out, rep: parse_report(root, rep))
+
+
 def _js_plan(root: Path, files: list[str], report: Path) -> Plan | str:
     try:
         pkg = json.loads((root / "package.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        pkg = None
+    tool = js_runner(root, pkg if isinstance(pkg, dict) else {}, files)
+    if tool == "node":
+        return _node_plan(root, files, report)
+    if pkg is None:
         return "no readable package.json"
-    script = str((pkg.get("scripts") or {}).get("test", ""))
-    deps = {**(pkg.get("devDependencies") or {}), **(pkg.get("dependencies") or {})}
-    tool = "vitest" if "vitest" in script or "vitest" in deps else \
-        "jest" if "jest" in script or "jest" in deps else None
     if tool is None:
-        return "the npm test script runs neither vitest nor jest"
+        return "the npm test script runs none of vitest, jest or node --test"
     exe = root / "node_modules" / ".bin" / tool
     if not exe.exists():
         return f"{tool} is not installed in node_modules (run npm install)"

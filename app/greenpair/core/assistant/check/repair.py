@@ -99,16 +99,19 @@ def _failed_line(outcome: TestOutcome, repo: Path) -> int:
 
 
 def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
-    """The source lines of the test ``test_id`` (pytest or unittest id), or "".
+    """The source lines of the test ``test_id`` (a pytest or unittest id, or a JavaScript
+    runner's ``file > suite > title``), or "".
 
     A test longer than ``MAX_SOURCE_LINES`` is shown by its first line and the lines
     before ``failed_line`` (1-based, from its traceback) when that is known.
     """
+    js_title = ""  # a JavaScript test's title (vitest, jest, node --test ids)
     if "::" in test_id:
         path, _, rest = test_id.partition("::")
         name = re.sub(r"\[.*$", "", rest.split("::")[-1])
     elif " > " in test_id:
         path, name = test_id.split(" > ", 1)[0], ""
+        js_title = test_id.rsplit(" > ", 1)[-1]
     elif re.fullmatch(r"[\w.]+", test_id) and "." in test_id:
         module, _, name = test_id.rpartition(".")
         parts = module.split(".")
@@ -121,7 +124,12 @@ def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
         return ""
     lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
     start = head = 0
-    if name:
+    if js_title:  # test('title', ...), it.only("title", ...): else the file's head
+        pattern = re.compile(r"^\s*(?:test|it|specify)(?:\.\w+)*\s*\(\s*(['\"`])"
+                             + re.escape(js_title) + r"\1")
+        head = next((i for i, ln in enumerate(lines) if pattern.match(ln)), -1)
+        start, head, name = (head, head, js_title) if head >= 0 else (0, 0, "")
+    elif name:
         pattern = re.compile(rf"^(\s*)(?:async\s+)?(?:def|func|fn)\s+{re.escape(name)}\b")
         head = next((i for i, ln in enumerate(lines) if pattern.match(ln)), -1)
         if head < 0:
@@ -134,7 +142,7 @@ def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
     first = head + 1
     if failed_line - 1 >= start + MAX_SOURCE_LINES and name:
         first = max(head + 1, failed_line - MAX_SOURCE_LINES + 3)
-        body.append(" " * (indent + 4) + "# …")
+        body.append(" " * (indent + 4) + ("// …" if js_title else "# …"))
     for line in lines[first:max(first, failed_line + 1, start + MAX_SOURCE_LINES)]:
         if line.strip() and len(line) - len(line.lstrip()) <= indent and name \
                 and not line.lstrip().startswith((")", "]", "}")):

@@ -66,7 +66,12 @@ def check_env(root: Path) -> dict[str, str]:
     """The environment of a check in the copy at ``root``: its ``.venv`` and
     ``node_modules/.bin`` first on PATH, the copy's sources first on PYTHONPATH (an
     editable install of the user's tree must not shadow the patched copy), no bytecode
-    written, offline package tools, ``CI=true`` (test runners do not watch)."""
+    written, offline package tools, ``CI=true`` (test runners do not watch).
+
+    Colour is left as the user's environment has it: ``NO_COLOR``/``FORCE_COLOR`` set
+    here changed what tests of colour handling saw (commander's ``FORCE_COLOR`` tests
+    failed in every check); output is not a terminal, and escape codes are stripped
+    before it is read."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("GREENPAIR_", "PYTEST_", "COV_CORE_"))}
     path = [str(root / "node_modules" / ".bin")]
@@ -81,8 +86,7 @@ def check_env(root: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(py_path)
     env.update({"PYTHONDONTWRITEBYTECODE": "1", "CI": "true", "GOPROXY": "off",
                 "RUST_BACKTRACE": "0",
-                "CARGO_NET_OFFLINE": "true", "NO_COLOR": "1", "FORCE_COLOR": "0",
-                "npm_config_offline": "true"})
+                "CARGO_NET_OFFLINE": "true", "npm_config_offline": "true"})
     return env
 
 
