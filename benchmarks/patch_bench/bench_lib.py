@@ -67,12 +67,17 @@ def apply_diff(repo: Path, diff: str) -> str | None:
     return proc.stderr.strip() or "git apply failed"
 
 
+PY_PACKAGING = frozenset({"pyproject.toml", "setup.cfg", "setup.py", "tox.ini"})
+JS_PACKAGING = frozenset({"package.json", "package-lock.json", "jest.config.js"})
+
+
 @dataclass(frozen=True)
 class Project:
     """A repository the benchmark builds tasks from: where its code and its tests live.
 
-    Both are Python projects with a ``src`` layout whose tests run with pytest from the
-    checkout (``PYTHONPATH=src``), so the same runner, judgement and test command serve.
+    pytest and click are Python projects with a ``src`` layout whose tests run with pytest
+    from the checkout (``PYTHONPATH=src``); commander.js is JavaScript, its tests run with
+    jest from a ``node_modules`` installed once and linked into each checkout.
     """
 
     name: str  # the instance ids' prefix and the task file's suffix
@@ -80,6 +85,8 @@ class Project:
     source_prefix: str  # the package's folder: a task's fix is only under it
     test_prefix: str  # the tests' folder: a task's test changes are only under it
     is_test_file: Callable[[str], bool]  # whether a path is one of its test modules
+    runner: str = "pytest"  # or "jest"
+    packaging: frozenset[str] = PY_PACKAGING  # a commit changing one changes the environment
 
 
 def is_test_file(path: str) -> bool:
@@ -100,11 +107,29 @@ def in_tests_folder(path: str) -> bool:
     return path.startswith("tests/") and name.startswith("test_") and name.endswith(".py")
 
 
+def jest_test_file(path: str) -> bool:
+    """commander.js's tests: ``tests/*.test.js`` (fixtures and typings tests are not)."""
+    return path.startswith("tests/") and path.count("/") == 1 and path.endswith(".test.js")
+
+
 PROJECTS = {
     "pytest": Project("pytest", "pytest-dev/pytest", "src/_pytest/", "testing/", is_test_file),
     # click's tests run with pytest alone and test a library, not the test runner itself
     "click": Project("click", "pallets/click", "src/click/", "tests/", in_tests_folder),
+    # another language: a JavaScript library whose tests run with jest, offline
+    "commander": Project("commander", "tj/commander.js", "lib/", "tests/", jest_test_file,
+                         runner="jest", packaging=JS_PACKAGING),
 }
+
+
+def project_of(task: dict[str, Any]) -> Project:
+    """The project a task was built from (its id's prefix)."""
+    return PROJECTS[str(task["instance_id"]).rsplit("-", 1)[0]]
+
+
+def test_file_of(test_id: str) -> str:
+    """The file of a pytest node id or a jest id (``tests/x.test.js > suite > name``)."""
+    return test_id.split("::")[0].split(" > ")[0]
 
 
 @dataclass
@@ -160,11 +185,69 @@ def test_command(python: str) -> str:
     return f"PYTHONPATH=src {python} -m pytest -p no:cacheprovider -q"
 
 
-def run_tests(python: str, repo: Path, files: list[str], timeout_s: float,
-              nice: int = 15) -> TestRun:
-    """Run ``files`` with the checkout's own pytest and collect per-test outcomes."""
+def link_node_modules(repo: Path, node_modules: Path | None) -> None:
+    """Link the installed ``node_modules`` into a checkout (``git clean`` removes the link,
+    never what it points to)."""
+    link = repo / "node_modules"
+    if node_modules is not None and not link.exists():
+        link.symlink_to(node_modules.resolve(), target_is_directory=True)
+
+
+def run_jest(repo: Path, files: list[str], timeout_s: float, node_modules: Path,
+             nice: int = 15) -> TestRun:
+    """Run ``files`` with jest from ``node_modules``; ids are ``path > full name``."""
     import time
 
+    link_node_modules(repo, node_modules)
+    present = [f for f in files if (repo / f).is_file()]
+    run = TestRun()
+    if not present:
+        run.tail = "no test files present"
+        return run
+    with tempfile.TemporaryDirectory(prefix="patchbench-") as tmp:
+        out = Path(tmp) / "jest.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GREENPAIR_")}
+        env.pop("CI", None)
+        cmd = ["nice", "-n", str(nice), str(repo / "node_modules" / ".bin" / "jest"), "--ci",
+               "--json", f"--outputFile={out}", "--coverage=false", "--runTestsByPath",
+               *present]
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
+                                  timeout=timeout_s, check=False)
+            run.returncode = proc.returncode
+            run.tail = (proc.stdout + proc.stderr)[-2000:]
+        except subprocess.TimeoutExpired:
+            run.timed_out = True
+        run.seconds = round(time.monotonic() - start, 2)
+        if out.is_file():
+            read_jest_report(json.loads(out.read_text()), repo, run)
+    return run
+
+
+def read_jest_report(data: dict[str, Any], repo: Path, run: TestRun) -> None:
+    """Jest's ``--json`` report into ``run``: ``path > full name`` ids (the shape
+    Greenpair reports), pending and todo tests as skipped, and a file with no test that
+    failed to run as a collect error."""
+    for suite in data.get("testResults", []):
+        rel = os.path.relpath(suite.get("name", ""), repo).replace(os.sep, "/")
+        cases = suite.get("assertionResults") or []
+        if not cases and suite.get("status") == "failed":
+            run.collect_errors.append(rel)
+        for case in cases:
+            status = {"passed": "passed", "failed": "failed"}.get(case.get("status"),
+                                                                  "skipped")
+            run.outcomes[f"{rel} > {case.get('fullName') or case.get('title')}"] = status
+
+
+def run_tests(python: str, repo: Path, files: list[str], timeout_s: float,
+              nice: int = 15, node_modules: Path | None = None) -> TestRun:
+    """Run ``files`` with the checkout's own pytest (with jest from ``node_modules`` when
+    given) and collect per-test outcomes."""
+    import time
+
+    if node_modules is not None:
+        return run_jest(repo, files, timeout_s, node_modules, nice)
     prepare_tree(repo)
     present = [f for f in files if (repo / f).is_file()]
     run = TestRun()

@@ -36,8 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_lib import HERE, PROJECTS, ROOT, Project, checkout_clean, ensure_clone, git, run_tests
 
-PACKAGING = {"pyproject.toml", "setup.cfg", "setup.py", "tox.ini"}
-
 
 def numstat(repo: Path, commit: str) -> list[tuple[int, int, str]]:
     """(added, deleted, path) of a commit against its first parent; binary counts 0."""
@@ -68,7 +66,7 @@ def candidates(repo: Path, snapshot: str, since: str, max_files: int,
                      not p.startswith(package)]
         tests = [p for _, _, p in rows if project.is_test_file(p)]
         if (not src or len(src) > max_files or other_src or not tests
-                or any(p in PACKAGING for _, _, p in rows)
+                or any(p in project.packaging for _, _, p in rows)
                 or sum(a + d for a, d, _ in src) > max_lines):
             continue
         out.append({"commit": commit, "parent": parents[0],
@@ -87,8 +85,8 @@ def request_text(repo: Path, commit: str) -> str:
 
 
 def build_one(repo: Path, cand: dict[str, Any], python: str, timeout_s: float,
-              source: str, snapshot: str,
-              project: Project = PROJECTS["pytest"]) -> tuple[dict[str, Any] | None, str]:
+              source: str, snapshot: str, project: Project = PROJECTS["pytest"],
+              node_modules: Path | None = None) -> tuple[dict[str, Any] | None, str]:
     """Run step 2-3 for one candidate; (task, "") or (None, reason)."""
     commit, parent = cand["commit"], cand["parent"]
     test_patch = git(repo, "diff", "--binary", parent, commit, "--", *cand["testing_paths"])
@@ -98,11 +96,11 @@ def build_one(repo: Path, cand: dict[str, Any], python: str, timeout_s: float,
         return None, "test files deleted"
     checkout_clean(repo, parent)
     git(repo, "apply", "--binary", input_text=test_patch)
-    before = run_tests(python, repo, files, timeout_s)
+    before = run_tests(python, repo, files, timeout_s, node_modules=node_modules)
     if before.timed_out:
         return None, f"parent run timed out ({timeout_s:.0f}s)"
     checkout_clean(repo, commit)
-    after = run_tests(python, repo, files, timeout_s)
+    after = run_tests(python, repo, files, timeout_s, node_modules=node_modules)
     if after.timed_out:
         return None, f"commit run timed out ({timeout_s:.0f}s)"
     if not after.outcomes:
@@ -137,7 +135,10 @@ def main() -> None:
     ap.add_argument("--snapshot", default="origin/HEAD",
                     help="Newest commit considered (pin it to rebuild the same list).")
     ap.add_argument("--work", type=Path, default=ROOT / ".bench" / "patch_bench")
-    ap.add_argument("--python", required=True, help="Python of the test-dependency venv.")
+    ap.add_argument("--python", default="",
+                    help="Python of the test-dependency venv (Python projects).")
+    ap.add_argument("--node-modules", type=Path, default=None,
+                    help="node_modules with jest installed (JavaScript projects).")
     ap.add_argument("--since", default="2024-06-01")
     ap.add_argument("--max-src-files", type=int, default=2)
     ap.add_argument("--max-src-lines", type=int, default=40)
@@ -148,6 +149,11 @@ def main() -> None:
     ap.add_argument("--log", type=Path, default=None, help="JSONL of every candidate's fate.")
     args = ap.parse_args()
     project = PROJECTS[args.project]
+    if project.runner == "jest" and args.node_modules is None:
+        ap.error(f"{project.name} runs its tests with jest: give --node-modules")
+    if project.runner == "pytest" and not args.python:
+        ap.error(f"{project.name} runs its tests with pytest: give --python")
+    node_modules = args.node_modules if project.runner == "jest" else None
     args.out = args.out or HERE / f"tasks_{project.name}.jsonl"
 
     tree = "build-tree" if project.name == "pytest" else f"build-tree-{project.name}"
@@ -174,7 +180,7 @@ def main() -> None:
         start = time.monotonic()
         try:
             task, reason = build_one(repo, cand, args.python, args.timeout, args.source,
-                                     snapshot, project)
+                                     snapshot, project, node_modules)
         except RuntimeError as exc:
             task, reason = None, str(exc)[:300]
         took = time.monotonic() - start

@@ -54,9 +54,12 @@ from bench_lib import (
     false_passes,
     git,
     judge,
+    link_node_modules,
     prepare_tree,
+    project_of,
     run_tests,
     test_command,
+    test_file_of,
 )
 
 MODES = ("hidden", "failing_test")
@@ -116,10 +119,12 @@ def put_commit_tests(tree: Path, task: dict[str, Any]) -> None:
             (tree / path).unlink()
 
 
-def prepare_scratch(tree: Path, task: dict[str, Any], mode: str) -> None:
+def prepare_scratch(tree: Path, task: dict[str, Any], mode: str,
+                    node_modules: Path | None = None) -> None:
     """The parent, plus the commit's tests in the failing-test mode."""
     checkout_clean(tree, task["parent"])
     prepare_tree(tree)
+    link_node_modules(tree, node_modules)
     if mode == "failing_test":
         put_commit_tests(tree, task)
 
@@ -146,7 +151,8 @@ def reported_tests(check: dict[str, Any] | None) -> dict[str, str]:
 
 
 def evaluate(tree: Path, task: dict[str, Any], mode: str, diff: str, python: str,
-             timeout_s: float, check: dict[str, Any] | None) -> dict[str, Any]:
+             timeout_s: float, check: dict[str, Any] | None,
+             node_modules: Path | None = None) -> dict[str, Any]:
     """Apply ``diff``, put the commit's tests in place, run them, judge."""
     row: dict[str, Any] = {"applied": False, "resolved": False, "false_passes": []}
     error = apply_diff(tree, diff) if diff.strip() else "no diff"
@@ -155,15 +161,16 @@ def evaluate(tree: Path, task: dict[str, Any], mode: str, diff: str, python: str
         row["applied"] = True
     reported = reported_tests(check)
     checked: TestRun | None = None
-    passed_files = sorted({n.split("::")[0] for n, v in reported.items() if v == "passed"})
+    passed_files = sorted({test_file_of(n) for n, v in reported.items() if v == "passed"})
     if mode == "hidden" and row["applied"] and passed_files:
         # The tests as the tool ran them, on the tree it checked: the commit's tests may
         # give a test the same id and another body (pytest's own did so, 13 ids at once).
-        checked = run_tests(python, tree, passed_files, timeout_s)
+        checked = run_tests(python, tree, passed_files, timeout_s, node_modules=node_modules)
         if not checked.outcomes:  # names not found from this root: judge by id, as before
             checked = None
     put_commit_tests(tree, task)
-    run = run_tests(python, tree, list(task["test_files"]), timeout_s)
+    run = run_tests(python, tree, list(task["test_files"]), timeout_s,
+                    node_modules=node_modules)
     verdict: Judgement = judge(run, task["FAIL_TO_PASS"], task["PASS_TO_PASS"])
     row.update(resolved=verdict.resolved and row["applied"],
                fail_to_pass=f"{verdict.fail_to_pass_passed}/{verdict.fail_to_pass_total}",
@@ -238,10 +245,13 @@ def call_greenpair(greenpair: list[str], env: dict[str, str], tree: Path, reques
 def run_one(task: dict[str, Any], mode: str, config: str, ctx: dict[str, Any]) -> dict[str, Any]:
     """One task in one mode under one config: draft, apply, judge."""
     tree: Path = ctx["tree"]
-    prepare_scratch(tree, task, mode)
+    jest = project_of(task).runner == "jest"
+    node_modules = ctx["node_modules"] if jest else None
+    prepare_scratch(tree, task, mode, node_modules)
     with_check = config == "check" or (config == "eco" and ctx["has_check"])
     reply = call_greenpair(ctx["greenpair"], ctx["envs"][config], tree,
-                           request_for(task, mode), with_check, ctx["check_cmd"],
+                           request_for(task, mode), with_check,
+                           None if jest else ctx["check_cmd"],  # jest: Greenpair finds it
                            ctx["timeout"])
     if ctx.get("replies"):  # the whole reply (draft text, diff, check output), to read later
         keep = ctx["replies"] / f"{task['instance_id']}.{mode}.{config}.json"
@@ -257,7 +267,8 @@ def run_one(task: dict[str, Any], mode: str, config: str, ctx: dict[str, Any]) -
            "tries": check.get("tries") if check else None,
            "check_status": check.get("status") if check else None,
            "error": reply.get("error"), "files": reply.get("files")}
-    row.update(evaluate(tree, task, mode, diff, ctx["python"], ctx["test_timeout"], check))
+    row.update(evaluate(tree, task, mode, diff, ctx["python"], ctx["test_timeout"], check,
+                        node_modules))
     return row
 
 
@@ -327,6 +338,8 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=900.0, help="Seconds per patch call.")
     ap.add_argument("--test-timeout", type=float, default=300.0)
     ap.add_argument("--models-dir", type=Path, default=None)
+    ap.add_argument("--node-modules", type=Path, default=None,
+                    help="node_modules with jest installed (JavaScript tasks).")
     ap.add_argument("--out", type=Path, default=None, help="Results JSONL (appended).")
     ap.add_argument("--replies", type=Path, default=None,
                     help="Keep each call's whole JSON reply in this folder "
@@ -346,6 +359,8 @@ def main() -> None:
         ap.error(f"unknown mode or config: {bad}")
     work = args.work.resolve()
     python = args.python or str(work / "venv" / "bin" / "python")
+    if args.node_modules is None and any(project_of(t).runner == "jest" for t in tasks):
+        ap.error("--node-modules: these tasks run their tests with jest (see README.md)")
     shared = ROOT.parent / "shared" / "bench" / "repos" / "pytest"
     source = args.source or (str(shared) if shared.exists() else "")
     if not source:
@@ -369,6 +384,7 @@ def main() -> None:
                                      base_env)
     ctx = {"tree": tree, "greenpair": greenpair, "envs": envs, "has_check": has_check,
            "check_cmd": test_command(python), "python": python,
+           "node_modules": args.node_modules,
            "timeout": args.timeout, "test_timeout": args.test_timeout,
            "replies": args.replies.resolve() if args.replies else None}
     if args.replies:

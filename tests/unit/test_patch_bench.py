@@ -302,3 +302,34 @@ def test_narrow_summary_counts_tries_repeats_and_resolved_tasks() -> None:
         {"locations": []},  # --where gold and no item held a changed line
     ]
     assert narrow.summarize(rows).splitlines()[-1] == "| 3 | 3 | 5 | 3 | 1 | 1 | 1 | 40.0 |"
+
+
+def test_commander_is_a_javascript_project_judged_by_jest(tmp_path: Path) -> None:
+    lib = _load("bench_lib")
+    commander = lib.PROJECTS["commander"]
+    assert commander.runner == "jest"
+    assert "package.json" in commander.packaging
+    assert commander.is_test_file("tests/command.alias.test.js")
+    assert not commander.is_test_file("tests/fixtures/pm.js")
+    assert not commander.is_test_file("tests/commander.test-d.ts")
+    assert lib.project_of({"instance_id": "commander-63eed4aa0543"}) is commander
+    assert lib.project_of({"instance_id": "click-a2ac5839f29f"}) is lib.PROJECTS["click"]
+    assert lib.test_file_of("tests/a.test.js > suite > when x then y") == "tests/a.test.js"
+    assert lib.test_file_of("testing/test_x.py::TestA::test_b[1]") == "testing/test_x.py"
+    report = {"testResults": [
+        {"name": str(tmp_path / "tests/a.test.js"), "status": "failed", "assertionResults": [
+            {"fullName": "suite when x then y", "status": "passed"},
+            {"fullName": "suite when z", "status": "failed"},
+            {"fullName": "suite later", "status": "pending"}]},
+        {"name": str(tmp_path / "tests/b.test.js"), "status": "failed",
+         "assertionResults": []}]}
+    run = lib.TestRun()
+    lib.read_jest_report(report, tmp_path, run)
+    assert run.outcomes == {"tests/a.test.js > suite when x then y": "passed",
+                            "tests/a.test.js > suite when z": "failed",
+                            "tests/a.test.js > suite later": "skipped"}
+    assert run.collect_errors == ["tests/b.test.js"]
+    verdict = lib.judge(run, ["tests/a.test.js > suite when z"],
+                        ["tests/a.test.js > suite when x then y"])
+    assert not verdict.resolved
+    assert verdict.failing == ["tests/a.test.js > suite when z"]
