@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from greenpair.core.assistant.check import check_changes
+from greenpair.core.assistant.check.repair import failure_suspects
 from greenpair.core.assistant.patch.editing import FileChange
 from tests.conftest import IN_CI, make_repo
 from tests.helpers.check_repos import tree_digest
@@ -86,3 +87,27 @@ def test_a_test_file_that_cannot_load_is_one_failure_with_its_error(shop: Path) 
     assert result.status == "failed"
     assert [o.id for o in result.outcomes] == ["tests/cart.total.test.js"]
     assert "nowhere.js" in result.outcomes[0].message
+
+
+def test_an_untraced_failure_is_placed_by_its_stack_in_the_source(shop: Path) -> None:
+    """Node's runner is not traced as pytest is: the definitions a failing test's stack
+    went through in the source (not the test, not node_modules) are the suspects."""
+    throwing = ("function price(item) {\n"
+                "  if (item.price === undefined) throw new TypeError('no price');\n"
+                "  return item.price;\n"
+                "}\n\n"
+                "export const total = (items) =>\n"
+                "  items.reduce((a, b) => a + price(b), 0);\n")
+    (shop / "lib" / "cart.js").write_text(throwing, encoding="utf-8")
+    (shop / "tests" / "cart.total.test.js").write_text(
+        "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\n"
+        "import { total } from '../index.js';\n\n"
+        "test('a free item counts as zero', () => assert.equal(total([{}]), 0));\n",
+        encoding="utf-8")
+    task = "Make tests/cart.total.test.js pass."
+    result = check_changes(shop, [], task=task)
+    assert result.status == "failed"
+    suspects = failure_suspects(shop, task, "", result, ["tests/cart.total.test.js"])
+    # the innermost frame first, then the arrow function that called it
+    assert [(s[0], s[1], s[3]) for s in suspects] == [("lib/cart.js", 1, "price"),
+                                                      ("lib/cart.js", 6, "total")]

@@ -188,6 +188,9 @@ def test_test_source_finds_a_javascript_test_by_its_title(tmp_path: Path) -> Non
     })
     assert failing_test_source(repo, "tests/cart.test.js > cart > empty [edge]") == (
         '  test.only("empty [edge]", () => {\n    assert.equal(total([]), 0);\n  });')
+    # jest's and vitest's full name: the describe titles and the test's own
+    assert failing_test_source(repo, "tests/cart.test.js > cart empty [edge]").startswith(
+        '  test.only("empty [edge]"')
     # a title not found (written with a template): the file's first lines
     assert failing_test_source(repo, "tests/cart.test.js > cart > gone").startswith(
         "import { test } from 'node:test';\n\ndescribe('cart', () => {")

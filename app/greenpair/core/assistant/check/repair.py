@@ -40,6 +40,7 @@ from greenpair.core.assistant.check.result import (
     skipped,
     summarise,
 )
+from greenpair.core.assistant.check.scratch import ENV_DIRS
 from greenpair.core.assistant.check.suspects import rank_suspects
 from greenpair.core.assistant.patch.drafting import (
     PatchDraft,
@@ -62,6 +63,7 @@ MAX_SOURCE_LINES = 30
 
 
 _FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in (\w+)", re.MULTILINE)
+_INSTALLED = frozenset({*ENV_DIRS, "site-packages", "dist-packages"})
 
 
 def _relative(path: str, repo: Path) -> str | None:
@@ -81,12 +83,22 @@ def _relative(path: str, repo: Path) -> str | None:
     return None
 
 
+# A JavaScript stack line: "at Command._exit (/tmp/x/tree/lib/command.js:1234:11)",
+# "at file:///tmp/x/tree/lib/help.js:5:3" (innermost first, unlike Python's traceback)
+_JS_FRAME = re.compile(r"^\s*at (?:.*?\()?(?:file://)?([^\s()]+?\.(?:[cm]?[jt]sx?)):(\d+):\d+\)?\s*$",
+                       re.MULTILINE)
+
+
 def _frames(message: str, repo: Path) -> list[tuple[str, int]]:
-    """The repository files and lines a traceback went through, outermost first."""
+    """The repository files and lines a traceback (Python) or a stack (JavaScript) went
+    through, outermost first; installed packages (``node_modules``, a venv) are not the
+    repository's code."""
+    found = [(path, line) for path, line, _func in _FRAME.findall(message)]
+    found += list(reversed(_JS_FRAME.findall(message)))
     out = []
-    for path, line, _func in _FRAME.findall(message):
+    for path, line in found:
         rel = _relative(path, repo)
-        if rel is not None:
+        if rel is not None and not set(Path(rel).parts) & _INSTALLED:
             out.append((rel, int(line)))
     return out
 
@@ -96,6 +108,23 @@ def _failed_line(outcome: TestOutcome, repo: Path) -> int:
     path = outcome.id.split("::")[0]
     lines = [line for p, line in _frames(outcome.message, repo) if p == path]
     return lines[-1] if lines else 0
+
+
+_JS_TEST_CALL = re.compile(r"^\s*(?:test|it|specify)(?:\.\w+)*\s*\(\s*(['\"`])(.+?)\1")
+
+
+def _js_test_line(lines: list[str], title: str) -> int:
+    """The line (0-based) of the JavaScript test whose title ``title`` ends with, or -1.
+
+    Jest and vitest name a test by its ``describe`` titles and its own, joined by spaces
+    (``cart total sums prices``); Node's runner by its own title. The longest match wins."""
+    best, found = -1, 0
+    for i, line in enumerate(lines):
+        m = _JS_TEST_CALL.match(line)
+        if m and (title == m.group(2) or title.endswith(" " + m.group(2))) \
+                and len(m.group(2)) > found:
+            best, found = i, len(m.group(2))
+    return best
 
 
 def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
@@ -125,9 +154,7 @@ def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
     lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
     start = head = 0
     if js_title:  # test('title', ...), it.only("title", ...): else the file's head
-        pattern = re.compile(r"^\s*(?:test|it|specify)(?:\.\w+)*\s*\(\s*(['\"`])"
-                             + re.escape(js_title) + r"\1")
-        head = next((i for i, ln in enumerate(lines) if pattern.match(ln)), -1)
+        head = _js_test_line(lines, js_title)
         start, head, name = (head, head, js_title) if head >= 0 else (0, 0, "")
     elif name:
         pattern = re.compile(rf"^(\s*)(?:async\s+)?(?:def|func|fn)\s+{re.escape(name)}\b")
@@ -169,8 +196,8 @@ def failure_focus(repo: Path, outcomes: list[TestOutcome],
             if call not in called:
                 called.append(call)
         for path, line in reversed(_frames(outcome.message, repo)):
-            if is_test_file(path) or path == own:
-                continue
+            if is_test_file(path) or path == own or not path.endswith(".py"):
+                continue  # (JavaScript frames: their definitions are the suspects)
             text = (texts or {}).get(path)
             if text is None:
                 file = repo / path
@@ -350,7 +377,9 @@ def failure_suspects(repo: Path, task: str, evidence: str, result: CheckResult,
     how well they match the request and the failure."""
     frames = [(path, line) for o in result.outcomes if not o.passed
               for path, line in reversed(_frames(o.message, repo)) if not is_test_file(path)]
-    found = rank_suspects(repo, result.executed, f"{task}\n{evidence}", first=frames,
+    # Untraced (not pytest): what the failure's traceback or stack went through.
+    executed = result.executed or [(path, line, "") for path, line in frames]
+    found = rank_suspects(repo, executed, f"{task}\n{evidence}", first=frames,
                           skip=skip, limit=MAX_SUSPECTS)
     return [(s.path, s.start_line, s.end_line, s.name) for s in found]
 

@@ -10,7 +10,9 @@ thousands) that holds the code to change whenever the test reaches it.
 
 Each executed function is mapped to its enclosing definition (a module function or a
 method; nested functions, lambdas and comprehensions count for the definition around
-them). Test files and files that are not source are left out. The definitions are
+them). A run that is not traced (Node's runner, jest, a user's command) gives the frames
+of the failure's traceback or stack instead, and JavaScript and TypeScript definitions
+(functions, methods, arrow functions assigned to a name) are read the same way. Test files and files that are not source are left out. The definitions are
 ranked: those the failure's traceback went through first (``first``: its frames in the
 repository's source, deepest first), then by BM25 of
 the request and the failure (the same identifier-aware tokens as the index) over their
@@ -23,14 +25,22 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from greenpair.core.assistant.check.discovery import is_test_file
 from greenpair.core.index.categories import SOURCE, category
 from greenpair.core.index.lexical import CHUNK_B, K1, bm25_idf, file_document
 from greenpair.core.index.tokens import tokenize
+from greenpair.core.repo.languages import detect_language
 
 MAX_FILE_BYTES = 1_000_000  # a larger file is generated or vendored: not read
-_FUNCTION_NODES = frozenset({"function_definition"})
+# The definitions of each language a failure can be placed in (methods included).
+_FUNCTION_NODES = {
+    "python": frozenset({"function_definition"}),
+    **dict.fromkeys(("javascript", "typescript", "tsx"), frozenset({
+        "function_declaration", "generator_function_declaration", "method_definition",
+        "function_expression", "arrow_function", "function"})),
+}
 
 
 @dataclass(frozen=True)
@@ -44,26 +54,45 @@ class Suspect:
     score: float = 0.0
 
 
-def _definitions(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, name) of a Python file's functions and methods that are not inside
-    another function (1-based, decorators included), from tree-sitter."""
+def _name(node: Any) -> Any:
+    """A definition's name node: its own, or the variable or property it is assigned to
+    (``const f = () => {}``, ``f: function () {}``); None when anonymous."""
+    ident = node.child_by_field_name("name")
+    if ident is None and node.parent is not None and node.parent.type in {
+            "variable_declarator", "pair", "assignment_expression", "public_field_definition",
+            "field_definition"}:
+        parent = node.parent
+        ident = parent.child_by_field_name("name") or parent.child_by_field_name("key") \
+            or parent.child_by_field_name("left") or parent.child_by_field_name("property")
+    return ident
+
+
+def _definitions(text: str, language: str = "python") -> list[tuple[int, int, str]]:
+    """(start, end, name) of a file's named functions and methods that are not inside
+    another one (1-based, Python decorators included), from tree-sitter."""
     from greenpair.core.repo.languages import parse
 
-    tree = parse("python", text)
-    if tree is None:
+    kinds = _FUNCTION_NODES.get(language)
+    tree = parse(language, text) if kinds else None
+    if tree is None or kinds is None:
         return []
     out: list[tuple[int, int, str]] = []
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
-        if node.type in _FUNCTION_NODES:
-            ident = node.child_by_field_name("name")
-            top = node.parent if node.parent is not None and \
-                node.parent.type == "decorated_definition" else node
+        if node.type in kinds:
+            ident = _name(node)
             if ident is not None and ident.text is not None:
+                top = node.parent if node.parent is not None and \
+                    node.parent.type == "decorated_definition" else node
+                if node.parent is not None and node.parent.type in {
+                        "variable_declarator", "pair", "public_field_definition",
+                        "field_definition"}:
+                    top = node.parent.parent if node.parent.type == "variable_declarator" \
+                        and node.parent.parent is not None else node.parent
                 out.append((top.start_point[0] + 1, top.end_point[0] + 1,
-                            ident.text.decode("utf-8", "replace")))
-            continue  # what a function defines inside counts as the function
+                            ident.text.decode("utf-8", "replace").split(".")[-1]))
+                continue  # what a function defines inside counts as the function
         stack.extend(node.children)
     return sorted(out)
 
@@ -80,7 +109,8 @@ def executed_definitions(root: Path, executed: Iterable[tuple[str, int, str]],
     by_path: dict[str, list[int]] = {}
     left_out = set(skip)
     for path, line, _name in executed:
-        if path in left_out or not path.endswith(".py") or ".." in Path(path).parts:
+        if path in left_out or ".." in Path(path).parts or detect_language(path) not in \
+                _FUNCTION_NODES:
             continue
         if is_test_file(path) or category(path) != SOURCE:
             continue
@@ -94,7 +124,7 @@ def executed_definitions(root: Path, executed: Iterable[tuple[str, int, str]],
             text = file.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        defs = _definitions(text)
+        defs = _definitions(text, detect_language(path) or "python")
         rows = text.splitlines()
         for line in lines:
             found = _enclosing(defs, line)
