@@ -14,6 +14,7 @@ from greenpair.core.assistant.check.frameworks import (
     parse_cargo,
     parse_go,
     parse_jest_json,
+    parse_mocha_json,
     parse_pytest,
     parse_unittest,
     plan_for,
@@ -205,7 +206,9 @@ def test_which_runner_runs_javascript_tests(tmp_path: Path) -> None:
         ({"test": "npm run build && npm run spec"}, {"vitest": "1"}, node_test, "vitest"),
         ({"test": "echo later"}, {}, node_test, "node"),  # the files import node:test
         ({"test": "nodemon --test"}, {}, plain, None),  # not node itself
-        ({"test": "mocha"}, {"mocha": "1"}, plain, None),
+        ({"test": "mocha --recursive"}, {}, plain, "mocha"),
+        ({"test": "npm run spec"}, {"mocha": "10"}, plain, "mocha"),
+        ({"test": "ava"}, {"ava": "6"}, plain, None),
     ]
     for i, (scripts, dev, text, expected) in enumerate(cases):
         root = _package(tmp_path / str(i), scripts, dev, {"test/a.test.js": text})
@@ -220,9 +223,9 @@ def test_a_runner_that_is_missing_is_said_and_node_test_runs_without_package_jso
     found = Found("javascript", files=["a.test.js"])
     assert plan_for(found, root, report) == \
         "jest is not installed in node_modules (run npm install)"
-    root = _package(tmp_path / "mocha", {"test": "mocha"}, {"mocha": "1"})
+    root = _package(tmp_path / "ava", {"test": "ava"}, {"ava": "6"})
     assert plan_for(found, root, report) == \
-        "the npm test script runs none of vitest, jest or node --test"
+        "the npm test script runs none of vitest, jest, mocha or node --test"
     bare = tmp_path / "bare"
     bare.mkdir()
     (bare / "a.test.mjs").write_text("import test from 'node:test';\n", encoding="utf-8")
@@ -252,3 +255,22 @@ def test_node_reporter_lines(tmp_path: Path) -> None:
         ("test/load.test.js", False)]
     assert out[1].message == "AssertionError: 1 !== 0"
     assert "SyntaxError" in out[2].message
+
+
+def test_mocha_json_report_from_its_file_or_its_output(tmp_path: Path) -> None:
+    case = {"file": str(tmp_path / "test/cart.spec.js"), "err": {}}
+    report = {"stats": {"tests": 3},
+              "passes": [{**case, "title": "adds", "fullTitle": "cart adds"}],
+              "failures": [{**case, "title": "fails [x]", "fullTitle": "cart fails [x]",
+                            "err": {"message": "1 == 2", "stack": "AssertionError: 1 == 2"}}],
+              "pending": [{**case, "title": "later", "fullTitle": "cart later"}]}
+    expected = [("test/cart.spec.js > cart adds", True),
+                ("test/cart.spec.js > cart fails [x]", False)]
+    parse = parse_mocha_json(tmp_path)
+    out = parse("noise\n", json.dumps(report))
+    assert [(o.id, o.passed) for o in out] == expected
+    assert out[1].message == "AssertionError: 1 == 2"
+    # mocha before 9.2 ignores the output option: the report is in what it printed
+    printed = "console noise\n" + json.dumps(report, indent=2) + "\n"
+    assert [(o.id, o.passed) for o in parse(printed, "")] == expected
+    assert parse("no report at all", "") == []

@@ -2,7 +2,7 @@
 
 Every runner reports each test by id with its outcome, so the check can say exactly
 which tests ran: pytest's ``-rA`` summary lines, unittest's ``-v`` lines, ``go test
--json`` events, cargo's ``test … ok`` lines, vitest's and jest's JSON reports, and
+-json`` events, cargo's ``test … ok`` lines, vitest's, jest's and mocha's JSON reports, and
 Greenpair's own reporter for Node's built-in runner (``node_reporter``). A user's
 own command is read the same way when its output has one of these shapes; otherwise only
 its exit status counts.
@@ -50,8 +50,8 @@ class Plan:
     """A test command and how to read its results.
 
     Attributes:
-        framework: "pytest", "unittest", "go", "cargo", "vitest", "jest", "node" (Node's
-            built-in runner) or "command".
+        framework: "pytest", "unittest", "go", "cargo", "vitest", "jest", "mocha", "node"
+            (Node's built-in runner) or "command".
         argv: The command.
         display: The command as shown to the user.
         report: A file the runner writes its results to (JSON reporters), or None.
@@ -189,6 +189,31 @@ def parse_jest_json(root: Path) -> Callable[[str, str], list[TestOutcome]]:
     return parse
 
 
+def parse_mocha_json(root: Path) -> Callable[[str, str], list[TestOutcome]]:
+    """A parser of mocha's ``json`` reporter (its ``output`` file; mocha before 9.2
+    ignores that option and prints the report, so it is looked for in the output too)."""
+    def parse(output: str, report: str) -> list[TestOutcome]:
+        text = report or output[max(0, output.find('{\n  "stats"')):]
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return []
+        out = []
+        for key, passed in (("passes", True), ("failures", False)):
+            for case in data.get(key) or []:
+                name = str(case.get("file") or "")
+                try:
+                    rel = str(PurePosixPath(Path(name).resolve().relative_to(root.resolve())))
+                except (ValueError, OSError):
+                    rel = name
+                err = case.get("err") or {}
+                message = "" if passed else str(err.get("stack") or err.get("message") or "")
+                title = str(case.get("fullTitle") or case.get("title") or "")
+                out.append(TestOutcome(f"{rel} > {title}" if rel else title, passed, message))
+        return out
+    return parse
+
+
 def parse_any(output: str, report: str = "") -> list[TestOutcome]:
     """Outcomes from a user's command whose output has a known runner's shape."""
     for parser in (parse_pytest, parse_go, parse_cargo, parse_unittest):
@@ -204,17 +229,17 @@ _NODE_TEST_IMPORT = re.compile(r"""(?:from\s+|require\(\s*|import\s+)['"]node:te
 
 
 def js_runner(root: Path, pkg: dict, files: list[str]) -> str | None:
-    """Which runner runs the JavaScript tests: the npm test script's, else the one the
-    dependencies hold, else Node's built-in runner when the test files import
-    ``node:test``."""
+    """Which runner runs the JavaScript tests (vitest, jest, mocha or Node's own): the npm
+    test script's, else the one the dependencies hold, else Node's built-in runner when
+    the test files import ``node:test``."""
     script = str((pkg.get("scripts") or {}).get("test", ""))
     deps = {**(pkg.get("devDependencies") or {}), **(pkg.get("dependencies") or {})}
-    for tool in ("vitest", "jest"):
+    for tool in ("vitest", "jest", "mocha"):
         if tool in script:
             return tool
     if _NODE_TEST_SCRIPT.search(script):
         return "node"
-    for tool in ("vitest", "jest"):
+    for tool in ("vitest", "jest", "mocha"):
         if tool in deps:
             return tool
     for rel in files:
@@ -253,12 +278,16 @@ def _js_plan(root: Path, files: list[str], report: Path) -> Plan | str:
     if pkg is None:
         return "no readable package.json"
     if tool is None:
-        return "the npm test script runs none of vitest, jest or node --test"
+        return "the npm test script runs none of vitest, jest, mocha or node --test"
     exe = root / "node_modules" / ".bin" / tool
     if not exe.exists():
         return f"{tool} is not installed in node_modules (run npm install)"
     if tool == "vitest":
         argv = [str(exe), "run", "--reporter=json", f"--outputFile={report}", *files]
+    elif tool == "mocha":
+        argv = [str(exe), "--reporter", "json", "--reporter-option", f"output={report}",
+                *files]
+        return Plan(tool, argv, f"mocha {' '.join(files)}", report, parse_mocha_json(root))
     else:
         argv = [str(exe), "--ci", "--json", f"--outputFile={report}", "--runTestsByPath",
                 *files]
