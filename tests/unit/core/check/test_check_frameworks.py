@@ -10,6 +10,7 @@ from greenpair.core.assistant.check.frameworks import (
     command_plan,
     command_targets_tests,
     js_runner,
+    node_options,
     parse_any,
     parse_cargo,
     parse_go,
@@ -274,3 +275,17 @@ def test_mocha_json_report_from_its_file_or_its_output(tmp_path: Path) -> None:
     printed = "console noise\n" + json.dumps(report, indent=2) + "\n"
     assert [(o.id, o.passed) for o in parse(printed, "")] == expected
     assert parse("no report at all", "") == []
+
+
+def test_node_runs_with_the_options_the_script_gives_it(tmp_path: Path) -> None:
+    assert node_options("node --import tsx --test test/*.ts") == ["--import", "tsx"]
+    assert node_options("tsc && node --experimental-strip-types --test") == [
+        "--experimental-strip-types"]
+    assert node_options("node --test") == []
+    assert node_options("node --test-reporter dot --test-reporter-destination=stdout "
+                        "--enable-source-maps --test") == ["--enable-source-maps"]
+    assert node_options("jest") == []
+    root = _package(tmp_path / "ts", {"test": "node --import tsx --test"})
+    plan = plan_for(Found("javascript", files=["a.test.ts"]), root, tmp_path / "r.json")
+    assert not isinstance(plan, str)
+    assert plan.argv[1:4] == ["--import", "tsx", "--test"]

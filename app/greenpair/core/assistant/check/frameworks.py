@@ -223,8 +223,30 @@ def parse_any(output: str, report: str = "") -> list[TestOutcome]:
     return []
 
 
-# ``node --test`` in an npm script (``node --test``, ``node --import x --test test/``)
-_NODE_TEST_SCRIPT = re.compile(r"(?:^|[\s;&|(])node(?:\s+[^;&|]*?)?\s--test\b")
+# ``node --test`` in an npm script (``node --test``, ``node --import tsx --test test/``)
+_NODE_TEST_SCRIPT = re.compile(r"(?:^|[\s;&|(])node((?:\s+[^;&|]*?)?)\s--test(?=[\s;&|)]|$)")
+
+
+def node_options(script: str) -> list[str]:
+    """The options the npm test script gives node before ``--test`` (a loader such as
+    ``--import tsx`` that TypeScript tests need), kept for the check's own run."""
+    m = _NODE_TEST_SCRIPT.search(script)
+    if m is None:
+        return []
+    try:
+        words = shlex.split(m.group(1))
+    except ValueError:
+        return []
+    out: list[str] = []
+    skip = False
+    for word in words:  # the check sets the reporters (one destination each) itself
+        if skip:
+            skip = False
+        elif word.startswith("--test-reporter"):
+            skip = "=" not in word
+        else:
+            out.append(word)
+    return out
 _NODE_TEST_IMPORT = re.compile(r"""(?:from\s+|require\(\s*|import\s+)['"]node:test['"]""")
 
 
@@ -252,17 +274,19 @@ def js_runner(root: Path, pkg: dict, files: list[str]) -> str | None:
     return None
 
 
-def _node_plan(root: Path, files: list[str], report: Path) -> Plan | str:
-    """Node's built-in runner on ``files``: its ``spec`` reporter for the user, and
-    Greenpair's reporter for each test's outcome (``node_reporter``)."""
+def _node_plan(root: Path, files: list[str], report: Path, options: list[str]) -> Plan | str:
+    """Node's built-in runner on ``files`` with the script's own ``options``: its ``spec``
+    reporter for the user, and Greenpair's reporter for each test's outcome
+    (``node_reporter``)."""
     import shutil
 
     node = shutil.which("node")
     if node is None:
         return "node is not installed"
     reporter = write_reporter(report.parent)
-    argv = [node, "--test", "--test-reporter=spec", "--test-reporter-destination=stdout",
-            f"--test-reporter={reporter}", f"--test-reporter-destination={report}", *files]
+    argv = [node, *options, "--test", "--test-reporter=spec",
+            "--test-reporter-destination=stdout", f"--test-reporter={reporter}",
+            f"--test-reporter-destination={report}", *files]
     return Plan("node", argv, "node --test " + " ".join(files), report,
                 lambda _out, rep: parse_report(root, rep))
 
@@ -274,7 +298,9 @@ def _js_plan(root: Path, files: list[str], report: Path) -> Plan | str:
         pkg = None
     tool = js_runner(root, pkg if isinstance(pkg, dict) else {}, files)
     if tool == "node":
-        return _node_plan(root, files, report)
+        script = str(((pkg or {}).get("scripts") or {}).get("test", "")) \
+            if isinstance(pkg, dict) else ""
+        return _node_plan(root, files, report, node_options(script))
     if pkg is None:
         return "no readable package.json"
     if tool is None:
