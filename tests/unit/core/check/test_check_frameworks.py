@@ -289,3 +289,25 @@ def test_node_runs_with_the_options_the_script_gives_it(tmp_path: Path) -> None:
     plan = plan_for(Found("javascript", files=["a.test.ts"]), root, tmp_path / "r.json")
     assert not isinstance(plan, str)
     assert plan.argv[1:4] == ["--import", "tsx", "--test"]
+
+
+def test_colour_codes_in_a_runners_report_are_stripped(tmp_path: Path) -> None:
+    """jest colours the code frames inside its JSON report (the check no longer turns
+    colour off for the tests' sake): what the user and the model read has no codes."""
+    from greenpair.core.assistant.check import CheckOptions, check_changes
+    from greenpair.core.assistant.patch.editing import FileChange
+
+    report = {"testResults": [{"name": str(tmp_path / "repo/a.test.js"), "assertionResults": [
+        {"fullName": "a fails", "status": "failed",
+         "failureMessages": ["\x1b[31m> 2 |\x1b[39m expect(1).toBe(2)\x1b[0m"]}]}]}
+    root = _package(tmp_path / "repo", {"test": "jest"}, files={
+        "a.js": "module.exports = 1;\n", "a.test.js": "require('./a');\n",
+        "node_modules/.bin/jest": "#!/bin/sh\nfor a in \"$@\"; do case $a in "
+                                  "--outputFile=*) out=${a#--outputFile=};; esac; done\n"
+                                  f"printf '%s' '{json.dumps(report)}' > \"$out\"\nexit 1\n"})
+    (root / "node_modules/.bin/jest").chmod(0o755)
+    result = check_changes(root, [FileChange("a.js", b"module.exports = 1;\n",
+                                             b"module.exports = 2;\n")],
+                           options=CheckOptions(static=False))
+    assert result.command == "jest a.test.js"
+    assert [o.message for o in result.outcomes] == ["> 2 | expect(1).toBe(2)"]

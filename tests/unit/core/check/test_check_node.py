@@ -111,3 +111,21 @@ def test_an_untraced_failure_is_placed_by_its_stack_in_the_source(shop: Path) ->
     # the innermost frame first, then the arrow function that called it
     assert [(s[0], s[1], s[3]) for s in suspects] == [("lib/cart.js", 1, "price"),
                                                       ("lib/cart.js", 6, "total")]
+
+
+def test_an_early_error_fails_the_static_check_before_any_test_runs(shop: Path) -> None:
+    """A `const` declared twice parses as a syntax tree (the draft's own validation lets
+    it through) but V8 refuses it: `node --check` says so in milliseconds."""
+    twice = "export function total(items) {\n  const sum = 0;\n  const sum = 1;\n" \
+            "  return items.reduce((a, b) => a + b.price, sum);\n}\n"
+    result = check_changes(shop, _change(twice))
+    assert result.static is not None
+    assert result.static.tool == "node --check"
+    assert result.static.status == "failed"
+    assert "'sum' has already been declared" in result.static.output
+    assert result.status == "failed"
+    assert result.tests_run == []  # no test ran
+    good = check_changes(shop, _change(CART.replace("0);", "0 );")))
+    assert good.static is not None
+    assert good.static.status == "passed"
+    assert good.summary.startswith("static check passed")

@@ -145,6 +145,8 @@ def _run_tests(root: Path, plan: Plan, timeout: float,
     if plan.report is not None and plan.report.is_file():
         report = plan.report.read_text(encoding="utf-8", errors="replace")
     outcomes = plan.parse(done.output, report)
+    for outcome in outcomes:  # jest's code frames are coloured inside its JSON report
+        outcome.message = _ANSI.sub("", outcome.message)
     result.outcomes = outcomes
     result.tests_run = [o.id for o in outcomes]
     result.passed = sum(o.passed for o in outcomes)

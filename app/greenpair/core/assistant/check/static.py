@@ -4,7 +4,9 @@
 * TypeScript: ``tsc --noEmit`` when the repository has a ``tsconfig.json`` and TypeScript
   installed in its ``node_modules``;
 * Go: ``go vet`` of the changed packages (it builds them) when ``go`` is on PATH;
-* Rust: ``cargo check --offline`` when ``cargo`` is on PATH.
+* Rust: ``cargo check --offline`` when ``cargo`` is on PATH;
+* JavaScript: ``node --check`` of each changed file when ``node`` is on PATH (V8's early
+  errors, such as a ``const`` declared twice, which a syntax tree does not show).
 
 Anything else is skipped with the reason.
 """
@@ -23,7 +25,8 @@ from greenpair.core.assistant.check.runner import run_command
 from greenpair.core.assistant.patch.editing import FileChange
 
 _LANGUAGES = {".py": "python", ".pyi": "python", ".ts": "typescript", ".tsx": "typescript",
-              ".mts": "typescript", ".cts": "typescript", ".go": "go", ".rs": "rust"}
+              ".mts": "typescript", ".cts": "typescript", ".go": "go", ".rs": "rust",
+              ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript"}
 
 
 def language_of(changes: Sequence[FileChange]) -> str | None:
@@ -74,6 +77,24 @@ def _tool_run(tool: str, argv: list[str], root: Path, timeout: float,
                         done.seconds)
 
 
+def _javascript(root: Path, changes: Sequence[FileChange], timeout: float,
+                cancel: threading.Event | None) -> StaticResult:
+    """``node --check`` of each changed JavaScript file (it parses, runs nothing): the
+    file's own ``package.json`` ``type`` decides module or script, as when it runs."""
+    node = shutil.which("node")
+    if node is None:
+        return StaticResult("skipped", "node --check", "node is not installed")
+    files = [c.path for c in changes if Path(c.path).suffix in {".js", ".mjs", ".cjs"}]
+    started = time.monotonic()
+    for rel in files:
+        left = timeout - (time.monotonic() - started)
+        result = _tool_run("node --check", [node, "--check", rel], root, max(1.0, left), cancel)
+        if result.status != "passed":
+            result.seconds = time.monotonic() - started
+            return result
+    return StaticResult("passed", "node --check", seconds=time.monotonic() - started)
+
+
 def static_check(root: Path, changes: Sequence[FileChange], *, timeout: float,
                  cancel: threading.Event | None = None) -> StaticResult:
     """Run the static check of ``changes`` (already written in the copy at ``root``)."""
@@ -90,6 +111,8 @@ def static_check(root: Path, changes: Sequence[FileChange], *, timeout: float,
             return StaticResult("skipped", "tsc", "TypeScript is not installed in node_modules")
         return _tool_run("tsc --noEmit", [str(tsc), "--noEmit", "-p", "tsconfig.json"],
                          root, timeout, cancel)
+    if lang == "javascript":
+        return _javascript(root, changes, timeout, cancel)
     if lang == "go":
         go = shutil.which("go")
         if go is None or not (root / "go.mod").is_file():
