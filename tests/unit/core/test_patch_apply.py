@@ -250,3 +250,27 @@ def test_indented_blank_lines_of_a_rewrite_are_left_empty(tmp_path: Path) -> Non
     (tmp_path / "w.py").write_text(code.replace("\n\n    More", "\n    \n    More"))
     [change] = apply_edits(tmp_path, [Edit("w.py", "", reply, kind="function", symbol="f")])
     assert change.after.decode() == reply
+
+
+def test_a_javascript_early_error_is_refused_as_a_syntax_break() -> None:
+    """`const` declared twice parses as a syntax tree; V8 refuses it (drafted by the 1.5B
+    model on commander.js). A module stays a module, a new file may be either kind, and
+    JSX (which node cannot parse) is not judged."""
+    import shutil
+
+    from tests.conftest import IN_CI
+
+    if shutil.which("node") is None:
+        if IN_CI:
+            pytest.fail("node is needed (packaging/linux/apt-packages.txt: nodejs)")
+        pytest.skip("node is needed")
+    old = b"import x from './x.js';\n\nexport function total(items) {\n  const sum = 0;\n" \
+          b"  return items.length + sum;\n}\n"
+    twice = old.replace(b"  return", b"  const sum = 1;\n  return")
+    with pytest.raises(PatchError, match=r"lib/cart\.js \(SyntaxError: Identifier 'sum' "
+                                         r"has already been declared\)"):
+        validate([FileChange("lib/cart.js", old, twice)])
+    validate([FileChange("lib/cart.js", old, old.replace(b"= 0", b"= 1"))])  # fine
+    validate([FileChange("lib/new.js", None, b"import y from 'y';\nexport const z = y;\n")])
+    validate([FileChange("src/App.jsx", b"const a = <div/>;\n",
+                         b"const a = <div/>;\nconst a = 1;\n")])

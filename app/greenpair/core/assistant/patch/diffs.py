@@ -112,8 +112,54 @@ def _python_compiles(text: str) -> bool:
     return True
 
 
+_NODE_SUFFIXES = {".js": (".cjs", ".mjs"), ".cjs": (".cjs",), ".mjs": (".mjs",)}
+_NODE_ERROR = re.compile(r"^(SyntaxError: .*)$", re.MULTILINE)
+
+
+def _node_error(node: str, folder: Path, text: str, suffix: str) -> str | None:
+    """V8's syntax error for JavaScript ``text`` parsed as a script (``.cjs``) or a
+    module (``.mjs``), "" when it parses. Nothing runs: ``node --check`` only parses, and
+    ``NODE_OPTIONS`` (which could preload code) is left out."""
+    path = folder / f"draft{suffix}"
+    path.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
+    try:
+        done = subprocess.run([node, "--check", str(path)], cwd=folder, env=env,
+                              capture_output=True, text=True, timeout=15, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode == 0:
+        return ""
+    m = _NODE_ERROR.search(done.stderr)
+    return m.group(1) if m else None
+
+
+def javascript_regression(path: str, old: str | None, new: str) -> str | None:
+    """V8's early error in the new text of a JavaScript file that did not have one (a
+    ``const`` declared twice: a syntax tree shows nothing wrong), or None. A ``.js``
+    file is read as the old text parses (script, else module), a new one as either; a
+    file node cannot parse either way (JSX, Flow) and a machine without node are not
+    judged."""
+    modes = _NODE_SUFFIXES.get(Path(path).suffix)
+    node = shutil.which("node") if modes else None
+    if node is None or modes is None:
+        return None
+    errors: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="greenpair-js-") as tmp:
+        folder = Path(tmp)
+        for suffix in modes:
+            if old is not None and _node_error(node, folder, old, suffix) != "":
+                continue  # the old text is not this kind of file
+            error = _node_error(node, folder, new, suffix)
+            if not error or old is not None:
+                return error or None  # parses, or the old text says which kind it is
+            errors.append(error)  # a new file: an error only if no kind parses it
+    return errors[-1] if errors else None
+
+
 def syntax_regressions(changes: Sequence[FileChange]) -> list[str]:
-    """Files whose new text has more syntax errors than the old one, with counts."""
+    """Files whose new text has more syntax errors than the old one, with counts (and,
+    for JavaScript, V8's early errors)."""
     from greenpair.core.repo.languages import detect_language, parse_errors
 
     problems = []
@@ -129,6 +175,11 @@ def syntax_regressions(changes: Sequence[FileChange]) -> list[str]:
             problems.append(f"{c.path} (Python no longer parses it)")
             continue
         after = parse_errors(language, new)
+        if after == 0 and language == "javascript":
+            error = javascript_regression(c.path, old, new)
+            if error:
+                problems.append(f"{c.path} ({error})")
+            continue
         if after is None or after == 0:
             continue
         before = parse_errors(language, old) if old is not None else 0
