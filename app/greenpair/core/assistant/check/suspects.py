@@ -12,11 +12,11 @@ Each executed function is mapped to its enclosing definition (a module function 
 method; nested functions, lambdas and comprehensions count for the definition around
 them). A run that is not traced (Node's runner, jest, a user's command) gives the frames
 of the failure's traceback or stack instead, and JavaScript and TypeScript definitions
-(functions, methods, arrow functions assigned to a name) are read the same way. Test files and files that are not source are left out. The definitions are
-ranked: those the failure's traceback went through first (``first``: its frames in the
-repository's source, deepest first), then by BM25 of
-the request and the failure (the same identifier-aware tokens as the index) over their
-source and path.
+(functions, methods, arrow functions assigned to a name) are read the same way. Test
+files and files that are not source are left out. The definitions are ranked: those the
+failure's traceback went through first (``first``: its frames in the repository's
+source, deepest first), then by BM25 of the request and the failure (the same
+identifier-aware tokens as the index) over their source and path.
 """
 
 from __future__ import annotations
