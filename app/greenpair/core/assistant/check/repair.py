@@ -85,8 +85,8 @@ def _relative(path: str, repo: Path) -> str | None:
 
 # A JavaScript stack line: "at Command._exit (/tmp/x/tree/lib/command.js:1234:11)",
 # "at file:///tmp/x/tree/lib/help.js:5:3" (innermost first, unlike Python's traceback)
-_JS_FRAME = re.compile(r"^\s*at (?:.*?\()?(?:file://)?([^\s()]+?\.(?:[cm]?[jt]sx?)):(\d+):\d+\)?\s*$",
-                       re.MULTILINE)
+_JS_FRAME = re.compile(
+    r"^\s*at (?:.*?\()?(?:file://)?([^\s()]+?\.(?:[cm]?[jt]sx?)):(\d+):\d+\)?\s*$", re.MULTILINE)
 
 
 def _frames(message: str, repo: Path) -> list[tuple[str, int]]:
