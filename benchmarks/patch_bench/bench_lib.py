@@ -320,6 +320,8 @@ def false_passes(reported: dict[str, str], run: TestRun, mode: str,
 
 def same_test(nodeid: str, name: str) -> bool:
     """Whether a reported test name denotes ``nodeid`` (equal, or one a suffix of the other
-    after ``/`` or ``::``)."""
+    after ``/`` or ``::``), or names the file that holds it (a tool may report a whole
+    file: a file reported passing covers every test in it)."""
     return (nodeid == name or nodeid.endswith(("/" + name, "::" + name))
-            or name.endswith(("/" + nodeid, "::" + nodeid)))
+            or name.endswith(("/" + nodeid, "::" + nodeid))
+            or nodeid.startswith((name + "::", name + " > ")))

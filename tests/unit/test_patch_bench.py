@@ -333,3 +333,14 @@ def test_commander_is_a_javascript_project_judged_by_jest(tmp_path: Path) -> Non
                         ["tests/a.test.js > suite when x then y"])
     assert not verdict.resolved
     assert verdict.failing == ["tests/a.test.js > suite when z"]
+
+
+def test_a_file_reported_passing_covers_its_tests() -> None:
+    lib = _load("bench_lib")
+    assert lib.same_test("tests/a.test.js > suite when x", "tests/a.test.js")
+    assert lib.same_test("testing/test_x.py::test_y", "testing/test_x.py")
+    assert not lib.same_test("tests/a.test.js > suite when x", "tests/a.test")
+    run = lib.TestRun(outcomes={"tests/a.test.js > suite when x": "failed",
+                                "tests/b.test.js > ok": "passed"})
+    assert lib.false_passes({"tests/a.test.js": "passed", "tests/b.test.js": "passed"}, run,
+                            "hidden", None, "passed") == ["tests/a.test.js"]

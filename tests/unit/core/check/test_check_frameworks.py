@@ -311,3 +311,31 @@ def test_colour_codes_in_a_runners_report_are_stripped(tmp_path: Path) -> None:
                            options=CheckOptions(static=False))
     assert result.command == "jest a.test.js"
     assert [o.message for o in result.outcomes] == ["> 2 | expect(1).toBe(2)"]
+
+
+JEST_STOPPED = """\
+PASS tests/command.chain.test.js
+FAIL tests/command.allowExcessArguments.test.js
+  \u25cf allowExcessArguments when action handler: true \u203a then no error
+
+    expect(received).not.toThrow()
+    Error message: "error: too many arguments. Expected 0 arguments but got 1."
+
+error: too many arguments for 'default'. Expected 0 arguments but got 1.
+  \u25cf  process.exit called with "1"
+
+      at Command.exit [as _exit] (lib/command.js:512:13)
+"""
+
+
+def test_jest_that_wrote_no_report_is_read_file_by_file(tmp_path: Path) -> None:
+    """A patch whose code calls process.exit inside a test stops jest before its report
+    (commander.js): the check said "could not run"; the files it printed say more."""
+    out = parse_jest_json(tmp_path)(JEST_STOPPED, "")
+    assert [(o.id, o.passed) for o in out] == [
+        ("tests/command.chain.test.js", True),
+        ("tests/command.allowExcessArguments.test.js", False)]
+    assert 'process.exit called with "1"' in out[1].message
+    result = CheckResult("failed", outcomes=out, passed=1, failed=1,
+                         tests_run=[o.id for o in out])
+    assert summarise(result).endswith("1 test failed, 1 passed")

@@ -162,13 +162,31 @@ def parse_cargo(output: str, _report: str = "") -> list[TestOutcome]:
             for name, kind in _CARGO_LINE.findall(output) if kind != "ignored"]
 
 
+_JEST_FILE = re.compile(r"^(PASS|FAIL) +(\S+)", re.MULTILINE)
+
+
+def parse_jest_files(output: str) -> list[TestOutcome]:
+    """Each test file's verdict from jest's ``PASS``/``FAIL`` lines, with a failed file's
+    section of the output as its message: what is left when jest wrote no report (a test
+    made the code under test call ``process.exit``, and jest stopped there)."""
+    heads = list(_JEST_FILE.finditer(output))
+    out = []
+    for i, m in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(output)
+        passed = m.group(1) == "PASS"
+        out.append(TestOutcome(m.group(2), passed,
+                               "" if passed else output[m.start():end].strip()[-3000:]))
+    return out
+
+
 def parse_jest_json(root: Path) -> Callable[[str, str], list[TestOutcome]]:
-    """A parser of vitest's and jest's JSON report (the same shape)."""
-    def parse(_output: str, report: str) -> list[TestOutcome]:
+    """A parser of vitest's and jest's JSON report (the same shape); without a report,
+    the files jest printed as passed or failed (``parse_jest_files``)."""
+    def parse(output: str, report: str) -> list[TestOutcome]:
         try:
             data = json.loads(report)
         except ValueError:
-            return []
+            return parse_jest_files(output)
         out = []
         for suite in data.get("testResults", []):
             name = str(suite.get("name", ""))
