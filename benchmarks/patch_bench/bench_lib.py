@@ -185,44 +185,29 @@ def test_command(python: str) -> str:
     return f"PYTHONPATH=src {python} -m pytest -p no:cacheprovider -q"
 
 
+def _timed_run(cmd: list[str], repo: Path, env: dict[str, str], timeout_s: float,
+               run: TestRun) -> None:
+    """Run a test command in ``repo``: its exit status, output tail, time and timeout
+    go into ``run``."""
+    import time
+
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
+                              timeout=timeout_s, check=False)
+        run.returncode = proc.returncode
+        run.tail = (proc.stdout + proc.stderr)[-2000:]
+    except subprocess.TimeoutExpired:
+        run.timed_out = True
+    run.seconds = round(time.monotonic() - start, 2)
+
+
 def link_node_modules(repo: Path, node_modules: Path | None) -> None:
     """Link the installed ``node_modules`` into a checkout (``git clean`` removes the link,
     never what it points to)."""
     link = repo / "node_modules"
     if node_modules is not None and not link.exists():
         link.symlink_to(node_modules.resolve(), target_is_directory=True)
-
-
-def run_jest(repo: Path, files: list[str], timeout_s: float, node_modules: Path,
-             nice: int = 15) -> TestRun:
-    """Run ``files`` with jest from ``node_modules``; ids are ``path > full name``."""
-    import time
-
-    link_node_modules(repo, node_modules)
-    present = [f for f in files if (repo / f).is_file()]
-    run = TestRun()
-    if not present:
-        run.tail = "no test files present"
-        return run
-    with tempfile.TemporaryDirectory(prefix="patchbench-") as tmp:
-        out = Path(tmp) / "jest.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GREENPAIR_")}
-        env.pop("CI", None)
-        cmd = ["nice", "-n", str(nice), str(repo / "node_modules" / ".bin" / "jest"), "--ci",
-               "--json", f"--outputFile={out}", "--coverage=false", "--runTestsByPath",
-               *present]
-        start = time.monotonic()
-        try:
-            proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
-                                  timeout=timeout_s, check=False)
-            run.returncode = proc.returncode
-            run.tail = (proc.stdout + proc.stderr)[-2000:]
-        except subprocess.TimeoutExpired:
-            run.timed_out = True
-        run.seconds = round(time.monotonic() - start, 2)
-        if out.is_file():
-            read_jest_report(json.loads(out.read_text()), repo, run)
-    return run
 
 
 def read_jest_report(data: dict[str, Any], repo: Path, run: TestRun) -> None:
@@ -242,13 +227,12 @@ def read_jest_report(data: dict[str, Any], repo: Path, run: TestRun) -> None:
 
 def run_tests(python: str, repo: Path, files: list[str], timeout_s: float,
               nice: int = 15, node_modules: Path | None = None) -> TestRun:
-    """Run ``files`` with the checkout's own pytest (with jest from ``node_modules`` when
-    given) and collect per-test outcomes."""
-    import time
-
+    """Run ``files`` with the checkout's own pytest, or with jest from ``node_modules``
+    when given (ids ``path > full name``), and collect per-test outcomes."""
     if node_modules is not None:
-        return run_jest(repo, files, timeout_s, node_modules, nice)
-    prepare_tree(repo)
+        link_node_modules(repo, node_modules)
+    else:
+        prepare_tree(repo)
     present = [f for f in files if (repo / f).is_file()]
     run = TestRun()
     if not present:
@@ -256,22 +240,25 @@ def run_tests(python: str, repo: Path, files: list[str], timeout_s: float,
         return run
     with tempfile.TemporaryDirectory(prefix="patchbench-") as tmp:
         out = Path(tmp) / "outcomes.json"
-        env = test_env(repo)
-        env["PATCH_BENCH_OUTCOMES"] = str(out)
-        cmd = ["nice", "-n", str(nice), python, "-m", "pytest", "-p", "outcome_plugin",
-               "-p", "no:cacheprovider", "-q", "-o", "console_output_style=classic",
-               "--basetemp", str(Path(tmp) / "base"), *present]
-        start = time.monotonic()
-        try:
-            proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
-                                  timeout=timeout_s, check=False)
-            run.returncode = proc.returncode
-            run.tail = (proc.stdout + proc.stderr)[-2000:]
-        except subprocess.TimeoutExpired:
-            run.timed_out = True
-        run.seconds = round(time.monotonic() - start, 2)
-        if out.is_file():
-            data: dict[str, Any] = json.loads(out.read_text())
+        if node_modules is not None:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("GREENPAIR_")}
+            env.pop("CI", None)
+            cmd = ["nice", "-n", str(nice), str(repo / "node_modules" / ".bin" / "jest"),
+                   "--ci", "--json", f"--outputFile={out}", "--coverage=false",
+                   "--runTestsByPath", *present]
+        else:
+            env = test_env(repo)
+            env["PATCH_BENCH_OUTCOMES"] = str(out)
+            cmd = ["nice", "-n", str(nice), python, "-m", "pytest", "-p", "outcome_plugin",
+                   "-p", "no:cacheprovider", "-q", "-o", "console_output_style=classic",
+                   "--basetemp", str(Path(tmp) / "base"), *present]
+        _timed_run(cmd, repo, env, timeout_s, run)
+        if not out.is_file():
+            return run
+        data: dict[str, Any] = json.loads(out.read_text())
+        if node_modules is not None:
+            read_jest_report(data, repo, run)
+        else:
             run.collect_errors = list(data.pop(COLLECT_ERRORS, []))
             run.outcomes = {k: str(v) for k, v in data.items()}
     return run
