@@ -235,19 +235,18 @@ def _javascript(root: Path, changed: Sequence[str], tests: list[str], hint: str 
     stems = {PurePosixPath(_strip_js(p)).name for p in changed}
     hinted = _words(hint)
     scored: dict[str, float] = {p: 3 for p in changed if is_test_file(p)}
-    entries: dict[str, bool] = {}  # a non-test file -> whether it imports a changed file
+    entries: dict[str, bool] = {}  # an import path -> whether its entry imports a change
 
     def imports_changed(path: str, text: str) -> bool:
         return any(_strip_js(r) in targets or r in targets
                    for r in _relative_imports(path, text))
 
     def via_entry(resolved: str) -> bool:
-        entry = _js_resolve(root, resolved)
-        if entry is None or entry in changed or is_test_file(entry):
-            return False
-        if entry not in entries:
-            entries[entry] = imports_changed(entry, _read(root, entry))
-        return entries[entry]
+        if resolved not in entries:  # each import path resolved and read once
+            entry = _js_resolve(root, resolved)
+            entries[resolved] = entry is not None and entry not in changed and \
+                not is_test_file(entry) and imports_changed(entry, _read(root, entry))
+        return entries[resolved]
 
     for test in (t for t in tests if t.endswith(_JS_EXT)):
         name = _JS_TEST.sub("", PurePosixPath(test).name)
