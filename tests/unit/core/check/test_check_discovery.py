@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from greenpair.core.assistant.check.discovery import named_tests, nearest_tests, python_module
+from greenpair.core.assistant.check.discovery import (
+    is_test_file,
+    named_tests,
+    nearest_tests,
+    python_module,
+)
 
 
 def _layout(root: Path, files: dict[str, str]) -> Path:
@@ -143,8 +148,31 @@ def test_rust_the_modules_own_tests_and_its_integration_tests(tmp_path: Path) ->
         "tests/cart.rs": "#[test]\nfn it() {}\n",
         "src/tax.rs": "pub fn tax() {}\n",
     })
-    assert nearest_tests(root, ["src/cart.rs"]).filters == ["cart", "--test=cart"]
+    # A name filter would hide tests/cart.rs's own tests: the unit tests run unfiltered.
+    assert nearest_tests(root, ["src/cart.rs"]).filters == ["--bins", "--test=cart"]
     assert nearest_tests(root, ["src/tax.rs"]).empty
+    assert nearest_tests(root, ["tests/cart.rs"]).filters == ["--test=cart"]
+
+
+def test_rust_library_modules_workspaces_and_named_tests(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {
+        "Cargo.toml": "[workspace]\nmembers = ['crates/shop']\n",
+        "crates/shop/Cargo.toml": "[package]\nname = 'shop'\n",
+        "crates/shop/src/lib.rs": "pub mod price;\npub mod tax;\n",
+        "crates/shop/src/price/mod.rs": "#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}\n",
+        "crates/shop/src/tax.rs": "pub fn tax() {}\n",
+        "crates/shop/tests/totals.rs": "use shop::tax::tax;\n#[test]\nfn it() {}\n",
+    })
+    # The module's own unit tests, by its path; its crate by --package.
+    assert nearest_tests(root, ["crates/shop/src/price/mod.rs"]).filters == \
+        ["--package=shop", "--lib", "price"]
+    # An integration test that names the module.
+    assert nearest_tests(root, ["crates/shop/src/tax.rs"]).filters == \
+        ["--package=shop", "--test=totals"]
+    assert is_test_file("crates/shop/tests/totals.rs")
+    named = nearest_tests(root, ["crates/shop/src/tax.rs"],
+                          task="make crates/shop/tests/totals.rs::it pass")
+    assert (named.language, named.filters) == ("rust", ["--package=shop", "--test=totals", "it"])
 
 
 def test_files_without_a_test_convention_find_nothing(tmp_path: Path) -> None:

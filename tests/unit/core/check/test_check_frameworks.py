@@ -114,6 +114,19 @@ def test_cargo_lines() -> None:
     assert "assertion failed" in out[1].message
 
 
+def test_cargo_names_an_integration_test_by_its_file() -> None:
+    text = ("     Running unittests src/lib.rs (target/debug/deps/cart-1a2b)\n\nrunning 1 test\n"
+            "test tests::sums ... ok\n\n"
+            "     Running tests/checkout.rs (target/debug/deps/checkout-3c4d)\n\n"
+            "running 2 tests\ntest sums ... FAILED\ntest free ... ok\n\nfailures:\n\n"
+            "---- sums stdout ----\nleft: 1\n\n")
+    out = parse_cargo(text)
+    assert [(o.id, o.passed) for o in out] == [("tests::sums", True),
+                                               ("tests/checkout.rs::sums", False),
+                                               ("tests/checkout.rs::free", True)]
+    assert out[1].message == "left: 1"
+
+
 def test_vitest_and_jest_json_reports(tmp_path: Path) -> None:
     report = {"testResults": [{"name": str(tmp_path / "src/a.test.ts"), "assertionResults": [
         {"fullName": "a adds", "status": "passed"},

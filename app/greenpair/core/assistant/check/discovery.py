@@ -107,7 +107,7 @@ def is_test_file(path: str) -> bool:
         return True
     if name.endswith(_JS_EXT) and "__tests__" in p.parts:
         return True
-    return name.endswith(".rs") and "tests" in p.parts[:1]
+    return name.endswith(".rs") and "tests" in p.parts[:-1]  # a crate's tests/
 
 
 def _scan(root: Path) -> list[str]:
@@ -293,24 +293,73 @@ def _go(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
                  reason="the changed packages and their importers" if pkgs else "")
 
 
-def _rust(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
-    filters: list[str] = []
-    for path in (p for p in changed if p.endswith(".rs")):
-        p = PurePosixPath(path)
-        if p.parts[:1] == ("tests",):
-            filters.append(f"--test={p.stem}")
+def _crate_of(root: Path, path: str) -> tuple[str, str]:
+    """The folder (``""``: the root) and package name of the crate that holds ``path``:
+    the nearest ``Cargo.toml`` above it with a ``[package]`` (a workspace's root has none)."""
+    import tomllib
+
+    parent = PurePosixPath(path).parent
+    for folder in [parent, *parent.parents]:
+        manifest = root / folder / "Cargo.toml"
+        if not manifest.is_file():
             continue
-        if "#[test]" in _read(root, path):
-            parts = list(p.with_suffix("").parts)
-            parts = parts[1:] if parts[:1] == ["src"] else parts
-            if parts and parts[-1] == "mod":
-                parts = parts[:-1]
-            mod = "::".join(x for x in parts if x not in {"lib", "main"})
-            filters.append(mod or "--lib")
-        if f"tests/{p.stem}.rs" in tests:
-            filters.append(f"--test={p.stem}")
-    return Found("rust", filters=list(dict.fromkeys(filters)),
-                 reason="the changed modules' tests" if filters else "")
+        try:
+            package = tomllib.loads(_read(root, str(folder / "Cargo.toml"))).get("package")
+        except tomllib.TOMLDecodeError:
+            package = None
+        if isinstance(package, dict) and isinstance(package.get("name"), str):
+            return ("" if str(folder) == "." else str(folder)), package["name"]
+    return "", ""
+
+
+_RUST_WORD = r"(?<![\w]){}(?![\w])"
+
+
+def _rust(root: Path, changed: Sequence[str]) -> Found:
+    """Cargo targets and filters for a change of ``.rs`` files.
+
+    * a changed file under a crate's ``tests/``: that integration test (``--test=name``);
+    * a changed module with ``#[test]`` functions: the library's (or the binaries')
+      unit tests, filtered by the module's path (``price`` for ``src/price.rs``);
+    * ``tests/<module>.rs`` and integration tests that name the module (``cart::price``):
+      those targets. A name filter would apply to them too and hide their tests, so with
+      one of them the library's unit tests run unfiltered.
+
+    Each crate of a workspace is selected by ``--package``.
+    """
+    targets: list[str] = []
+    names: list[str] = []
+    for path in (p for p in changed if p.endswith(".rs")):
+        crate, package = _crate_of(root, path)
+        rel = PurePosixPath(path).relative_to(crate) if crate else PurePosixPath(path)
+        base = root / crate if crate else root
+        selected: list[str] = []
+        if rel.parts[:1] == ("tests",):
+            selected.append(f"--test={rel.stem}" if len(rel.parts) == 2 else "--tests")
+        else:
+            if "#[test]" in _read(root, path):
+                lib = (base / "src" / "lib.rs").is_file() and rel.parts[:2] != ("src", "bin") \
+                    and rel != PurePosixPath("src/main.rs")
+                selected.append("--lib" if lib else "--bins")
+                parts = list(rel.with_suffix("").parts)
+                parts = parts[1:] if parts[:1] == ["src"] else parts
+                parts = parts[:-1] if parts[-1:] == ["mod"] else parts
+                module = "::".join(x for x in parts if x not in {"lib", "main"})
+                if module and rel.parts[:2] != ("src", "bin"):
+                    names.append(module)
+            word = re.compile(_RUST_WORD.format(re.escape(rel.stem)))
+            tests_dir = base / "tests"
+            for test in sorted(tests_dir.glob("*.rs")) if tests_dir.is_dir() else []:
+                if test.stem == rel.stem or word.search(_read(root, str(test.relative_to(root)))):
+                    selected.append(f"--test={test.stem}")
+        if selected and package and crate:
+            selected.insert(0, f"--package={package}")
+        targets += selected[:MAX_TEST_FILES]
+    targets = list(dict.fromkeys(targets))
+    if any(t.startswith("--test") for t in targets):
+        names = []  # a filter would hide an integration test's own names
+    return Found("rust", filters=[*targets, *dict.fromkeys(names)],
+                 reason="the changed modules' tests" if targets else "")
 
 
 def nearest_tests(root: Path, changed: Sequence[str], *, task: str = "",
@@ -319,6 +368,11 @@ def nearest_tests(root: Path, changed: Sequence[str], *, task: str = "",
     ``hint`` (the changed lines) and the task tell which of a file's tests are nearest."""
     suffixes = {PurePosixPath(p).suffix for p in changed}
     named = named_tests(task, root) if task else []
+    if named and named[0].split("::")[0].endswith(".rs"):
+        found = _rust(root, [t.split("::")[0] for t in named])
+        names = [t.rsplit("::", 1)[-1] for t in named if "::" in t]
+        return Found("rust", filters=[f for f in found.filters if f.startswith("-")] + names,
+                     reason="named in the request")
     if named:
         language = "python" if named[0].split("::")[0].endswith(".py") else \
             "go" if named[0].endswith(".go") else "javascript"
@@ -331,5 +385,5 @@ def nearest_tests(root: Path, changed: Sequence[str], *, task: str = "",
     if ".go" in suffixes:
         return _go(root, changed, tests)
     if ".rs" in suffixes:
-        return _rust(root, changed, tests)
+        return _rust(root, changed)
     return Found(None, reason="no test convention for these files")

@@ -43,6 +43,7 @@ _UNITTEST_LINE = re.compile(
 _UNITTEST_SECTION = re.compile(r"^(?:FAIL|ERROR): (\w+) \(([\w.]+)\)", re.MULTILINE)
 _CARGO_LINE = re.compile(r"^test (\S+) \.\.\. (ok|FAILED|ignored)", re.MULTILINE)
 _CARGO_SECTION = re.compile(r"^---- (\S+) stdout ----$", re.MULTILINE)
+_CARGO_RUNNING = re.compile(r"^\s*Running (?:unittests )?(\S+\.rs) \(.*\)$", re.MULTILINE)
 
 
 @dataclass
@@ -152,14 +153,25 @@ def parse_go(output: str, _report: str = "") -> list[TestOutcome]:
 
 
 def parse_cargo(output: str, _report: str = "") -> list[TestOutcome]:
-    """Outcomes from ``cargo test``'s ``test name ... ok`` lines."""
-    sections: dict[str, str] = {}
-    heads = list(_CARGO_SECTION.finditer(output))
-    for i, m in enumerate(heads):
-        end = heads[i + 1].start() if i + 1 < len(heads) else len(output)
-        sections[m.group(1)] = output[m.end():end].strip()
-    return [TestOutcome(name, kind == "ok", "" if kind == "ok" else sections.get(name, ""))
-            for name, kind in _CARGO_LINE.findall(output) if kind != "ignored"]
+    """Outcomes from ``cargo test``'s ``test name ... ok`` lines.
+
+    A unit test keeps cargo's name (``price::tests::ten_percent_off``); an integration
+    test is named by its file (``tests/checkout.rs::full_discount_is_free``, from the
+    ``Running tests/checkout.rs (…)`` line above it), the form a request names it by."""
+    out: list[TestOutcome] = []
+    blocks = _CARGO_RUNNING.split(output)  # [before, target, its output, target, ...]
+    for target, text in [("", blocks[0]), *zip(blocks[1::2], blocks[2::2], strict=True)]:
+        sections: dict[str, str] = {}
+        heads = list(_CARGO_SECTION.finditer(text))
+        for i, m in enumerate(heads):
+            end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+            section = text[m.end():end]
+            sections[m.group(1)] = section.split("\nfailures:\n", 1)[0].strip()
+        prefix = f"{target}::" if "tests" in PurePosixPath(target).parts[:-1] else ""
+        out += [TestOutcome(prefix + name, kind == "ok",
+                            "" if kind == "ok" else sections.get(name, ""))
+                for name, kind in _CARGO_LINE.findall(text) if kind != "ignored"]
+    return out
 
 
 _JEST_FILE = re.compile(r"^(PASS|FAIL) +(\S+)", re.MULTILINE)
@@ -370,9 +382,10 @@ def plan_for(found: Found, root: Path, report: Path) -> Plan | str:
             return "cargo is not installed"
         args = [f for f in found.filters if f.startswith("-")]
         names = [f for f in found.filters if not f.startswith("-")]
-        argv = [cargo, "test", "--offline", *args, *names[:1]]
-        return Plan("cargo", argv, " ".join(["cargo test", *args, *names[:1]]),
-                    parse=parse_cargo)
+        rest = ["--", *names] if names else []  # the test harness takes several filters
+        # --no-fail-fast: a failing target (the unit tests) stops cargo before the next
+        argv = [cargo, "test", "--offline", "--no-fail-fast", *args, *rest]
+        return Plan("cargo", argv, " ".join(["cargo test", *args, *rest]), parse=parse_cargo)
     return "no test runner for these files"
 
 

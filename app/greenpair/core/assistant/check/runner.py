@@ -62,18 +62,25 @@ def repo_python(repo: Path) -> str:
     return shutil.which("python3") or shutil.which("python") or sys.executable
 
 
+# Where a build would write outside the copy: cargo's shared target folder (the copy's own
+# target/ is used instead).
+_OUTSIDE_THE_COPY = frozenset({"CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"})
+
+
 def check_env(root: Path) -> dict[str, str]:
     """The environment of a check in the copy at ``root``: its ``.venv`` and
     ``node_modules/.bin`` first on PATH, the copy's sources first on PYTHONPATH (an
     editable install of the user's tree must not shadow the patched copy), no bytecode
-    written, offline package tools, ``CI=true`` (test runners do not watch).
+    written, offline package tools, ``CI=true`` (test runners do not watch), and no
+    shared cargo target folder (a build writes into the copy, never outside it).
 
     Colour is left as the user's environment has it: ``NO_COLOR``/``FORCE_COLOR`` set
     here changed what tests of colour handling saw (commander's ``FORCE_COLOR`` tests
     failed in every check); output is not a terminal, and escape codes are stripped
     before it is read."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GREENPAIR_", "PYTEST_", "COV_CORE_"))}
+           if not k.startswith(("GREENPAIR_", "PYTEST_", "COV_CORE_"))
+           and k not in _OUTSIDE_THE_COPY}
     path = [str(root / "node_modules" / ".bin")]
     for name in (".venv", "venv", "env"):
         if (root / name / "bin").is_dir():
