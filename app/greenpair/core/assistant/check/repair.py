@@ -89,12 +89,17 @@ _JS_FRAME = re.compile(
     r"^\s*at (?:.*?\()?(?:file://)?([^\s()]+?\.(?:[cm]?[jt]sx?)):(\d+):\d+\)?\s*$", re.MULTILINE)
 
 
+# Rust: "thread 'full_discount_is_free' (13167) panicked at src/price.rs:2:5:"
+_RUST_PANIC = re.compile(r"panicked at ([\w./-]+\.rs):(\d+):\d+")
+
+
 def _frames(message: str, repo: Path) -> list[tuple[str, int]]:
-    """The repository files and lines a traceback (Python) or a stack (JavaScript) went
-    through, outermost first; installed packages (``node_modules``, a venv) are not the
-    repository's code."""
+    """The repository files and lines a traceback (Python), a stack (JavaScript) or a
+    panic (Rust) went through, outermost first; installed packages (``node_modules``, a
+    venv) are not the repository's code."""
     found = [(path, line) for path, line, _func in _FRAME.findall(message)]
     found += list(reversed(_JS_FRAME.findall(message)))
+    found += _RUST_PANIC.findall(message)
     out = []
     for path, line in found:
         rel = _relative(path, repo)
@@ -127,6 +132,26 @@ def _js_test_line(lines: list[str], title: str) -> int:
     return best
 
 
+def _rust_unit_file(repo: Path, test_id: str) -> str:
+    """The source file of a Rust unit test named by its module path
+    (``price::tests::ten_percent_off``: ``src/price.rs``, or ``src/price/mod.rs``; an
+    inline ``mod tests`` is in its parent's file), in the root crate or a workspace
+    member one or two folders down; "" when none is found."""
+    modules = test_id.split("::")[:-1]
+    members = sorted(p.parent.relative_to(repo)
+                     for pattern in ("*/Cargo.toml", "*/*/Cargo.toml") for p in repo.glob(pattern))
+    crates = [Path("."), *members[:50]]
+    for i in range(len(modules), -1, -1):  # the deepest module first, in any crate
+        mod = Path(*modules[:i]) if i else None
+        for crate in crates:
+            names = [f"{mod}.rs", f"{mod}/mod.rs"] if mod else ["lib.rs", "main.rs"]
+            for name in names:
+                rel = crate / "src" / name
+                if (repo / rel).is_file():
+                    return rel.as_posix()
+    return ""
+
+
 def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
     """The source lines of the test ``test_id`` (a pytest or unittest id, or a JavaScript
     runner's ``file > suite > title``), or "".
@@ -138,6 +163,8 @@ def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
     if "::" in test_id:
         path, _, rest = test_id.partition("::")
         name = re.sub(r"\[.*$", "", rest.split("::")[-1])
+        if not re.search(r"[/.]", path):  # cargo's name of a unit test: a module path
+            path = _rust_unit_file(repo, test_id)
     elif " > " in test_id:
         path, name = test_id.split(" > ", 1)[0], ""
         js_title = test_id.rsplit(" > ", 1)[-1]

@@ -12,7 +12,9 @@ Each executed function is mapped to its enclosing definition (a module function 
 method; nested functions, lambdas and comprehensions count for the definition around
 them). A run that is not traced (Node's runner, jest, a user's command) gives the frames
 of the failure's traceback or stack instead, and JavaScript and TypeScript definitions
-(functions, methods, arrow functions assigned to a name) are read the same way. Test
+(functions, methods, arrow functions assigned to a name) are read the same way, as are
+Rust functions (a panic's location; ``#[test]`` functions and ``#[cfg(test)]`` modules are
+tests, not suspects). Test
 files and files that are not source are left out. The definitions are ranked: those the
 failure's traceback went through first (``first``: its frames in the repository's
 source, deepest first), then by BM25 of the request and the failure (the same
@@ -40,6 +42,7 @@ _FUNCTION_NODES = {
     **dict.fromkeys(("javascript", "typescript", "tsx"), frozenset({
         "function_declaration", "generator_function_declaration", "method_definition",
         "function_expression", "arrow_function", "function"})),
+    "rust": frozenset({"function_item"}),
 }
 
 
@@ -67,6 +70,17 @@ def _name(node: Any) -> Any:
     return ident
 
 
+def _rust_test_item(node: Any) -> bool:
+    """Whether ``node`` is a Rust item under ``#[test]`` or ``#[cfg(test)]``."""
+    prev = node.prev_named_sibling
+    while prev is not None and prev.type == "attribute_item":
+        text = prev.text or b""
+        if text.startswith(b"#[test") or b"cfg(test)" in text:
+            return True
+        prev = prev.prev_named_sibling
+    return False
+
+
 def _definitions(text: str, language: str = "python") -> list[tuple[int, int, str]]:
     """(start, end, name) of a file's named functions and methods that are not inside
     another one (1-based, Python decorators included), from tree-sitter."""
@@ -80,6 +94,8 @@ def _definitions(text: str, language: str = "python") -> list[tuple[int, int, st
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
+        if _rust_test_item(node):
+            continue  # a #[test] fn or a #[cfg(test)] mod: the tests, not the code
         if node.type in kinds:
             ident = _name(node)
             if ident is not None and ident.text is not None:
