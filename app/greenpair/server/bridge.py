@@ -140,7 +140,8 @@ async def call_in_thread(
     done.add_done_callback(lambda f: f.cancelled() or f.exception())
     watcher = asyncio.ensure_future(wait_disconnect(request))
     try:
-        finished, _ = await asyncio.wait({done, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {done, watcher}
+        finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if done in finished:
             return done.result()
         cancel.set()

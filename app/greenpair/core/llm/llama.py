@@ -210,7 +210,7 @@ class LlamaRuntime:
         with self._load_lock:
             if self._llm is not None:
                 draft = getattr(self._llm, "draft_model", None)
-                if hasattr(draft, "close"):
+                if draft is not None and hasattr(draft, "close"):
                     draft.close()
                 self._llm.close()
                 self._llm = None
@@ -362,7 +362,7 @@ class LlamaRuntime:
 
             llama_cpp.llama_set_n_threads(llm._ctx.ctx, choice.threads, choice.threads)
             draft = getattr(llm, "draft_model", None)
-            if hasattr(draft, "set_threads"):
+            if draft is not None and hasattr(draft, "set_threads"):
                 draft.set_threads(choice.threads)
             log.debug("%d threads (%s)", choice.threads, choice.reason)
             self.n_threads = choice.threads

@@ -86,7 +86,10 @@ class AssistantController(QObject):
 
     def _index(self) -> Any:
         """The window's index, else the repository's index from the services."""
-        return self.index if self.index is not None else self.services.index(self.repo)
+        if self.index is not None:
+            return self.index
+        assert self.repo is not None  # a request is only made in an open repository
+        return self.services.index(self.repo)
 
     @property
     def busy(self) -> bool:

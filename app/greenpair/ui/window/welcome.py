@@ -211,11 +211,13 @@ def show_welcome(window: QMainWindow, settings: Settings, then: Callable[[], Any
     stack = QStackedWidget()
     page = WelcomePage(settings)
     stack.addWidget(page)
-    stack.addWidget(content)
+    if content is not None:
+        stack.addWidget(content)
     window.setCentralWidget(stack)
 
     def _on_ready(_model: str) -> None:
-        stack.setCurrentWidget(content)
+        if content is not None:
+            stack.setCurrentWidget(content)
         then()
 
     page.ready.connect(_on_ready)
