@@ -170,6 +170,13 @@ def test_rust_library_modules_workspaces_and_named_tests(tmp_path: Path) -> None
     assert nearest_tests(root, ["crates/shop/src/tax.rs"]).filters == \
         ["--package=shop", "--test=totals"]
     assert is_test_file("crates/shop/tests/totals.rs")
+    # mod.rs is used by its folder's name, lib.rs by the crate's: `mod` and `lib` are
+    # words that any test may hold
+    (root / "crates/shop/tests/other.rs").write_text("mod common;\n#[test]\nfn o() {}\n")
+    assert nearest_tests(root, ["crates/shop/src/price/mod.rs"]).filters == \
+        ["--package=shop", "--lib", "price"]
+    assert nearest_tests(root, ["crates/shop/src/lib.rs"]).filters == \
+        ["--package=shop", "--test=totals"]
     named = nearest_tests(root, ["crates/shop/src/tax.rs"],
                           task="make crates/shop/tests/totals.rs::it pass")
     assert (named.language, named.filters) == ("rust", ["--package=shop", "--test=totals", "it"])

@@ -321,8 +321,8 @@ def _rust(root: Path, changed: Sequence[str]) -> Found:
     * a changed file under a crate's ``tests/``: that integration test (``--test=name``);
     * a changed module with ``#[test]`` functions: the library's (or the binaries')
       unit tests, filtered by the module's path (``price`` for ``src/price.rs``);
-    * ``tests/<module>.rs`` and integration tests that name the module (``cart::price``):
-      those targets. A name filter would apply to them too and hide their tests, so with
+    * ``tests/<module>.rs`` and integration tests that name the module (``cart::price``;
+      the crate, for ``lib.rs``): those targets. A name filter would apply to them too and hide their tests, so with
       one of them the library's unit tests run unfiltered.
 
     Each crate of a workspace is selected by ``--package``.
@@ -347,10 +347,14 @@ def _rust(root: Path, changed: Sequence[str]) -> Found:
                 module = "::".join(x for x in parts if x not in {"lib", "main"})
                 if module and rel.parts[:2] != ("src", "bin"):
                     names.append(module)
-            word = re.compile(_RUST_WORD.format(re.escape(rel.stem)))
+            # The name a test uses it by: its module's, the crate's for lib.rs/main.rs.
+            used_as = package.replace("-", "_") if rel.stem in {"lib", "main"} else \
+                rel.parent.name if rel.stem == "mod" else rel.stem
+            word = re.compile(_RUST_WORD.format(re.escape(used_as))) if used_as else None
             tests_dir = base / "tests"
             for test in sorted(tests_dir.glob("*.rs")) if tests_dir.is_dir() else []:
-                if test.stem == rel.stem or word.search(_read(root, str(test.relative_to(root)))):
+                if test.stem == used_as or (word is not None and word.search(
+                        _read(root, str(test.relative_to(root))))):
                     selected.append(f"--test={test.stem}")
         if selected and package and crate:
             selected.insert(0, f"--package={package}")
