@@ -274,3 +274,27 @@ def test_a_javascript_early_error_is_refused_as_a_syntax_break() -> None:
     validate([FileChange("lib/new.js", None, b"import y from 'y';\nexport const z = y;\n")])
     validate([FileChange("src/App.jsx", b"const a = <div/>;\n",
                          b"const a = <div/>;\nconst a = 1;\n")])
+
+
+def test_a_block_written_again_is_applied_once(tmp_path: Path) -> None:
+    """A small model that repeats itself writes the same SEARCH/REPLACE block two or three
+    times (commander.js, `84d9201e92d0`): the first replaces the code, and the copies no
+    longer found it ("The code to replace was not found"), so a good edit was lost."""
+    (tmp_path / "opts.js").write_text(
+        "function set(key, value, source) {\n  store(key, value);\n  sources[key] = source;\n"
+        "  return this;\n}\n")
+    block = Edit("opts.js", "  store(key, value);\n  sources[key] = source;\n",
+                 "  storeWithSource(key, value, source);\n")
+    [change] = apply_edits(tmp_path, [block, block, block])
+    assert change.after.decode().count("storeWithSource(key, value, source);") == 1
+    assert change.methods == ["exact"]
+
+
+def test_the_same_block_again_still_changes_another_exact_occurrence(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\ny = 2\nx = 1\n")
+    block = Edit("a.py", "x = 1\n", "x = 3\n")
+    [change] = apply_edits(tmp_path, [block, block])
+    assert change.after == b"x = 3\ny = 2\nx = 3\n"
+    # and a third copy, with nothing left to change, is not an error
+    [again] = apply_edits(tmp_path, [block, block, block])
+    assert again.after == b"x = 3\ny = 2\nx = 3\n"

@@ -268,6 +268,16 @@ def _apply_search(work: _Working, edit: Edit, hint: int | None) -> None:
     _splice(work, match.start, match.end, replace, match.method)
 
 
+def _found_again(work: _Working, edit: Edit) -> bool:
+    """Whether a block identical to one already applied still finds its code exactly:
+    another occurrence to change. Otherwise the first one replaced it, and a fuzzy match
+    would find something else. (A repeated function rewrite changes nothing more.)"""
+    if edit.kind == "function" or not edit.search.strip():
+        return False
+    match = find_span(_lines(work), edit.search.splitlines())
+    return match is not None and match.method == "exact"
+
+
 def _lines(work: _Working) -> list[str]:
     """The file's lines without line ends (only the file's own newline splits lines)."""
     if not work.text:
@@ -326,10 +336,15 @@ def apply_edits(repo: Path, edits: Sequence[Edit],
         PatchError: A path is refused (outside, secret, binary) or an edit does not match.
     """
     files: dict[str, _Working] = {}
+    seen: set[tuple[str, str, str | None, str, str]] = set()
     for edit in edits:
         rel = normalise_rel_path(edit.path)
         work = files.get(rel) or files.setdefault(rel, _load(repo, rel))
         hint = (hints or {}).get(rel)
+        key = (rel, edit.kind, edit.symbol, edit.search, edit.replace)
+        if key in seen and not _found_again(work, edit):
+            continue  # the same block written again (a model repeating itself): done once
+        seen.add(key)
         if edit.kind == "function":
             if work.before is None:
                 raise PatchError(f"{rel} does not exist, so {edit.symbol!r} cannot be rewritten.")
