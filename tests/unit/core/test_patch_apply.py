@@ -298,3 +298,7 @@ def test_the_same_block_again_still_changes_another_exact_occurrence(tmp_path: P
     # and a third copy, with nothing left to change, is not an error
     [again] = apply_edits(tmp_path, [block, block, block])
     assert again.after == b"x = 3\ny = 2\nx = 3\n"
+    # a block that keeps its code and adds a line would find its own output: once only
+    added = Edit("a.py", "y = 2\n", "y = 2\nz = 4\n")
+    [once] = apply_edits(tmp_path, [added, added])
+    assert once.after == b"x = 1\ny = 2\nz = 4\nx = 1\n"

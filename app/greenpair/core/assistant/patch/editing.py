@@ -271,8 +271,10 @@ def _apply_search(work: _Working, edit: Edit, hint: int | None) -> None:
 def _found_again(work: _Working, edit: Edit) -> bool:
     """Whether a block identical to one already applied still finds its code exactly:
     another occurrence to change. Otherwise the first one replaced it, and a fuzzy match
-    would find something else. (A repeated function rewrite changes nothing more.)"""
-    if edit.kind == "function" or not edit.search.strip():
+    would find something else. (A repeated function rewrite changes nothing more, and a
+    block that keeps its code and adds lines around it would find its own output.)"""
+    if edit.kind == "function" or not edit.search.strip() or \
+            edit.search.strip() in edit.replace:
         return False
     match = find_span(_lines(work), edit.search.splitlines())
     return match is not None and match.method == "exact"
