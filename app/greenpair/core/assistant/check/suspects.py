@@ -14,11 +14,10 @@ them). A run that is not traced (Node's runner, jest, a user's command) gives th
 of the failure's traceback or stack instead, and JavaScript and TypeScript definitions
 (functions, methods, arrow functions assigned to a name) are read the same way, as are
 Rust functions (a panic's location; ``#[test]`` functions and ``#[cfg(test)]`` modules are
-tests, not suspects). Test
-files and files that are not source are left out. The definitions are ranked: those the
-failure's traceback went through first (``first``: its frames in the repository's
-source, deepest first), then by BM25 of the request and the failure (the same
-identifier-aware tokens as the index) over their source and path.
+tests, not suspects). Test files and files that are not source are left out. The
+definitions are ranked: those the failure's traceback went through first (``first``: its
+frames in the repository's source, deepest first), then by BM25 of the request and the
+failure (the same identifier-aware tokens as the index) over their source and path.
 """
 
 from __future__ import annotations
@@ -94,7 +93,7 @@ def _definitions(text: str, language: str = "python") -> list[tuple[int, int, st
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
-        if _rust_test_item(node):
+        if language == "rust" and _rust_test_item(node):
             continue  # a #[test] fn or a #[cfg(test)] mod: the tests, not the code
         if node.type in kinds:
             ident = _name(node)
