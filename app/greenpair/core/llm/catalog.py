@@ -7,7 +7,6 @@ it, replacing built-in entries of the same id, so a user can register their own 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -15,11 +14,7 @@ from typing import Any
 
 from greenpair.core.config import DEFAULT_MODEL, data_dir
 from greenpair.core.errors import ModelError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from greenpair.core.toml_compat import tomllib
 
 CATALOG_NAME = "catalog.toml"
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from greenpair.core.assistant.check.scratch import ENV_DIRS, SKIP_DIRS
+from greenpair.core.toml_compat import tomllib
 
 MAX_TEST_FILES = 12
 MAX_SCAN_FILES = 20_000
@@ -296,8 +297,6 @@ def _go(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
 def _crate_of(root: Path, path: str) -> tuple[str, str]:
     """The folder (``""``: the root) and package name of the crate that holds ``path``:
     the nearest ``Cargo.toml`` above it with a ``[package]`` (a workspace's root has none)."""
-    import tomllib
-
     parent = PurePosixPath(path).parent
     for folder in [parent, *parent.parents]:
         manifest = root / folder / "Cargo.toml"
@@ -329,6 +328,13 @@ def _rust(root: Path, changed: Sequence[str]) -> Found:
     """
     targets: list[str] = []
     names: list[str] = []
+    texts: dict[str, str] = {}  # each integration test read once, whatever changed
+
+    def read(rel: str) -> str:
+        if rel not in texts:
+            texts[rel] = _read(root, rel)
+        return texts[rel]
+
     for path in (p for p in changed if p.endswith(".rs")):
         crate, package = _crate_of(root, path)
         rel = PurePosixPath(path).relative_to(crate) if crate else PurePosixPath(path)
@@ -354,7 +360,7 @@ def _rust(root: Path, changed: Sequence[str]) -> Found:
             tests_dir = base / "tests"
             for test in sorted(tests_dir.glob("*.rs")) if tests_dir.is_dir() else []:
                 if test.stem == used_as or (word is not None and word.search(
-                        _read(root, str(test.relative_to(root))))):
+                        read(str(test.relative_to(root))))):
                     selected.append(f"--test={test.stem}")
         if selected and package and crate:
             selected.insert(0, f"--package={package}")
