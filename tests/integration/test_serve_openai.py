@@ -32,7 +32,7 @@ QUESTION = "How is the total price of the cart computed?"
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
-    rt = open_runtime(tiny_model_path, n_ctx=4096, seed=0)
+    rt = open_runtime(tiny_model_path, n_ctx=4096, n_threads=2, seed=0)  # same reply whatever the load
     yield rt
     rt.unload()
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
-    rt = open_runtime(tiny_model_path, n_ctx=2048, seed=0)
+    rt = open_runtime(tiny_model_path, n_ctx=2048, n_threads=2, seed=0)  # same reply whatever the load
     yield rt
     rt.unload()
 
