@@ -302,3 +302,9 @@ def test_the_same_block_again_still_changes_another_exact_occurrence(tmp_path: P
     added = Edit("a.py", "y = 2\n", "y = 2\nz = 4\n")
     [once] = apply_edits(tmp_path, [added, added])
     assert once.after == b"x = 1\ny = 2\nz = 4\nx = 1\n"
+    # keeping the code means keeping its lines: "x = 1" -> "x = 10" changes each occurrence
+    (tmp_path / "a.py").write_text("x = 1\ny = 2\nx = 1\n")
+    longer = Edit("a.py", "x = 1\n", "x = 10\n")
+    [both] = apply_edits(tmp_path, [longer, longer])
+    assert both.after == b"x = 10\ny = 2\nx = 10\n"
+

@@ -273,10 +273,17 @@ def _found_again(work: _Working, edit: Edit) -> bool:
     another occurrence to change. Otherwise the first one replaced it, and a fuzzy match
     would find something else. (A repeated function rewrite changes nothing more, and a
     block that keeps its code and adds lines around it would find its own output.)"""
-    if edit.kind == "function" or not edit.search.strip() or \
-            edit.search.strip() in edit.replace:
+    if edit.kind == "function" or not edit.search.strip() or _keeps_its_code(edit):
         return False
     match = find_span(_lines(work), edit.search.splitlines())
+    return match is not None and match.method == "exact"
+
+
+def _keeps_its_code(edit: Edit) -> bool:
+    """Whether the REPLACE holds the SEARCH's lines unchanged (it adds lines around them).
+
+    Whole lines, not text: ``x = 1`` → ``x = 10`` does not keep ``x = 1``."""
+    match = find_span(edit.replace.splitlines(), edit.search.splitlines())
     return match is not None and match.method == "exact"
 
 
