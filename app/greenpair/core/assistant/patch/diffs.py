@@ -157,9 +157,10 @@ def javascript_regression(path: str, old: str | None, new: str) -> str | None:
     return errors[-1] if errors else None
 
 
-def syntax_regressions(changes: Sequence[FileChange]) -> list[str]:
-    """Files whose new text has more syntax errors than the old one, with counts (and,
-    for JavaScript, V8's early errors)."""
+def _regressions(changes: Sequence[FileChange], *, node: bool = True) -> list[tuple[str, int]]:
+    """Files whose new text has more syntax errors than the old one: their message and
+    how many errors more (1 where a compiler, not tree-sitter, says so; ``node``: ask
+    V8 too, two processes per JavaScript file)."""
     from greenpair.core.repo.languages import detect_language, parse_errors
 
     problems = []
@@ -172,20 +173,35 @@ def syntax_regressions(changes: Sequence[FileChange]) -> list[str]:
         if language == "python" and not _python_compiles(new) and (
             old is None or _python_compiles(old)
         ):
-            problems.append(f"{c.path} (Python no longer parses it)")
+            extra = (parse_errors(language, new) or 0) - (
+                (parse_errors(language, old) or 0) if old is not None else 0)
+            problems.append((f"{c.path} (Python no longer parses it)", max(1, extra)))
             continue
         after = parse_errors(language, new)
-        if after == 0 and language == "javascript":
+        if after == 0 and language == "javascript" and node:
             error = javascript_regression(c.path, old, new)
             if error:
-                problems.append(f"{c.path} ({error})")
+                problems.append((f"{c.path} ({error})", 1))
             continue
         if after is None or after == 0:
             continue
         before = parse_errors(language, old) if old is not None else 0
         if before is None or after > before:
-            problems.append(f"{c.path} ({after - (before or 0)} new syntax errors)")
+            problems.append((f"{c.path} ({after - (before or 0)} new syntax errors)",
+                             after - (before or 0)))
     return problems
+
+
+def syntax_regressions(changes: Sequence[FileChange]) -> list[str]:
+    """Files whose new text has more syntax errors than the old one, with counts (and,
+    for JavaScript, V8's early errors)."""
+    return [message for message, _count in _regressions(changes)]
+
+
+def new_syntax_errors(changes: Sequence[FileChange]) -> int:
+    """How many syntax errors the changes add, over all files (0: none), by tree-sitter
+    and Python's parser: a cheap count to compare edits by (``validate`` also asks V8)."""
+    return sum(count for _message, count in _regressions(changes, node=False))
 
 
 def validate(changes: Sequence[FileChange]) -> str:

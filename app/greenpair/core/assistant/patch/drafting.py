@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 
 from greenpair.core.assistant.ask.context import PackedContext, pack_context, read_lines
 from greenpair.core.assistant.patch import backup
-from greenpair.core.assistant.patch.diffs import validate
+from greenpair.core.assistant.patch.closers import MENDED, mend_closers
+from greenpair.core.assistant.patch.diffs import new_syntax_errors, validate
 from greenpair.core.assistant.patch.edit_grammar import (
     MAX_SEARCH_LINES,
     complete_prefix,
@@ -36,7 +37,7 @@ from greenpair.core.assistant.patch.edit_grammar import (
 from greenpair.core.assistant.patch.editing import FileChange, apply_edits
 from greenpair.core.assistant.patch.edits import FORMATS, parse_edits
 from greenpair.core.assistant.patch.formats import choose_format
-from greenpair.core.assistant.patch.guard import RefusedPath
+from greenpair.core.assistant.patch.guard import RefusedPath, normalise_rel_path
 from greenpair.core.assistant.patch.prompts import patch_messages, retry_message
 from greenpair.core.assistant.patch.run_on import close_class_rewrite, close_run_on
 from greenpair.core.assistant.patch.targets import focused_context, fuse_suspects
@@ -209,23 +210,45 @@ def whitespace_only(changes: Sequence[FileChange]) -> bool:
                for c in changes)
 
 
-def _attempt(repo: Path, fmt: str, reply: str, packed: PackedContext, task: str) -> tuple[
-    list[FileChange], str
-]:
-    """Parse, match and validate one reply; raises PatchError with the reason.
+def changes_from_reply(repo: Path, fmt: str, reply: str, task: str, *,
+                       default_path: str | None = None,
+                       hints: dict[str, int] | None = None) -> tuple[list[FileChange], str]:
+    """Parse, match and validate one reply: its changes and their diff.
 
     An edit that only changes whitespace is refused unless the task is about layout: the
     small model often copies the code back with a space more, which applies but does
-    nothing the user asked for.
+    nothing the user asked for. An edit that breaks the syntax by dropping closing lines
+    of its SEARCH (or writing one twice) is mended when that makes it parse
+    (``closers``); the mended files' changes say so in their methods.
+
+    Raises:
+        PatchError: The reason the reply gives no usable change.
     """
-    edits = parse_edits(fmt, reply, default_path=packed.snippets[0].path)
-    hints: dict[str, int] = {}
-    for s in packed.snippets:
-        hints.setdefault(s.path, s.start_line - 1)
+    edits = parse_edits(fmt, reply, default_path=default_path)
     changes = apply_edits(repo, edits, hints)
+    if new_syntax_errors(changes):
+        mended = mend_closers(edits, lambda trial: new_syntax_errors(
+            apply_edits(repo, trial, hints)))
+        if mended is not None:
+            changes = apply_edits(repo, mended, hints)
+            paths = {normalise_rel_path(e.path) for e in mended if e not in edits}
+            for c in changes:
+                if c.path in paths:
+                    c.methods.append(MENDED)
     if whitespace_only(changes) and not _LAYOUT.search(task):
         raise PatchError("The edit changes only whitespace, not what the task asks for.")
     return changes, validate(changes)
+
+
+def _attempt(repo: Path, fmt: str, reply: str, packed: PackedContext, task: str) -> tuple[
+    list[FileChange], str
+]:
+    """``changes_from_reply`` for a reply to the code ``packed`` showed."""
+    hints: dict[str, int] = {}
+    for s in packed.snippets:
+        hints.setdefault(s.path, s.start_line - 1)
+    return changes_from_reply(repo, fmt, reply, task, default_path=packed.snippets[0].path,
+                              hints=hints)
 
 
 def reply_budget(fmt: str, packed: PackedContext, count: Callable[[str], int],
@@ -364,6 +387,9 @@ def draft_patch(
                             "the code it tests instead.")
                     draft.changes, draft.diff = changes, diff
                     draft.error = None
+                    if any(MENDED in c.methods for c in changes):
+                        yield Status("The edit dropped or repeated closing lines; the "
+                                     "file's own were put back so that it parses.")
                     break
                 except RefusedPath as exc:
                     draft.error = exc.message
