@@ -344,3 +344,20 @@ def test_a_file_reported_passing_covers_its_tests() -> None:
                                 "tests/b.test.js > ok": "passed"})
     assert lib.false_passes({"tests/a.test.js": "passed", "tests/b.test.js": "passed"}, run,
                             "hidden", None, "passed") == ["tests/a.test.js"]
+
+
+def test_replay_collects_only_the_drafts_that_broke_the_syntax(tmp_path: Path) -> None:
+    replay = _load("replay_mend")
+    folder = tmp_path / "replies"
+    folder.mkdir()
+    broken = {"error": "The edit breaks the syntax of lib/a.js (2 new syntax errors).",
+              "format": "search_replace", "reply": "lib/a.js\n<<<<<<< SEARCH\n", "model": "m"}
+    (folder / "t-1.failing_test.check.json").write_text(json.dumps(broken))
+    (folder / "t-1.hidden.nocheck.json").write_text(json.dumps({**broken, "error": None}))
+    (tmp_path / "again").mkdir()  # the same reply recorded by another run counts once
+    (tmp_path / "again" / "t-1.failing_test.check.json").write_text(json.dumps(broken))
+    out = tmp_path / "rows.jsonl"
+    assert replay.collect([folder, tmp_path / "again"], out) == 1
+    row = json.loads(out.read_text())
+    assert (row["instance_id"], row["mode"], row["config"]) == ("t-1", "failing_test", "check")
+    assert row["reply"] == broken["reply"]
