@@ -4,12 +4,12 @@ task's tests, as ``run.py`` does. No model runs: the replies are the recorded on
 
     python benchmarks/patch_bench/replay_mend.py --source <the tasks' git repository> \\
         [--node-modules <node_modules with jest>] [--python <test venv python>] \\
-        [--replies replies_syntax_breaks_2026-12-07.jsonl | <run.py --replies folder>] \\
-        [--collect <folder> ...]
+        [--replies <file, default replies_syntax_breaks_2026-12-07.jsonl>] \\
+        [--collect <run.py --replies folder> ...]
 
 ``--collect`` gathers, from folders that ``run.py --replies`` wrote, every reply whose
-error was a syntax break into the ``--replies`` file (one row each, duplicates dropped),
-then replays them.
+error was a syntax break into the ``--replies`` file (overwritten; one row each,
+duplicates dropped), then replays them.
 """
 
 from __future__ import annotations
