@@ -23,7 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_lib import HERE, ROOT, ensure_clone, project_of
-from run import evaluate, prepare_scratch, request_for
+from run import evaluate, load_tasks, prepare_scratch, request_for
 
 DEFAULT_REPLIES = HERE / "replies_syntax_breaks_2026-12-07.jsonl"
 
@@ -46,14 +46,10 @@ def collect(folders: list[Path], out: Path) -> int:
     return len(rows)
 
 
-def load_tasks() -> dict[str, dict[str, Any]]:
-    tasks = {}
-    for path in sorted(HERE.glob("tasks_*.jsonl")):
-        for line in path.read_text().splitlines():
-            if line.strip():
-                task = json.loads(line)
-                tasks[task["instance_id"]] = task
-    return tasks
+def all_tasks() -> dict[str, dict[str, Any]]:
+    """Every task of every task list here, by its id."""
+    return {t["instance_id"]: t for path in sorted(HERE.glob("tasks_*.jsonl"))
+            for t in load_tasks(path)}
 
 
 def main() -> None:
@@ -75,7 +71,7 @@ def main() -> None:
     if args.collect:
         print(f"{collect(args.collect, args.replies)} replies collected into {args.replies}")
     replies = [json.loads(x) for x in args.replies.read_text().splitlines() if x.strip()]
-    tasks = load_tasks()
+    tasks = all_tasks()
     tree = ensure_clone(args.source, args.work.resolve() / "tree")
     rows = []
     for reply in replies:

@@ -225,19 +225,29 @@ def changes_from_reply(repo: Path, fmt: str, reply: str, task: str, *,
         PatchError: The reason the reply gives no usable change.
     """
     edits = parse_edits(fmt, reply, default_path=default_path)
-    changes = apply_edits(repo, edits, hints)
-    if new_syntax_errors(changes):
+    changes = _meaningful(apply_edits(repo, edits, hints), task)
+    try:
+        return changes, validate(changes)
+    except PatchError:
+        if not new_syntax_errors(changes):
+            raise  # not a syntax break: nothing for closing lines to mend
         mended = mend_closers(edits, lambda trial: new_syntax_errors(
             apply_edits(repo, trial, hints)))
-        if mended is not None:
-            changes = apply_edits(repo, mended, hints)
-            paths = {normalise_rel_path(e.path) for e in mended if e not in edits}
-            for c in changes:
-                if c.path in paths:
-                    c.methods.append(MENDED)
+        if mended is None:
+            raise
+    changes = _meaningful(apply_edits(repo, mended, hints), task)
+    paths = {normalise_rel_path(e.path) for e in mended if e not in edits}
+    for c in changes:
+        if c.path in paths:
+            c.methods.append(MENDED)
+    return changes, validate(changes)
+
+
+def _meaningful(changes: list[FileChange], task: str) -> list[FileChange]:
+    """``changes``, unless they only move whitespace and the task is not about layout."""
     if whitespace_only(changes) and not _LAYOUT.search(task):
         raise PatchError("The edit changes only whitespace, not what the task asks for.")
-    return changes, validate(changes)
+    return changes
 
 
 def _attempt(repo: Path, fmt: str, reply: str, packed: PackedContext, task: str) -> tuple[
