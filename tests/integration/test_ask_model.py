@@ -20,6 +20,7 @@ from greenpair.core.assistant.ask.conversation import Answer, AskOptions, Conver
 from greenpair.core.index import open_index
 from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.runtime import Runtime
+from tests.helpers.tiny_runtime import repeatable_runtime
 
 pytestmark = pytest.mark.model
 
@@ -28,7 +29,7 @@ QUESTION = "How is the total price of the cart computed?"
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
-    rt = open_runtime(tiny_model_path, n_ctx=4096, n_threads=2, seed=0)  # same reply whatever the load
+    rt = repeatable_runtime(tiny_model_path, n_ctx=4096)
     yield rt
     rt.unload()
 

@@ -11,7 +11,7 @@ from greenpair.core.assistant.ask.conversation import Answer, AskOptions, Conver
 from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions, draft_patch
 from greenpair.core.assistant.suggest import suggestion as sg
 from greenpair.core.index import open_index
-from greenpair.core.llm.manager import open_runtime
+from tests.helpers.tiny_runtime import repeatable_runtime
 
 pytestmark = pytest.mark.model
 
@@ -24,7 +24,7 @@ def test_index_ask_patch_suggest_make_no_egress_attempt(
     progress = list(index.update())  # lexical and dense (the embedding model runs locally)
     assert progress
     assert index.stats()["embedded_chunks"] > 0
-    runtime = open_runtime(tiny_model_path, n_ctx=4096, n_threads=2, seed=0)  # same reply whatever the load
+    runtime = repeatable_runtime(tiny_model_path, n_ctx=4096)
     try:
         conv = Conversation(tmp_repo, runtime=runtime, index=index,
                             options=AskOptions(max_tokens=16))

@@ -19,12 +19,12 @@ import httpx
 import pytest
 
 from greenpair.core.energy.meter import Meter
-from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.remote import RemoteRuntime
 from greenpair.core.llm.runtime import Runtime
 from greenpair.server.app import create_app
 from greenpair.server.services import Limits, Services
 from tests.helpers.serving import free_port_and_token, running
+from tests.helpers.tiny_runtime import repeatable_runtime
 
 pytestmark = pytest.mark.model
 
@@ -85,7 +85,7 @@ def test_a_file_saved_while_serving_is_found(served_process: tuple[str, str],
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
-    rt = open_runtime(tiny_model_path, n_ctx=2048, n_threads=2, seed=0)  # same reply whatever the load
+    rt = repeatable_runtime(tiny_model_path, n_ctx=2048)
     yield rt
     rt.unload()
 

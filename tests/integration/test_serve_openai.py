@@ -17,12 +17,12 @@ import openai
 import pytest
 
 from greenpair.core.energy.meter import Meter
-from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.runtime import Runtime
 from greenpair.server.app import create_app
 from greenpair.server.services import Limits, Services
 from tests.conftest import make_repo
 from tests.helpers.serving import running
+from tests.helpers.tiny_runtime import repeatable_runtime
 
 pytestmark = pytest.mark.model
 
@@ -32,7 +32,7 @@ QUESTION = "How is the total price of the cart computed?"
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
-    rt = open_runtime(tiny_model_path, n_ctx=4096, n_threads=2, seed=0)  # same reply whatever the load
+    rt = repeatable_runtime(tiny_model_path, n_ctx=4096)
     yield rt
     rt.unload()
 

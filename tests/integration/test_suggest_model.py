@@ -11,13 +11,14 @@ import pytest
 from greenpair.core.assistant.suggest import suggestion as sg
 from greenpair.core.llm.manager import open_runtime
 from greenpair.core.llm.runtime import Runtime
+from tests.helpers.tiny_runtime import repeatable_runtime
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path: Path) -> Iterator[Runtime]:
-    rt = open_runtime(tiny_model_path, n_ctx=2048, n_threads=2, seed=0)  # same reply whatever the load
+    rt = repeatable_runtime(tiny_model_path, n_ctx=2048)
     yield rt
     rt.unload()
 

@@ -307,4 +307,3 @@ def test_the_same_block_again_still_changes_another_exact_occurrence(tmp_path: P
     longer = Edit("a.py", "x = 1\n", "x = 10\n")
     [both] = apply_edits(tmp_path, [longer, longer])
     assert both.after == b"x = 10\ny = 2\nx = 10\n"
-
