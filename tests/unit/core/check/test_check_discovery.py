@@ -134,11 +134,18 @@ def test_go_the_package_and_its_importers(tmp_path: Path) -> None:
         "cart/cart_test.go": "package cart\n",
         "api/api_test.go": 'package api\n\nimport (\n\t"example.com/shop/cart"\n)\n',
         "tax/tax_test.go": 'package tax\n\nimport "fmt"\n',
+        # its tests do not import cart, its code does: a change of cart reaches them
+        "orders/orders.go": 'package orders\n\nimport "example.com/shop/cart"\n',
+        "orders/orders_test.go": 'package orders\n\nimport "testing"\n',
     })
     found = nearest_tests(root, ["cart/cart.go"])
     assert found.language == "go"
-    assert found.packages == ["./cart", "./api"]
-    assert set(found.files) == {"cart/cart_test.go", "api/api_test.go"}
+    assert found.packages == ["./cart", "./api", "./orders"]
+    assert set(found.files) == {"cart/cart_test.go", "api/api_test.go",
+                                "orders/orders_test.go"}
+    named = nearest_tests(root, ["cart/cart.go"],
+                          task="make cart/cart_test.go::TestTotal pass")
+    assert (named.language, named.ids) == ("go", ["cart/cart_test.go::TestTotal"])
 
 
 def test_rust_the_modules_own_tests_and_its_integration_tests(tmp_path: Path) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+
+import pytest
 
 from greenpair.core.assistant.check.discovery import Found
 from greenpair.core.assistant.check.frameworks import (
@@ -102,6 +105,35 @@ def test_go_json_events_and_a_package_that_does_not_build() -> None:
                                                ("ex/cart/TestZero", True),
                                                ("ex/api (package)", False)]
     assert out[0].message == "want 5\n"
+
+
+def test_go_tests_are_named_by_their_file_in_the_module(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "go.mod").write_text("module ex\n\ngo 1.19\n")
+    (tmp_path / "cart").mkdir()
+    (tmp_path / "cart" / "add_test.go").write_text(
+        "package cart\n\nfunc TestAdd(t *testing.T) {}\n\nfunc FuzzAdd(f *testing.F) {}\n")
+    (tmp_path / "zero_test.go").write_text("package ex\n\nfunc TestZero(t *testing.T) {}\n")
+    lines = [
+        {"Action": "fail", "Package": "ex/cart", "Test": "TestAdd/negative"},
+        {"Action": "pass", "Package": "ex/cart", "Test": "FuzzAdd"},
+        {"Action": "pass", "Package": "ex", "Test": "TestZero"},
+        {"Action": "pass", "Package": "ex/cart", "Test": "TestGone"},  # no file says it
+        {"Action": "pass", "Package": "other/pkg", "Test": "TestElse"},  # not the module
+    ]
+    out = parse_go("\n".join(json.dumps(x) for x in lines), "", tmp_path)
+    assert [(o.id, o.passed) for o in out] == [
+        ("cart/add_test.go::TestAdd/negative", False), ("cart/add_test.go::FuzzAdd", True),
+        ("zero_test.go::TestZero", True), ("ex/cart/TestGone", True),
+        ("other/pkg/TestElse", True)]
+    # a named file runs every test it declares; a subtest runs its whole test
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
+    named = Found("go", ids=["cart/add_test.go", "zero_test.go::TestZero/one"])
+    plan = plan_for(named, tmp_path, tmp_path / "report.json")
+    assert not isinstance(plan, str)
+    assert plan.argv == ["/usr/bin/go", "test", "-json", "-count=1", "-run",
+                         "^(TestAdd|FuzzAdd|TestZero)$", ".", "./cart"]
+    assert plan.display == "go test . ./cart -run '^(TestAdd|FuzzAdd|TestZero)$'"
 
 
 def test_cargo_lines() -> None:

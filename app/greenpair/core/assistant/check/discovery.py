@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -272,26 +272,52 @@ def _javascript(root: Path, changed: Sequence[str], tests: list[str], hint: str 
                  reason="named after or importing the changed files" if files else "")
 
 
+def go_module(root: Path) -> str:
+    """The module path that ``go.mod`` at ``root`` declares ("" when there is none)."""
+    m = re.search(r"^module\s+(\S+)", _read(root, "go.mod"), re.MULTILINE)
+    return m.group(1).strip('"') if m else ""
+
+
+_GO_TEST_FUNC = re.compile(r"^func\s+((?:Test|Fuzz|Example)\w*)\s*\(", re.MULTILINE)
+
+
+def go_test_funcs(root: Path, test_file: str) -> list[str]:
+    """The test functions (``TestX``, ``FuzzX``, ``ExampleX``) a ``_test.go`` file declares."""
+    return list(dict.fromkeys(_GO_TEST_FUNC.findall(_read(root, test_file))))
+
+
 def _go(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
     dirs = {str(PurePosixPath(p).parent) for p in changed if p.endswith(".go")}
-    module = ""
-    mod_text = _read(root, "go.mod")
-    m = re.search(r"^module\s+(\S+)", mod_text, re.MULTILINE)
-    if m:
-        module = m.group(1)
+    module = go_module(root)
     packages: set[str] = set()
+    wanted = {module if d == "." else f"{module}/{d}" for d in dirs}
+    budget = [MAX_GO_READS]
+
+    def imports_changed(rel: str) -> bool:
+        budget[0] -= 1
+        return budget[0] >= 0 and bool(wanted & set(_GO_IMPORT.findall(_read(root, rel))))
+
     for test in (t for t in tests if t.endswith("_test.go")):
         tdir = str(PurePosixPath(test).parent)
-        if tdir in dirs:
+        if tdir in dirs or tdir in packages:
             packages.add(tdir)
-        elif module:
-            wanted = {module if d == "." else f"{module}/{d}" for d in dirs}
-            if wanted & set(_GO_IMPORT.findall(_read(root, test))):
-                packages.add(tdir)
+        elif module and (imports_changed(test) or _package_imports(root, tdir,
+                                                                    imports_changed)):
+            packages.add(tdir)  # its tests import the change, or its code does
     pkgs = sorted(packages, key=lambda d: (d not in dirs, d))[:MAX_TEST_FILES]
     return Found("go", packages=["./" + d if d != "." else "." for d in pkgs],
                  files=[t for t in tests if str(PurePosixPath(t).parent) in packages],
                  reason="the changed packages and their importers" if pkgs else "")
+
+
+MAX_GO_READS = 2_000  # files read to find a change's importers in a large module
+
+
+def _package_imports(root: Path, folder: str, imports: Callable[[str], bool]) -> bool:
+    """Whether a non-test file of the Go package in ``folder`` passes ``imports``."""
+    base = root / folder
+    return any(imports(f.relative_to(root).as_posix()) for f in sorted(base.glob("*.go"))
+               if not f.name.endswith("_test.go"))
 
 
 def _crate_of(root: Path, path: str) -> tuple[str, str]:
@@ -384,8 +410,9 @@ def nearest_tests(root: Path, changed: Sequence[str], *, task: str = "",
         return Found("rust", filters=[f for f in found.filters if f.startswith("-")] + names,
                      reason="named in the request")
     if named:
-        language = "python" if named[0].split("::")[0].endswith(".py") else \
-            "go" if named[0].endswith(".go") else "javascript"
+        first = named[0].split("::")[0]
+        language = "python" if first.endswith(".py") else \
+            "go" if first.endswith(".go") else "javascript"
         return Found(language, ids=named, reason="named in the request")
     tests = _scan(root)
     if ".py" in suffixes:

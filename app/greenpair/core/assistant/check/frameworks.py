@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from greenpair.core.assistant.check.discovery import Found
+from greenpair.core.assistant.check.discovery import Found, go_module, go_test_funcs
 from greenpair.core.assistant.check.node_reporter import parse_report, write_reporter
 from greenpair.core.assistant.check.result import TestOutcome
 from greenpair.core.assistant.check.runner import check_env, repo_python
@@ -128,10 +128,17 @@ def parse_unittest(output: str, _report: str = "") -> list[TestOutcome]:
     return out
 
 
-def parse_go(output: str, _report: str = "") -> list[TestOutcome]:
-    """Outcomes from ``go test -json`` events (a package that fails to build is one)."""
+def parse_go(output: str, _report: str = "", root: Path | None = None) -> list[TestOutcome]:
+    """Outcomes from ``go test -json`` events (a package that fails to build is one).
+
+    With ``root`` (the module's folder), a test is named by its file, as a request names
+    it (``cart/price_test.go::TestDiscount``, a subtest ``…::TestDiscount/zero``); a test
+    whose file is not found there keeps Go's name (``example.com/shop/cart/TestDiscount``).
+    """
+    where = _go_test_files(root) if root is not None else None
     logs: dict[tuple[str, str], list[str]] = {}
     out: list[TestOutcome] = []
+    reported: set[str] = set()  # packages with a test outcome
     for line in output.splitlines():
         if not line.startswith("{"):
             continue
@@ -139,17 +146,43 @@ def parse_go(output: str, _report: str = "") -> list[TestOutcome]:
             ev = json.loads(line)
         except ValueError:
             continue
-        key = (ev.get("Package", ""), ev.get("Test", ""))
+        if not isinstance(ev, dict):
+            continue
+        key = (str(ev.get("Package", "")), str(ev.get("Test", "") or ""))
         if ev.get("Action") == "output":
-            logs.setdefault(key, []).append(ev.get("Output", ""))
+            logs.setdefault(key, []).append(str(ev.get("Output", "")))
         elif ev.get("Action") in {"pass", "fail"} and key[1]:
             passed = ev["Action"] == "pass"
-            out.append(TestOutcome(f"{key[0]}/{key[1]}", passed,
-                                   "" if passed else "".join(logs.get(key, []))))
-        elif ev.get("Action") == "fail" and not any(o.id.startswith(key[0] + "/")
-                                                    for o in out):
+            file = where(*key) if where is not None else ""
+            out.append(TestOutcome(f"{file}::{key[1]}" if file else f"{key[0]}/{key[1]}",
+                                   passed, "" if passed else "".join(logs.get(key, []))))
+            reported.add(key[0])
+        elif ev.get("Action") == "fail" and key[0] not in reported:
             out.append(TestOutcome(f"{key[0]} (package)", False, "".join(logs.get(key, []))))
     return out
+
+
+def _go_test_files(root: Path) -> Callable[[str, str], str]:
+    """``(package, test) -> the _test.go file that declares the test`` ("" if unknown),
+    for the module at ``root``; each package's folder is read once."""
+    module = go_module(root)
+    found: dict[str, dict[str, str]] = {}
+
+    def where(package: str, test: str) -> str:
+        if not module or not (package == module or package.startswith(module + "/")):
+            return ""
+        folder = package[len(module) + 1:] or "."
+        if folder not in found:
+            found[folder] = {}
+            base = root / folder
+            files = sorted(base.glob("*_test.go")) if base.is_dir() else []
+            for file in files:
+                rel = file.relative_to(root).as_posix()
+                for name in go_test_funcs(root, rel):
+                    found[folder].setdefault(name, rel)
+        return found[folder].get(test.split("/")[0], "")
+
+    return where
 
 
 def parse_cargo(output: str, _report: str = "") -> list[TestOutcome]:
@@ -350,6 +383,32 @@ def _js_plan(root: Path, files: list[str], report: Path) -> Plan | str:
     return Plan(tool, argv, f"{tool} {' '.join(files)}", report, parse_jest_json(root))
 
 
+def _go_plan(go: str, found: Found, root: Path) -> Plan:
+    """``go test`` of the packages found, or of the tests named in the request (their
+    packages, ``-run`` their top-level names; a named file: every test it declares).
+    ``-count=1``: a check runs the tests, never reports a cached result."""
+    names: list[str] = []
+    for ident in found.ids:
+        path, _, name = ident.partition("::")
+        names += [name.split("/")[0]] if name else go_test_funcs(root, path)
+    pkgs = found.packages or sorted({_go_package(t.split("::")[0]) for t in found.ids})
+    run = ["-run", "^(" + "|".join(dict.fromkeys(names)) + ")$"] if names else []
+    display = " ".join(["go test", *pkgs, *([run[0], shlex.quote(run[1])] if run else [])])
+
+    def parse(output: str, report: str) -> list[TestOutcome]:
+        # packages test in parallel: the changed package's tests (listed first) lead
+        order = {p.removeprefix("./"): i for i, p in enumerate(pkgs)}
+        return sorted(parse_go(output, report, root), key=lambda o: order.get(
+            str(PurePosixPath(o.id.split("::")[0]).parent), len(order)))
+
+    return Plan("go", [go, "test", "-json", "-count=1", *run, *pkgs], display, parse=parse)
+
+
+def _go_package(path: str) -> str:
+    parent = str(PurePosixPath(path).parent)
+    return "." if parent == "." else "./" + parent
+
+
 def plan_for(found: Found, root: Path, report: Path) -> Plan | str:
     """The command that runs ``found`` in the copy at ``root``, or why none can."""
     targets = found.ids or found.files
@@ -371,9 +430,7 @@ def plan_for(found: Found, root: Path, report: Path) -> Plan | str:
         go = shutil.which("go")
         if go is None:
             return "go is not installed"
-        pkgs = found.packages or sorted({"./" + str(PurePosixPath(t).parent) for t in targets})
-        return Plan("go", [go, "test", "-json", *pkgs], "go test " + " ".join(pkgs),
-                    parse=parse_go)
+        return _go_plan(go, found, root)
     if found.language == "rust":
         import shutil
 

@@ -93,13 +93,21 @@ _JS_FRAME = re.compile(
 _RUST_PANIC = re.compile(r"panicked at ([\w./-]+\.rs):(\d+):\d+")
 
 
+# Go: a panic's goroutine stack, innermost first, by absolute path:
+# "\t/tmp/x/tree/cart/price.go:5 +0x1d"
+_GO_FRAME = re.compile(r"^\t(/\S+?\.go):(\d+)(?: \+0x[0-9a-f]+)?\s*$", re.MULTILINE)
+# Go: where a test reported its failure, by the file's name: "    price_test.go:7: want 180"
+_GO_REPORT = re.compile(r"^\s+([\w.-]+_test\.go):(\d+): ", re.MULTILINE)
+
+
 def _frames(message: str, repo: Path) -> list[tuple[str, int]]:
-    """The repository files and lines a traceback (Python), a stack (JavaScript) or a
-    panic (Rust) went through, outermost first; installed packages (``node_modules``, a
-    venv) are not the repository's code."""
+    """The repository files and lines a traceback (Python), a stack (JavaScript, a Go
+    panic) or a panic (Rust) went through, outermost first; installed packages
+    (``node_modules``, a venv, Go's own library) are not the repository's code."""
     found = [(path, line) for path, line, _func in _FRAME.findall(message)]
     found += list(reversed(_JS_FRAME.findall(message)))
     found += _RUST_PANIC.findall(message)
+    found += list(reversed(_GO_FRAME.findall(message)))
     out = []
     for path, line in found:
         rel = _relative(path, repo)
@@ -109,9 +117,13 @@ def _frames(message: str, repo: Path) -> list[tuple[str, int]]:
 
 
 def _failed_line(outcome: TestOutcome, repo: Path) -> int:
-    """The line of the test's own file where its traceback left it (0: unknown)."""
+    """The line of the test's own file where its traceback left it (0: unknown); a Go
+    test's report names its file without the folder."""
     path = outcome.id.split("::")[0]
     lines = [line for p, line in _frames(outcome.message, repo) if p == path]
+    if path.endswith(".go"):
+        lines += [int(line) for name, line in _GO_REPORT.findall(outcome.message)
+                  if name == Path(path).name]
     return lines[-1] if lines else 0
 
 
@@ -163,6 +175,8 @@ def failing_test_source(repo: Path, test_id: str, failed_line: int = 0) -> str:
     if "::" in test_id:
         path, _, rest = test_id.partition("::")
         name = re.sub(r"\[.*$", "", rest.split("::")[-1])
+        if path.endswith(".go"):
+            name = name.split("/")[0]  # a subtest (TestDiscount/zero) is in its test
         if not re.search(r"[/.]", path):  # cargo's name of a unit test: a module path
             path = _rust_unit_file(repo, test_id)
     elif " > " in test_id:
@@ -219,7 +233,10 @@ def failure_focus(repo: Path, outcomes: list[TestOutcome],
     called: list[str] = []
     for outcome in outcomes:
         own = outcome.id.split("::")[0]  # the test's file, whatever its name
-        for call in _failing_calls(outcome.message, outcome.id.rsplit("::", 1)[-1]):
+        calls = _failing_calls(outcome.message, outcome.id.rsplit("::", 1)[-1])
+        if own.endswith((".go", ".rs")):
+            calls += _reported_calls(repo, outcome, own)
+        for call in calls:
             if call not in called:
                 called.append(call)
         for path, line in reversed(_frames(outcome.message, repo)):
@@ -258,6 +275,37 @@ def _failing_calls(message: str, test_name: str) -> list[str]:
         for name in _CALLED.findall(line):
             if name not in _NOT_CODE and name != test_name and not name.startswith("test_") \
                     and len(name) > 2 and name not in out:
+                out.append(name)
+    return out
+
+
+# A call in a Go or Rust test's line: ``Discount(200, 10)``, ``cart.Total(p)``; not the
+# test's own helpers (``t.Fatalf``, ``assert.Equal``) nor the language's builtins.
+_TEST_CALL = re.compile(r"(?<![\w.])(?:(\w+)\.)?([A-Za-z_]\w*)\s*\(")
+_TEST_HELPERS = frozenset({"t", "tb", "b", "f", "tt", "assert", "require", "fmt", "errors",
+                           "strings", "reflect", "testing", "cmp", "bytes", "os", "time"})
+_NOT_CALLED = frozenset({"if", "for", "switch", "func", "return", "go", "defer", "len", "cap",
+                         "make", "new", "append", "panic", "copy", "delete", "string", "int",
+                         "int64", "uint", "byte", "rune", "float64", "error", "any", "Some",
+                         "Ok", "Err", "vec", "format", "println", "match", "while"})
+REPORTED_LINES = 3  # the line a Go/Rust test failed at and the lines just above it
+
+
+def _reported_calls(repo: Path, outcome: TestOutcome, path: str) -> list[str]:
+    """What a Go or Rust test calls on the lines where it reported its failure
+    (``if got := Discount(200, 10); got != 180 {`` above ``t.Fatalf``): the code under
+    test when no stack went through it."""
+    line = _failed_line(outcome, repo)
+    file = repo / path
+    if not line or ".." in Path(path).parts or not file.is_file():
+        return []
+    lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    out: list[str] = []
+    for text in lines[max(0, line - REPORTED_LINES):line]:
+        for qualifier, name in _TEST_CALL.findall(text.split("//")[0]):
+            if qualifier not in _TEST_HELPERS and name not in _NOT_CALLED \
+                    and not name.startswith(("Test", "test_")) and len(name) > 2 \
+                    and name not in out:
                 out.append(name)
     return out
 

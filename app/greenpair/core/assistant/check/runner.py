@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from greenpair.core.config import cache_dir
 from greenpair.core.egress import namespace_prefix
 
 KILL_GRACE_S = 2.0
@@ -71,8 +72,9 @@ def check_env(root: Path) -> dict[str, str]:
     """The environment of a check in the copy at ``root``: its ``.venv`` and
     ``node_modules/.bin`` first on PATH, the copy's sources first on PYTHONPATH (an
     editable install of the user's tree must not shadow the patched copy), no bytecode
-    written, offline package tools, ``CI=true`` (test runners do not watch), and no
-    shared cargo target folder (a build writes into the copy, never outside it).
+    written, offline package tools, ``CI=true`` (test runners do not watch), no shared
+    cargo target folder (a build writes into the copy, never outside it), and Go's build
+    cache in Greenpair's cache folder (``_go_env``).
 
     Colour is left as the user's environment has it: ``NO_COLOR``/``FORCE_COLOR`` set
     here changed what tests of colour handling saw (commander's ``FORCE_COLOR`` tests
@@ -91,10 +93,18 @@ def check_env(root: Path) -> dict[str, str]:
     py_path = [str(root / "src")] if (root / "src").is_dir() else []
     py_path.append(str(root))
     env["PYTHONPATH"] = os.pathsep.join(py_path)
-    env.update({"PYTHONDONTWRITEBYTECODE": "1", "CI": "true", "GOPROXY": "off",
-                "RUST_BACKTRACE": "0",
+    env.update({"PYTHONDONTWRITEBYTECODE": "1", "CI": "true", "RUST_BACKTRACE": "0",
                 "CARGO_NET_OFFLINE": "true", "npm_config_offline": "true"})
+    env.update(_go_env())
     return env
+
+
+def _go_env() -> dict[str, str]:
+    """Go offline, on the installed toolchain (never a download), no telemetry, and its
+    build cache in Greenpair's own cache folder: the user's cache is not written, and
+    only a check's first build of the standard library is slow."""
+    return {"GOPROXY": "off", "GOTOOLCHAIN": "local", "GOTELEMETRY": "off",
+            "GOCACHE": str(cache_dir() / "go-build")}
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

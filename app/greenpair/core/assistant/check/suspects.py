@@ -14,10 +14,11 @@ them). A run that is not traced (Node's runner, jest, a user's command) gives th
 of the failure's traceback or stack instead, and JavaScript and TypeScript definitions
 (functions, methods, arrow functions assigned to a name) are read the same way, as are
 Rust functions (a panic's location; ``#[test]`` functions and ``#[cfg(test)]`` modules are
-tests, not suspects). Test files and files that are not source are left out. The
-definitions are ranked: those the failure's traceback went through first (``first``: its
-frames in the repository's source, deepest first), then by BM25 of the request and the
-failure (the same identifier-aware tokens as the index) over their source and path.
+tests, not suspects) and Go functions and methods (a panic's goroutine stack). Test files
+and files that are not source are left out. The definitions are ranked: those the
+failure's traceback went through first (``first``: its frames in the repository's source,
+deepest first), then by BM25 of the request and the failure (the same identifier-aware
+tokens as the index) over their source and path.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ _FUNCTION_NODES = {
         "function_declaration", "generator_function_declaration", "method_definition",
         "function_expression", "arrow_function", "function"})),
     "rust": frozenset({"function_item"}),
+    "go": frozenset({"function_declaration", "method_declaration"}),
 }
 
 
