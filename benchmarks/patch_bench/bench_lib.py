@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +87,21 @@ class Project:
     source_prefix: str  # the package's folder: a task's fix is only under it
     test_prefix: str  # the tests' folder: a task's test changes are only under it
     is_test_file: Callable[[str], bool]  # whether a path is one of its test modules
-    runner: str = "pytest"  # or "jest"
+    runner: str = "pytest"  # or "jest", "go"
     packaging: frozenset[str] = PY_PACKAGING  # a commit changing one changes the environment
+    # Go keeps tests beside the code: what is source, and what belongs to the tests
+    # (test files and testdata), when a folder does not say it
+    is_source: Callable[[str], bool] | None = None
+    is_test_path: Callable[[str], bool] | None = None
+
+    def source(self, path: str) -> bool:
+        """Whether ``path`` is the project's code (a task's fix is only there)."""
+        return self.is_source(path) if self.is_source else path.startswith(self.source_prefix)
+
+    def test_path(self, path: str) -> bool:
+        """Whether ``path`` is part of the tests (a task's test patch is only there)."""
+        return self.is_test_path(path) if self.is_test_path else \
+            path.startswith(self.test_prefix)
 
 
 def is_test_file(path: str) -> bool:
@@ -112,6 +127,20 @@ def jest_test_file(path: str) -> bool:
     return path.startswith("tests/") and path.count("/") == 1 and path.endswith(".test.js")
 
 
+def go_source(path: str) -> bool:
+    """A Go module's code: ``.go`` files that are not tests, testdata or examples."""
+    parts = path.split("/")
+    return path.endswith(".go") and not path.endswith("_test.go") and \
+        not {"testdata", "_example", "_examples"} & set(parts[:-1])
+
+
+def go_test_path(path: str) -> bool:
+    """What a Go commit's test patch holds: ``_test.go`` files and ``testdata/``."""
+    return path.endswith("_test.go") or "testdata" in path.split("/")[:-1]
+
+
+GO_PACKAGING = frozenset({"go.mod", "go.sum"})
+
 PROJECTS = {
     "pytest": Project("pytest", "pytest-dev/pytest", "src/_pytest/", "testing/", is_test_file),
     # click's tests run with pytest alone and test a library, not the test runner itself
@@ -119,6 +148,11 @@ PROJECTS = {
     # another language: a JavaScript library whose tests run with jest, offline
     "commander": Project("commander", "tj/commander.js", "lib/", "tests/", jest_test_file,
                          runner="jest", packaging=JS_PACKAGING),
+    # Go modules of the standard library alone (their tests run offline), tests beside code
+    **{name: Project(name, repo, "", "", lambda p: p.endswith("_test.go"), runner="go",
+                     packaging=GO_PACKAGING, is_source=go_source, is_test_path=go_test_path)
+       for name, repo in (("mux", "gorilla/mux"), ("pflag", "spf13/pflag"),
+                          ("toml", "BurntSushi/toml"))},
 }
 
 
@@ -189,8 +223,6 @@ def _timed_run(cmd: list[str], repo: Path, env: dict[str, str], timeout_s: float
                run: TestRun) -> None:
     """Run a test command in ``repo``: its exit status, output tail, time and timeout
     go into ``run``."""
-    import time
-
     start = time.monotonic()
     try:
         proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
@@ -225,10 +257,79 @@ def read_jest_report(data: dict[str, Any], repo: Path, run: TestRun) -> None:
             run.outcomes[f"{rel} > {case.get('fullName') or case.get('title')}"] = status
 
 
+GO_TEST_FUNC = re.compile(r"^func\s+((?:Test|Fuzz|Example)\w*)\s*\(", re.MULTILINE)
+
+
+def go_env(cache: Path) -> dict[str, str]:
+    """Go offline, on the installed toolchain, with the benchmark's own build cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GREENPAIR_")}
+    env.update(GOPROXY="off", GOTOOLCHAIN="local", GOTELEMETRY="off", GOFLAGS="-mod=mod",
+               GOCACHE=str(cache))
+    return env
+
+
+def run_go_tests(repo: Path, files: list[str], timeout_s: float, nice: int = 15) -> TestRun:
+    """``go test -json -count=1`` of the packages of ``files``; the outcome of each test
+    function those files declare, by ``path::TestName`` (the shape a request names, and
+    Greenpair reports); a package that does not build is a collect error, its tests
+    missing."""
+    run = TestRun()
+    declared: dict[tuple[str, str], str] = {}
+    for f in files:
+        folder = f.rsplit("/", 1)[0] if "/" in f else "."
+        for name in GO_TEST_FUNC.findall((repo / f).read_text(errors="replace")):
+            declared.setdefault((folder, name), f)
+    pkgs = sorted({"./" + folder if folder != "." else "." for folder, _ in declared} |
+                  {"./" + f.rsplit("/", 1)[0] if "/" in f else "." for f in files})
+    cache = Path(tempfile.gettempdir()) / "patchbench-go-cache"
+    cmd = ["nice", "-n", str(nice), "go", "test", "-json", "-count=1", *pkgs]
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, cwd=repo, env=go_env(cache), capture_output=True,
+                              text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        run.timed_out = True
+        run.seconds = round(time.monotonic() - start, 2)
+        return run
+    run.seconds = round(time.monotonic() - start, 2)
+    run.returncode = proc.returncode
+    run.tail = (proc.stdout + proc.stderr)[-2000:]
+    module = ""
+    mod = repo / "go.mod"
+    if mod.is_file():
+        m = re.search(r"^module\s+(\S+)", mod.read_text(errors="replace"), re.MULTILINE)
+        module = m.group(1) if m else ""
+    tested: set[str] = set()
+    for line in proc.stdout.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        pkg, test, action = ev.get("Package", ""), ev.get("Test") or "", ev.get("Action")
+        folder = "." if pkg == module else pkg[len(module) + 1:] if module and \
+            pkg.startswith(module + "/") else pkg
+        if action in {"pass", "fail", "skip"} and test and "/" not in test:
+            tested.add(folder)
+            file = declared.get((folder, test))
+            if file is not None:
+                run.outcomes[f"{file}::{test}"] = {"pass": "passed", "fail": "failed",
+                                                   "skip": "skipped"}[action]
+        elif action == "fail" and not test and folder not in tested:
+            run.collect_errors.append(folder)
+    return run
+
+
 def run_tests(python: str, repo: Path, files: list[str], timeout_s: float,
               nice: int = 15, node_modules: Path | None = None) -> TestRun:
-    """Run ``files`` with the checkout's own pytest, or with jest from ``node_modules``
-    when given (ids ``path > full name``), and collect per-test outcomes."""
+    """Run ``files`` with the checkout's own pytest, with jest from ``node_modules`` when
+    given (ids ``path > full name``), or with go when they are Go test files, and collect
+    per-test outcomes."""
+    if files and all(f.endswith("_test.go") for f in files):
+        present = [f for f in files if (repo / f).is_file()]
+        return run_go_tests(repo, present, timeout_s, nice) if present else \
+            TestRun(tail="no test files present")
     if node_modules is not None:
         link_node_modules(repo, node_modules)
     else:

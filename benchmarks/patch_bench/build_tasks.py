@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -54,16 +55,15 @@ def candidates(repo: Path, snapshot: str, since: str, max_files: int,
                max_lines: int, project: Project = PROJECTS["pytest"]) -> list[dict[str, Any]]:
     """Commits passing the cheap filter (step 1), newest first."""
     out = []
-    package, tests_root = project.source_prefix, project.test_prefix
     log = git(repo, "log", "--no-merges", f"--since={since}", "--format=%H %P", snapshot)
     for line in log.splitlines():
         commit, *parents = line.split()
         if len(parents) != 1:
             continue
         rows = numstat(repo, commit)
-        src = [(a, d, p) for a, d, p in rows if p.startswith(package)]
+        src = [(a, d, p) for a, d, p in rows if project.source(p)]
         other_src = [p for _, _, p in rows if p.startswith("src/") and
-                     not p.startswith(package)]
+                     not project.source(p)]
         tests = [p for _, _, p in rows if project.is_test_file(p)]
         if (not src or len(src) > max_files or other_src or not tests
                 or any(p in project.packaging for _, _, p in rows)
@@ -73,7 +73,7 @@ def candidates(repo: Path, snapshot: str, since: str, max_files: int,
                     "source_files": [p for _, _, p in src],
                     "source_lines": sum(a + d for a, d, _ in src),
                     "test_files": tests,
-                    "testing_paths": [p for _, _, p in rows if p.startswith(tests_root)]})
+                    "testing_paths": [p for _, _, p in rows if project.test_path(p)]})
     return out
 
 
@@ -151,6 +151,8 @@ def main() -> None:
     project = PROJECTS[args.project]
     if project.runner == "jest" and args.node_modules is None:
         ap.error(f"{project.name} runs its tests with jest: give --node-modules")
+    if project.runner == "go" and shutil.which("go") is None:
+        ap.error(f"{project.name} runs its tests with go: install it (golang-go)")
     if project.runner == "pytest" and not args.python:
         ap.error(f"{project.name} runs its tests with pytest: give --python")
     node_modules = args.node_modules if project.runner == "jest" else None

@@ -245,13 +245,14 @@ def call_greenpair(greenpair: list[str], env: dict[str, str], tree: Path, reques
 def run_one(task: dict[str, Any], mode: str, config: str, ctx: dict[str, Any]) -> dict[str, Any]:
     """One task in one mode under one config: draft, apply, judge."""
     tree: Path = ctx["tree"]
-    jest = project_of(task).runner == "jest"
-    node_modules = ctx["node_modules"] if jest else None
+    runner = project_of(task).runner
+    node_modules = ctx["node_modules"] if runner == "jest" else None
     prepare_scratch(tree, task, mode, node_modules)
     with_check = config == "check" or (config == "eco" and ctx["has_check"])
     reply = call_greenpair(ctx["greenpair"], ctx["envs"][config], tree,
                            request_for(task, mode), with_check,
-                           None if jest else ctx["check_cmd"],  # jest: Greenpair finds it
+                           # jest, go: Greenpair finds the runner and the tests itself
+                           ctx["check_cmd"] if runner == "pytest" else None,
                            ctx["timeout"])
     if ctx.get("replies"):  # the whole reply (draft text, diff, check output), to read later
         keep = ctx["replies"] / f"{task['instance_id']}.{mode}.{config}.json"
