@@ -148,6 +148,28 @@ def test_go_the_package_and_its_importers(tmp_path: Path) -> None:
     assert (named.language, named.ids) == ("go", ["cart/cart_test.go::TestTotal"])
 
 
+def test_a_go_test_named_by_its_function_alone(tmp_path: Path) -> None:
+    root = _layout(tmp_path, {
+        "go.mod": "module example.com/shop\n\ngo 1.21\n",
+        "cart/cart_test.go": "package cart\n\nfunc TestTotal(t *testing.T) {}\n"
+                             "func TestSame(t *testing.T) {}\n",
+        "tax/tax_test.go": "package tax\n\nfunc TestSame(t *testing.T) {}\n",
+        "testdata/x_test.go": "package x\n\nfunc TestTotal(t *testing.T) {}\n",  # not code
+    })
+    assert named_tests("make TestTotal pass", root) == ["cart/cart_test.go::TestTotal"]
+    assert named_tests("TestTotal fails since the refactor", root) == \
+        ["cart/cart_test.go::TestTotal"]
+    assert named_tests("make TestSame pass", root) == []  # two packages declare it
+    assert named_tests("make TestMissing pass", root) == []
+    # not about a test's result: the test may be what the request changes
+    assert named_tests("rename TestTotal to TestSum", root) == []
+    # a path that names the test wins; without a go.mod, nothing is looked up
+    assert named_tests("make tax/tax_test.go::TestSame pass", root) == \
+        ["tax/tax_test.go::TestSame"]
+    (root / "go.mod").unlink()
+    assert named_tests("make TestTotal pass", root) == []
+
+
 def test_rust_the_modules_own_tests_and_its_integration_tests(tmp_path: Path) -> None:
     root = _layout(tmp_path, {
         "Cargo.toml": "[package]\nname = 'shop'\n",

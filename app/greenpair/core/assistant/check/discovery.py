@@ -74,7 +74,9 @@ def named_tests(task: str, root: Path) -> list[str]:
 
     A file counts when its name follows a test convention, or when the request gives a
     pytest node id in it (``testing/python/approx.py::TestX::test_y``: a project can
-    collect tests from any file name, as pytest's ``python_files`` allows).
+    collect tests from any file name, as pytest's ``python_files`` allows). In a Go
+    module, a request about a test's result ("make TestParseHex pass") may name the test
+    function alone: it is found by its declaration.
     """
     out: list[str] = []
     for m in _NAMED.finditer(task):
@@ -86,7 +88,38 @@ def named_tests(task: str, root: Path) -> list[str]:
         ident = path + m.group("rest").rstrip(".")
         if ident not in out:
             out.append(ident)
+    if not out and _ABOUT_A_TEST_RESULT.search(task) and (root / "go.mod").is_file():
+        out = _go_tests_by_name(root, tuple(dict.fromkeys(_GO_TEST_NAME.findall(task))))
     return out
+
+
+# A Go test named alone ("make TestParseHex pass"), without its file, in a request about
+# a test's result (not "rename TestParseHex", where the test itself is what changes)
+_GO_TEST_NAME = re.compile(r"(?<![\w./:-])((?:Test|Fuzz)[A-Z_]\w*)\b")
+_ABOUT_A_TEST_RESULT = re.compile(r"\b(?:pass|passes|passing|fail|fails|failing)\b", re.I)
+MAX_GO_TEST_FILES = 5_000
+
+
+def _go_tests_by_name(root: Path, names: tuple[str, ...]) -> list[str]:
+    """``file::Name`` for each Go test function in ``names`` that one ``_test.go`` file of
+    the module declares (a name two packages declare is ambiguous: left out)."""
+    if not names:
+        return []
+    where: dict[str, list[str]] = {}
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d not in ENV_DIRS
+                             and not d.startswith((".", "_")) and d not in {"testdata", "vendor"})
+        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        files += [name if rel == "." else f"{rel}/{name}"
+                  for name in sorted(filenames) if name.endswith("_test.go")]
+        if len(files) >= MAX_GO_TEST_FILES:
+            break
+    for rel in files[:MAX_GO_TEST_FILES]:
+        declared = set(_GO_TEST_FUNC.findall(_read(root, rel)))
+        for test in declared.intersection(names):
+            where.setdefault(test, []).append(rel)
+    return [f"{where[t][0]}::{t}" for t in names if len(where.get(t, [])) == 1]
 
 
 def named_test_files(task: str, root: Path) -> list[str]:
@@ -297,13 +330,16 @@ def _go(root: Path, changed: Sequence[str], tests: list[str]) -> Found:
         budget[0] -= 1
         return budget[0] >= 0 and bool(wanted & set(_GO_IMPORT.findall(_read(root, rel))))
 
+    code_imports: dict[str, bool] = {}  # per folder: its non-test code imports the change
     for test in (t for t in tests if t.endswith("_test.go")):
         tdir = str(PurePosixPath(test).parent)
-        if tdir in dirs or tdir in packages:
+        if tdir in dirs or tdir in packages or (module and imports_changed(test)):
             packages.add(tdir)
-        elif module and (imports_changed(test) or _package_imports(root, tdir,
-                                                                    imports_changed)):
-            packages.add(tdir)  # its tests import the change, or its code does
+        elif module:
+            if tdir not in code_imports:
+                code_imports[tdir] = _package_imports(root, tdir, imports_changed)
+            if code_imports[tdir]:
+                packages.add(tdir)  # its code imports the change: its tests reach it
     pkgs = sorted(packages, key=lambda d: (d not in dirs, d))[:MAX_TEST_FILES]
     return Found("go", packages=["./" + d if d != "." else "." for d in pkgs],
                  files=[t for t in tests if str(PurePosixPath(t).parent) in packages],
