@@ -180,3 +180,13 @@ def test_a_test_that_never_ends_is_killed_and_reported(module: Path) -> None:
     assert time.monotonic() - started < 60
     assert result.status == "timeout"
     assert "killed after" in result.output
+
+
+def test_a_package_outside_a_module_says_why_its_tests_did_not_run(module: Path) -> None:
+    (module / "go.mod").unlink()  # a GOPATH-era tree: go test needs a module here
+    result = check_changes(module, _change(PRICE.replace("100", "50")), options=OPTS)
+    assert result.static is not None
+    assert (result.static.status, result.static.reason) == ("skipped", "no go.mod")
+    assert result.status == "no_tests"
+    assert result.not_run.startswith("there is no go.mod")
+    assert "tests found but not run (there is no go.mod" in result.summary

@@ -430,6 +430,8 @@ def plan_for(found: Found, root: Path, report: Path) -> Plan | str:
         go = shutil.which("go")
         if go is None:
             return "go is not installed"
+        if not (root / "go.mod").is_file():
+            return "there is no go.mod at the repository's top (go test runs in a module)"
         return _go_plan(go, found, root)
     if found.language == "rust":
         import shutil
