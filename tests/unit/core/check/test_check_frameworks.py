@@ -107,6 +107,25 @@ def test_go_json_events_and_a_package_that_does_not_build() -> None:
     assert out[0].message == "want 5\n"
 
 
+def test_go_a_package_that_does_not_build_is_a_failed_outcome_with_the_compiler_output(
+) -> None:
+    # before Go 1.24: plain text between the JSON events of the packages that built
+    text = ("# ex/cart [ex/cart.test]\ncart/a_test.go:5:28: undefined: B\n"
+            "FAIL\tex/cart [build failed]\n" + json.dumps(
+                {"Action": "pass", "Package": "ex/ok", "Test": "TestOk"}) + "\n")
+    out = parse_go(text)
+    assert [(o.id, o.passed) for o in out] == [("ex/cart (package)", False),
+                                               ("ex/ok/TestOk", True)]
+    assert out[0].message == "cart/a_test.go:5:28: undefined: B\n"
+    # Go 1.24 and later: the compiler's lines are events of their own
+    events = [{"ImportPath": "ex/cart [ex/cart.test]", "Action": "build-output",
+               "Output": "cart/a_test.go:5:28: undefined: B\n"},
+              {"Action": "fail", "Package": "ex/cart", "FailedBuild": "ex/cart [ex/cart.test]"}]
+    out = parse_go("\n".join(json.dumps(e) for e in events))
+    assert [(o.id, o.passed, o.message) for o in out] == [
+        ("ex/cart (package)", False, "cart/a_test.go:5:28: undefined: B\n")]
+
+
 def test_go_tests_are_named_by_their_file_in_the_module(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "go.mod").write_text("module ex\n\ngo 1.19\n")

@@ -190,3 +190,22 @@ def test_a_package_outside_a_module_says_why_its_tests_did_not_run(module: Path)
     assert result.status == "no_tests"
     assert result.not_run.startswith("there is no go.mod")
     assert "tests found but not run (there is no go.mod" in result.summary
+
+
+def test_a_test_of_an_api_not_written_yet_fails_with_the_compilers_words(
+        module: Path) -> None:
+    # the test-first workflow for a new function: the package's tests do not build
+    (module / "cart/total_test.go").write_text(
+        'package cart\n\nimport "testing"\n\nfunc TestTotal(t *testing.T) {\n'
+        "\tif Total(1, 2) != 3 {\n\t\tt.Fatal(\"sum\")\n\t}\n}\n")
+    before = check_changes(module, [], task="make cart/total_test.go::TestTotal pass",
+                           options=OPTS)
+    assert before.status == "failed"  # not "error": it is the failure the task is about
+    [outcome] = before.outcomes
+    assert (outcome.id, outcome.passed) == ("example.com/shop/cart (package)", False)
+    assert "cart/total_test.go:6:5: undefined: Total" in outcome.message
+    assert "undefined: Total" in repair_message(module, before, "add Total")
+    added = PRICE + "\n// Total adds prices.\nfunc Total(a, b int) int { return a + b }\n"
+    after = check_changes(module, _change(added), task="make cart/total_test.go::TestTotal pass",
+                          options=OPTS)
+    assert (after.status, after.tests_run) == ("passed", ["cart/total_test.go::TestTotal"])

@@ -129,7 +129,8 @@ def parse_unittest(output: str, _report: str = "") -> list[TestOutcome]:
 
 
 def parse_go(output: str, _report: str = "", root: Path | None = None) -> list[TestOutcome]:
-    """Outcomes from ``go test -json`` events (a package that fails to build is one).
+    """Outcomes from ``go test -json`` events; a package that fails to build is one
+    failed outcome (``ex/cart (package)``) whose message is the compiler's output.
 
     With ``root`` (the module's folder), a test is named by its file, as a request names
     it (``cart/price_test.go::TestDiscount``, a subtest ``…::TestDiscount/zero``); a test
@@ -139,8 +140,21 @@ def parse_go(output: str, _report: str = "", root: Path | None = None) -> list[T
     logs: dict[tuple[str, str], list[str]] = {}
     out: list[TestOutcome] = []
     reported: set[str] = set()  # packages with a test outcome
+    building = ""  # the package whose compiler output is being read (plain text)
     for line in output.splitlines():
         if not line.startswith("{"):
+            # Before Go 1.24 a package that does not build is told in plain text:
+            # "# ex/cart [ex/cart.test]", the compiler's lines, "FAIL\tex/cart [build failed]"
+            if m := _GO_BUILD_HEADER.match(line):
+                building = m.group(1)
+            elif m := _GO_BUILD_FAILED.match(line):
+                if m.group(1) not in reported:
+                    reported.add(m.group(1))
+                    out.append(TestOutcome(f"{m.group(1)} (package)", False,
+                                           "".join(logs.get((m.group(1), ""), [line + "\n"]))))
+                building = ""
+            elif building and line.strip():
+                logs.setdefault((building, ""), []).append(line + "\n")
             continue
         try:
             ev = json.loads(line)
@@ -149,7 +163,10 @@ def parse_go(output: str, _report: str = "", root: Path | None = None) -> list[T
         if not isinstance(ev, dict):
             continue
         key = (str(ev.get("Package", "")), str(ev.get("Test", "") or ""))
-        if ev.get("Action") == "output":
+        if ev.get("Action") == "build-output":  # Go 1.24+: the compiler's lines as events
+            package = str(ev.get("ImportPath", "")).split(" [")[0]
+            logs.setdefault((package, ""), []).append(str(ev.get("Output", "")))
+        elif ev.get("Action") == "output":
             logs.setdefault(key, []).append(str(ev.get("Output", "")))
         elif ev.get("Action") in {"pass", "fail"} and key[1]:
             passed = ev["Action"] == "pass"
@@ -158,8 +175,13 @@ def parse_go(output: str, _report: str = "", root: Path | None = None) -> list[T
                                    passed, "" if passed else "".join(logs.get(key, []))))
             reported.add(key[0])
         elif ev.get("Action") == "fail" and key[0] not in reported:
+            reported.add(key[0])
             out.append(TestOutcome(f"{key[0]} (package)", False, "".join(logs.get(key, []))))
     return out
+
+
+_GO_BUILD_HEADER = re.compile(r"^# (\S+)(?: \[\S+\])?$")
+_GO_BUILD_FAILED = re.compile(r"^FAIL\t(\S+) \[(?:build|setup) failed\]$")
 
 
 def _go_test_files(root: Path) -> Callable[[str, str], str]:
