@@ -300,23 +300,31 @@ def run_go_tests(repo: Path, files: list[str], timeout_s: float, nice: int = 15)
         m = re.search(r"^module\s+(\S+)", mod.read_text(errors="replace"), re.MULTILINE)
         module = m.group(1) if m else ""
     tested: set[str] = set()
-    for line in proc.stdout.splitlines():
-        if not line.startswith("{"):
+
+    def folder_of(pkg: str) -> str:
+        return "." if pkg == module else pkg[len(module) + 1:] if module and \
+            pkg.startswith(module + "/") else pkg
+
+    for line in (proc.stdout + proc.stderr).splitlines():
+        if not line.startswith("{"):  # before Go 1.24: "FAIL\tex/cart [build failed]"
+            m = re.match(r"^FAIL\t(\S+) \[(?:build|setup) failed\]$", line)
+            if m and folder_of(m.group(1)) not in run.collect_errors:
+                run.collect_errors.append(folder_of(m.group(1)))
             continue
         try:
             ev = json.loads(line)
         except ValueError:
             continue
         pkg, test, action = ev.get("Package", ""), ev.get("Test") or "", ev.get("Action")
-        folder = "." if pkg == module else pkg[len(module) + 1:] if module and \
-            pkg.startswith(module + "/") else pkg
+        folder = folder_of(pkg)
         if action in {"pass", "fail", "skip"} and test and "/" not in test:
             tested.add(folder)
             file = declared.get((folder, test))
             if file is not None:
                 run.outcomes[f"{file}::{test}"] = {"pass": "passed", "fail": "failed",
                                                    "skip": "skipped"}[action]
-        elif action == "fail" and not test and folder not in tested:
+        elif action == "fail" and not test and folder not in tested and \
+                folder not in run.collect_errors:
             run.collect_errors.append(folder)
     return run
 

@@ -244,7 +244,7 @@ def call_greenpair(greenpair: list[str], env: dict[str, str], tree: Path, reques
 
 def run_one(task: dict[str, Any], mode: str, config: str, ctx: dict[str, Any]) -> dict[str, Any]:
     """One task in one mode under one config: draft, apply, judge."""
-    tree: Path = ctx["tree"]
+    tree: Path = ctx["trees"][project_of(task).name]
     runner = project_of(task).runner
     node_modules = ctx["node_modules"] if runner == "jest" else None
     prepare_scratch(tree, task, mode, node_modules)
@@ -323,9 +323,10 @@ def main() -> None:
     """Parse options, set up the homes, run the interleaved loop, print the summary."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tasks", type=Path, default=HERE / "tasks_pytest.jsonl")
-    ap.add_argument("--source", default=None,
-                    help="pytest's git repository (default: ../shared/bench/repos/pytest "
-                         "beside the repository root, else the task's recorded source).")
+    ap.add_argument("--source", action="append", default=[],
+                    help="The tasks' git repository with its history (default for pytest: "
+                         "../shared/bench/repos/pytest beside the repository root); "
+                         "NAME=PATH gives one project's (tasks_go.jsonl: mux=… pflag=…).")
     ap.add_argument("--work", type=Path, default=ROOT / ".bench" / "patch_bench")
     ap.add_argument("--python", default=None,
                     help="Python of the test venv (default: WORK/venv/bin/python).")
@@ -362,12 +363,23 @@ def main() -> None:
     python = args.python or str(work / "venv" / "bin" / "python")
     if args.node_modules is None and any(project_of(t).runner == "jest" for t in tasks):
         ap.error("--node-modules: these tasks run their tests with jest (see README.md)")
+    sources: dict[str, str] = {}
+    for item in args.source:
+        name, sep, path = item.partition("=")
+        sources[name if sep else ""] = path if sep else item
     shared = ROOT.parent / "shared" / "bench" / "repos" / "pytest"
-    source = args.source or (str(shared) if shared.exists() else "")
-    if not source:
-        ap.error("--source: a clone of pytest-dev/pytest with its history (the tasks' "
-                 f"{tasks[0].get('source', 'repository')}; snapshot {tasks[0].get('snapshot')})")
-    tree = ensure_clone(source, work / "tree")
+    if shared.exists():
+        sources.setdefault("pytest", str(shared))
+    projects = {project_of(t).name: t for t in tasks}  # each project's first task
+    trees: dict[str, Path] = {}
+    for name, first in projects.items():
+        source = sources.get(name) or sources.get("", "")
+        if not source:
+            ap.error(f"--source {name}=PATH: a clone of {first.get('repo')} with its history "
+                     f"(snapshot {first.get('snapshot')})")
+        # one reused tree per project (one project: "tree", as before)
+        trees[name] = ensure_clone(source, work / ("tree" if len(projects) == 1
+                                                   else f"tree-{name}"))
     base_env = {**os.environ, "PYTHONPATH": str(ROOT / "app")}
     base_env.pop("GREENPAIR_HOME", None)
     greenpair = [sys.executable, "-m", "greenpair"]
@@ -383,7 +395,7 @@ def main() -> None:
         else:
             envs[config] = make_home(work, config, model, args.threads, models, greenpair,
                                      base_env)
-    ctx = {"tree": tree, "greenpair": greenpair, "envs": envs, "has_check": has_check,
+    ctx = {"trees": trees, "greenpair": greenpair, "envs": envs, "has_check": has_check,
            "check_cmd": test_command(python), "python": python,
            "node_modules": args.node_modules,
            "timeout": args.timeout, "test_timeout": args.test_timeout,

@@ -361,3 +361,60 @@ def test_replay_collects_only_the_drafts_that_broke_the_syntax(tmp_path: Path) -
     row = json.loads(out.read_text())
     assert (row["instance_id"], row["mode"], row["config"]) == ("t-1", "failing_test", "check")
     assert row["reply"] == broken["reply"]
+
+
+GO_BUGGY = "package calc\n\n// Add adds.\nfunc Add(a, b int) int { return a - b }\n"
+GO_FIXED = GO_BUGGY.replace("a - b", "a + b")
+GO_OLD_TESTS = ('package calc\n\nimport "testing"\n\n'
+                "func TestZero(t *testing.T) {\n\tif Add(0, 0) != 0 {\n\t\tt.Fatal(0)\n\t}\n}\n")
+GO_NEW_TESTS = GO_OLD_TESTS + ("\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) != 5 {\n"
+                               '\t\tt.Fatal("2+3")\n\t}\n}\n')
+
+
+def test_a_go_module_is_judged_by_go_test(tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("go") is None:
+        pytest.fail("go is needed (packaging/linux/apt-packages.txt: golang-go)")
+    lib = _load("bench_lib")
+    build = _load("build_tasks")
+    mux = lib.PROJECTS["mux"]
+    assert (mux.runner, lib.project_of({"instance_id": "pflag-298bcdf4e200"}).runner) == \
+        ("go", "go")
+    assert mux.source("route.go")
+    assert mux.source("internal/x/y.go")
+    assert not mux.source("route_test.go")
+    assert not mux.source("testdata/a.go")
+    assert not mux.source("_example/main.go")
+    assert not mux.source("README.md")
+    assert mux.test_path("route_test.go")
+    assert mux.test_path("testdata/case.toml")
+    assert not mux.test_path("route.go")
+    repo = tmp_path / "calc"
+    (repo / "calc").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "bench@example.invalid")
+    _git(repo, "config", "user.name", "bench")
+    (repo / "go.mod").write_text("module example.com/calc\n\ngo 1.19\n")
+    (repo / "calc" / "calc.go").write_text(GO_BUGGY)
+    (repo / "calc" / "calc_test.go").write_text(GO_OLD_TESTS)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "calc")
+    (repo / "calc" / "calc.go").write_text(GO_FIXED)
+    (repo / "calc" / "calc_test.go").write_text(GO_NEW_TESTS)
+    _git(repo, "commit", "-q", "-am", "Fix Add subtracting")
+    head = _git(repo, "rev-parse", "HEAD")
+    [cand] = build.candidates(repo, head, "2000-01-01", 2, 40, mux)
+    assert (cand["source_files"], cand["test_files"], cand["testing_paths"]) == (
+        ["calc/calc.go"], ["calc/calc_test.go"], ["calc/calc_test.go"])
+    task, reason = build.build_one(repo, cand, "", 120, str(repo), head, mux)
+    assert task is not None, reason
+    # before the fix TestAdd fails; TestZero passes on both; ids as a request names them
+    assert task["FAIL_TO_PASS"] == ["calc/calc_test.go::TestAdd"]
+    assert task["PASS_TO_PASS"] == ["calc/calc_test.go::TestZero"]
+    # a package that does not build: its tests are missing, never passed
+    (repo / "calc" / "calc.go").write_text(GO_FIXED.replace("a + b", "a +"))
+    broken = lib.run_tests("", repo, ["calc/calc_test.go"], 120)
+    assert broken.outcomes == {}
+    assert broken.collect_errors == ["calc"]
+    assert not lib.judge(broken, task["FAIL_TO_PASS"], task["PASS_TO_PASS"]).resolved
