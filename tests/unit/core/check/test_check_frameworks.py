@@ -403,3 +403,17 @@ def test_jest_that_wrote_no_report_is_read_file_by_file(tmp_path: Path) -> None:
     result = CheckResult("failed", outcomes=out, passed=1, failed=1,
                          tests_run=[o.id for o in out])
     assert summarise(result).endswith("1 test failed, 1 passed")
+
+
+def test_static_findings_are_read_by_file_and_message_not_line() -> None:
+    from greenpair.core.assistant.check.static import _findings
+
+    vet = ("# example.com/shop/tax\ntax/tax.go:9:2: unreachable code\n"
+           "vet: cart/price.go:6:1: expected operand, found '}'\n")
+    tsc = ("src/a.ts(12,5): error TS2322: Type 'string' is not assignable to type 'number'.\n"
+           "src/a.ts(30,5): error TS2322: Type 'string' is not assignable to type 'number'.\n")
+    assert _findings(vet) == {("tax/tax.go", "unreachable code"): 1,
+                              ("cart/price.go", "expected operand, found '}'"): 1}
+    # the same error twice is two findings: a change that adds a second one adds one
+    assert _findings(tsc) == {("src/a.ts", "error TS2322: Type 'string' is not assignable "
+                                           "to type 'number'."): 2}
