@@ -13,6 +13,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.helpers.tools import require_tool
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "patch_bench"
 
 BUGGY = "def add(a, b):\n    return a - b\n\n\ndef neg(a):\n    return -a\n"
@@ -372,10 +374,7 @@ GO_NEW_TESTS = GO_OLD_TESTS + ("\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) !
 
 
 def test_a_go_module_is_judged_by_go_test(tmp_path: Path) -> None:
-    import shutil
-
-    if shutil.which("go") is None:
-        pytest.fail("go is needed (packaging/linux/apt-packages.txt: golang-go)")
+    require_tool("go", "packaging/linux/apt-packages.txt: golang-go")
     lib = _load("bench_lib")
     build = _load("build_tasks")
     mux = lib.PROJECTS["mux"]

@@ -256,14 +256,9 @@ def test_a_javascript_early_error_is_refused_as_a_syntax_break() -> None:
     """`const` declared twice parses as a syntax tree; V8 refuses it (drafted by the 1.5B
     model on commander.js). A module stays a module, a new file may be either kind, and
     JSX (which node cannot parse) is not judged."""
-    import shutil
+    from tests.helpers.tools import require_tool
 
-    from tests.conftest import IN_CI
-
-    if shutil.which("node") is None:
-        if IN_CI:
-            pytest.fail("node is needed (packaging/linux/apt-packages.txt: nodejs)")
-        pytest.skip("node is needed")
+    require_tool("node", "packaging/linux/apt-packages.txt: nodejs")
     old = b"import x from './x.js';\n\nexport function total(items) {\n  const sum = 0;\n" \
           b"  return items.length + sum;\n}\n"
     twice = old.replace(b"  return", b"  const sum = 1;\n  return")

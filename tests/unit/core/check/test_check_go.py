@@ -7,7 +7,6 @@ their Go build cache)."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -23,8 +22,9 @@ from greenpair.core.assistant.check.repair import (
 )
 from greenpair.core.assistant.patch.editing import FileChange
 from greenpair.core.config import cache_dir
-from tests.conftest import IN_CI, make_repo
+from tests.conftest import make_repo
 from tests.helpers.check_repos import tree_digest
+from tests.helpers.tools import require_tool
 
 PRICE = ("package cart\n\n"
          "// Discount takes percent off price.\n"
@@ -62,11 +62,7 @@ OPTS = CheckOptions(timeout_s=300)  # a cold build on a loaded 2-core machine
 
 @pytest.fixture
 def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    if shutil.which("go") is None:
-        msg = "go is needed (packaging/linux/apt-packages.txt: golang-go)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+    require_tool("go", "packaging/linux/apt-packages.txt: golang-go")
     # The user's own build cache: a check must not write it.
     monkeypatch.setenv("GOCACHE", str(tmp_path / "users-go-cache"))
     return make_repo(tmp_path / "shop", FILES)

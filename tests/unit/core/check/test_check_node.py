@@ -4,7 +4,6 @@ and the user's files untouched."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,9 @@ import pytest
 from greenpair.core.assistant.check import check_changes
 from greenpair.core.assistant.check.repair import failure_suspects
 from greenpair.core.assistant.patch.editing import FileChange
-from tests.conftest import IN_CI, make_repo
+from tests.conftest import make_repo
 from tests.helpers.check_repos import tree_digest
+from tests.helpers.tools import require_tool
 
 CART = "export function total(items) {\n  return items.reduce((a, b) => a + b.price, 0);\n}\n"
 FILES = {
@@ -42,11 +42,7 @@ IDS = ["tests/cart.total.test.js > cart total > sums prices",
 
 @pytest.fixture
 def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    if shutil.which("node") is None:
-        msg = "node is needed (packaging/linux/apt-packages.txt: nodejs)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+    require_tool("node", "packaging/linux/apt-packages.txt: nodejs")
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     return make_repo(tmp_path / "shop", FILES)
