@@ -95,11 +95,8 @@ def before_drafting(tree: Path, task: dict[str, Any], services: Any,
     import dataclasses
 
     from greenpair.core.assistant.check.discovery import named_tests
-    from greenpair.core.assistant.check.repair import (
-        _focus,
-        failure_suspects,
-        named_test_evidence,
-    )
+    from greenpair.core.assistant.check.failure import failure_suspects
+    from greenpair.core.assistant.check.repair import _focus, named_test_evidence
     from greenpair.core.assistant.patch.drafting import PatchOptions, candidate_chunks
 
     prepare_scratch(tree, task, "failing_test")

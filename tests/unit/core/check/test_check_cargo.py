@@ -13,7 +13,7 @@ import pytest
 
 from greenpair.core.assistant.check import check_changes
 from greenpair.core.assistant.check.checker import CheckOptions
-from greenpair.core.assistant.check.repair import failing_test_source, failure_suspects
+from greenpair.core.assistant.check.failure import failing_test_source, failure_suspects
 from greenpair.core.assistant.patch.editing import FileChange
 from tests.conftest import IN_CI, make_repo
 from tests.helpers.check_repos import tree_digest

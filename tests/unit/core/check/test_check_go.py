@@ -14,12 +14,12 @@ import pytest
 
 from greenpair.core.assistant.check import check_changes
 from greenpair.core.assistant.check.checker import CheckOptions
-from greenpair.core.assistant.check.repair import (
+from greenpair.core.assistant.check.failure import (
     failing_test_source,
     failure_focus,
     failure_suspects,
-    repair_message,
 )
+from greenpair.core.assistant.check.repair import repair_message
 from greenpair.core.assistant.patch.editing import FileChange
 from greenpair.core.config import cache_dir
 from tests.conftest import make_repo

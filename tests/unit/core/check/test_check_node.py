@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from greenpair.core.assistant.check import check_changes
-from greenpair.core.assistant.check.repair import failure_suspects
+from greenpair.core.assistant.check.failure import failure_suspects
 from greenpair.core.assistant.patch.editing import FileChange
 from tests.conftest import make_repo
 from tests.helpers.check_repos import tree_digest

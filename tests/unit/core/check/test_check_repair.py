@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from greenpair.core.assistant.check import CheckOptions, draft_checked
-from greenpair.core.assistant.check.repair import failing_test_source
+from greenpair.core.assistant.check.failure import failing_test_source
 from greenpair.core.assistant.patch.drafting import PatchDraft, PatchOptions, Status
 from greenpair.core.assistant.retriever import StaticRetriever
 from greenpair.core.config import ledger_path
@@ -268,7 +268,7 @@ def test_a_request_naming_a_failing_test_is_shown_source_not_other_tests(
 
 
 def test_failure_focus_names_the_definitions_a_traceback_went_through(tmp_path: Path) -> None:
-    from greenpair.core.assistant.check.repair import failure_focus
+    from greenpair.core.assistant.check.failure import failure_focus
     from greenpair.core.assistant.check.result import TestOutcome
 
     repo = python_repo(tmp_path / "repo", {
@@ -320,7 +320,7 @@ def test_a_users_pytest_command_runs_the_named_test_first_and_only_it(
 
 
 def test_the_focus_follows_what_a_failing_assertion_calls(tmp_path: Path) -> None:
-    from greenpair.core.assistant.check.repair import failure_focus
+    from greenpair.core.assistant.check.failure import failure_focus
     from greenpair.core.assistant.check.result import TestOutcome
 
     repo = python_repo(tmp_path / "repo", {
